@@ -1,0 +1,3 @@
+from skillport_build.cli import main
+
+main()

@@ -1,0 +1,328 @@
+"""Load a marketplace repository into an immutable `Marketplace`, reading each file once.
+
+Loading never raises for a user mistake inside the tree: what cannot be read, parsed or typed
+becomes a diagnostic in `Marketplace.problems`, and the rest is still loaded so that validation
+can report every problem in one run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Any
+
+from skillport_build.diagnostics import Diagnostic
+from skillport_build.documents import DocumentError, JsonDocument, YamlDocument, decode_text
+from skillport_build.errors import ManifestError
+from skillport_build.marketplace import FileEntry, Marketplace, Plugin, Skill
+from skillport_build.models import (
+    AccessPolicy,
+    MarketplaceManifest,
+    PluginEntry,
+    PluginManifest,
+    SkillFrontMatter,
+    ValidateConfig,
+)
+from skillport_build.models.access import from_legacy_json
+from skillport_build.rules import rule
+from skillport_build.schema import check
+from skillport_build.tree import TreeReader, is_junk
+
+MARKETPLACE_JSON = ".claude-plugin/marketplace.json"
+PLUGIN_JSON = ".claude-plugin/plugin.json"
+ACCESS_YAML = ".skillport/access.yaml"
+ACCESS_JSON = ".skillport/access.json"
+VALIDATE_YAML = ".skillport/validate.yaml"
+DEFAULT_SKILLS_DIR = "skills"
+
+
+def load(root: Path | str) -> Marketplace:
+    """Read the marketplace at `root`; raise ManifestError only if it is not a folder."""
+    root = Path(root)
+    if not root.is_dir():
+        raise ManifestError(f"{root}: not a folder; pass the root of a marketplace repository")
+    root = Path(os.path.realpath(root))
+    problems: list[Diagnostic] = []
+    config = _load_config(root, problems)
+    reader = TreeReader(root, config.max_file_bytes, problems)
+    manifest_doc, manifest = _load_manifest(root, problems)
+    access, access_doc = _load_access(root, problems)
+    plugins = []
+    if manifest is not None and manifest_doc is not None:
+        for index, raw in enumerate(manifest.plugins):
+            plugin = _load_entry(reader, manifest_doc, index, raw, problems)
+            if plugin is not None:
+                plugins.append(plugin)
+    return Marketplace(
+        root=root,
+        manifest=manifest,
+        manifest_doc=manifest_doc,
+        plugins=tuple(plugins),
+        access=access,
+        access_doc=access_doc,
+        config=config,
+        problems=tuple(problems),
+    )
+
+
+def _read_small(path: Path, rel: str, problems: list[Diagnostic], rule_id: str) -> bytes | None:
+    try:
+        if path.is_symlink() or not path.is_file():
+            problems.append(rule(rule_id)(rel, None, "must be a regular file, not a link or folder"))
+            return None
+        return path.read_bytes()
+    except OSError as exc:
+        problems.append(rule("file-unreadable")(rel, None, f"cannot read: {exc.strerror}"))
+        return None
+
+
+def _parse_json(rel: str, raw: bytes, problems: list[Diagnostic], rule_id: str) -> JsonDocument | None:
+    try:
+        return JsonDocument.parse(rel, raw)
+    except DocumentError as exc:
+        problems.append(rule(rule_id)(rel, exc.line, f"{rel} {exc.message}"))
+        return None
+
+
+def _load_manifest(
+    root: Path, problems: list[Diagnostic]
+) -> tuple[JsonDocument | None, MarketplaceManifest | None]:
+    path = root / MARKETPLACE_JSON
+    if not path.exists():
+        problems.append(
+            rule("marketplace-missing")(
+                MARKETPLACE_JSON,
+                None,
+                "no marketplace manifest; run `skillport init` or create .claude-plugin/marketplace.json",
+            )
+        )
+        return None, None
+    raw = _read_small(path, MARKETPLACE_JSON, problems, "marketplace-json-syntax")
+    doc = _parse_json(MARKETPLACE_JSON, raw, problems, "marketplace-json-syntax") if raw else None
+    if doc is None:
+        return None, None
+    if not isinstance(doc.data, dict):
+        problems.append(rule("marketplace-json-syntax")(MARKETPLACE_JSON, 1, "must hold a JSON object"))
+        return doc, None
+    manifest, found = check(MarketplaceManifest, doc.data, doc)
+    problems.extend(found)
+    return doc, manifest
+
+
+def _load_config(root: Path, problems: list[Diagnostic]) -> ValidateConfig:
+    path = root / VALIDATE_YAML
+    if not path.exists():
+        return ValidateConfig()
+    raw = _read_small(path, VALIDATE_YAML, problems, "config-syntax")
+    doc = _parse_yaml(VALIDATE_YAML, raw, problems, "config-syntax") if raw else None
+    if doc is None:
+        return ValidateConfig()
+    config, found = check(ValidateConfig, doc.data or {}, doc)
+    problems.extend(found)
+    return config or ValidateConfig()
+
+
+def _parse_yaml(rel: str, raw: bytes, problems: list[Diagnostic], rule_id: str) -> YamlDocument | None:
+    try:
+        return YamlDocument.parse(rel, decode_text(raw))
+    except DocumentError as exc:
+        problems.append(rule(rule_id)(rel, exc.line, f"{rel} {exc.message}"))
+        return None
+
+
+def _load_access(
+    root: Path, problems: list[Diagnostic]
+) -> tuple[AccessPolicy | None, JsonDocument | YamlDocument | None]:
+    if (root / ACCESS_YAML).exists():
+        raw = _read_small(root / ACCESS_YAML, ACCESS_YAML, problems, "access-syntax")
+        doc: JsonDocument | YamlDocument | None = (
+            _parse_yaml(ACCESS_YAML, raw, problems, "access-syntax") if raw else None
+        )
+        data = doc.data if doc else None
+        rel = ACCESS_YAML
+    elif (root / ACCESS_JSON).exists():
+        raw = _read_small(root / ACCESS_JSON, ACCESS_JSON, problems, "access-syntax")
+        doc = _parse_json(ACCESS_JSON, raw, problems, "access-syntax") if raw else None
+        data = from_legacy_json(doc.data) if doc and isinstance(doc.data, dict) else None
+        rel = ACCESS_JSON
+    else:
+        problems.append(
+            rule("access-missing")(
+                ACCESS_YAML,
+                None,
+                "no access policy, so nothing could be served; add .skillport/access.yaml "
+                '(`defaults: {read: ["*"]}` lets every signed-in user read everything)',
+            )
+        )
+        return None, None
+    if doc is None:
+        return None, None
+    if not isinstance(data, dict):
+        problems.append(rule("access-schema")(rel, 1, "the access policy must be a mapping"))
+        return None, doc
+    policy, found = check(AccessPolicy, data, doc)
+    problems.extend(found)
+    return policy, doc
+
+
+def _load_entry(
+    reader: TreeReader, doc: JsonDocument, index: int, raw: Any, problems: list[Diagnostic]
+) -> Plugin | None:
+    label = f"plugins[{index}]" + (
+        f" ({raw['name']})" if isinstance(raw, dict) and isinstance(raw.get("name"), str) else ""
+    )
+    entry, found = check(PluginEntry, raw, doc, prefix=("plugins", index), label=f"{label}: ")
+    problems.extend(found)
+    if entry is None or entry.local_path is None:
+        return None
+    folder = reader.root / entry.local_path
+    line = doc.line(("plugins", index, "source"))
+    if not reader.inside(folder):
+        problems.append(rule("entry-source-path")(doc.path, line, f"{label}: `source` leaves the repository"))
+        return None
+    if not folder.is_dir():
+        problems.append(
+            rule("plugin-folder-missing")(
+                doc.path,
+                line,
+                f"{label}: `source` {entry.source!r} is not a folder in the repository; "
+                "create it or fix the path",
+            )
+        )
+        return None
+    return _load_plugin(reader, entry, index, folder, problems)
+
+
+def _load_plugin(
+    reader: TreeReader, entry: PluginEntry, index: int, folder: Path, problems: list[Diagnostic]
+) -> Plugin:
+    rel = reader.rel(folder)
+    files = reader.read_folder(folder)
+    by_path = {f.path: f for f in files}
+    manifest_doc, manifest = None, None
+    if (plugin_json := by_path.get(PLUGIN_JSON)) is not None and plugin_json.data is not None:
+        manifest_path = PLUGIN_JSON if rel == "." else f"{rel}/{PLUGIN_JSON}"
+        manifest_doc = _parse_json(manifest_path, plugin_json.data, problems, "plugin-json-syntax")
+        if manifest_doc is not None and not isinstance(manifest_doc.data, dict):
+            problems.append(rule("plugin-json-syntax")(manifest_path, 1, "must hold a JSON object"))
+        elif manifest_doc is not None:
+            manifest, found = check(PluginManifest, manifest_doc.data, manifest_doc)
+            problems.extend(found)
+    name = manifest.name if manifest else entry.name
+    skills = tuple(
+        _load_skill(reader, name, folder, skill_dir, files, problems)
+        for skill_dir in _skill_dirs(folder, manifest)
+    )
+    return Plugin(name, rel, index, entry, manifest, manifest_doc, tuple(files), skills)
+
+
+def _skill_dirs(folder: Path, manifest: PluginManifest | None) -> list[Path]:
+    """Find skill folders: each folder under `skills/` and under any extra `skills` path."""
+    roots = [DEFAULT_SKILLS_DIR]
+    extra = manifest.skills if manifest else None
+    roots += [extra] if isinstance(extra, str) else list(extra or [])
+    found: list[Path] = []
+    for item in dict.fromkeys(r.removeprefix("./").rstrip("/") or "." for r in roots):
+        base = folder / item
+        if ".." in Path(item).parts or not base.is_dir():
+            continue  # reported by the component-path rule
+        if (base / "SKILL.md").is_file():
+            found.append(base)
+            continue
+        for child in sorted(os.scandir(base), key=lambda e: e.name):
+            if child.is_dir() and not is_junk(child.name, True) and child.name not in {".git"}:
+                found.append(Path(child.path))
+    return list(dict.fromkeys(found))
+
+
+def _load_skill(
+    reader: TreeReader,
+    plugin: str,
+    plugin_dir: Path,
+    skill_dir: Path,
+    plugin_files: list[FileEntry],
+    problems: list[Diagnostic],
+) -> Skill:
+    prefix = Path(os.path.relpath(skill_dir, plugin_dir)).as_posix()
+    prefix = "" if prefix == "." else prefix + "/"
+    files = tuple(
+        FileEntry(f.path[len(prefix) :], f.size, f.sha256, f.executable, f.data)
+        for f in plugin_files
+        if f.path.startswith(prefix)
+    )
+    rel = reader.rel(skill_dir)
+    skill_md = next((f for f in files if f.path == "SKILL.md"), None)
+    empty = Skill(skill_dir.name, plugin, rel, files, None, None, "", "", 1)
+    if skill_md is None or skill_md.data is None:
+        problems.append(
+            rule("skill-md-missing")(
+                rel,
+                None,
+                f"skill folder has no SKILL.md; add one (`skillport new skill {skill_dir.name} "
+                f"--plugin {plugin}`) or move the folder out of skills/",
+            )
+        )
+        return empty
+    return _parse_skill(empty, skill_md.data, problems)
+
+
+def _parse_skill(skill: Skill, raw: bytes, problems: list[Diagnostic]) -> Skill:
+    path = skill.skill_md
+    try:
+        text = decode_text(raw)
+    except DocumentError as exc:
+        problems.append(rule("skill-md-encoding")(path, exc.line, f"SKILL.md {exc.message}"))
+        return skill
+    split = split_front_matter(text)
+    if isinstance(split, str):
+        problems.append(rule("frontmatter-missing")(path, 1, split))
+        return skill
+    fm_text, body, body_line = split
+    try:
+        doc = YamlDocument.parse(path, fm_text, first_line=2)
+    except DocumentError as exc:
+        hint = ""
+        if "mapping values are not allowed" in exc.message:
+            hint = "; put values that contain `: ` in quotes"
+        problems.append(rule("frontmatter-syntax")(path, exc.line, f"front matter {exc.message}{hint}"))
+        return _replace(skill, fm_text, body, body_line, None, None)
+    if not isinstance(doc.data, dict) or not all(isinstance(k, str) for k in doc.data):
+        problems.append(
+            rule("frontmatter-not-mapping")(
+                path, 2, "front matter must be a mapping of names to values (`name: my-skill`)"
+            )
+        )
+        return _replace(skill, fm_text, body, body_line, None, doc)
+    front_matter, found = check(SkillFrontMatter, doc.data, doc)
+    problems.extend(found)
+    return _replace(skill, fm_text, body, body_line, front_matter, doc)
+
+
+def split_front_matter(text: str) -> tuple[str, str, int] | str:
+    """Split SKILL.md into (front matter, body, body's first line), or say what is wrong."""
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].rstrip() != "---":
+        return "SKILL.md must start with a `---` line, then YAML front matter, then `---`"
+    for number, line in enumerate(lines[1:], start=1):
+        if line.rstrip() == "---":
+            return "".join(lines[1:number]), "".join(lines[number + 1 :]), number + 2
+    return "the front matter is never closed: add a `---` line after it"
+
+
+def _replace(
+    skill: Skill,
+    fm_text: str,
+    body: str,
+    body_line: int,
+    front_matter: SkillFrontMatter | None,
+    doc: YamlDocument | None,
+) -> Skill:
+    return dataclasses.replace(
+        skill,
+        front_matter_text=fm_text,
+        body=body,
+        body_line=body_line,
+        front_matter=front_matter,
+        front_matter_doc=doc,
+    )

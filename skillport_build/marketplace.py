@@ -1,0 +1,100 @@
+"""The loaded marketplace: an immutable picture of the repo, every file read once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from skillport_build.diagnostics import Diagnostic
+from skillport_build.documents import JsonDocument, YamlDocument
+from skillport_build.models import (
+    AccessPolicy,
+    MarketplaceManifest,
+    PluginEntry,
+    PluginManifest,
+    SkillFrontMatter,
+    ValidateConfig,
+)
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One file: path relative to its skill or plugin, size, digest, mode and (kept) bytes."""
+
+    path: str
+    size: int
+    sha256: str
+    executable: bool
+    data: bytes | None  # None for a file over the size limit: hashed, not kept
+
+
+@dataclass(frozen=True)
+class Skill:
+    """A skill folder and its parsed SKILL.md."""
+
+    name: str  # the folder name, which `name` in the front matter must equal
+    plugin: str
+    path: str  # repo-relative folder
+    files: tuple[FileEntry, ...]
+    front_matter: SkillFrontMatter | None  # None when SKILL.md is missing or invalid
+    front_matter_doc: YamlDocument | None
+    front_matter_text: str
+    body: str
+    body_line: int  # line of SKILL.md where the body starts
+
+    @property
+    def skill_md(self) -> str:
+        """Repo-relative path of SKILL.md."""
+        return f"{self.path}/SKILL.md"
+
+    def file(self, path: str) -> FileEntry | None:
+        """Return a file of this skill by its relative path."""
+        return next((f for f in self.files if f.path == path), None)
+
+
+@dataclass(frozen=True)
+class Plugin:
+    """A plugin listed in marketplace.json with a local folder."""
+
+    name: str
+    path: str  # repo-relative folder ("." for the repo root)
+    index: int  # position in marketplace.json `plugins`
+    entry: PluginEntry
+    manifest: PluginManifest | None
+    manifest_doc: JsonDocument | None
+    files: tuple[FileEntry, ...]  # relative to the plugin folder
+    skills: tuple[Skill, ...]
+
+    @property
+    def version(self) -> str | None:
+        """The version of record: plugin.json's, else the marketplace entry's."""
+        if self.manifest and self.manifest.version:
+            return self.manifest.version
+        return self.entry.version
+
+    def rel(self, path: str) -> str:
+        """Turn a plugin-relative path into a repo-relative one."""
+        return path if self.path == "." else f"{self.path}/{path}"
+
+
+@dataclass(frozen=True)
+class Marketplace:
+    """The whole repository as the pipeline sees it."""
+
+    root: Path
+    manifest: MarketplaceManifest | None
+    manifest_doc: JsonDocument | None
+    plugins: tuple[Plugin, ...]
+    access: AccessPolicy | None
+    access_doc: JsonDocument | YamlDocument | None
+    config: ValidateConfig
+    problems: tuple[Diagnostic, ...]  # what loading found: unreadable, unparsable, ill-typed
+
+    @property
+    def skills(self) -> tuple[Skill, ...]:
+        """Every skill of every plugin, in marketplace order."""
+        return tuple(s for p in self.plugins for s in p.skills)
+
+    def plugin(self, name: str) -> Plugin | None:
+        """Return a plugin by name."""
+        return next((p for p in self.plugins if p.name == name), None)

@@ -1,0 +1,140 @@
+"""`.claude-plugin/plugin.json`: a Claude Code plugin's manifest."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import semver
+from pydantic import Field, field_validator
+
+from skillport_build.models.base import Model, fail, type_name
+from skillport_build.names import PLUGIN_NAME, unsafe_characters
+
+# Component keys whose value is a path (or list of paths) inside the plugin.
+PATH_COMPONENTS = ("commands", "agents", "skills", "outputStyles")
+# Component keys whose value is a path to a JSON config, a list of them, or the config inline.
+CONFIG_COMPONENTS = ("hooks", "mcpServers", "lspServers")
+COMPONENT_KEYS = PATH_COMPONENTS + CONFIG_COMPONENTS
+
+KNOWN_KEYS = frozenset(
+    {
+        "$schema",
+        "name",
+        "version",
+        "description",
+        "author",
+        "homepage",
+        "repository",
+        "license",
+        "keywords",
+        "dependencies",
+        "userConfig",
+        "channels",
+        *COMPONENT_KEYS,
+    }
+)
+
+
+class Author(Model):
+    """Who made the plugin or marketplace."""
+
+    DEFAULT_RULE: ClassVar[str] = "plugin-field"
+
+    name: str = Field(min_length=1, description="a person or team name")
+    email: str | None = Field(default=None, description="a contact address")
+    url: str | None = Field(default=None, description="a web page")
+
+
+def check_name(value: Any, rule: str, what: str) -> str:
+    """Check a plugin or marketplace name the way Claude Code does."""
+    if not isinstance(value, str) or not value.strip():
+        fail(rule, f"`name` is required and must be a non-empty string naming the {what}")
+    if bad := unsafe_characters(value):
+        fail(rule, f"`name` contains invisible or control characters ({', '.join(bad)})")
+    if " " in value:
+        fail(rule, f"`name` {value!r} must not contain spaces; use hyphens (e.g. `my-{what}`)")
+    if not PLUGIN_NAME.match(value):
+        fail(
+            rule,
+            f"`name` {value!r} may only use letters, digits, `-`, `.` and `_`, "
+            "starting with a letter or digit",
+        )
+    return value
+
+
+def check_semver(value: Any, rule: str, where: str) -> str | None:
+    """Check that a version is a semver string such as 1.2.3 or 2.0.0-rc.1."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        fail(rule, f'`{where}` must be a string such as "1.0.0", not {type_name(value)}')
+    if not semver.Version.is_valid(value):
+        fail(rule, f"`{where}` {value!r} is not a semantic version; use MAJOR.MINOR.PATCH (1.0.0)")
+    return value
+
+
+class PluginManifest(Model):
+    """The plugin manifest; unknown keys are kept so that rules can warn about them."""
+
+    FIELD_RULES: ClassVar[dict[str, str]] = {
+        "name": "plugin-name",
+        "version": "plugin-version",
+        **dict.fromkeys(COMPONENT_KEYS, "plugin-component-path"),
+    }
+    DEFAULT_RULE: ClassVar[str] = "plugin-field"
+
+    name: str = Field(description="the plugin's identifier, kebab-case")
+    version: str | None = Field(default=None, description="semantic version of record")
+    description: str | None = Field(default=None, description="one sentence for listings")
+    author: Author | None = Field(default=None, description="who maintains the plugin")
+    homepage: str | None = Field(default=None, description="documentation URL")
+    repository: str | None = Field(default=None, description="source repository URL")
+    license: str | None = Field(default=None, description="SPDX licence identifier")
+    keywords: list[str] | None = Field(default=None, description="search keywords")
+    commands: str | list[str] | None = None
+    agents: str | list[str] | None = None
+    skills: str | list[str] | None = None
+    outputStyles: str | list[str] | None = None
+    hooks: str | list[str] | dict[str, Any] | None = None
+    mcpServers: str | list[str] | dict[str, Any] | None = None
+    lspServers: str | list[str] | dict[str, Any] | None = None
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name(cls, value: Any) -> str:
+        return check_name(value, "plugin-name", "plugin")
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version(cls, value: Any) -> str | None:
+        return check_semver(value, "plugin-version", "version")
+
+    @field_validator("homepage", mode="before")
+    @classmethod
+    def _homepage(cls, value: Any) -> Any:
+        if value is not None and (
+            not isinstance(value, str) or not value.startswith(("https://", "http://"))
+        ):
+            fail("plugin-field", "`homepage` must be an http(s) URL")
+        return value
+
+    @field_validator(*PATH_COMPONENTS, mode="before")
+    @classmethod
+    def _path_component(cls, value: Any) -> Any:
+        if value is None or isinstance(value, str):
+            return value
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return value
+        fail("plugin-component-path", 'must be a path such as "./extra" or a list of paths')
+
+    @field_validator(*CONFIG_COMPONENTS, mode="before")
+    @classmethod
+    def _config_component(cls, value: Any) -> Any:
+        if value is None or isinstance(value, str | dict):
+            return value
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return value
+        fail(
+            "plugin-component-path",
+            "must be a path to a .json file, a list of such paths, or the configuration object",
+        )

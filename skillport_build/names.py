@@ -1,0 +1,79 @@
+"""Name rules shared by skills, plugins, marketplaces and file paths."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+KEBAB = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+PLUGIN_NAME = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9._]*$")
+SKILL_NAME_MAX = 64
+
+# Bidirectional overrides/isolates/marks and zero-width characters: invisible, and able to make
+# a name or path read differently from what it is.
+_INVISIBLE = {
+    *range(0x202A, 0x202F),
+    *range(0x2066, 0x206A),
+    0x200E,
+    0x200F,
+    0x061C,
+    *range(0x200B, 0x200E),
+    0x2060,
+    0xFEFF,
+    0x180E,
+}
+
+# Claude Code refuses these marketplace names at `marketplace add` (internal or reserved).
+INTERNAL_MARKETPLACE_NAMES = frozenset({"inline", "builtin", "skills-dir", "synced", "claude-plugin-test"})
+RESERVED_MARKETPLACE_NAMES = frozenset(
+    {
+        "claude-plugins-official",
+        "claude-code-plugins",
+        "claude-code-marketplace",
+        "anthropic-agent-skills",
+        "anthropic-plugins",
+        "agent-skills",
+        "healthcare",
+        "life-sciences",
+        "claude-for-financial-services",
+    }
+)
+# Claude Desktop refuses these for organisation-provisioned marketplaces.
+DESKTOP_RESERVED_MARKETPLACE_NAMES = frozenset({"org", "org-provisioned", "unknown"})
+_IMPERSONATION = re.compile(
+    r"(anthropic|claude).*(official|marketplace|plugins|directory)"
+    r"|(official|marketplace|plugins|directory).*(anthropic|claude)",
+    re.IGNORECASE,
+)
+
+
+def unsafe_characters(text: str) -> list[str]:
+    """Return the control, bidi and zero-width characters in `text` as U+XXXX codes."""
+    found = []
+    for ch in text:
+        code = ord(ch)
+        if code in _INVISIBLE or unicodedata.category(ch) in {"Cc", "Cf"}:
+            found.append(f"U+{code:04X}")
+    return found
+
+
+def reserved_marketplace_reason(name: str) -> str | None:
+    """Say why Claude Code or Desktop would refuse this marketplace name, or return None."""
+    lowered = name.lower()
+    if lowered in INTERNAL_MARKETPLACE_NAMES:
+        return "is a name Claude Code uses internally"
+    if lowered in RESERVED_MARKETPLACE_NAMES:
+        return "is reserved by Claude Code for an official marketplace"
+    if lowered in DESKTOP_RESERVED_MARKETPLACE_NAMES:
+        return "is reserved by Claude Desktop"
+    if _IMPERSONATION.search(lowered):
+        return "looks like an official Anthropic marketplace, which Claude Code refuses"
+    return None
+
+
+def did_you_mean(word: str, choices: set[str] | frozenset[str]) -> str:
+    """Return ' (did you mean `x`?)' for the closest choice, or an empty string."""
+    import difflib
+
+    match = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    return f" (did you mean `{match[0]}`?)" if match else ""

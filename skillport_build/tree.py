@@ -1,0 +1,149 @@
+"""Read a folder of the repo once: every regular file's bytes, size, digest and mode.
+
+Symlinks are resolved but never followed out of the repo; loops and dangling links are reported,
+as are junk (caches, OS litter), which is skipped, and special files, which are never opened.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from skillport_build.diagnostics import Diagnostic
+from skillport_build.marketplace import FileEntry
+from skillport_build.rules import rule
+
+SKIPPED_DIRS = frozenset({".git", ".hg", ".svn"})
+JUNK_DIRS = frozenset({"__pycache__", "node_modules", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".venv"})
+JUNK_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
+JUNK_SUFFIXES = (".pyc", ".pyo")
+_CHUNK = 1 << 20
+
+
+def is_junk(name: str, is_dir: bool) -> bool:
+    """Tell whether a file or folder name is litter that never belongs in a bundle."""
+    if is_dir:
+        return name in JUNK_DIRS
+    return name in JUNK_FILES or name.endswith(JUNK_SUFFIXES) or name.startswith("._")
+
+
+@dataclass
+class TreeReader:
+    """Reads folders under `root`, collecting problems instead of raising."""
+
+    root: Path
+    max_file_bytes: int
+    problems: list[Diagnostic] = field(default_factory=list)
+
+    def rel(self, path: Path | str) -> str:
+        """Return a path relative to the repo root, with forward slashes."""
+        return Path(os.path.relpath(path, self.root)).as_posix()
+
+    def read_folder(self, folder: Path) -> list[FileEntry]:
+        """Read every file below `folder`; paths in the result are relative to it."""
+        files: list[FileEntry] = []
+        self._walk(folder, "", files, {os.path.realpath(folder)})
+        files.sort(key=lambda f: f.path)
+        return files
+
+    def inside(self, path: Path | str) -> bool:
+        """Tell whether a path, once symlinks are resolved, stays inside the repo."""
+        real = os.path.realpath(path)
+        root = str(self.root)
+        return real == root or real.startswith(root + os.sep)
+
+    def _walk(self, folder: Path, prefix: str, out: list[FileEntry], chain: set[str]) -> None:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            self.problems.append(
+                rule("file-unreadable")(self.rel(folder), None, f"cannot list folder: {exc.strerror}")
+            )
+            return
+        for entry in entries:
+            rel_path = prefix + entry.name
+            try:
+                self._visit(entry, rel_path, out, chain)
+            except OSError as exc:
+                self.problems.append(
+                    rule("file-unreadable")(self.rel(entry.path), None, f"cannot read: {exc.strerror}")
+                )
+
+    def _visit(self, entry: os.DirEntry[str], rel_path: str, out: list[FileEntry], chain: set[str]) -> None:
+        if entry.name in SKIPPED_DIRS and entry.is_dir(follow_symlinks=False):
+            return
+        if entry.is_symlink() and not self._link_ok(entry):
+            return
+        st = os.stat(entry.path)  # follows an (already checked) in-repo symlink
+        if stat.S_ISDIR(st.st_mode):
+            if is_junk(entry.name, True):
+                self._junk(entry.path, "folder")
+                return
+            real = os.path.realpath(entry.path)
+            if real in chain:
+                self.problems.append(
+                    rule("symlink-broken")(
+                        self.rel(entry.path),
+                        None,
+                        "symlink loops back to a folder that contains it",
+                    )
+                )
+                return
+            self._walk(Path(entry.path), rel_path + "/", out, chain | {real})
+        elif not stat.S_ISREG(st.st_mode):
+            self.problems.append(
+                rule("file-unreadable")(
+                    self.rel(entry.path),
+                    None,
+                    "is not a regular file (a pipe, socket or device); remove it",
+                )
+            )
+        elif is_junk(entry.name, False):
+            self._junk(entry.path, "file")
+        else:
+            out.append(self._read(Path(entry.path), rel_path, st))
+
+    def _link_ok(self, entry: os.DirEntry[str]) -> bool:
+        target = os.readlink(entry.path)
+        if not self.inside(entry.path):
+            self.problems.append(
+                rule("symlink-escape")(
+                    self.rel(entry.path),
+                    None,
+                    f"symlink points outside the repository ({target}); copy the file in instead",
+                )
+            )
+            return False
+        if not os.path.exists(entry.path):
+            self.problems.append(
+                rule("symlink-broken")(
+                    self.rel(entry.path),
+                    None,
+                    f"symlink is broken or loops ({target}); fix or remove it",
+                )
+            )
+            return False
+        return True
+
+    def _junk(self, path: str, kind: str) -> None:
+        self.problems.append(
+            rule("bundle-junk")(
+                self.rel(path),
+                None,
+                f"{kind} is left out of bundles; delete it and add it to .gitignore",
+            )
+        )
+
+    def _read(self, path: Path, rel_path: str, st: os.stat_result) -> FileEntry:
+        executable = bool(st.st_mode & 0o111)
+        if st.st_size > self.max_file_bytes:
+            digest = hashlib.sha256()
+            with path.open("rb") as handle:
+                while chunk := handle.read(_CHUNK):
+                    digest.update(chunk)
+            return FileEntry(rel_path, st.st_size, digest.hexdigest(), executable, None)
+        data = path.read_bytes()
+        return FileEntry(rel_path, len(data), hashlib.sha256(data).hexdigest(), executable, data)

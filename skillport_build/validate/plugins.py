@@ -1,0 +1,246 @@
+"""Rules for one plugin folder and its marketplace entry (FORMATS.md rules 19-25, 33, 34)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from skillport_build.diagnostics import Diagnostic, Severity
+from skillport_build.documents import DocumentError, JsonDocument
+from skillport_build.loader import MARKETPLACE_JSON, PLUGIN_JSON
+from skillport_build.marketplace import Plugin
+from skillport_build.models.plugin import (
+    COMPONENT_KEYS,
+    CONFIG_COMPONENTS,
+    KNOWN_KEYS,
+)
+from skillport_build.names import KEBAB, PLUGIN_NAME, did_you_mean
+from skillport_build.rules import rule
+
+HOOK_EVENTS = frozenset(
+    {
+        "PreToolUse",
+        "PostToolUse",
+        "PostToolUseFailure",
+        "PermissionRequest",
+        "Notification",
+        "UserPromptSubmit",
+        "Stop",
+        "SubagentStart",
+        "SubagentStop",
+        "PreCompact",
+        "SessionStart",
+        "SessionEnd",
+    }
+)
+DEFAULT_HOOKS = "hooks/hooks.json"
+DEFAULT_MCP = ".mcp.json"
+DEFAULT_LSP = ".lsp.json"
+# Where a default component lives when plugin.json names no path for it.
+_DEFAULT_CONFIG = {"hooks": DEFAULT_HOOKS, "mcpServers": DEFAULT_MCP, "lspServers": DEFAULT_LSP}
+
+
+def check_plugin(plugin: Plugin, doc: JsonDocument) -> Iterator[Diagnostic]:
+    """Run every per-plugin rule that needs more than the manifest models."""
+    yield from _manifest(plugin)
+    yield from _entry(plugin, doc)
+    yield from _components(plugin)
+    yield from _layout(plugin)
+    yield from _configs(plugin)
+
+
+def _manifest_path(plugin: Plugin) -> str:
+    return plugin.rel(PLUGIN_JSON)
+
+
+def _manifest_line(plugin: Plugin, key: str) -> int | None:
+    return plugin.manifest_doc.line((key,)) if plugin.manifest_doc else None
+
+
+def _raw(plugin: Plugin) -> dict[str, Any]:
+    """plugin.json as parsed, so its rules still run when another field fails the model."""
+    doc = plugin.manifest_doc
+    return doc.data if doc is not None and isinstance(doc.data, dict) else {}
+
+
+def _manifest(plugin: Plugin) -> Iterator[Diagnostic]:
+    raw = _raw(plugin)
+    path = _manifest_path(plugin)
+    name = raw.get("name")
+    if isinstance(name, str) and PLUGIN_NAME.match(name) and not KEBAB.match(name):
+        yield rule("plugin-name-kebab")(
+            path,
+            _manifest_line(plugin, "name"),
+            f"`name` {name!r} is not kebab-case; Claude.ai organisation sync needs "
+            "lowercase words joined by hyphens",
+        )
+    for key in raw:
+        if key not in KNOWN_KEYS:
+            yield rule("plugin-unknown-key")(
+                path,
+                _manifest_line(plugin, key),
+                f"unknown key `{key}`{did_you_mean(key, KNOWN_KEYS)}; remove it",
+            )
+    if plugin.manifest_doc is not None and plugin.version is None and "version" not in raw:
+        yield rule("plugin-version")(
+            path,
+            _manifest_line(plugin, "name"),
+            'no `version`; add "version": "0.1.0" so releases can be versioned',
+            Severity.WARNING,
+        )
+
+
+def _entry(plugin: Plugin, doc: JsonDocument) -> Iterator[Diagnostic]:
+    entry, manifest = plugin.entry, plugin.manifest
+    label = f"plugins[{plugin.index}] ({entry.name})"
+
+    def line(key: str) -> int | None:
+        return doc.line(("plugins", plugin.index, key))
+
+    if manifest is not None and manifest.name != entry.name:
+        yield rule("entry-name")(
+            MARKETPLACE_JSON,
+            line("name"),
+            f"{label}: `name` differs from plugin.json's {manifest.name!r}; use the same name",
+        )
+    if manifest and manifest.version and entry.version and manifest.version != entry.version:
+        yield rule("entry-version-mismatch")(
+            MARKETPLACE_JSON,
+            line("version"),
+            f"{label}: `version` {entry.version} differs from plugin.json's {manifest.version}; "
+            "make them equal (plugin.json is the version of record) or drop it here",
+        )
+    declared = [k for k in COMPONENT_KEYS if k in _raw(plugin)]
+    if entry.strict is False and declared:
+        yield rule("entry-strict-components")(
+            MARKETPLACE_JSON,
+            line("strict"),
+            f"{label}: `strict: false` but plugin.json also declares {', '.join(declared)}; Claude "
+            "Code fails to load it: drop `strict: false` or the components from plugin.json",
+        )
+    known = {"name", "source", *(entry.model_fields), "dependencies", *COMPONENT_KEYS}
+    for key in entry.model_extra or {}:
+        if key not in known:
+            yield rule("entry-unknown-key")(
+                MARKETPLACE_JSON,
+                line(key),
+                f"{label}: unknown key `{key}`{did_you_mean(key, known)}; remove it",
+            )
+
+
+def _paths(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
+def _components(plugin: Plugin) -> Iterator[Diagnostic]:
+    raw = _raw(plugin)
+    names = {f.path for f in plugin.files}
+    folders = {p.rsplit("/", i)[0] for p in names for i in range(1, p.count("/") + 1)}
+    for key in COMPONENT_KEYS:
+        for path in _paths(raw.get(key)):
+            if problem := _component_problem(key, path, names, folders):
+                yield rule("plugin-component-path")(
+                    _manifest_path(plugin),
+                    _manifest_line(plugin, key),
+                    f"`{key}` {path!r} {problem}",
+                )
+
+
+def _component_problem(key: str, path: str, files: set[str], folders: set[str]) -> str | None:
+    if key == "skills" and path == ".":
+        return None
+    if not path.startswith("./"):
+        return "must start with ./ (paths are relative to the plugin root)"
+    if ".." in path.split("/"):
+        return "must not contain `..`: a plugin may only use its own files"
+    rel = path[2:].rstrip("/")
+    if key in CONFIG_COMPONENTS and not rel.endswith(".json"):
+        return "must name a .json file"
+    if rel not in files and rel not in folders and rel:
+        return "does not exist in the plugin folder"
+    if key == "agents" and rel in files and not rel.endswith(".md"):
+        return "must name a .md file or a folder of them"
+    return None
+
+
+def _layout(plugin: Plugin) -> Iterator[Diagnostic]:
+    for f in plugin.files:
+        if f.path.startswith(".claude-plugin/") and f.path != PLUGIN_JSON:
+            if plugin.path == "." and f.path == MARKETPLACE_JSON:
+                continue
+            yield rule("plugin-layout")(
+                plugin.rel(f.path),
+                None,
+                "only plugin.json belongs in .claude-plugin/; move this file to the plugin root",
+            )
+    if any(f.path == "CLAUDE.md" for f in plugin.files):
+        yield rule("plugin-layout")(
+            plugin.rel("CLAUDE.md"),
+            None,
+            "Claude Code ignores a plugin's CLAUDE.md; put the guidance in a skill instead",
+            Severity.WARNING,
+        )
+
+
+def _configs(plugin: Plugin) -> Iterator[Diagnostic]:
+    raw = _raw(plugin)
+    for key, default in _DEFAULT_CONFIG.items():
+        value = raw.get(key)
+        if isinstance(value, dict):
+            yield from _check_config(plugin, key, value, None)
+            continue
+        for path in _paths(value) or [default]:
+            rel = path.removeprefix("./")
+            entry = next((f for f in plugin.files if f.path == rel), None)
+            if entry is None or entry.data is None:
+                continue
+            try:
+                doc = JsonDocument.parse(plugin.rel(rel), entry.data)
+            except DocumentError as exc:
+                yield rule(_CONFIG_RULE[key])(plugin.rel(rel), exc.line, f"{rel} {exc.message}")
+                continue
+            yield from _check_config(plugin, key, doc.data, doc)
+
+
+_CONFIG_RULE = {"hooks": "plugin-hooks", "mcpServers": "plugin-mcp", "lspServers": "plugin-mcp"}
+
+
+def _check_config(plugin: Plugin, key: str, data: Any, doc: JsonDocument | None) -> Iterator[Diagnostic]:
+    path = doc.path if doc else _manifest_path(plugin)
+
+    def line(*loc: str | int) -> int | None:
+        if doc is None:
+            return _manifest_line(plugin, key)
+        return doc.line(loc)
+
+    if not isinstance(data, dict):
+        yield rule(_CONFIG_RULE[key])(path, line(), "must hold a JSON object")
+        return
+    if key == "hooks":
+        events = data.get("hooks", data) if doc is not None else data
+        if not isinstance(events, dict):
+            yield rule("plugin-hooks")(path, line("hooks"), "`hooks` must map event names to lists")
+            return
+        prefix: tuple[str, ...] = ("hooks",) if doc is not None and "hooks" in data else ()
+        for event in events:
+            if event not in HOOK_EVENTS:
+                yield rule("plugin-hooks")(
+                    path,
+                    line(*prefix, event),
+                    f"unknown hook event {event!r}{did_you_mean(event, HOOK_EVENTS)}",
+                )
+    elif key == "mcpServers":
+        servers = data.get("mcpServers", data)
+        if not isinstance(servers, dict):
+            return
+        for name, server in servers.items():
+            if isinstance(server, dict) and "url" in server and "type" not in server:
+                yield rule("plugin-mcp")(
+                    path,
+                    line("mcpServers", name) if "mcpServers" in data else line(name),
+                    f'MCP server {name!r} has a `url` but no `type`; add "type": "http" (or "sse")',
+                )

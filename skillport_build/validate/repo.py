@@ -1,0 +1,181 @@
+"""Rules about marketplace.json as a whole and across the repo (rules 27-30, 35, 38-40, 42)."""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+
+from skillport_build.diagnostics import Diagnostic
+from skillport_build.loader import MARKETPLACE_JSON, PLUGIN_JSON
+from skillport_build.marketplace import FileEntry, Marketplace
+from skillport_build.models.config import MB
+from skillport_build.models.marketplace import KNOWN_KEYS
+from skillport_build.names import (
+    KEBAB,
+    did_you_mean,
+    reserved_marketplace_reason,
+    unsafe_characters,
+)
+from skillport_build.rules import rule
+
+
+def check_marketplace(market: Marketplace) -> Iterator[Diagnostic]:
+    """Check marketplace.json beyond its model: names, entries, renames."""
+    manifest, doc = market.manifest, market.manifest_doc
+    if manifest is None or doc is None:
+        return
+    line = doc.line
+    if reason := reserved_marketplace_reason(manifest.name):
+        yield rule("marketplace-name-reserved")(
+            MARKETPLACE_JSON, line(("name",)), f"`name` {manifest.name!r} {reason}; choose another"
+        )
+    elif not KEBAB.match(manifest.name):
+        yield rule("marketplace-name-kebab")(
+            MARKETPLACE_JSON, line(("name",)), f"`name` {manifest.name!r} should be kebab-case"
+        )
+    if not manifest.plugins:
+        yield rule("marketplace-empty")(
+            MARKETPLACE_JSON, line(("plugins",)), "`plugins` is empty; add a plugin"
+        )
+    if not manifest.summary:
+        yield rule("marketplace-description")(
+            MARKETPLACE_JSON,
+            line(("name",)),
+            'no description; add "metadata": {"description": "..."} so people know what this is',
+        )
+    for key in manifest.model_extra or {}:
+        yield rule("marketplace-unknown-key")(
+            MARKETPLACE_JSON, line((key,)), f"unknown key `{key}`{did_you_mean(key, KNOWN_KEYS)}"
+        )
+    yield from _duplicates(market)
+    yield from _renames(market)
+
+
+def _duplicates(market: Marketplace) -> Iterator[Diagnostic]:
+    assert market.manifest is not None and market.manifest_doc is not None
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(market.manifest.plugins):
+        name = raw.get("name") if isinstance(raw, dict) else None
+        if not isinstance(name, str):
+            continue
+        if name in seen:
+            yield rule("entry-duplicate")(
+                MARKETPLACE_JSON,
+                market.manifest_doc.line(("plugins", index, "name")),
+                f"plugins[{index}]: {name!r} is already listed at plugins[{seen[name]}]; "
+                "each plugin must be listed once",
+            )
+        else:
+            seen[name] = index
+
+
+def _renames(market: Marketplace) -> Iterator[Diagnostic]:
+    assert market.manifest is not None and market.manifest_doc is not None
+    renames = market.manifest.renames or {}
+    listed = {raw.get("name") for raw in market.manifest.plugins if isinstance(raw, dict)}
+    for old in renames:
+        chain, current = [old], renames[old]
+        while current is not None and current in renames and current not in chain:
+            chain.append(current)
+            current = renames[current]
+        where = market.manifest_doc.line(("renames", old))
+        if current is not None and current in chain:
+            yield rule("marketplace-renames")(
+                MARKETPLACE_JSON, where, f"`renames` loops: {' -> '.join([*chain, current])}"
+            )
+        elif current is not None and current not in listed:
+            yield rule("marketplace-renames")(
+                MARKETPLACE_JSON,
+                where,
+                f"`renames` sends {old!r} to {current!r}, which is not a listed plugin; "
+                "end the chain at a listed plugin or null",
+            )
+
+
+def check_unlisted(market: Marketplace) -> Iterator[Diagnostic]:
+    """Warn about plugin folders under plugins/ that marketplace.json does not list."""
+    listed = {p.path for p in market.plugins}
+    base = market.root / "plugins"
+    if market.manifest is None or not base.is_dir():
+        return
+    for child in sorted(os.scandir(base), key=lambda e: e.name):
+        rel = f"plugins/{child.name}"
+        if child.is_dir() and rel not in listed and os.path.isfile(f"{child.path}/{PLUGIN_JSON}"):
+            yield rule("plugin-unlisted")(
+                rel,
+                None,
+                "has a plugin.json but is not listed in marketplace.json; add an entry or delete it",
+            )
+
+
+def check_skill_names(market: Marketplace) -> Iterator[Diagnostic]:
+    """Skill names must be unique across every plugin."""
+    first: dict[str, str] = {}
+    for skill in market.skills:
+        if skill.name in first:
+            yield rule("skill-name-duplicate")(
+                skill.skill_md,
+                None,
+                f"skill {skill.name!r} also exists at {first[skill.name]}; skill names must be "
+                "unique across the marketplace: rename one",
+            )
+        else:
+            first[skill.name] = skill.path
+
+
+def check_paths(owner: str, files: Iterable[FileEntry], market: Marketplace) -> Iterator[Diagnostic]:
+    """Check file names, sizes and case collisions inside one bundle (a plugin folder)."""
+    by_folded: dict[str, list[str]] = defaultdict(list)
+    allowed_large = set(market.config.large_files)
+    for f in files:
+        full = f.path if owner == "." else f"{owner}/{f.path}"
+        if bad := unsafe_characters(f.path):
+            yield rule("file-name-chars")(
+                full,
+                None,
+                f"path contains invisible or control characters ({', '.join(bad)}); rename it",
+            )
+        by_folded[f.path.casefold()].append(f.path)
+        if f.size > market.config.max_file_bytes and full not in allowed_large:
+            yield rule("file-size")(
+                full,
+                None,
+                f"is {f.size / MB:.1f} MB, over the {market.config.max_file_mb:g} MB limit; shrink it "
+                "or list it under `large_files` in .skillport/validate.yaml",
+            )
+    for paths in by_folded.values():
+        if len(paths) > 1:
+            first, *rest = sorted(paths)
+            for other in rest:
+                full = other if owner == "." else f"{owner}/{other}"
+                yield rule("path-case-collision")(
+                    full,
+                    None,
+                    f"differs from {first!r} only by case; the two collide on macOS and Windows "
+                    "and in zip extraction: rename one",
+                )
+
+
+def check_access_targets(market: Marketplace) -> Iterator[Diagnostic]:
+    """Every plugin and skill the policy names must exist (a typo would silently open access)."""
+    policy, doc = market.access, market.access_doc
+    if policy is None or doc is None or market.manifest is None:
+        return
+    plugins = {p.name for p in market.plugins} | {
+        raw.get("name") for raw in market.manifest.plugins if isinstance(raw, dict)
+    }
+    skills = {s.name for s in market.skills}
+    for kind, names, known in (
+        ("plugin", policy.plugins, plugins),
+        ("skill", policy.skills, skills),
+    ):
+        for name in names:
+            if name not in known:
+                hint = did_you_mean(name, frozenset(k for k in known if isinstance(k, str)))
+                yield rule("access-unknown-target")(
+                    doc.path,
+                    doc.line((f"{kind}s", name)),
+                    f"names {kind} {name!r}, which does not exist{hint}; fix the name or remove "
+                    "the rule (a typo here would leave the real one unprotected)",
+                )

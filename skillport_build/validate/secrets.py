@@ -1,0 +1,91 @@
+"""Find likely secrets in the files that would be bundled (FORMATS.md rule 41).
+
+A finding prints a fingerprint (a hash of the matched text, never the text) so that a reviewed
+false positive can be waived in `.skillport/validate.yaml` without copying the secret there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+
+from skillport_build.diagnostics import Diagnostic
+from skillport_build.marketplace import FileEntry
+from skillport_build.models.config import ValidateConfig
+from skillport_build.rules import rule
+
+_PATTERNS: dict[str, str] = {
+    "a private key": r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |PGP |ENCRYPTED )?PRIVATE KEY(?: BLOCK)?-----",
+    "an AWS access key id": r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",
+    "a GitHub token": r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{60,})\b",
+    "a Slack token": r"\bxox[abprs]-[A-Za-z0-9-]{10,}\b",
+    "a Google API key": r"\bAIza[0-9A-Za-z_-]{35}\b",
+    "a Stripe secret key": r"\b[rs]k_live_[0-9A-Za-z]{20,}\b",
+    "an Anthropic API key": r"\bsk-ant-[A-Za-z0-9_-]{20,}",
+    "an OpenAI API key": r"\bsk-(?:proj-)?[A-Za-z0-9_-]{32,}",
+    "a JSON web token": r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}",
+}
+_KNOWN = re.compile("|".join(f"(?P<p{i}>{p})" for i, p in enumerate(_PATTERNS.values())))
+_LABELS = list(_PATTERNS)
+_ASSIGNMENT = re.compile(
+    r"(?i)\b(?:secret|token|passw(?:or)?d|pwd|api[_-]?key|access[_-]?key|private[_-]?key|"
+    r"client[_-]?secret|auth)[A-Za-z_-]*\s*[:=]\s*[\"']?([A-Za-z0-9+/_\-=.~]{20,})"
+)
+_PLACEHOLDER = re.compile(r"(?i)example|sample|dummy|placeholder|changeme|your|xxxx|\$\{|<|redacted|fake")
+_ENTROPY_MIN = 3.5
+_QUICK = re.compile(
+    r"PRIVATE KEY|AKIA|ASIA|gh[pousr]_|github_pat_|xox|AIza|_live_|sk-|eyJ|"
+    r"(?i:secret|token|passw|pwd|api.?key|access.?key|auth)"
+)
+
+
+def fingerprint(secret: str) -> str:
+    """Return the stable, non-reversible id a finding is waived by."""
+    return hashlib.sha256(secret.encode()).hexdigest()[:12]
+
+
+def scan(owner: str, files: Iterable[FileEntry], config: ValidateConfig) -> Iterator[Diagnostic]:
+    """Yield a `secret` diagnostic for each likely secret in the text files of a folder."""
+    waived = {(w.path, w.fingerprint) for w in config.secrets_allow}
+    for f in files:
+        if f.data is None or b"\x00" in f.data[:8192]:
+            continue
+        text = f.data.decode("utf-8", "replace")
+        if not _QUICK.search(text):
+            continue
+        path = f.path if owner == "." else f"{owner}/{f.path}"
+        for line, label, secret in _findings(text):
+            mark = fingerprint(secret)
+            if (path, mark) not in waived:
+                yield rule("secret")(
+                    path,
+                    line,
+                    f"looks like {label} (fingerprint {mark}); remove it and revoke it, or, if it "
+                    "is not a secret, waive it under `secrets_allow` in .skillport/validate.yaml",
+                )
+
+
+def _findings(text: str) -> Iterator[tuple[int, str, str]]:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not _QUICK.search(line):
+            continue
+        for match in _KNOWN.finditer(line):
+            label = _LABELS[int((match.lastgroup or "p0")[1:])]
+            if not _PLACEHOLDER.search(match.group(0)):
+                yield number, label, match.group(0)
+        for match in _ASSIGNMENT.finditer(line):
+            value = match.group(1)
+            if (
+                _entropy(value) >= _ENTROPY_MIN
+                and not _PLACEHOLDER.search(value)
+                and not _KNOWN.search(value)
+            ):
+                yield number, "a hard-coded credential", value
+
+
+def _entropy(value: str) -> float:
+    counts = Counter(value)
+    return -sum(c / len(value) * math.log2(c / len(value)) for c in counts.values())
