@@ -17,10 +17,8 @@ Loc = Sequence[str | int]
 # A front matter whose aliases would expand to more nodes than this is refused (billion laughs).
 MAX_YAML_NODES = 10_000
 
-try:  # libyaml is much faster; PyYAML's wheels ship it, a source build may not
-    _YamlLoader: type[yaml.SafeLoader] = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _YamlLoader = yaml.SafeLoader
+# libyaml is much faster; PyYAML's wheels ship it, a source build may not.
+_YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class DocumentError(ValueError):

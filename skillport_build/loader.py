@@ -45,7 +45,7 @@ def load(root: Path | str) -> Marketplace:
     root = Path(os.path.realpath(root))
     problems: list[Diagnostic] = []
     config = _load_config(root, problems)
-    reader = TreeReader(root, config.max_file_bytes, problems)
+    reader = TreeReader(root, config.max_file_bytes, problems, frozenset(config.large_files))
     manifest_doc, manifest = _load_manifest(root, problems)
     access, access_doc = _load_access(root, problems)
     plugins = []
@@ -254,7 +254,9 @@ def _load_skill(
     rel = reader.rel(skill_dir)
     skill_md = next((f for f in files if f.path == "SKILL.md"), None)
     empty = Skill(skill_dir.name, plugin, rel, files, None, None, "", "", 1)
-    if skill_md is None or skill_md.data is None:
+    if skill_md is not None and skill_md.data is None:
+        return empty  # over the size limit: the file-size rule says so
+    if skill_md is None:
         problems.append(
             rule("skill-md-missing")(
                 rel,

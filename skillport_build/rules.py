@@ -38,7 +38,6 @@ _ALL = [
     Rule("frontmatter-syntax", 2, E, "The front matter is valid YAML, without alias bombs", "SPEC"),
     Rule("frontmatter-not-mapping", 2, E, "The front matter is a mapping of names", "SPEC PKG"),
     Rule("frontmatter-unknown-key", 3, E, "Only portable front-matter keys", "REF PKG UP CC"),
-    Rule("frontmatter-field", 3, E, "Front-matter values have the right types", "SPEC"),
     Rule("skill-name-format", 4, E, "`name` is 1-64 lowercase letters, digits, hyphens", "SPEC UP"),
     Rule("skill-name-mismatch", 5, E, "`name` equals the skill's folder name", "SPEC REF"),
     Rule("skill-name-reserved", 6, E, "`name` avoids `anthropic` and `claude`", "UP"),

@@ -8,6 +8,7 @@ import shutil
 import tempfile
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from skillport_build.documents import DocumentError, JsonDocument
 from skillport_build.errors import ScaffoldError, UsageError
@@ -86,7 +87,7 @@ def init(dest: Path, name: str | None = None) -> Path:
     return dest
 
 
-def _read_manifest(root: Path) -> tuple[str, dict[str, object]]:
+def _read_manifest(root: Path) -> tuple[str, dict[str, Any]]:
     path = root / MARKETPLACE_JSON
     if not path.is_file():
         raise ScaffoldError(
@@ -116,7 +117,7 @@ def new_plugin(root: Path, name: str, *, description: str | None = None, surface
     if surface not in SURFACE_TAGS:
         raise UsageError(f"surface {surface!r} is not one of {', '.join(SURFACE_TAGS)}")
     text, data = _read_manifest(root)
-    if any(isinstance(p, dict) and p.get("name") == name for p in data["plugins"]):  # type: ignore[union-attr]
+    if any(isinstance(p, dict) and p.get("name") == name for p in data["plugins"]):
         raise ScaffoldError(f"marketplace.json already lists a plugin named {name!r}")
     folder = root / "plugins" / name
     if folder.exists():
@@ -146,7 +147,7 @@ def new_skill(root: Path, name: str, plugin: str, *, description: str | None = N
     """Create `skills/<name>/SKILL.md` in a listed plugin."""
     _check_name(name, "skill")
     _, data = _read_manifest(root)
-    entries = [p for p in data["plugins"] if isinstance(p, dict)]  # type: ignore[union-attr]
+    entries = [p for p in data["plugins"] if isinstance(p, dict)]
     entry = next((p for p in entries if p.get("name") == plugin), None)
     if entry is None or not isinstance(entry.get("source"), str):
         listed = ", ".join(str(p.get("name")) for p in entries) or "none"

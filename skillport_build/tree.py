@@ -37,6 +37,7 @@ class TreeReader:
     root: Path
     max_file_bytes: int
     problems: list[Diagnostic] = field(default_factory=list)
+    large_files: frozenset[str] = frozenset()  # repo-relative paths allowed past the limit
 
     def rel(self, path: Path | str) -> str:
         """Return a path relative to the repo root, with forward slashes."""
@@ -139,7 +140,7 @@ class TreeReader:
 
     def _read(self, path: Path, rel_path: str, st: os.stat_result) -> FileEntry:
         executable = bool(st.st_mode & 0o111)
-        if st.st_size > self.max_file_bytes:
+        if st.st_size > self.max_file_bytes and self.rel(path) not in self.large_files:
             digest = hashlib.sha256()
             with path.open("rb") as handle:
                 while chunk := handle.read(_CHUNK):

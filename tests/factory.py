@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +82,7 @@ def write(root: Path, files: dict[str, str | bytes | dict[str, Any] | list[Any] 
     for rel, content in files.items():
         path = root / rel
         if content is None:
-            path.unlink()
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(content, dict | list):

@@ -11,6 +11,15 @@ from skillport_build.models.base import Model
 MB = 1024 * 1024
 
 
+def human_size(size: float) -> str:
+    """Write a byte count for people: 512 bytes, 3.2 KB, 41.0 MB."""
+    if size < 1024:
+        return f"{size:.0f} bytes"
+    if size < MB:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / MB:.1f} MB"
+
+
 class SecretWaiver(Model):
     """A reviewed finding of the secret scanner that may stay (e.g. a documented test key)."""
 

@@ -85,7 +85,14 @@ class GithubSource(_Source):
     """A plugin in a GitHub repository."""
 
     source: Literal["github"]
-    repo: str = Field(pattern=_GITHUB_REPO.pattern, description="OWNER/REPO")
+    repo: str = Field(description="OWNER/REPO")
+
+    @field_validator("repo")
+    @classmethod
+    def _repo(cls, value: str) -> str:
+        if not _GITHUB_REPO.match(value):
+            fail("entry-source-object", f"`repo` {value!r} must be OWNER/REPO")
+        return value
 
 
 class UrlSource(_Source):
@@ -125,7 +132,7 @@ class ArchiveSource(Model):
     @classmethod
     def _https(cls, value: str) -> str:
         if not value.startswith("https://"):
-            fail("entry-source-object", "an `archive` source `url` must use https://")
+            fail("entry-source-object", "`url` must use https://")
         return value
 
     @field_validator("sha256")
@@ -173,8 +180,11 @@ def _check_source(value: Any) -> Any:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        text = first["msg"] if first["type"] != "missing" else "is required"
-        fail("entry-source-object", f"`source.{where}`: {text} (a {kind!r} source)")
+        if first["type"] == "missing":
+            fail("entry-source-object", f"a `{kind}` source needs `source.{where}`")
+        if first["type"] == "entry-source-object":
+            fail("entry-source-object", f"{first['msg']} (in a `{kind}` source)")
+        fail("entry-source-object", f"`source.{where}`: {first['msg']} (in a `{kind}` source)")
 
 
 class PluginEntry(Model):

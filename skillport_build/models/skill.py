@@ -27,7 +27,7 @@ class SkillFrontMatter(Model):
         "metadata": "skill-metadata",
         "allowed-tools": "skill-allowed-tools",
     }
-    DEFAULT_RULE: ClassVar[str] = "frontmatter-field"
+    DEFAULT_RULE: ClassVar[str] = "frontmatter-not-mapping"
 
     name: str = Field(description="lowercase letters, digits and hyphens; equals the folder name")
     description: str = Field(description="what the skill does and when to use it")

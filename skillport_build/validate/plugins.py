@@ -9,6 +9,7 @@ from skillport_build.diagnostics import Diagnostic, Severity
 from skillport_build.documents import DocumentError, JsonDocument
 from skillport_build.loader import MARKETPLACE_JSON, PLUGIN_JSON
 from skillport_build.marketplace import Plugin
+from skillport_build.models.marketplace import ENTRY_KEYS
 from skillport_build.models.plugin import (
     COMPONENT_KEYS,
     CONFIG_COMPONENTS,
@@ -118,13 +119,12 @@ def _entry(plugin: Plugin, doc: JsonDocument) -> Iterator[Diagnostic]:
             f"{label}: `strict: false` but plugin.json also declares {', '.join(declared)}; Claude "
             "Code fails to load it: drop `strict: false` or the components from plugin.json",
         )
-    known = {"name", "source", *(entry.model_fields), "dependencies", *COMPONENT_KEYS}
     for key in entry.model_extra or {}:
-        if key not in known:
+        if key not in ENTRY_KEYS:
             yield rule("entry-unknown-key")(
                 MARKETPLACE_JSON,
                 line(key),
-                f"{label}: unknown key `{key}`{did_you_mean(key, known)}; remove it",
+                f"{label}: unknown key `{key}`{did_you_mean(key, ENTRY_KEYS)}; remove it",
             )
 
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from skillport_build.diagnostics import Diagnostic
 from skillport_build.loader import MARKETPLACE_JSON, PLUGIN_JSON
 from skillport_build.marketplace import FileEntry, Marketplace
-from skillport_build.models.config import MB
+from skillport_build.models.config import human_size
 from skillport_build.models.marketplace import KNOWN_KEYS
 from skillport_build.names import (
     KEBAB,
@@ -74,6 +74,7 @@ def _renames(market: Marketplace) -> Iterator[Diagnostic]:
     assert market.manifest is not None and market.manifest_doc is not None
     renames = market.manifest.renames or {}
     listed = {raw.get("name") for raw in market.manifest.plugins if isinstance(raw, dict)}
+    reported: set[frozenset[str]] = set()
     for old in renames:
         chain, current = [old], renames[old]
         while current is not None and current in renames and current not in chain:
@@ -81,6 +82,9 @@ def _renames(market: Marketplace) -> Iterator[Diagnostic]:
             current = renames[current]
         where = market.manifest_doc.line(("renames", old))
         if current is not None and current in chain:
+            if frozenset(chain) in reported:
+                continue
+            reported.add(frozenset(chain))
             yield rule("marketplace-renames")(
                 MARKETPLACE_JSON, where, f"`renames` loops: {' -> '.join([*chain, current])}"
             )
@@ -95,10 +99,14 @@ def _renames(market: Marketplace) -> Iterator[Diagnostic]:
 
 def check_unlisted(market: Marketplace) -> Iterator[Diagnostic]:
     """Warn about plugin folders under plugins/ that marketplace.json does not list."""
-    listed = {p.path for p in market.plugins}
     base = market.root / "plugins"
     if market.manifest is None or not base.is_dir():
         return
+    listed = {
+        raw["source"].removeprefix("./").rstrip("/")
+        for raw in market.manifest.plugins
+        if isinstance(raw, dict) and isinstance(raw.get("source"), str)
+    }
     for child in sorted(os.scandir(base), key=lambda e: e.name):
         rel = f"plugins/{child.name}"
         if child.is_dir() and rel not in listed and os.path.isfile(f"{child.path}/{PLUGIN_JSON}"):
@@ -141,8 +149,8 @@ def check_paths(owner: str, files: Iterable[FileEntry], market: Marketplace) -> 
             yield rule("file-size")(
                 full,
                 None,
-                f"is {f.size / MB:.1f} MB, over the {market.config.max_file_mb:g} MB limit; shrink it "
-                "or list it under `large_files` in .skillport/validate.yaml",
+                f"is {human_size(f.size)}, over the {human_size(market.config.max_file_bytes)} limit; "
+                "shrink it or list it under `large_files` in .skillport/validate.yaml",
             )
     for paths in by_folded.values():
         if len(paths) > 1:

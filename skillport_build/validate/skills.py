@@ -10,7 +10,7 @@ import yaml
 
 from skillport_build.diagnostics import Diagnostic, Severity
 from skillport_build.marketplace import Skill
-from skillport_build.models.config import MB, ValidateConfig
+from skillport_build.models.config import MB, ValidateConfig, human_size
 from skillport_build.models.skill import PORTABLE_KEYS
 from skillport_build.names import did_you_mean
 from skillport_build.rules import rule
@@ -34,6 +34,7 @@ def check_skill(skill: Skill, upload_bound: bool, config: ValidateConfig) -> Ite
     """Run every per-skill rule that needs more than the front-matter model."""
     yield from _front_matter_keys(skill, upload_bound)
     yield from _name(skill, upload_bound)
+    yield from _allowed_tools(skill)
     yield from _license(skill)
     yield from _lengths(skill)
     yield from _links(skill)
@@ -51,25 +52,25 @@ def _line(skill: Skill, key: str) -> int | None:
 
 
 def _front_matter_keys(skill: Skill, upload_bound: bool) -> Iterator[Diagnostic]:
-    severity = Severity.ERROR if upload_bound else Severity.WARNING
-    target = (
-        "Claude.ai and Desktop refuse the upload"
-        if upload_bound
-        else "only Claude Code reads it (tag the plugin surface:CC to keep it)"
-    )
     for key in _raw(skill):
         if key in PORTABLE_KEYS:
             continue
         if key == "version":
-            hint = 'put it under `metadata` (metadata: {version: "1.0.0"}) or in plugin.json'
+            fix = 'put it under `metadata` (metadata: {version: "1.0.0"}) or in plugin.json'
         else:
-            hint = "remove it or move it under `metadata`" + did_you_mean(key, PORTABLE_KEYS)
-        yield rule("frontmatter-unknown-key")(
-            skill.skill_md,
-            _line(skill, key),
-            f"`{key}` is not a portable key: {target}; {hint}",
-            severity,
-        )
+            fix = "remove it or move it under `metadata`" + did_you_mean(key, PORTABLE_KEYS)
+        if upload_bound:
+            message = (
+                f"`{key}` is not a portable key and Claude.ai and Desktop refuse the upload; {fix} "
+                "(or tag the plugin surface:CC if it is for Claude Code only)"
+            )
+        else:
+            message = (
+                f"`{key}` is a Claude Code extension, not a portable key; it stops the skill "
+                "from being shared with Claude.ai or Desktop"
+            )
+        severity = Severity.ERROR if upload_bound else Severity.WARNING
+        yield rule("frontmatter-unknown-key")(skill.skill_md, _line(skill, key), message, severity)
 
 
 def _name(skill: Skill, upload_bound: bool) -> Iterator[Diagnostic]:
@@ -89,6 +90,18 @@ def _name(skill: Skill, upload_bound: bool) -> Iterator[Diagnostic]:
             line,
             f"`name` contains {word!r}, which Claude.ai refuses on upload; choose another name",
             Severity.ERROR if upload_bound else Severity.WARNING,
+        )
+
+
+def _allowed_tools(skill: Skill) -> Iterator[Diagnostic]:
+    value = _raw(skill).get("allowed-tools")
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        yield rule("skill-allowed-tools")(
+            skill.skill_md,
+            _line(skill, "allowed-tools"),
+            "`allowed-tools` is a list; Claude Code accepts it but the Agent Skills reference "
+            f'validator does not: write it as one string ("{" ".join(value)}")',
+            Severity.WARNING,
         )
 
 
@@ -220,14 +233,14 @@ def _bundle(skill: Skill, config: ValidateConfig) -> Iterator[Diagnostic]:
         yield rule("bundle-size")(
             skill.path,
             None,
-            f"the skill's files add up to {total / MB:.1f} MB, over the {config.max_bundle_mb:g} MB "
-            "upload limit; move large data out of the skill",
+            f"the skill's files add up to {human_size(total)}, over the "
+            f"{human_size(config.max_bundle_bytes)} upload limit; move large data out of the skill",
         )
     elif total > UPLOAD_SOFT_LIMIT:
         yield rule("bundle-size")(
             skill.path,
             None,
-            f"the skill's files add up to {total / MB:.1f} MB, over the Skills API's 30 MB limit "
+            f"the skill's files add up to {human_size(total)}, over the Skills API's 30 MB limit "
             "(Claude.ai allows 50 MB); consider trimming it",
             Severity.WARNING,
         )
