@@ -254,8 +254,6 @@ def _load_skill(
     rel = reader.rel(skill_dir)
     skill_md = next((f for f in files if f.path == "SKILL.md"), None)
     empty = Skill(skill_dir.name, plugin, rel, files, None, None, "", "", 1)
-    if skill_md is not None and skill_md.data is None:
-        return empty  # over the size limit: the file-size rule says so
     if skill_md is None:
         problems.append(
             rule("skill-md-missing")(
@@ -266,6 +264,8 @@ def _load_skill(
             )
         )
         return empty
+    if skill_md.data is None:
+        return empty  # over the size limit: the file-size rule says so
     return _parse_skill(empty, skill_md.data, problems)
 
 

@@ -25,17 +25,28 @@ _INVISIBLE = {
 
 # Claude Code refuses these marketplace names at `marketplace add` (internal or reserved).
 INTERNAL_MARKETPLACE_NAMES = frozenset({"inline", "builtin", "skills-dir", "synced", "claude-plugin-test"})
+# Official Anthropic marketplace names: `claude plugin marketplace add` refuses them for anyone else.
 RESERVED_MARKETPLACE_NAMES = frozenset(
     {
-        "claude-plugins-official",
-        "claude-code-plugins",
-        "claude-code-marketplace",
-        "anthropic-agent-skills",
-        "anthropic-plugins",
         "agent-skills",
-        "healthcare",
-        "life-sciences",
+        "anthropic-agent-skills",
+        "anthropic-marketplace",
+        "anthropic-plugin-directory",
+        "anthropic-plugins",
+        "claude-code-marketplace",
+        "claude-code-plugins",
+        "claude-community",
         "claude-for-financial-services",
+        "claude-for-legal",
+        "claude-plugin-directory",
+        "claude-plugins-community",
+        "claude-plugins-official",
+        "claude-tag-plugins",
+        "financial-services-plugins",
+        "first-party-plugins",
+        "healthcare",
+        "knowledge-work-plugins",
+        "life-sciences",
     }
 )
 # Claude Desktop refuses these for organisation-provisioned marketplaces.
@@ -68,6 +79,26 @@ def reserved_marketplace_reason(name: str) -> str | None:
         return "is reserved by Claude Desktop"
     if _IMPERSONATION.search(lowered):
         return "looks like an official Anthropic marketplace, which Claude Code refuses"
+    return None
+
+
+_RESERVED_PLUGIN_PREFIX = re.compile(r"^(claude|anthropics?|cc[^a-z0-9]*plugin)[^a-z0-9]+[a-z0-9]")
+_RESERVED_PLUGIN_NAMES = frozenset({"claude", "anthropic", "anthropics", "claude-code", "claude-mods"})
+_OFFICIAL = re.compile(r"official[^a-z0-9]*(anthropic|claude)|(anthropic|claude)[^a-z0-9]*official")
+_MARK_WORDS = frozenset({"claude", "anthropic", "anthropics"})
+
+
+def reserved_plugin_reason(name: str) -> tuple[str, bool] | None:
+    """Say why Claude Code reserves this plugin name; the flag is True when it is an error."""
+    lowered = name.lower()
+    if (
+        lowered in _RESERVED_PLUGIN_NAMES
+        or _RESERVED_PLUGIN_PREFIX.match(lowered)
+        or _OFFICIAL.search(lowered)
+    ):
+        return "passes as one of Anthropic's own, which Claude Code refuses", True
+    if _MARK_WORDS & set(re.split(r"[^a-z0-9]+", lowered)):
+        return "reads as one of Anthropic's own", False
     return None
 
 

@@ -127,6 +127,14 @@ class TreeReader:
                 )
             )
             return False
+        self.problems.append(
+            rule("symlink")(
+                self.rel(entry.path),
+                None,
+                f"is a symlink ({target}); bundles copy what it points to, but Claude Code does not "
+                "follow it when it reads the plugin in place: replace it with the real file or folder",
+            )
+        )
         return True
 
     def _junk(self, path: str, kind: str) -> None:

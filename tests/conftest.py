@@ -7,9 +7,6 @@ from pathlib import Path
 import pytest
 from factory import make_marketplace
 
-REPO = Path(__file__).resolve().parent.parent
-TEMPLATE = REPO / "marketplace-template"
-
 
 @pytest.fixture
 def market(tmp_path: Path) -> Path:

@@ -63,6 +63,10 @@ def _symlinks(root: Path) -> None:
     os.symlink("missing.md", root / SKILL_DIR / "dangling.md")
 
 
+def _inner_symlink(root: Path) -> None:
+    os.symlink("references/checklist.md", root / SKILL_DIR / "checklist.md")
+
+
 def _fifo(root: Path) -> None:
     os.mkfifo(root / SKILL_DIR / "pipe")
 
@@ -270,10 +274,38 @@ CASES: list[Case] = [
     case(
         "entry-strict-components",
         {
-            MARKET: marketplace_json([entry(strict=False)]),
-            PLUGIN: plugin_json(commands="./commands"),
+            MARKET: marketplace_json([entry(strict=False, commands="./commands")]),
             "plugins/tools/commands/go.md": "---\ndescription: Go\n---\nGo.\n",
         },
+    ),
+    case(
+        "plugin-name-reserved",
+        {PLUGIN: plugin_json(name="claude-tools"), MARKET: marketplace_json([entry(name="claude-tools")])},
+    ),
+    case(
+        "plugin-name-lookalike",
+        {
+            PLUGIN: plugin_json(name="my-claude-kit"),
+            MARKET: marketplace_json([entry(name="my-claude-kit")]),
+            ACCESS: 'defaults: {read: ["*"]}\n',
+        },
+    ),
+    case("plugin-metadata", {PLUGIN: {"name": "tools", "version": "1.0.0"}}),
+    case("symlink-inside", {}, setup=_inner_symlink),
+    case("plugin-hooks-unwrapped", {"plugins/tools/hooks/hooks.json": {"PreToolUse": []}}),
+    case("plugin-mcp-bom", {"plugins/tools/.mcp.json": b"\xef\xbb\xbf{}"}),
+    case(
+        "plugin-mcp-kind",
+        {
+            "plugins/tools/.mcp.json": {
+                "mcpServers": {"a": {"type": "grpc", "url": "https://x"}, "b": {"args": []}}
+            }
+        },
+    ),
+    case("plugin-component-skills-file", {PLUGIN: plugin_json(skills="./skills/hello/SKILL.md")}),
+    case(
+        "marketplace-metadata-key",
+        {MARKET: marketplace_json(metadata={"description": "x", "pluginroot": "./p"})},
     ),
     case("entry-version", {MARKET: marketplace_json([entry(version="one")])}),
     case("entry-version-mismatch", {MARKET: marketplace_json([entry(version="1.1.0")])}),

@@ -7,6 +7,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+REPO = Path(__file__).resolve().parent.parent
+TEMPLATE = REPO / "marketplace-template"
+
 SKILL_MD = """\
 ---
 name: {name}

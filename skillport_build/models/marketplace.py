@@ -8,7 +8,8 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, ValidationError, field_validator
 
 from skillport_build.models.base import Model, fail, type_name
-from skillport_build.models.plugin import COMPONENT_KEYS, Author, check_name, check_semver
+from skillport_build.models.plugin import ENTRY_ONLY_KEYS, Author, check_name, check_semver
+from skillport_build.models.plugin import KNOWN_KEYS as PLUGIN_KEYS
 
 SURFACE_PREFIX = "surface:"
 # Surface tags as the reference Skillport writes them, and the surfaces each one means.
@@ -23,26 +24,21 @@ ALL_SURFACES = SURFACE_TAGS["CALL"]
 UPLOAD_SURFACES = frozenset({"desktop", "claude-ai"})
 
 KNOWN_KEYS = frozenset(
-    {"$schema", "name", "owner", "metadata", "description", "version", "plugins", "renames"}
-)
-ENTRY_KEYS = frozenset(
     {
+        "$schema",
         "name",
-        "source",
-        "description",
         "version",
-        "author",
-        "homepage",
-        "repository",
-        "license",
-        "keywords",
-        "category",
-        "tags",
-        "strict",
-        "dependencies",
-        *COMPONENT_KEYS,
+        "description",
+        "owner",
+        "plugins",
+        "forceRemoveDeletedPlugins",
+        "metadata",
+        "allowCrossMarketplaceDependenciesOn",
+        "renames",
     }
 )
+METADATA_KEYS = frozenset({"pluginRoot", "version", "description"})
+ENTRY_KEYS = PLUGIN_KEYS | ENTRY_ONLY_KEYS
 _HEX40 = re.compile(r"^[0-9a-f]{40}$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _GITHUB_REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")

@@ -16,10 +16,12 @@ PATH_COMPONENTS = ("commands", "agents", "skills", "outputStyles")
 CONFIG_COMPONENTS = ("hooks", "mcpServers", "lspServers")
 COMPONENT_KEYS = PATH_COMPONENTS + CONFIG_COMPONENTS
 
+# Keys Claude Code 2.1.329 reads in plugin.json, plus listing keys it accepts silently.
 KNOWN_KEYS = frozenset(
     {
         "$schema",
         "name",
+        "displayName",
         "version",
         "description",
         "author",
@@ -27,11 +29,34 @@ KNOWN_KEYS = frozenset(
         "repository",
         "license",
         "keywords",
+        "defaultEnabled",
         "dependencies",
-        "userConfig",
+        "metadata",
+        "engines",
+        "network",
+        "themes",
+        "workflows",
         "channels",
+        "monitors",
+        "settings",
+        "types",
+        "userConfig",
+        "binaries",
+        "experimental",
         *COMPONENT_KEYS,
+        # listing keys
+        "icon",
+        "screenshots",
+        "classification",
+        "privacyPolicyUrl",
+        "supportUrl",
+        "termsOfServiceUrl",
+        "documentationUrl",
     }
+)
+# Keys that belong in the marketplace entry, not in plugin.json.
+ENTRY_ONLY_KEYS = frozenset(
+    {"category", "source", "tags", "strict", "id", "relevance", "headers", "headersHelper"}
 )
 
 

@@ -10,30 +10,51 @@ from skillport_build.documents import DocumentError, JsonDocument
 from skillport_build.loader import MARKETPLACE_JSON, PLUGIN_JSON
 from skillport_build.marketplace import Plugin
 from skillport_build.models.marketplace import ENTRY_KEYS
-from skillport_build.models.plugin import (
-    COMPONENT_KEYS,
-    CONFIG_COMPONENTS,
-    KNOWN_KEYS,
-)
-from skillport_build.names import KEBAB, PLUGIN_NAME, did_you_mean
+from skillport_build.models.plugin import COMPONENT_KEYS, CONFIG_COMPONENTS, ENTRY_ONLY_KEYS, KNOWN_KEYS
+from skillport_build.names import KEBAB, PLUGIN_NAME, did_you_mean, reserved_plugin_reason
 from skillport_build.rules import rule
 
+# The hook events Claude Code 2.1.329 knows; any other is ignored at run time.
 HOOK_EVENTS = frozenset(
     {
         "PreToolUse",
         "PostToolUse",
         "PostToolUseFailure",
-        "PermissionRequest",
+        "PostToolBatch",
         "Notification",
         "UserPromptSubmit",
+        "UserPromptExpansion",
+        "SessionStart",
+        "SessionEnd",
         "Stop",
+        "StopFailure",
         "SubagentStart",
         "SubagentStop",
         "PreCompact",
-        "SessionStart",
-        "SessionEnd",
+        "PostCompact",
+        "PreModelSwitch",
+        "PostModelSwitch",
+        "PermissionRequest",
+        "PermissionDenied",
+        "Setup",
+        "TeammateIdle",
+        "TaskCreated",
+        "TaskCompleted",
+        "Elicitation",
+        "ElicitationResult",
+        "ConfigChange",
+        "WorktreeCreate",
+        "WorktreeRemove",
+        "InstructionsLoaded",
+        "CwdChanged",
+        "FileChanged",
+        "DirectoryAdded",
+        "MessageDisplay",
     }
 )
+MCP_TYPES = frozenset({"stdio", "http", "streamable-http", "sse", "ws"})
+# Entry components that clash with any plugin.json when the entry says `strict: false`.
+STRICT_CLASH_KEYS = ("commands", "agents", "skills", "hooks", "outputStyles", "themes")
 DEFAULT_HOOKS = "hooks/hooks.json"
 DEFAULT_MCP = ".mcp.json"
 DEFAULT_LSP = ".lsp.json"
@@ -75,12 +96,25 @@ def _manifest(plugin: Plugin) -> Iterator[Diagnostic]:
             f"`name` {name!r} is not kebab-case; Claude.ai organisation sync needs "
             "lowercase words joined by hyphens",
         )
+    if isinstance(name, str):
+        yield from reserved_name(name, path, _manifest_line(plugin, "name"), "")
     for key in raw:
-        if key not in KNOWN_KEYS:
+        if key in ENTRY_ONLY_KEYS:
+            yield rule("plugin-unknown-key")(
+                path,
+                _manifest_line(plugin, key),
+                f"`{key}` belongs in the plugin's entry in marketplace.json, not in plugin.json; move it",
+            )
+        elif key not in KNOWN_KEYS:
             yield rule("plugin-unknown-key")(
                 path,
                 _manifest_line(plugin, key),
                 f"unknown key `{key}`{did_you_mean(key, KNOWN_KEYS)}; remove it",
+            )
+    for key, what in (("description", "one sentence for listings"), ("author", '{"name": "Your Team"}')):
+        if plugin.manifest_doc is not None and key not in raw:
+            yield rule("plugin-metadata")(
+                path, _manifest_line(plugin, "name"), f"no `{key}`; add one ({what})"
             )
     if plugin.manifest_doc is not None and plugin.version is None and "version" not in raw:
         yield rule("plugin-version")(
@@ -88,6 +122,18 @@ def _manifest(plugin: Plugin) -> Iterator[Diagnostic]:
             _manifest_line(plugin, "name"),
             'no `version`; add "version": "0.1.0" so releases can be versioned',
             Severity.WARNING,
+        )
+
+
+def reserved_name(name: str, path: str, line: int | None, label: str) -> Iterator[Diagnostic]:
+    """Claude Code refuses plugin names that pass as Anthropic's own, and frowns on look-alikes."""
+    if found := reserved_plugin_reason(name):
+        reason, is_error = found
+        yield rule("plugin-name-reserved")(
+            path,
+            line,
+            f"{label}plugin name {name!r} {reason}; name it for what it does",
+            Severity.ERROR if is_error else Severity.WARNING,
         )
 
 
@@ -111,13 +157,14 @@ def _entry(plugin: Plugin, doc: JsonDocument) -> Iterator[Diagnostic]:
             f"{label}: `version` {entry.version} differs from plugin.json's {manifest.version}; "
             "make them equal (plugin.json is the version of record) or drop it here",
         )
-    declared = [k for k in COMPONENT_KEYS if k in _raw(plugin)]
-    if entry.strict is False and declared:
+    declared = [k for k in STRICT_CLASH_KEYS if k in (entry.model_extra or {})]
+    if entry.strict is False and declared and plugin.manifest_doc is not None:
         yield rule("entry-strict-components")(
             MARKETPLACE_JSON,
             line("strict"),
-            f"{label}: `strict: false` but plugin.json also declares {', '.join(declared)}; Claude "
-            "Code fails to load it: drop `strict: false` or the components from plugin.json",
+            f"{label}: `strict: false` with {', '.join(declared)} in the entry while the plugin also "
+            "has a plugin.json: Claude Code refuses to load these conflicting manifests; remove "
+            "`strict: false` or move the components into plugin.json",
         )
     for key in entry.model_extra or {}:
         if key not in ENTRY_KEYS:
@@ -160,6 +207,8 @@ def _component_problem(key: str, path: str, files: set[str], folders: set[str]) 
     rel = path[2:].rstrip("/")
     if key in CONFIG_COMPONENTS and not rel.endswith(".json"):
         return "must name a .json file"
+    if key == "skills" and rel in files:
+        return "must name a folder of skills, not a file"
     if rel not in files and rel not in folders and rel:
         return "does not exist in the plugin folder"
     if key == "agents" and rel in files and not rel.endswith(".md"):
@@ -198,6 +247,14 @@ def _configs(plugin: Plugin) -> Iterator[Diagnostic]:
             entry = next((f for f in plugin.files if f.path == rel), None)
             if entry is None or entry.data is None:
                 continue
+            if key == "mcpServers" and entry.data.startswith(b"\xef\xbb\xbf"):
+                yield rule("plugin-mcp")(
+                    plugin.rel(rel),
+                    1,
+                    f"{rel} starts with a byte-order mark, which Claude Code refuses; "
+                    "save it as UTF-8 without BOM",
+                )
+                continue
             try:
                 doc = JsonDocument.parse(plugin.rel(rel), entry.data)
             except DocumentError as exc:
@@ -221,11 +278,16 @@ def _check_config(plugin: Plugin, key: str, data: Any, doc: JsonDocument | None)
         yield rule(_CONFIG_RULE[key])(path, line(), "must hold a JSON object")
         return
     if key == "hooks":
-        events = data.get("hooks", data) if doc is not None else data
+        if doc is not None and "hooks" not in data and "modules" not in data:
+            yield rule("plugin-hooks")(
+                path, line(), 'a hooks file must hold {"hooks": {"EventName": [...]}}; wrap the events'
+            )
+            return
+        events = data.get("hooks", {}) if doc is not None else data
         if not isinstance(events, dict):
             yield rule("plugin-hooks")(path, line("hooks"), "`hooks` must map event names to lists")
             return
-        prefix: tuple[str, ...] = ("hooks",) if doc is not None and "hooks" in data else ()
+        prefix: tuple[str, ...] = ("hooks",) if doc is not None else ()
         for event in events:
             if event not in HOOK_EVENTS:
                 yield rule("plugin-hooks")(
@@ -238,9 +300,19 @@ def _check_config(plugin: Plugin, key: str, data: Any, doc: JsonDocument | None)
         if not isinstance(servers, dict):
             return
         for name, server in servers.items():
-            if isinstance(server, dict) and "url" in server and "type" not in server:
-                yield rule("plugin-mcp")(
-                    path,
-                    line("mcpServers", name) if "mcpServers" in data else line(name),
-                    f'MCP server {name!r} has a `url` but no `type`; add "type": "http" (or "sse")',
-                )
+            where = line("mcpServers", name) if "mcpServers" in data else line(name)
+            if problem := _mcp_problem(server):
+                yield rule("plugin-mcp")(path, where, f"MCP server {name!r} {problem}")
+
+
+def _mcp_problem(server: Any) -> str | None:
+    if not isinstance(server, dict):
+        return "must be an object"
+    kind = server.get("type")
+    if "url" in server and kind is None:
+        return 'has a `url` but no `type`; add "type": "http" (or "sse")'
+    if kind is not None and kind not in MCP_TYPES:
+        return f"has `type` {kind!r}; use one of {', '.join(sorted(MCP_TYPES))}"
+    if kind in (None, "stdio") and "url" not in server and not isinstance(server.get("command"), str):
+        return "needs a `command` to run (or a `url` and a `type`)"
+    return None

@@ -6,11 +6,11 @@ import os
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
-from skillport_build.diagnostics import Diagnostic
+from skillport_build.diagnostics import Diagnostic, Severity
 from skillport_build.loader import MARKETPLACE_JSON, PLUGIN_JSON
 from skillport_build.marketplace import FileEntry, Marketplace
 from skillport_build.models.config import human_size
-from skillport_build.models.marketplace import KNOWN_KEYS
+from skillport_build.models.marketplace import KNOWN_KEYS, METADATA_KEYS
 from skillport_build.names import (
     KEBAB,
     did_you_mean,
@@ -18,6 +18,7 @@ from skillport_build.names import (
     unsafe_characters,
 )
 from skillport_build.rules import rule
+from skillport_build.validate.plugins import reserved_name
 
 
 def check_marketplace(market: Marketplace) -> Iterator[Diagnostic]:
@@ -48,6 +49,24 @@ def check_marketplace(market: Marketplace) -> Iterator[Diagnostic]:
         yield rule("marketplace-unknown-key")(
             MARKETPLACE_JSON, line((key,)), f"unknown key `{key}`{did_you_mean(key, KNOWN_KEYS)}"
         )
+    for key in (manifest.metadata.model_extra or {}) if manifest.metadata else {}:
+        yield rule("marketplace-unknown-key")(
+            MARKETPLACE_JSON,
+            line(("metadata", key)),
+            f"unknown key `metadata.{key}`{did_you_mean(key, METADATA_KEYS)}",
+        )
+    if len(manifest.name) > 128:
+        yield rule("marketplace-name")(
+            MARKETPLACE_JSON,
+            line(("name",)),
+            "`name` is longer than 128 characters; shorten it",
+            Severity.WARNING,
+        )
+    for index, raw in enumerate(manifest.plugins):
+        if isinstance(raw, dict) and isinstance(raw.get("name"), str):
+            yield from reserved_name(
+                raw["name"], MARKETPLACE_JSON, line(("plugins", index, "name")), f"plugins[{index}]: "
+            )
     yield from _duplicates(market)
     yield from _renames(market)
 

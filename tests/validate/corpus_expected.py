@@ -350,6 +350,20 @@ EXPECTED: dict[str, list[tuple[str, int | None, str, str, str]]] = {
             "error",
             "must hold a JSON object",
         ),
+        (
+            "plugins/tools/.claude-plugin/plugin.json",
+            1,
+            "plugin-metadata",
+            "warning",
+            'no `author`; add one ({"name": "Your Team"})',
+        ),
+        (
+            "plugins/tools/.claude-plugin/plugin.json",
+            1,
+            "plugin-metadata",
+            "warning",
+            "no `description`; add one (one sentence for listings)",
+        ),
     ],
     "plugin-name": [
         (
@@ -368,6 +382,13 @@ EXPECTED: dict[str, list[tuple[str, int | None, str, str, str]]] = {
         ),
     ],
     "plugin-name-missing": [
+        (
+            "plugins/tools/.claude-plugin/plugin.json",
+            1,
+            "plugin-metadata",
+            "warning",
+            'no `author`; add one ({"name": "Your Team"})',
+        ),
         (
             "plugins/tools/.claude-plugin/plugin.json",
             1,
@@ -402,6 +423,13 @@ EXPECTED: dict[str, list[tuple[str, int | None, str, str, str]]] = {
         ),
     ],
     "plugin-version-missing": [
+        (
+            "plugins/tools/.claude-plugin/plugin.json",
+            2,
+            "plugin-metadata",
+            "warning",
+            'no `author`; add one ({"name": "Your Team"})',
+        ),
         (
             "plugins/tools/.claude-plugin/plugin.json",
             2,
@@ -934,7 +962,123 @@ EXPECTED: dict[str, list[tuple[str, int | None, str, str, str]]] = {
             19,
             "entry-strict-components",
             "error",
-            "plugins[0] (tools): `strict: false` but plugin.json also declares commands; Claude Code fails to load it: drop `strict: false` or the components from plugin.json",
+            "plugins[0] (tools): `strict: false` with commands in the entry while the plugin also has a plugin.json: Claude Code refuses to load these conflicting manifests; remove `strict: false` or move the components into plugin.json",
+        ),
+    ],
+    "plugin-name-reserved": [
+        (
+            ".claude-plugin/marketplace.json",
+            12,
+            "plugin-name-reserved",
+            "error",
+            "plugins[0]: plugin name 'claude-tools' passes as one of Anthropic's own, which Claude Code refuses; name it for what it does",
+        ),
+        (
+            ".skillport/access.yaml",
+            5,
+            "access-unknown-target",
+            "error",
+            "names plugin 'tools', which does not exist; fix the name or remove the rule (a typo here would leave the real one unprotected)",
+        ),
+        (
+            "plugins/tools/.claude-plugin/plugin.json",
+            2,
+            "plugin-name-reserved",
+            "error",
+            "plugin name 'claude-tools' passes as one of Anthropic's own, which Claude Code refuses; name it for what it does",
+        ),
+    ],
+    "plugin-name-lookalike": [
+        (
+            ".claude-plugin/marketplace.json",
+            12,
+            "plugin-name-reserved",
+            "warning",
+            "plugins[0]: plugin name 'my-claude-kit' reads as one of Anthropic's own; name it for what it does",
+        ),
+        (
+            "plugins/tools/.claude-plugin/plugin.json",
+            2,
+            "plugin-name-reserved",
+            "warning",
+            "plugin name 'my-claude-kit' reads as one of Anthropic's own; name it for what it does",
+        ),
+    ],
+    "plugin-metadata": [
+        (
+            "plugins/tools/.claude-plugin/plugin.json",
+            2,
+            "plugin-metadata",
+            "warning",
+            'no `author`; add one ({"name": "Your Team"})',
+        ),
+        (
+            "plugins/tools/.claude-plugin/plugin.json",
+            2,
+            "plugin-metadata",
+            "warning",
+            "no `description`; add one (one sentence for listings)",
+        ),
+    ],
+    "symlink-inside": [
+        (
+            "plugins/tools/skills/hello/checklist.md",
+            None,
+            "symlink",
+            "warning",
+            "is a symlink (references/checklist.md); bundles copy what it points to, but Claude Code does not follow it when it reads the plugin in place: replace it with the real file or folder",
+        ),
+    ],
+    "plugin-hooks-unwrapped": [
+        (
+            "plugins/tools/hooks/hooks.json",
+            1,
+            "plugin-hooks",
+            "error",
+            'a hooks file must hold {"hooks": {"EventName": [...]}}; wrap the events',
+        ),
+    ],
+    "plugin-mcp-bom": [
+        (
+            "plugins/tools/.mcp.json",
+            1,
+            "plugin-mcp",
+            "error",
+            ".mcp.json starts with a byte-order mark, which Claude Code refuses; save it as UTF-8 without BOM",
+        ),
+    ],
+    "plugin-mcp-kind": [
+        (
+            "plugins/tools/.mcp.json",
+            3,
+            "plugin-mcp",
+            "error",
+            "MCP server 'a' has `type` 'grpc'; use one of http, sse, stdio, streamable-http, ws",
+        ),
+        (
+            "plugins/tools/.mcp.json",
+            7,
+            "plugin-mcp",
+            "error",
+            "MCP server 'b' needs a `command` to run (or a `url` and a `type`)",
+        ),
+    ],
+    "plugin-component-skills-file": [
+        (
+            "plugins/tools/.claude-plugin/plugin.json",
+            9,
+            "plugin-component-path",
+            "error",
+            "`skills` './skills/hello/SKILL.md' must name a folder of skills, not a file",
+        ),
+    ],
+    "marketplace-metadata-key": [
+        (
+            ".claude-plugin/marketplace.json",
+            9,
+            "marketplace-unknown-key",
+            "warning",
+            "unknown key `metadata.pluginroot` (did you mean `pluginRoot`?)",
         ),
     ],
     "entry-version": [

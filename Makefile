@@ -1,0 +1,69 @@
+# Skillport: `make demo` and `make test` are the two commands a new machine needs.
+# Everything they use is installed here: Python packages into .venv, npm tools into .tools/,
+# Debian packages with apt-get when they are missing.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TOOLS := .tools
+CLAUDE_CODE_VERSION := 2.1.329
+CLAUDE := $(TOOLS)/claude/node_modules/.bin/claude
+PYTEST_ARGS ?=
+
+.PHONY: help demo test unit lint typecheck bench clean system-deps tools
+
+help:
+	@echo "make demo       validate the example marketplace and print the report"
+	@echo "make test       install everything the tests need, then lint, type-check and test"
+	@echo "make unit       the fast tests only (no third-party tools)"
+	@echo "make lint       ruff format --check and ruff check"
+	@echo "make typecheck  mypy --strict on the package"
+	@echo "make bench      run the benchmarks (not part of make test)"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	@echo "== skillport validate --strict marketplace-template"
+	$(BIN)/skillport validate --strict marketplace-template
+
+# Debian packages the tests start or call; installed only when missing (CI runs as root).
+system-deps:
+	@missing=""; \
+	command -v node >/dev/null || missing="$$missing nodejs"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
+	command -v unzip >/dev/null || missing="$$missing unzip"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+$(CLAUDE):
+	mkdir -p $(TOOLS)/claude
+	npm install --prefix $(TOOLS)/claude --no-audit --no-fund --loglevel=error \
+	  @anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION)
+
+tools: system-deps $(CLAUDE)
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check skillport_build tests benchmarks
+	$(BIN)/ruff check skillport_build tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest -m "not integration" $(PYTEST_ARGS)
+
+test: $(STAMP) tools lint typecheck
+	SKILLPORT_CLAUDE=$(abspath $(CLAUDE)) $(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+bench: $(STAMP) tools
+	SKILLPORT_CLAUDE=$(abspath $(CLAUDE)) $(BIN)/python benchmarks/validate_bench.py
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info

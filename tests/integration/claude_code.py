@@ -1,0 +1,63 @@
+"""Run the real Claude Code CLI (pinned, installed by `make test`) offline with a throwaway HOME."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+VERSION = "2.1.329"
+
+
+def claude_binary() -> str:
+    """The CLI from SKILLPORT_CLAUDE (set by `make test`); skip when run outside make."""
+    path = os.environ.get("SKILLPORT_CLAUDE")
+    if not path:
+        pytest.skip("Claude Code CLI not configured: run the suite with `make test`")
+    if not Path(path).is_file():
+        pytest.fail(f"SKILLPORT_CLAUDE={path} does not exist; run `make tools`")
+    return path
+
+
+@dataclass
+class Claude:
+    """One isolated Claude Code installation: its own HOME and config folder."""
+
+    binary: str
+    home: Path
+
+    def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        """Run `claude ARGS` offline with this HOME."""
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(self.home),
+            "CLAUDE_CONFIG_DIR": str(self.home / ".claude"),
+            "DISABLE_AUTOUPDATER": "1",
+            "DISABLE_TELEMETRY": "1",
+            "DISABLE_ERROR_REPORTING": "1",
+            "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+        }
+        return subprocess.run(
+            [self.binary, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
+        )
+
+    def validate(self, path: Path, *, strict: bool) -> tuple[bool, dict[str, Any]]:
+        """`claude plugin validate PATH --json`: whether it passed, and its report."""
+        args = ["plugin", "validate", str(path), "--json"] + (["--strict"] if strict else [])
+        result = self.run(*args)
+        try:
+            report = json.loads(result.stdout)
+        except json.JSONDecodeError:
+            report = {"stdout": result.stdout, "stderr": result.stderr}
+        return result.returncode == 0, report
+
+
+def validate_targets(root: Path) -> list[Path]:
+    """The marketplace root and every plugin folder with a plugin.json under plugins/."""
+    plugins = sorted(p.parent.parent for p in root.glob("plugins/*/.claude-plugin/plugin.json"))
+    return [root, *plugins]
