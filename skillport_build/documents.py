@@ -76,7 +76,7 @@ class JsonDocument:
     def line(self, loc: Loc) -> int | None:
         """Return the 1-based line of the deepest part of `loc` present in the document."""
         entries = self._source_map
-        parts = [str(p).replace("~", "~0").replace("/", "~1") for p in loc]
+        parts = [str(p) for p in loc]  # json_source_map does not escape pointer parts
         while True:
             entry = entries.get("".join("/" + p for p in parts))
             if entry is not None:

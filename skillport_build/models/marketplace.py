@@ -271,6 +271,12 @@ class MarketplaceManifest(Model):
     def _name(cls, value: Any) -> str:
         return check_name(value, "marketplace-name", "marketplace")
 
+    def entry_names(self) -> set[str]:
+        """The names of every entry that has one, valid or not."""
+        return {
+            raw["name"] for raw in self.plugins if isinstance(raw, dict) and isinstance(raw.get("name"), str)
+        }
+
     @property
     def summary(self) -> str | None:
         """The marketplace's description, wherever it was written."""

@@ -92,7 +92,7 @@ def _duplicates(market: Marketplace) -> Iterator[Diagnostic]:
 def _renames(market: Marketplace) -> Iterator[Diagnostic]:
     assert market.manifest is not None and market.manifest_doc is not None
     renames = market.manifest.renames or {}
-    listed = {raw.get("name") for raw in market.manifest.plugins if isinstance(raw, dict)}
+    listed = market.manifest.entry_names()
     reported: set[frozenset[str]] = set()
     for old in renames:
         chain, current = [old], renames[old]
@@ -189,9 +189,7 @@ def check_access_targets(market: Marketplace) -> Iterator[Diagnostic]:
     policy, doc = market.access, market.access_doc
     if policy is None or doc is None or market.manifest is None:
         return
-    plugins = {p.name for p in market.plugins} | {
-        raw.get("name") for raw in market.manifest.plugins if isinstance(raw, dict)
-    }
+    plugins = {p.name for p in market.plugins} | market.manifest.entry_names()
     skills = {s.name for s in market.skills}
     for kind, names, known in (
         ("plugin", policy.plugins, plugins),
@@ -199,7 +197,7 @@ def check_access_targets(market: Marketplace) -> Iterator[Diagnostic]:
     ):
         for name in names:
             if name not in known:
-                hint = did_you_mean(name, frozenset(k for k in known if isinstance(k, str)))
+                hint = did_you_mean(name, frozenset(known))
                 yield rule("access-unknown-target")(
                     doc.path,
                     doc.line((f"{kind}s", name)),

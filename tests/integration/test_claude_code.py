@@ -7,10 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from corpus import CASES, Case, build
 from factory import TEMPLATE
 from integration.claude_code import Claude, validate_targets
+
 from skillport_build.validate import validate_path
 
 pytestmark = pytest.mark.integration

@@ -1,0 +1,97 @@
+"""The real CLI in a subprocess: output formats and exit codes decided in one place."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from factory import write
+
+from skillport_build import __version__, cli
+
+
+def skillport(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "skillport_build", *args], capture_output=True, text=True, cwd=cwd, check=False
+    )
+
+
+def test_version() -> None:
+    result = skillport("--version")
+    assert (result.returncode, result.stdout.strip()) == (0, f"skillport, version {__version__}")
+
+
+def test_clean_marketplace_exits_zero(market: Path) -> None:
+    result = skillport("validate", str(market), "--strict")
+    assert (result.returncode, result.stdout) == (0, "✓ no problems found\n")
+
+
+def test_errors_exit_one_with_file_line_rule_and_message(market: Path) -> None:
+    write(market, {"plugins/tools/skills/hello/SKILL.md": "---\nname: Hello\ndescription: x\n---\n"})
+    result = skillport("validate", str(market))
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[0].startswith(
+        "plugins/tools/skills/hello/SKILL.md:2: error skill-name-format: `name` 'Hello' must be lowercase"
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_warnings_fail_only_when_strict(market: Path) -> None:
+    write(market, {"plugins/tools/CLAUDE.md": "# notes\n"})
+    assert skillport("validate", str(market)).returncode == 0
+    assert skillport("validate", str(market), "--strict").returncode == 1
+
+
+def test_json_and_github_formats(market: Path) -> None:
+    write(market, {"plugins/tools/CLAUDE.md": "# notes\n"})
+    data = json.loads(skillport("validate", str(market), "--format", "json").stdout)
+    assert data["warnings"] == 1 and data["diagnostics"][0]["rule"] == "plugin-layout"
+    github = skillport("validate", str(market), "--format", "github").stdout
+    assert github.startswith("::warning file=plugins/tools/CLAUDE.md,title=skillport plugin-layout::")
+
+
+def test_usage_errors_exit_two() -> None:
+    assert skillport("validate", "--format", "xml").returncode == 2
+    assert skillport("no-such-command").returncode == 2
+
+
+def test_user_errors_exit_one_without_traceback(tmp_path: Path) -> None:
+    result = skillport("validate", str(tmp_path / "missing"))
+    assert result.returncode in (1, 2)
+    assert "Traceback" not in result.stderr
+    result = skillport("new", "plugin", "x", "--root", str(tmp_path))
+    assert (result.returncode, "Traceback" in result.stderr) == (1, False)
+    assert "skillport init" in result.stderr
+
+
+def test_internal_errors_exit_three_with_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def boom(path: object) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(cli, "validate_path", boom)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["validate", "."])
+    assert exit_info.value.code == 3
+    err = capsys.readouterr().err
+    assert "RuntimeError: bug" in err and "internal error" in err
+
+
+def test_init_new_and_validate_end_to_end(tmp_path: Path) -> None:
+    assert skillport("init", str(tmp_path / "corp")).returncode == 0
+    root = tmp_path / "corp"
+    assert skillport("new", "plugin", "finance", "--root", str(root)).returncode == 0
+    assert (
+        skillport("new", "skill", "budget-review", "--plugin", "finance", "--root", str(root)).returncode == 0
+    )
+    result = skillport("validate", "--strict", cwd=root)
+    assert result.returncode == 0, result.stdout
+
+
+def test_rules_lists_every_rule() -> None:
+    out = skillport("rules", "--format", "markdown").stdout
+    assert "| `skill-name-format` | 4 | error |" in out
