@@ -177,15 +177,18 @@ def _load_entry(
     if entry is None or entry.local_path is None:
         return None
     folder = reader.root / entry.local_path
-    line = doc.line(("plugins", index, "source"))
     if not reader.inside(folder):
-        problems.append(rule("entry-source-path")(doc.path, line, f"{label}: `source` leaves the repository"))
+        problems.append(
+            rule("entry-source-path")(
+                doc.path, doc.line(("plugins", index, "source")), f"{label}: `source` leaves the repository"
+            )
+        )
         return None
     if not folder.is_dir():
         problems.append(
             rule("plugin-folder-missing")(
                 doc.path,
-                line,
+                doc.line(("plugins", index, "source")),
                 f"{label}: `source` {entry.source!r} is not a folder in the repository; "
                 "create it or fix the path",
             )

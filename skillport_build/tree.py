@@ -41,12 +41,12 @@ class TreeReader:
 
     def rel(self, path: Path | str) -> str:
         """Return a path relative to the repo root, with forward slashes."""
-        return Path(os.path.relpath(path, self.root)).as_posix()
+        return os.path.relpath(path, self.root).replace(os.sep, "/")
 
     def read_folder(self, folder: Path) -> list[FileEntry]:
         """Read every file below `folder`; paths in the result are relative to it."""
         files: list[FileEntry] = []
-        self._walk(folder, "", files, {os.path.realpath(folder)})
+        self._walk(folder, "", files, {os.path.realpath(folder)}, os.path.realpath(folder))
         files.sort(key=lambda f: f.path)
         return files
 
@@ -56,7 +56,7 @@ class TreeReader:
         root = str(self.root)
         return real == root or real.startswith(root + os.sep)
 
-    def _walk(self, folder: Path, prefix: str, out: list[FileEntry], chain: set[str]) -> None:
+    def _walk(self, folder: Path, prefix: str, out: list[FileEntry], chain: set[str], real: str) -> None:
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as exc:
@@ -67,23 +67,27 @@ class TreeReader:
         for entry in entries:
             rel_path = prefix + entry.name
             try:
-                self._visit(entry, rel_path, out, chain)
+                self._visit(entry, rel_path, out, chain, real)
             except OSError as exc:
                 self.problems.append(
                     rule("file-unreadable")(self.rel(entry.path), None, f"cannot read: {exc.strerror}")
                 )
 
-    def _visit(self, entry: os.DirEntry[str], rel_path: str, out: list[FileEntry], chain: set[str]) -> None:
+    def _visit(
+        self, entry: os.DirEntry[str], rel_path: str, out: list[FileEntry], chain: set[str], parent: str
+    ) -> None:
         if entry.name in SKIPPED_DIRS and entry.is_dir(follow_symlinks=False):
             return
-        if entry.is_symlink() and not self._link_ok(entry):
+        link = entry.is_symlink()
+        if link and not self._link_ok(entry):
             return
         st = os.stat(entry.path)  # follows an (already checked) in-repo symlink
         if stat.S_ISDIR(st.st_mode):
             if is_junk(entry.name, True):
                 self._junk(entry.path, "folder")
                 return
-            real = os.path.realpath(entry.path)
+            # Only a symlink can lead back up; a plain folder's real path is its parent's plus its name.
+            real = os.path.realpath(entry.path) if link else f"{parent}/{entry.name}"
             if real in chain:
                 self.problems.append(
                     rule("symlink-broken")(
@@ -93,7 +97,7 @@ class TreeReader:
                     )
                 )
                 return
-            self._walk(Path(entry.path), rel_path + "/", out, chain | {real})
+            self._walk(Path(entry.path), rel_path + "/", out, chain | {real}, real)
         elif not stat.S_ISREG(st.st_mode):
             self.problems.append(
                 rule("file-unreadable")(
@@ -105,7 +109,7 @@ class TreeReader:
         elif is_junk(entry.name, False):
             self._junk(entry.path, "file")
         else:
-            out.append(self._read(Path(entry.path), rel_path, st))
+            out.append(self._read(entry.path, rel_path, st))
 
     def _link_ok(self, entry: os.DirEntry[str]) -> bool:
         target = os.readlink(entry.path)
@@ -146,13 +150,14 @@ class TreeReader:
             )
         )
 
-    def _read(self, path: Path, rel_path: str, st: os.stat_result) -> FileEntry:
+    def _read(self, path: str, rel_path: str, st: os.stat_result) -> FileEntry:
         executable = bool(st.st_mode & 0o111)
         if st.st_size > self.max_file_bytes and self.rel(path) not in self.large_files:
             digest = hashlib.sha256()
-            with path.open("rb") as handle:
+            with open(path, "rb") as handle:
                 while chunk := handle.read(_CHUNK):
                     digest.update(chunk)
             return FileEntry(rel_path, st.st_size, digest.hexdigest(), executable, None)
-        data = path.read_bytes()
+        with open(path, "rb") as handle:
+            data = handle.read()
         return FileEntry(rel_path, len(data), hashlib.sha256(data).hexdigest(), executable, data)

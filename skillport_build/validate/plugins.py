@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from skillport_build.diagnostics import Diagnostic, Severity
@@ -97,7 +97,7 @@ def _manifest(plugin: Plugin) -> Iterator[Diagnostic]:
             "lowercase words joined by hyphens",
         )
     if isinstance(name, str):
-        yield from reserved_name(name, path, _manifest_line(plugin, "name"), "")
+        yield from reserved_name(name, path, lambda: _manifest_line(plugin, "name"), "")
     for key in raw:
         if key in ENTRY_ONLY_KEYS:
             yield rule("plugin-unknown-key")(
@@ -125,13 +125,13 @@ def _manifest(plugin: Plugin) -> Iterator[Diagnostic]:
         )
 
 
-def reserved_name(name: str, path: str, line: int | None, label: str) -> Iterator[Diagnostic]:
+def reserved_name(name: str, path: str, line: Callable[[], int | None], label: str) -> Iterator[Diagnostic]:
     """Claude Code refuses plugin names that pass as Anthropic's own, and frowns on look-alikes."""
     if found := reserved_plugin_reason(name):
         reason, is_error = found
         yield rule("plugin-name-reserved")(
             path,
-            line,
+            line(),
             f"{label}plugin name {name!r} {reason}; name it for what it does",
             Severity.ERROR if is_error else Severity.WARNING,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from functools import partial
 
 from skillport_build.diagnostics import Diagnostic, Severity
 from skillport_build.loader import MARKETPLACE_JSON, PLUGIN_JSON
@@ -64,9 +65,8 @@ def check_marketplace(market: Marketplace) -> Iterator[Diagnostic]:
         )
     for index, raw in enumerate(manifest.plugins):
         if isinstance(raw, dict) and isinstance(raw.get("name"), str):
-            yield from reserved_name(
-                raw["name"], MARKETPLACE_JSON, line(("plugins", index, "name")), f"plugins[{index}]: "
-            )
+            where = partial(line, ("plugins", index, "name"))
+            yield from reserved_name(raw["name"], MARKETPLACE_JSON, where, f"plugins[{index}]: ")
     yield from _duplicates(market)
     yield from _renames(market)
 
