@@ -104,7 +104,9 @@ def _median_time(command: list[str], runs: int, env: dict[str, str] | None = Non
         result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
         times.append(time.perf_counter() - start)
         if result.returncode != 0:
-            raise SystemExit(f"{' '.join(command[:3])} failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+            raise SystemExit(
+                f"{' '.join(command[:3])} failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}"
+            )
     return statistics.median(times)
 
 
