@@ -60,7 +60,7 @@ unit: $(STAMP)
 	$(BIN)/pytest -m "not integration" $(PYTEST_ARGS)
 
 test: $(STAMP) tools lint typecheck
-	SKILLPORT_CLAUDE=$(abspath $(CLAUDE)) $(BIN)/pytest -n 2 $(PYTEST_ARGS)
+	SKILLPORT_CLAUDE=$(abspath $(CLAUDE)) $(BIN)/pytest -n 2 --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 bench: $(STAMP) tools
 	SKILLPORT_CLAUDE=$(abspath $(CLAUDE)) $(BIN)/python benchmarks/validate_bench.py

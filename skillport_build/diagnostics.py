@@ -39,11 +39,15 @@ class Report:
 
     diagnostics: tuple[Diagnostic, ...] = field(default_factory=tuple)
     root: str = "."
+    plugins: int = 0  # how many plugins and skills were checked
+    skills: int = 0
 
     @classmethod
-    def of(cls, diagnostics: Iterable[Diagnostic], root: str = ".") -> Report:
+    def of(
+        cls, diagnostics: Iterable[Diagnostic], root: str = ".", plugins: int = 0, skills: int = 0
+    ) -> Report:
         """Build a report with duplicates removed and a stable order."""
-        return cls(tuple(sorted(set(diagnostics), key=_sort_key)), root)
+        return cls(tuple(sorted(set(diagnostics), key=_sort_key)), root, plugins, skills)
 
     @property
     def errors(self) -> tuple[Diagnostic, ...]:

@@ -11,10 +11,11 @@ from skillport_build.diagnostics import Diagnostic, Report, Severity
 def summary(report: Report, *, strict: bool = False) -> str:
     """One line: how many errors and warnings, and whether that fails the run."""
     errors, warnings = len(report.errors), len(report.warnings)
+    checked = f"{_plural(report.plugins, 'plugin')}, {_plural(report.skills, 'skill')}"
     if not errors and not warnings:
-        return "✓ no problems found"
+        return f"✓ {checked}: no problems found"
     verdict = "failed" if report.failed(strict=strict) else "passed with warnings"
-    return f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}: {verdict}"
+    return f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')} in {checked}: {verdict}"
 
 
 def _plural(n: int, word: str) -> str:
@@ -36,6 +37,8 @@ def as_json(report: Report, *, strict: bool = False) -> str:
                 "ok": not report.failed(strict=strict),
                 "errors": len(report.errors),
                 "warnings": len(report.warnings),
+                "plugins": report.plugins,
+                "skills": report.skills,
                 "diagnostics": [
                     {
                         "path": d.path,

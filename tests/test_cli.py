@@ -26,7 +26,7 @@ def test_version() -> None:
 
 def test_clean_marketplace_exits_zero(market: Path) -> None:
     result = skillport("validate", str(market), "--strict")
-    assert (result.returncode, result.stdout) == (0, "✓ no problems found\n")
+    assert (result.returncode, result.stdout) == (0, "✓ 1 plugin, 1 skill: no problems found\n")
 
 
 def test_errors_exit_one_with_file_line_rule_and_message(market: Path) -> None:

@@ -18,7 +18,7 @@ def test_text_is_sorted_and_summarised() -> None:
         "a, b:c.json: error plugin-field: 50% wrong\nsecond line".splitlines()[0],
         "second line",
         "b.md:3: warning skill-link: link 'x' is missing",
-        "1 error, 1 warning: failed",
+        "1 error, 1 warning in 0 plugins, 0 skills: failed",
     ]
 
 
@@ -45,5 +45,5 @@ def test_json_has_counts_and_every_diagnostic() -> None:
 
 
 def test_clean_report() -> None:
-    assert as_text(Report.of([])) == "✓ no problems found\n"
+    assert as_text(Report.of([], plugins=1, skills=2)) == "✓ 1 plugin, 2 skills: no problems found\n"
     assert Report.of([Diagnostic("a", 1, "r", Severity.WARNING, "m")]).failed() is False

@@ -37,7 +37,7 @@ def validate(market: Marketplace) -> Report:
             found += check_skill(skill, upload_bound, market.config)
     found += check_skill_names(market)
     found += check_access_targets(market)
-    return Report.of(found, str(market.root))
+    return Report.of(found, str(market.root), len(market.plugins), len(market.skills))
 
 
 def validate_path(path: Path | str) -> Report:
