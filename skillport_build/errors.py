@@ -2,9 +2,15 @@
 
     SkillportError          expected failure the user can fix (exit 1)
     ├── UsageError          the command line itself is wrong (exit 2)
-    ├── ManifestError       a marketplace cannot be read at all (no marketplace.json, not a folder)
+    ├── ManifestError       a marketplace cannot be read at all (no folder, no marketplace.json)
     ├── ValidationFailed    validation found errors (the report says which)
-    └── ScaffoldError       `init` / `new` would overwrite or cannot write
+    ├── ScaffoldError       `init` / `new` would overwrite or cannot write
+    ├── CatalogError        a catalog cannot be read or does not have the catalog's shape
+    ├── BuildError          a build would break a rule: a published version rebuilt, a version
+    │                       going backwards, an output folder that cannot be written
+    ├── KeyFileError        a signing key cannot be read, decrypted or written
+    └── SignatureError      verification refused something: bad or unknown signature, expired,
+                            rolled back, a bundle whose digest differs
 
 Anything else that escapes is a bug: the CLI prints its traceback and exits 3.
 """
@@ -29,8 +35,32 @@ class ManifestError(SkillportError):
 
 
 class ValidationFailed(SkillportError):
-    """Validation found problems that stop the operation."""
+    """Validation found errors that stop the operation; `lines` are the first few findings."""
+
+    def __init__(self, count: int, lines: list[str]) -> None:
+        shown = "\n".join(f"  {line}" for line in lines)
+        more = f"\n  … and {count - len(lines)} more" if count > len(lines) else ""
+        super().__init__(
+            f"the marketplace has {count} validation error{'s' if count != 1 else ''}; fix them "
+            f"first (`skillport validate` lists them all):\n{shown}{more}"
+        )
 
 
 class ScaffoldError(SkillportError):
     """Scaffolding cannot create what was asked without losing something."""
+
+
+class CatalogError(SkillportError):
+    """A catalog is unreadable or malformed."""
+
+
+class BuildError(SkillportError):
+    """A build cannot go ahead."""
+
+
+class KeyFileError(SkillportError):
+    """A key file cannot be used."""
+
+
+class SignatureError(SkillportError):
+    """Verification refused a catalog or a bundle."""

@@ -53,3 +53,24 @@ def set_value(text: str, pointer: str, value: Any) -> str:
     start, end = entry.value_start.position, entry.value_end.position
     indent = _line_indent(text, start)
     return text[:start] + _render(value, _indent_unit(text), indent) + text[end:]
+
+
+def set_key(text: str, pointer: str, key: str, value: Any) -> str:
+    """Set `key` of the object at `pointer`: replace its value, or add it after the last key."""
+    source = calculate(text)
+    if f"{pointer}/{key}" in source:
+        return set_value(text, f"{pointer}/{key}", value)
+    members = [k for k in source if k.startswith(pointer + "/") and k.count("/") == pointer.count("/") + 1]
+    unit = _indent_unit(text)
+    if not members:
+        start = source[pointer].value_start.position + 1
+        base = _line_indent(text, source[pointer].value_start.position)
+        rendered = _render(value, unit, base + unit)
+        return f"{text[:start]}\n{base}{unit}{json.dumps(key)}: {rendered}\n{base}{text[start:].lstrip()}"
+    last = max((source[k] for k in members), key=lambda e: e.value_end.position)
+    end = last.value_end.position
+    if "\n" not in text[source[pointer].value_start.position : end]:  # a one-line object stays one line
+        return f"{text[:end]}, {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}{text[end:]}"
+    indent = _line_indent(text, (last.key_start or last.value_start).position)
+    rendered = _render(value, unit, indent)
+    return f"{text[:end]},\n{indent}{json.dumps(key)}: {rendered}{text[end:]}"

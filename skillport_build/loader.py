@@ -25,6 +25,7 @@ from skillport_build.models import (
     ValidateConfig,
 )
 from skillport_build.models.access import from_legacy_json
+from skillport_build.models.lifecycle import Lifecycle
 from skillport_build.rules import rule
 from skillport_build.schema import check
 from skillport_build.tree import TreeReader, is_junk
@@ -34,6 +35,7 @@ PLUGIN_JSON = ".claude-plugin/plugin.json"
 ACCESS_YAML = ".skillport/access.yaml"
 ACCESS_JSON = ".skillport/access.json"
 VALIDATE_YAML = ".skillport/validate.yaml"
+LIFECYCLE_YAML = ".skillport/lifecycle.yaml"
 DEFAULT_SKILLS_DIR = "skills"
 
 
@@ -62,6 +64,7 @@ def load(root: Path | str) -> Marketplace:
         access=access,
         access_doc=access_doc,
         config=config,
+        lifecycle=_load_lifecycle(root, problems),
         problems=tuple(problems),
     )
 
@@ -121,6 +124,19 @@ def _load_config(root: Path, problems: list[Diagnostic]) -> ValidateConfig:
     config, found = check(ValidateConfig, doc.data or {}, doc)
     problems.extend(found)
     return config or ValidateConfig()
+
+
+def _load_lifecycle(root: Path, problems: list[Diagnostic]) -> Lifecycle:
+    path = root / LIFECYCLE_YAML
+    if not path.exists():
+        return Lifecycle()
+    raw = _read_small(path, LIFECYCLE_YAML, problems, "lifecycle-syntax")
+    doc = _parse_yaml(LIFECYCLE_YAML, raw, problems, "lifecycle-syntax") if raw else None
+    if doc is None:
+        return Lifecycle()
+    lifecycle, found = check(Lifecycle, doc.data or {}, doc)
+    problems.extend(found)
+    return lifecycle or Lifecycle()
 
 
 def _parse_yaml(rel: str, raw: bytes, problems: list[Diagnostic], rule_id: str) -> YamlDocument | None:

@@ -15,6 +15,7 @@ from skillport_build.models import (
     SkillFrontMatter,
     ValidateConfig,
 )
+from skillport_build.models.lifecycle import Lifecycle
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class Marketplace:
     access: AccessPolicy | None
     access_doc: JsonDocument | YamlDocument | None
     config: ValidateConfig
+    lifecycle: Lifecycle
     problems: tuple[Diagnostic, ...]  # what loading found: unreadable, unparsable, ill-typed
 
     @property

@@ -106,6 +106,9 @@ _ALL = [
     Rule("access-schema", 42, E, "The access policy has the documented shape", "SP"),
     Rule("access-principal", 42, E, "Every principal is well-formed", "SP"),
     Rule("access-unknown-target", 42, E, "Every plugin/skill named in the policy exists", "SP"),
+    Rule("lifecycle-syntax", 43, E, ".skillport/lifecycle.yaml parses", "SP"),
+    Rule("lifecycle-schema", 43, E, ".skillport/lifecycle.yaml has the documented shape", "SP"),
+    Rule("lifecycle-unknown-target", 43, W, "Yanks and deprecations name existing skills", "SP"),
     Rule("config-syntax", 40, E, ".skillport/validate.yaml parses", "SP"),
     Rule("config-schema", 40, E, ".skillport/validate.yaml has the documented keys", "SP"),
 ]

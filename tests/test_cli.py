@@ -11,6 +11,7 @@ import pytest
 from factory import write
 
 from skillport_build import __version__, cli
+from skillport_build.cli import authoring
 
 
 def skillport(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -73,7 +74,7 @@ def test_internal_errors_exit_three_with_traceback(
     def boom(path: object) -> None:
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(cli, "validate_path", boom)
+    monkeypatch.setattr(authoring, "validate_path", boom)
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["validate", "."])
     assert exit_info.value.code == 3

@@ -12,6 +12,7 @@ from skillport_build.validate import secrets
 from skillport_build.validate.plugins import check_plugin
 from skillport_build.validate.repo import (
     check_access_targets,
+    check_lifecycle_targets,
     check_marketplace,
     check_paths,
     check_skill_names,
@@ -37,6 +38,7 @@ def validate(market: Marketplace) -> Report:
             found += check_skill(skill, upload_bound, market.config)
     found += check_skill_names(market)
     found += check_access_targets(market)
+    found += check_lifecycle_targets(market)
     return Report.of(found, str(market.root), len(market.plugins), len(market.skills))
 
 

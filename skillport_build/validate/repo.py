@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from functools import partial
 
 from skillport_build.diagnostics import Diagnostic, Severity
-from skillport_build.loader import MARKETPLACE_JSON, PLUGIN_JSON
+from skillport_build.loader import LIFECYCLE_YAML, MARKETPLACE_JSON, PLUGIN_JSON
 from skillport_build.marketplace import FileEntry, Marketplace
 from skillport_build.models.config import human_size
 from skillport_build.models.marketplace import KNOWN_KEYS, METADATA_KEYS
@@ -204,3 +204,18 @@ def check_access_targets(market: Marketplace) -> Iterator[Diagnostic]:
                     f"names {kind} {name!r}, which does not exist{hint}; fix the name or remove "
                     "the rule (a typo here would leave the real one unprotected)",
                 )
+
+
+def check_lifecycle_targets(market: Marketplace) -> Iterator[Diagnostic]:
+    """Yanks and deprecations should name a skill or plugin of this marketplace."""
+    known = {s.name for s in market.skills} | {p.name for p in market.plugins}
+    named = [("yanked", i, y.name) for i, y in enumerate(market.lifecycle.yanked)]
+    named += [("deprecated", i, d.name) for i, d in enumerate(market.lifecycle.deprecated)]
+    for kind, index, name in named:
+        if name not in known:
+            yield rule("lifecycle-unknown-target")(
+                LIFECYCLE_YAML,
+                None,
+                f"`{kind}[{index}]` names {name!r}, which is not a skill or plugin here"
+                f"{did_you_mean(name, frozenset(known))}; fix or remove it",
+            )

@@ -1,0 +1,446 @@
+"""`skillport build`: one reproducible zip per skill and per plugin, and the catalog, in store layout.
+
+    OUT/bundles/<skill>/<version>/<skill>-<version>.zip     upload layout: one top folder <skill>/
+    OUT/plugins/<plugin>/<version>/<plugin>-<version>.zip   .claude-plugin/plugin.json at the root
+    OUT/catalog.json                                        canonical JSON, unsigned
+
+A bundle whose skill's version and digest are unchanged is reused, not rebuilt; both cores compress.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from skillport_build.bundle import Entry, source_date_epoch, stamp_skill_md, zip_bytes
+from skillport_build.catalog import (
+    Author,
+    Bundle,
+    Catalog,
+    Deprecation,
+    FileRecord,
+    MarketplaceInfo,
+    Owner,
+    PluginRecord,
+    Release,
+    Removed,
+    SkillRecord,
+    Source,
+    format_time,
+)
+from skillport_build.digest import content_digest
+from skillport_build.errors import BuildError, CatalogError, ValidationFailed
+from skillport_build.loader import load
+from skillport_build.marketplace import Marketplace, Plugin, Skill
+from skillport_build.models.lifecycle import Lifecycle
+from skillport_build.plan import Change, Plan, make_plan
+from skillport_build.validate import validate
+
+DEFAULT_VALIDITY = timedelta(days=30)
+UPLOAD_EXCLUDED = ("evals/",)  # Claude.ai refuses a root evals/ folder in an upload
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """Everything a build needs besides the repository."""
+
+    out: Path
+    previous: Catalog | None = None
+    now: datetime | None = None  # default: SOURCE_DATE_EPOCH, else the clock
+    validity: timedelta = DEFAULT_VALIDITY
+    commit: str | None = None  # default: the repository's git HEAD, if any
+    repository: str | None = None
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What the build wrote."""
+
+    catalog: Catalog
+    plan: Plan
+    written: tuple[str, ...]  # store-relative paths of bundles made now
+    reused: tuple[str, ...]  # bundles already in OUT with the right bytes
+
+
+@dataclass(frozen=True)
+class _Job:
+    path: str
+    entries: Callable[[], list[Entry]]
+    reuse_sha256: str | None  # the published bundle's sha256, when version and digest match
+
+
+def build(root: Path, options: BuildOptions, progress: Callable[[int], None] | None = None) -> BuildResult:
+    """Validate, plan against the previous catalog, write the bundles, then the catalog."""
+    market = load(root)
+    report = validate(market)
+    if report.errors:
+        lines = [f"{d.location()}: {d.rule}: {d.message}" for d in report.errors[:5]]
+        raise ValidationFailed(len(report.errors), lines)
+    plan = make_plan(market, options.previous)
+    _refuse_problems(plan)
+    now = options.now or datetime.fromtimestamp(source_date_epoch(int(datetime.now(UTC).timestamp())), UTC)
+    epoch = int(now.timestamp())
+    known = _known_bundles(options)
+
+    # 1. One job per bundle; reuse what is already in OUT with the published bytes.
+    jobs = [*_skill_jobs(market, known), *_plugin_jobs(market, known)]
+    options.out.mkdir(parents=True, exist_ok=True)
+    with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
+        results = []
+        for result in pool.map(lambda job: _run(job, options.out, epoch), jobs):
+            results.append(result)
+            if progress:
+                progress(1)
+    bundles = {path: bundle for path, bundle, _ in results}
+
+    # 2. The catalog, written last so that it never names a bundle that is not there.
+    catalog = _catalog(market, plan, options, now, bundles)
+    _write_atomic(options.out / "catalog.json", catalog.to_bytes())
+    written = tuple(path for path, _, reused in results if not reused)
+    return BuildResult(catalog, plan, written, tuple(path for path, _, reused in results if reused))
+
+
+def _refuse_problems(plan: Plan) -> None:
+    lines = [item.problem for item in plan.problems if item.problem]
+    lines += [
+        f"plugin {i.name}: content changed but version {i.version} is already published; run "
+        "`skillport bump --changed --previous CATALOG` (or raise the version) first"
+        for i in plan.needs_bump
+    ]
+    if lines:
+        raise BuildError(
+            "refusing to build (versions are immutable):\n" + "\n".join(f"  {line}" for line in lines)
+        )
+
+
+def skill_bundle_path(name: str, version: str) -> str:
+    """Where a skill's zip lives in the store."""
+    return f"bundles/{name}/{version}/{name}-{version}.zip"
+
+
+def plugin_bundle_path(name: str, version: str) -> str:
+    """Where a plugin's zip lives in the store."""
+    return f"plugins/{name}/{version}/{name}-{version}.zip"
+
+
+def _known_bundles(options: BuildOptions) -> dict[tuple[str, str], str]:
+    """(path, digest) -> sha256 of bundles already published or already in OUT."""
+    catalogs = [options.previous]
+    existing = options.out / "catalog.json"
+    if existing.is_file():
+        with contextlib.suppress(CatalogError):  # a stale or foreign file: every bundle is rebuilt
+            catalogs.append(Catalog.load(existing))
+    known: dict[tuple[str, str], str] = {}
+    for catalog in filter(None, catalogs):
+        for record in catalog.records():
+            for release in record.history:
+                known[(release.bundle.path, release.digest)] = release.bundle.sha256
+    return known
+
+
+def _version(plugin: Plugin) -> str:
+    if plugin.version is None:  # the plan refuses this first
+        raise BuildError(f"plugin {plugin.name} has no version")
+    return plugin.version
+
+
+def _skill_jobs(market: Marketplace, known: dict[tuple[str, str], str]) -> Iterable[_Job]:
+    for plugin in market.plugins:
+        version = _version(plugin)
+        for skill in plugin.skills:
+            digest = content_digest(skill.files)
+            path = skill_bundle_path(skill.name, version)
+            yield _Job(path, _skill_entries(skill, version, digest), known.get((path, digest)))
+
+
+def _skill_entries(skill: Skill, version: str, digest: str) -> Callable[[], list[Entry]]:
+    def entries() -> list[Entry]:
+        out = []
+        for f in skill.files:
+            if f.path.startswith(UPLOAD_EXCLUDED):
+                continue
+            data = _data(skill.path, f.path, f.data)
+            if f.path == "SKILL.md":
+                data = stamp_skill_md(data, version, digest)
+            out.append(Entry(f"{skill.name}/{f.path}", data, f.executable))
+        return out
+
+    return entries
+
+
+def _plugin_jobs(market: Marketplace, known: dict[tuple[str, str], str]) -> Iterable[_Job]:
+    for plugin in market.plugins:
+        version, digest = _version(plugin), content_digest(plugin.files)
+        path = plugin_bundle_path(plugin.name, version)
+        yield _Job(path, _plugin_entries(plugin, version), known.get((path, digest)))
+
+
+def _plugin_entries(plugin: Plugin, version: str) -> Callable[[], list[Entry]]:
+    def entries() -> list[Entry]:
+        skill_md = {_in_plugin(plugin, s.path) + "/SKILL.md": content_digest(s.files) for s in plugin.skills}
+        out = []
+        for f in plugin.files:
+            data = _data(plugin.path, f.path, f.data)
+            if f.path in skill_md:
+                data = stamp_skill_md(data, version, skill_md[f.path])
+            out.append(Entry(f.path, data, f.executable))
+        return out
+
+    return entries
+
+
+def _in_plugin(plugin: Plugin, repo_path: str) -> str:
+    return repo_path if plugin.path == "." else repo_path[len(plugin.path) + 1 :]
+
+
+def _data(owner: str, path: str, data: bytes | None) -> bytes:
+    if data is None:  # validation refuses files over the limit unless allowed, and keeps those
+        raise BuildError(f"{owner}/{path} was not read (over the size limit); list it under large_files")
+    return data
+
+
+def _run(job: _Job, out: Path, epoch: int) -> tuple[str, Bundle, bool]:
+    target = out / job.path
+    if job.reuse_sha256 and target.is_file():
+        existing = target.read_bytes()
+        if hashlib.sha256(existing).hexdigest() == job.reuse_sha256:
+            return job.path, Bundle(path=job.path, sha256=job.reuse_sha256, size=len(existing)), True
+    data = zip_bytes(job.entries(), epoch)
+    _write_atomic(target, data)
+    return job.path, Bundle(path=job.path, sha256=hashlib.sha256(data).hexdigest(), size=len(data)), False
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _catalog(
+    market: Marketplace, plan: Plan, options: BuildOptions, now: datetime, bundles: dict[str, Bundle]
+) -> Catalog:
+    assert market.manifest is not None and market.access is not None  # validation guarantees both
+    stamp = format_time(now)
+    previous = options.previous
+    skills, plugins = [], []
+    for plugin in market.plugins:
+        version = _version(plugin)
+        surfaces = tuple(sorted(plugin.entry.surfaces))
+        for skill in plugin.skills:
+            digest = content_digest(skill.files)
+            bundle = bundles[skill_bundle_path(skill.name, version)]
+            old = previous.skill(skill.name) if previous else None
+            release = Release(
+                version=version,
+                digest=digest,
+                bundle=bundle,
+                catalog_version=plan.catalog_version,
+                published_at=stamp,
+            )
+            skills.append(
+                _skill_record(
+                    skill,
+                    plugin,
+                    version,
+                    digest,
+                    bundle,
+                    surfaces,
+                    old.history if old else _removed_history(previous, "skill", skill.name),
+                    release,
+                    market.lifecycle,
+                )
+            )
+        digest = content_digest(plugin.files)
+        bundle = bundles[plugin_bundle_path(plugin.name, version)]
+        old_plugin = previous.plugin(plugin.name) if previous else None
+        history = old_plugin.history if old_plugin else _removed_history(previous, "plugin", plugin.name)
+        release = Release(
+            version=version,
+            digest=digest,
+            bundle=bundle,
+            catalog_version=plan.catalog_version,
+            published_at=stamp,
+        )
+        plugins.append(
+            _plugin_record(
+                plugin,
+                version,
+                digest,
+                bundle,
+                surfaces,
+                _history(history, release, plugin.name, market.lifecycle),
+                market.lifecycle,
+            )
+        )
+    manifest = market.manifest
+    return Catalog(
+        catalog_version=plan.catalog_version,
+        generated_at=stamp,
+        expires=format_time(now + options.validity),
+        source=Source(
+            repository=options.repository or os.environ.get("GITHUB_REPOSITORY"),
+            commit=options.commit or _git_head(market.root),
+        ),
+        marketplace=MarketplaceInfo(
+            name=manifest.name,
+            owner=Owner(name=manifest.owner.name, email=manifest.owner.email, url=manifest.owner.url),
+            description=manifest.summary,
+        ),
+        plugins=tuple(sorted(plugins, key=lambda p: p.name)),
+        skills=tuple(sorted(skills, key=lambda s: s.name)),
+        removed=_removed(previous, plan),
+        access=market.access,
+    )
+
+
+def _history(
+    history: tuple[Release, ...], release: Release, name: str, lifecycle: Lifecycle
+) -> tuple[Release, ...]:
+    if not any(r.version == release.version for r in history):
+        history = (*history, release)
+    return tuple(
+        r.model_copy(update={"yanked": lifecycle.yank_reason(name, r.version) or r.yanked}) for r in history
+    )
+
+
+def _removed_history(previous: Catalog | None, kind: str, name: str) -> tuple[Release, ...]:
+    gone = next((r for r in previous.removed if (r.kind, r.name) == (kind, name)), None) if previous else None
+    return gone.history if gone else ()
+
+
+def _deprecation(lifecycle: Lifecycle, name: str) -> Deprecation | None:
+    found = lifecycle.deprecation(name)
+    return Deprecation(reason=found.reason, replacement=found.replacement) if found else None
+
+
+def _skill_record(
+    skill: Skill,
+    plugin: Plugin,
+    version: str,
+    digest: str,
+    bundle: Bundle,
+    surfaces: tuple[str, ...],
+    history: tuple[Release, ...],
+    release: Release,
+    lifecycle: Lifecycle,
+) -> SkillRecord:
+    front = skill.front_matter
+    assert front is not None  # validation guarantees a valid front matter
+    tools = front.allowed_tools
+    return SkillRecord(
+        name=skill.name,
+        plugin=plugin.name,
+        version=version,
+        description=front.description,
+        license=front.license,
+        compatibility=front.compatibility,
+        metadata=dict(front.metadata or {}),
+        allowed_tools=" ".join(tools) if isinstance(tools, list) else tools,
+        surfaces=surfaces,
+        category=plugin.entry.category,
+        tags=tuple(t for t in plugin.entry.tags or () if not t.startswith("surface:")),
+        digest=digest,
+        bundle=bundle,
+        files=tuple(
+            FileRecord(path=f.path, sha256=f.sha256, size=f.size, executable=f.executable)
+            for f in skill.files
+            if not f.path.startswith(UPLOAD_EXCLUDED)
+        ),
+        history=_history(history, release, skill.name, lifecycle),
+        deprecated=_deprecation(lifecycle, skill.name),
+    )
+
+
+def _plugin_record(
+    plugin: Plugin,
+    version: str,
+    digest: str,
+    bundle: Bundle,
+    surfaces: tuple[str, ...],
+    history: tuple[Release, ...],
+    lifecycle: Lifecycle,
+) -> PluginRecord:
+    manifest, entry = plugin.manifest, plugin.entry
+    author = (manifest.author if manifest else None) or entry.author
+    return PluginRecord(
+        name=plugin.name,
+        version=version,
+        description=(manifest.description if manifest else None) or entry.description,
+        author=Author(name=author.name, email=author.email, url=author.url) if author else None,
+        category=entry.category,
+        tags=tuple(t for t in entry.tags or () if not t.startswith("surface:")),
+        keywords=tuple((manifest.keywords if manifest else None) or entry.keywords or ()),
+        homepage=(manifest.homepage if manifest else None) or entry.homepage,
+        license=(manifest.license if manifest else None) or entry.license,
+        surfaces=surfaces,
+        digest=digest,
+        bundle=bundle,
+        skills=tuple(sorted(s.name for s in plugin.skills)),
+        components=_components(plugin),
+        history=history,
+        deprecated=_deprecation(lifecycle, plugin.name),
+    )
+
+
+def _components(plugin: Plugin) -> tuple[str, ...]:
+    found = set()
+    for f in plugin.files:
+        top = f.path.split("/", 1)[0]
+        if top in {"commands", "agents", "skills", "hooks", "output-styles"}:
+            found.add(top)
+        elif f.path == ".mcp.json":
+            found.add("mcp")
+        elif f.path == ".lsp.json":
+            found.add("lsp")
+    return tuple(sorted(found))
+
+
+def _removed(previous: Catalog | None, plan: Plan) -> tuple[Removed, ...]:
+    if previous is None:
+        return ()
+    back = {(i.kind, i.name) for i in plan.items if i.change is not Change.REMOVED}
+    kept = [r for r in previous.removed if (r.kind, r.name) not in back]
+    for item in plan.items:
+        if item.change is Change.REMOVED and item.published is not None:
+            record = previous.plugin(item.name) if item.kind == "plugin" else previous.skill(item.name)
+            kept.append(
+                Removed(
+                    kind=item.kind,
+                    name=item.name,
+                    last_version=item.published,
+                    removed_in=plan.catalog_version,
+                    history=record.history if record else (),
+                )
+            )
+    return tuple(sorted(kept, key=lambda r: (r.kind, r.name)))
+
+
+def _git_head(root: Path) -> str | None:
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit = result.stdout.strip()
+    return commit if result.returncode == 0 and len(commit) == 40 else None

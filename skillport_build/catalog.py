@@ -1,0 +1,230 @@
+"""The catalog: one canonical, signed JSON document that everything downstream of `build` reads."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from skillport_build.errors import CatalogError
+from skillport_build.models.access import AccessPolicy
+
+SCHEMA_ID = "https://skillport.dev/schemas/catalog/v1.json"
+SCHEMA_FILE = Path(__file__).parent / "schemas" / "catalog.schema.json"
+
+
+class Record(BaseModel):
+    """A frozen catalog value; unknown keys are refused so a tampered shape fails loudly."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class FileRecord(Record):
+    """One file of a skill, as it is in the bundle."""
+
+    path: str = Field(description="path inside the skill folder")
+    sha256: str = Field(description="hex sha256 of the source file")
+    size: int = Field(description="bytes")
+    executable: bool = Field(default=False, description="mode 755 in the bundle")
+
+
+class Bundle(Record):
+    """A zip in the store."""
+
+    path: str = Field(description="path relative to the store root")
+    sha256: str = Field(description="hex sha256 of the zip")
+    size: int = Field(description="bytes")
+
+
+class Release(Record):
+    """One published version of a skill or plugin."""
+
+    version: str
+    digest: str = Field(description="content digest of the source files")
+    bundle: Bundle
+    catalog_version: int = Field(description="the catalog that first published it")
+    published_at: str = Field(description="RFC 3339 UTC time of that catalog")
+    yanked: str | None = Field(default=None, description="why it was withdrawn, when it was")
+
+
+class Deprecation(Record):
+    """A skill or plugin on its way out."""
+
+    reason: str
+    replacement: str | None = None
+
+
+class SkillRecord(Record):
+    """A skill as published: metadata, identity, bundle, files and history."""
+
+    name: str
+    plugin: str
+    version: str
+    description: str
+    license: str | None = None
+    compatibility: str | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
+    allowed_tools: str | None = None
+    surfaces: tuple[str, ...]
+    category: str | None = None
+    tags: tuple[str, ...] = ()
+    digest: str
+    bundle: Bundle
+    files: tuple[FileRecord, ...]
+    history: tuple[Release, ...] = Field(description="every published version, oldest first")
+    deprecated: Deprecation | None = None
+
+    def release(self, version: str) -> Release | None:
+        """The history entry for a version."""
+        return next((r for r in self.history if r.version == version), None)
+
+
+class Author(Record):
+    """Who maintains a plugin."""
+
+    name: str
+    email: str | None = None
+    url: str | None = None
+
+
+class PluginRecord(Record):
+    """A plugin as published, with its Claude Code bundle."""
+
+    name: str
+    version: str
+    description: str | None = None
+    author: Author | None = None
+    category: str | None = None
+    tags: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    homepage: str | None = None
+    license: str | None = None
+    surfaces: tuple[str, ...]
+    digest: str
+    bundle: Bundle
+    skills: tuple[str, ...]
+    components: tuple[str, ...] = Field(default=(), description="commands, agents, hooks, mcp, ...")
+    history: tuple[Release, ...]
+    deprecated: Deprecation | None = None
+
+    def release(self, version: str) -> Release | None:
+        """The history entry for a version."""
+        return next((r for r in self.history if r.version == version), None)
+
+
+class Removed(Record):
+    """A skill or plugin that was published once and is gone now (update checks report it)."""
+
+    kind: str = Field(pattern="^(skill|plugin)$")
+    name: str
+    last_version: str
+    removed_in: int = Field(description="the catalog_version that dropped it")
+    history: tuple[Release, ...] = ()
+
+
+class Source(Record):
+    """Where the catalog was built from."""
+
+    repository: str | None = None
+    commit: str | None = None
+
+
+class Owner(Record):
+    """The marketplace's owner."""
+
+    name: str
+    email: str | None = None
+    url: str | None = None
+
+
+class MarketplaceInfo(Record):
+    """The marketplace the catalog describes."""
+
+    name: str
+    owner: Owner
+    description: str | None = None
+
+
+class Catalog(Record):
+    """The whole catalog."""
+
+    schema_id: str = Field(default=SCHEMA_ID, alias="$schema")
+    catalog_version: int = Field(ge=1, description="previous + 1; consumers refuse to go back")
+    generated_at: str
+    expires: str = Field(description="consumers refuse the catalog after this time")
+    source: Source
+    marketplace: MarketplaceInfo
+    plugins: tuple[PluginRecord, ...]
+    skills: tuple[SkillRecord, ...]
+    removed: tuple[Removed, ...] = ()
+    access: AccessPolicy
+
+    def skill(self, name: str) -> SkillRecord | None:
+        """A skill by name."""
+        return next((s for s in self.skills if s.name == name), None)
+
+    def plugin(self, name: str) -> PluginRecord | None:
+        """A plugin by name."""
+        return next((p for p in self.plugins if p.name == name), None)
+
+    def records(self) -> tuple[SkillRecord | PluginRecord, ...]:
+        """Every current skill and plugin."""
+        return (*self.skills, *self.plugins)
+
+    def to_bytes(self) -> bytes:
+        """Canonical JSON: sorted keys, no insignificant whitespace, UTF-8."""
+        return canonical_json(self.model_dump(mode="json", by_alias=True, exclude_none=True))
+
+    @classmethod
+    def from_bytes(cls, raw: bytes, source: str = "catalog.json") -> Catalog:
+        """Parse and check a catalog; any problem is a CatalogError naming the source."""
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise CatalogError(f"{source} is not valid JSON: {exc}") from None
+        if not isinstance(data, dict) or data.get("$schema") != SCHEMA_ID:
+            raise CatalogError(f"{source} is not a Skillport catalog (expected $schema {SCHEMA_ID})")
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise CatalogError(f"{source} has an invalid catalog at {where}: {first['msg']}") from None
+
+    @classmethod
+    def load(cls, path: Path) -> Catalog:
+        """Read a catalog file (a folder means its catalog.json)."""
+        path = path / "catalog.json" if path.is_dir() else path
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise CatalogError(f"cannot read catalog {path}: {exc.strerror}") from None
+        return cls.from_bytes(raw, str(path))
+
+    def is_expired(self, now: datetime) -> bool:
+        """Tell whether `now` is past `expires`."""
+        return now >= parse_time(self.expires)
+
+
+def canonical_json(value: Any) -> bytes:
+    """Serialise JSON canonically (sorted keys, compact, UTF-8)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def format_time(moment: datetime) -> str:
+    """RFC 3339 in UTC with a Z, to the second."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: str) -> datetime:
+    """Read a time written by format_time (or any ISO 8601 with a zone)."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of catalog.json, as shipped in schemas/catalog.schema.json."""
+    schema = Catalog.model_json_schema(by_alias=True, mode="serialization")
+    return {"$id": SCHEMA_ID, "$schema": "https://json-schema.org/draft/2020-12/schema", **schema}

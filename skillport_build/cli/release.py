@@ -1,0 +1,138 @@
+"""Commands that turn the repository into a release: plan, bump, build, yank, deprecate."""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import click
+
+from skillport_build import build as build_step
+from skillport_build import lifecycle
+from skillport_build.bump import bump as bump_versions
+from skillport_build.catalog import Catalog, parse_time
+from skillport_build.cli.common import EXIT_FAILED, EXIT_OK, existing_file, folder
+from skillport_build.errors import UsageError
+from skillport_build.loader import LIFECYCLE_YAML, load
+from skillport_build.plan import LEVELS, make_plan
+from skillport_build.render_plan import RENDERERS
+from skillport_build.stores import open_store
+
+
+def _previous(previous: Path | None, store: str | None) -> Catalog | None:
+    if previous and store:
+        raise UsageError("give --previous or --store, not both")
+    if previous:
+        return Catalog.load(previous)
+    return open_store(store).current_catalog() if store else None
+
+
+@click.command()
+@click.argument("path", type=folder, default=".")
+@click.option("--previous", type=existing_file, help="The last published catalog.json.")
+@click.option("--store", help="Read the last published catalog from this store.")
+@click.option(
+    "--level", type=click.Choice(LEVELS), default="patch", show_default=True, help="Bump for changes."
+)
+@click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True)
+def plan(path: Path, previous: Path | None, store: str | None, level: str, fmt: str) -> int:
+    """Show what a build would publish compared with the last published catalog."""
+    if not previous and not store:
+        raise UsageError("give --previous CATALOG or --store URL (an empty store means a first release)")
+    result = make_plan(load(path), _previous(previous, store), level)
+    click.echo(RENDERERS[fmt](result), nl=False)
+    return EXIT_FAILED if result.problems else EXIT_OK
+
+
+@click.command()
+@click.argument("path", type=folder, default=".")
+@click.option("--level", type=click.Choice(LEVELS), default="patch", show_default=True)
+@click.option("--plugin", "plugins", multiple=True, help="Bump only this plugin (repeatable).")
+@click.option("--changed", is_flag=True, help="Bump only plugins whose content changed since --previous.")
+@click.option("--previous", type=existing_file, help="The last published catalog.json.")
+@click.option("--store", help="Read the last published catalog from this store.")
+def bump(
+    path: Path, level: str, plugins: tuple[str, ...], changed: bool, previous: Path | None, store: str | None
+) -> int:
+    """Raise plugin versions in plugin.json and marketplace.json together."""
+    if changed and not (previous or store):
+        raise UsageError("--changed needs --previous CATALOG or --store URL")
+    since = _previous(previous, store) if changed else None
+    if changed and since is None:
+        click.echo("nothing published yet: nothing to bump")
+        return EXIT_OK
+    done = bump_versions(path, level, plugins, since)
+    for change in done:
+        click.echo(f"{change.plugin}: {change.old} → {change.new}")
+    if not done:
+        click.echo("nothing to bump")
+    return EXIT_OK
+
+
+@click.command()
+@click.argument("path", type=folder, default=".")
+@click.option("--out", type=folder, required=True, help="Output folder, in store layout.")
+@click.option("--previous", type=existing_file, help="The last published catalog.json.")
+@click.option("--store", help="Read the last published catalog from this store.")
+@click.option("--expires-in", type=click.IntRange(1, 3650), default=30, show_default=True, help="Days.")
+@click.option("--commit", help="Source commit to record (default: git HEAD).")
+@click.option("--now", "now_text", help="Build time, RFC 3339 (default: SOURCE_DATE_EPOCH, else now).")
+def build(
+    path: Path,
+    out: Path,
+    previous: Path | None,
+    store: str | None,
+    expires_in: int,
+    commit: str | None,
+    now_text: str | None,
+) -> int:
+    """Build every bundle and the catalog into OUT."""
+    options = build_step.BuildOptions(
+        out=out,
+        previous=_previous(previous, store),
+        validity=timedelta(days=expires_in),
+        commit=commit,
+        now=parse_time(now_text) if now_text else None,
+    )
+    hidden = not sys.stderr.isatty()
+    length = 0 if hidden else _bundle_count(path)
+    with click.progressbar(length=length, label="Building bundles", file=sys.stderr, hidden=hidden) as bar:
+        result = build_step.build(path, options, progress=bar.update)
+    catalog = result.catalog
+    click.echo(
+        f"catalog {catalog.catalog_version}: {len(catalog.skills)} skills, {len(catalog.plugins)} plugins; "
+        f"{len(result.written)} bundles written, {len(result.reused)} reused → {out}"
+    )
+    return EXIT_OK
+
+
+def _bundle_count(path: Path) -> int:
+    market = load(path)
+    return len(market.skills) + len(market.plugins)
+
+
+@click.command()
+@click.argument("ref", metavar="NAME@VERSION")
+@click.option("--reason", default="", help="Why: shown to everyone who has it installed.")
+@click.option("--undo", is_flag=True, help="Withdraw the yank.")
+@click.option("--root", type=folder, default=".", help="Marketplace root.")
+def yank(ref: str, reason: str, undo: bool, root: Path) -> int:
+    """Withdraw a published version; the next catalog records it."""
+    name, version = lifecycle.split_ref(ref)
+    lifecycle.yank(root, name, version, reason, undo=undo)
+    click.echo(f"{'un-yanked' if undo else 'yanked'} {name}@{version} in {LIFECYCLE_YAML}")
+    return EXIT_OK
+
+
+@click.command()
+@click.argument("name")
+@click.option("--reason", default="", help="Why, and what to use instead.")
+@click.option("--replacement", help="The skill or plugin to use instead.")
+@click.option("--undo", is_flag=True, help="Withdraw the deprecation.")
+@click.option("--root", type=folder, default=".", help="Marketplace root.")
+def deprecate(name: str, reason: str, replacement: str | None, undo: bool, root: Path) -> int:
+    """Mark a skill or plugin deprecated; the next catalog records it."""
+    lifecycle.deprecate(root, name, reason, replacement, undo=undo)
+    click.echo(f"{'un-deprecated' if undo else 'deprecated'} {name} in {LIFECYCLE_YAML}")
+    return EXIT_OK

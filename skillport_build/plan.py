@@ -1,0 +1,164 @@
+"""`skillport plan`: what a build would publish, compared with the last published catalog.
+
+Identity is content: a skill or plugin whose digest changed needs a new version; one whose digest
+did not change keeps its bundle. Versions are immutable (FORMATS.md rule 43): a published version
+is never rebuilt with different content, and versions never go backwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import semver
+
+from skillport_build.catalog import Catalog, Release
+from skillport_build.digest import content_digest
+from skillport_build.marketplace import Marketplace, Plugin
+
+LEVELS = ("patch", "minor", "major", "prerelease")
+
+
+class Change(StrEnum):
+    """How an item differs from the published catalog."""
+
+    NEW = "new"
+    CHANGED = "changed"
+    VERSION_ONLY = "version-only"  # same content, new version (its plugin was bumped)
+    UNCHANGED = "unchanged"
+    REMOVED = "removed"
+
+
+@dataclass(frozen=True)
+class Item:
+    """One plugin or skill in the plan."""
+
+    kind: str  # "plugin" or "skill"
+    name: str
+    change: Change
+    version: str | None  # in the repo now (None when removed)
+    published: str | None  # latest published version (None when new)
+    digest: str | None
+    plugin: str | None = None  # a skill's plugin
+    bump: str | None = None  # "patch" etc. when the content changed but the version did not
+    problem: str | None = None  # rule 43: refuses the build
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Every item, the catalog version the build would write, and what stops it."""
+
+    items: tuple[Item, ...]
+    catalog_version: int
+    previous_version: int | None
+
+    @property
+    def problems(self) -> tuple[Item, ...]:
+        """Items that break rule 43."""
+        return tuple(i for i in self.items if i.problem)
+
+    @property
+    def needs_bump(self) -> tuple[Item, ...]:
+        """Plugins whose content changed while their version stayed."""
+        return tuple(i for i in self.items if i.kind == "plugin" and i.bump)
+
+    def of(self, kind: str, change: Change) -> tuple[Item, ...]:
+        """The items of one kind with one kind of change."""
+        return tuple(i for i in self.items if i.kind == kind and i.change is change)
+
+    @property
+    def publishes_anything(self) -> bool:
+        """Whether a build would add any bundle to the store."""
+        return any(i.change is not Change.UNCHANGED for i in self.items)
+
+
+def make_plan(market: Marketplace, previous: Catalog | None, level: str = "patch") -> Plan:
+    """Compare the repository with `previous` (None: nothing published yet)."""
+    items: list[Item] = []
+    for plugin in market.plugins:
+        items.append(_plugin_item(plugin, previous, level))
+        items.extend(
+            _skill_item(plugin, skill.name, content_digest(skill.files), previous) for skill in plugin.skills
+        )
+    if previous is not None:
+        current_plugins = {p.name for p in market.plugins}
+        current_skills = {s.name for s in market.skills}
+        items += [
+            Item("plugin", p.name, Change.REMOVED, None, p.version, None)
+            for p in previous.plugins
+            if p.name not in current_plugins
+        ]
+        items += [
+            Item("skill", s.name, Change.REMOVED, None, s.version, None, plugin=s.plugin)
+            for s in previous.skills
+            if s.name not in current_skills
+        ]
+    previous_version = previous.catalog_version if previous else None
+    return Plan(tuple(items), (previous_version or 0) + 1, previous_version)
+
+
+def _history(previous: Catalog | None, kind: str, name: str) -> tuple[tuple[Release, ...], str | None]:
+    if previous is None:
+        return (), None
+    record = previous.plugin(name) if kind == "plugin" else previous.skill(name)
+    if record is not None:
+        return record.history, record.version
+    gone = next((r for r in previous.removed if (r.kind, r.name) == (kind, name)), None)
+    return (gone.history, gone.last_version) if gone else ((), None)
+
+
+def _plugin_item(plugin: Plugin, previous: Catalog | None, level: str) -> Item:
+    version, digest = plugin.version, content_digest(plugin.files)
+    history, published = _history(previous, "plugin", plugin.name)
+    if version is None:
+        return Item("plugin", plugin.name, Change.NEW, None, published, digest, problem="has no version")
+    change, problem = _compare("plugin", plugin.name, version, digest, history, published)
+    bump = None
+    if problem and published == version and _release(history, version):
+        # The usual case: content changed, version not bumped yet. `bump` fixes it.
+        bump, problem = level, None
+    return Item("plugin", plugin.name, change, version, published, digest, bump=bump, problem=problem)
+
+
+def _skill_item(plugin: Plugin, name: str, digest: str, previous: Catalog | None) -> Item:
+    version = plugin.version
+    history, published = _history(previous, "skill", name)
+    if version is None:
+        return Item("skill", name, Change.NEW, None, published, digest, plugin=plugin.name)
+    change, problem = _compare("skill", name, version, digest, history, published)
+    if problem and published == version:
+        problem = None  # reported once, on the plugin, as a bump to make
+    return Item("skill", name, change, version, published, digest, plugin=plugin.name, problem=problem)
+
+
+def _release(history: tuple[Release, ...], version: str) -> Release | None:
+    return next((r for r in history if r.version == version), None)
+
+
+def _compare(
+    kind: str, name: str, version: str, digest: str, history: tuple[Release, ...], published: str | None
+) -> tuple[Change, str | None]:
+    if published is None:
+        return Change.NEW, None
+    same = _release(history, version)
+    if same is not None and same.digest == digest:
+        if version != published:
+            return (
+                Change.CHANGED,
+                f"{kind} {name} {version} was published before {published}: versions go forward",
+            )
+        return Change.UNCHANGED, None
+    if same is not None:
+        return Change.CHANGED, (
+            f"{kind} {name} {version} is already published with other content; give the change a new "
+            "version (`skillport bump`)"
+        )
+    if semver.Version.parse(version) < semver.Version.parse(published):
+        return Change.CHANGED, f"{kind} {name} would go back from {published} to {version}"
+    latest = history[-1].digest if history else None
+    return (Change.VERSION_ONLY if latest == digest else Change.CHANGED), None
+
+
+def next_version(version: str, level: str) -> str:
+    """The version after `version` at `level` (a prerelease's patch is its release)."""
+    return str(semver.Version.parse(version).next_version(level))
