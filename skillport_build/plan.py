@@ -7,7 +7,7 @@ is never rebuilt with different content, and versions never go backwards.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import semver
@@ -76,10 +76,13 @@ def make_plan(market: Marketplace, previous: Catalog | None, level: str = "patch
     """Compare the repository with `previous` (None: nothing published yet)."""
     items: list[Item] = []
     for plugin in market.plugins:
-        items.append(_plugin_item(plugin, previous, level))
-        items.extend(
-            _skill_item(plugin, skill.name, content_digest(skill.files), previous) for skill in plugin.skills
-        )
+        plugin_item = _plugin_item(plugin, previous, level)
+        items.append(plugin_item)
+        for skill in plugin.skills:
+            item = _skill_item(plugin, skill.name, content_digest(skill.files), previous)
+            if plugin_item.bump and item.change is not Change.UNCHANGED:
+                item = replace(item, bump=plugin_item.bump)  # it rides on its plugin's bump
+            items.append(item)
     if previous is not None:
         current_plugins = {p.name for p in market.plugins}
         current_skills = {s.name for s in market.skills}
