@@ -37,6 +37,7 @@ system-deps:
 	command -v node >/dev/null || missing="$$missing nodejs"; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
 	command -v unzip >/dev/null || missing="$$missing unzip"; \
+	command -v minisign >/dev/null || missing="$$missing minisign"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
@@ -60,10 +61,11 @@ unit: $(STAMP)
 	$(BIN)/pytest -m "not integration" $(PYTEST_ARGS)
 
 test: $(STAMP) tools lint typecheck
-	SKILLPORT_CLAUDE=$(abspath $(CLAUDE)) $(BIN)/pytest -n 2 --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
+	SKILLPORT_INTEGRATION=1 SKILLPORT_CLAUDE=$(abspath $(CLAUDE)) $(BIN)/pytest -n 2 --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 bench: $(STAMP) tools
 	SKILLPORT_CLAUDE=$(abspath $(CLAUDE)) $(BIN)/python benchmarks/validate_bench.py
+	$(BIN)/python benchmarks/build_bench.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info

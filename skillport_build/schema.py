@@ -67,7 +67,10 @@ def _diagnostic(
     loc = tuple(error["loc"])
     top = str(loc[0]) if loc else ""
     rule_id = error["type"] if error["type"] in RULES else model.rule_for(top)
-    message = error["msg"] if error["type"] in RULES else _humanise(model, error, doc)
+    if error["type"] in RULES:  # our own check: its message is complete; say where when nested
+        message = (f"{dotted(loc[:-1])}: " if len(loc) > 1 else "") + error["msg"]
+    else:
+        message = _humanise(model, error, doc)
     line = doc.line(prefix + loc)
     return RULES[rule_id](doc.path, line, label + message)
 

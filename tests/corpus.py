@@ -356,6 +356,15 @@ CASES: list[Case] = [
             },
         },
     ),
+    case("lifecycle-syntax", {".skillport/lifecycle.yaml": "yanked: [\n"}),
+    case(
+        "lifecycle-schema",
+        {".skillport/lifecycle.yaml": "yanked:\n  - {name: hello, version: one, reason: bad}\n"},
+    ),
+    case(
+        "lifecycle-unknown-target",
+        {".skillport/lifecycle.yaml": "deprecated:\n  - {name: helo, reason: old}\n"},
+    ),
     case("config-syntax", {CONFIG: "max_file_mb: [\n"}),
     case("config-schema", {CONFIG: "max_file_mbs: 3\n"}),
 ]

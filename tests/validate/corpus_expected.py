@@ -1264,14 +1264,14 @@ EXPECTED: dict[str, list[tuple[str, int | None, str, str, str]]] = {
             2,
             "access-principal",
             "error",
-            "principal 'bob@example.com' is not well-formed; use `*`, `user:<email>`, `domain:<domain>`, `group:<name>` or `google:<uid>`",
+            "defaults.read: principal 'bob@example.com' is not well-formed; use `*`, `user:<email>`, `domain:<domain>`, `group:<name>` or `google:<uid>`",
         ),
         (
             ".skillport/access.yaml",
             2,
             "access-principal",
             "error",
-            "principal 'group:' is not well-formed; use `*`, `user:<email>`, `domain:<domain>`, `group:<name>` or `google:<uid>`",
+            "defaults.read: principal 'group:' is not well-formed; use `*`, `user:<email>`, `domain:<domain>`, `group:<name>` or `google:<uid>`",
         ),
     ],
     "access-unknown-target": [
@@ -1290,6 +1290,33 @@ EXPECTED: dict[str, list[tuple[str, int | None, str, str, str]]] = {
             "access-unknown-target",
             "error",
             "names skill 'nope', which does not exist; fix the name or remove the rule (a typo here would leave the real one unprotected)",
+        ),
+    ],
+    "lifecycle-syntax": [
+        (
+            ".skillport/lifecycle.yaml",
+            2,
+            "lifecycle-syntax",
+            "error",
+            ".skillport/lifecycle.yaml is not valid YAML: did not find expected node content",
+        ),
+    ],
+    "lifecycle-schema": [
+        (
+            ".skillport/lifecycle.yaml",
+            2,
+            "lifecycle-schema",
+            "error",
+            "yanked[0]: `version` 'one' is not a semantic version; use MAJOR.MINOR.PATCH (1.0.0)",
+        ),
+    ],
+    "lifecycle-unknown-target": [
+        (
+            ".skillport/lifecycle.yaml",
+            None,
+            "lifecycle-unknown-target",
+            "warning",
+            "`deprecated[0]` names 'helo', which is not a skill or plugin here (did you mean `hello`?); fix or remove it",
         ),
     ],
     "config-syntax": [

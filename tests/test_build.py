@@ -1,0 +1,168 @@
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import jsonschema
+import pytest
+from factory import TEMPLATE, make_marketplace, write
+from release import LATER, T0, build_at, zip_names, zip_text
+
+from skillport_build.build import BuildOptions, build
+from skillport_build.catalog import SCHEMA_FILE, Catalog, json_schema
+from skillport_build.errors import BuildError, ValidationFailed
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_two_builds_in_different_folders_at_different_times_are_identical(tmp_path: Path) -> None:
+    first, second = tmp_path / "a" / "market", tmp_path / "b" / "elsewhere"
+    shutil.copytree(TEMPLATE, first)
+    shutil.copytree(TEMPLATE, second)
+    (second / "plugins/writing/skills/release-notes/SKILL.md").touch()  # a newer mtime changes nothing
+    one = build_at(first, tmp_path / "out1")
+    two = build(second, BuildOptions(out=tmp_path / "out2", now=T0, commit="0" * 40, jobs=1))
+    assert _tree(tmp_path / "out1") == _tree(tmp_path / "out2")
+    assert one.catalog == two.catalog
+    bundles = [p for p in _tree(tmp_path / "out1") if p.endswith(".zip")]
+    assert len(bundles) == 9
+
+
+def test_skill_zips_have_the_upload_layout_and_pass_unzip(tmp_path: Path) -> None:
+    catalog = build_at(TEMPLATE, tmp_path / "out").catalog
+    for skill in catalog.skills:
+        path = tmp_path / "out" / skill.bundle.path
+        assert skill.bundle.path == f"bundles/{skill.name}/1.0.0/{skill.name}-1.0.0.zip"
+        names = zip_names(path)
+        assert {n.split("/")[0] for n in names} == {skill.name}
+        assert f"{skill.name}/SKILL.md" in names
+        assert not any("__pycache__" in n or n.endswith(".DS_Store") for n in names)
+        result = subprocess.run(["unzip", "-t", str(path)], capture_output=True, text=True, check=False)
+        assert result.returncode == 0 and "No errors detected" in result.stdout, result.stdout
+        stamped = zip_text(path, f"{skill.name}/SKILL.md")
+        assert f"  version: 1.0.0\n  digest: {skill.digest}\n" in stamped
+    for plugin in catalog.plugins:
+        names = zip_names(tmp_path / "out" / plugin.bundle.path)
+        assert ".claude-plugin/plugin.json" in names
+
+
+def test_catalog_is_canonical_and_matches_the_shipped_schema(tmp_path: Path) -> None:
+    result = build_at(TEMPLATE, tmp_path / "out")
+    raw = (tmp_path / "out/catalog.json").read_bytes()
+    data = json.loads(raw)
+    assert raw == json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    assert json.loads(SCHEMA_FILE.read_text()) == json_schema()
+    jsonschema.validate(data, json.loads(SCHEMA_FILE.read_text()))
+    assert (data["catalog_version"], data["generated_at"], data["expires"]) == (
+        1,
+        "2026-11-01T12:00:00Z",
+        "2026-12-01T12:00:00Z",
+    )
+    assert data["source"]["commit"] == "0" * 40
+    assert data["access"]["plugins"]["operations"]["read"] == ["group:sre", "group:engineering-managers"]
+    csv = result.catalog.skill("csv-profiler")
+    assert csv is not None and csv.surfaces == ("claude-ai", "desktop")
+    assert {f.path for f in csv.files} == {
+        "SKILL.md",
+        "references/interpreting-profiles.md",
+        "scripts/profile_csv.py",
+    }
+    assert next(f for f in csv.files if f.path == "scripts/profile_csv.py").executable
+    assert result.catalog.plugin("engineering").components == ("agents", "commands", "skills")  # type: ignore[union-attr]
+
+
+def test_unchanged_skills_reuse_their_bundles_and_history_grows(market: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = build_at(market, out)
+    write(market, {"plugins/tools/skills/hello/references/checklist.md": "# Checklist\n\n- Be kinder.\n"})
+    with pytest.raises(
+        BuildError, match=r"plugin tools: content changed but version 1\.0\.0 is already published"
+    ):
+        build_at(market, out, previous=first.catalog, now=LATER)
+    write(
+        market,
+        {
+            "plugins/tools/.claude-plugin/plugin.json": {
+                **json.loads((market / "plugins/tools/.claude-plugin/plugin.json").read_text()),
+                "version": "1.1.0",
+            }
+        },
+    )
+    write(
+        market,
+        {
+            ".claude-plugin/marketplace.json": json.loads(
+                (market / ".claude-plugin/marketplace.json").read_text().replace('"1.0.0"', '"1.1.0"')
+            )
+        },
+    )
+    second = build_at(market, out, previous=first.catalog, now=LATER)
+    skill = second.catalog.skill("hello")
+    assert skill is not None and [r.version for r in skill.history] == ["1.0.0", "1.1.0"]
+    assert skill.history[0] == first.catalog.skill("hello").history[0]  # type: ignore[union-attr]
+    assert skill.history[1].catalog_version == 2 and second.catalog.catalog_version == 2
+    assert (out / "bundles/hello/1.0.0/hello-1.0.0.zip").is_file()  # old bundles stay
+    third = build_at(market, out, previous=second.catalog, now=LATER)
+    assert third.written == () and len(third.reused) == 2
+
+
+def test_a_version_going_backwards_is_refused(market: Path, tmp_path: Path) -> None:
+    first = build_at(market, tmp_path / "out")
+    text = (market / "plugins/tools/.claude-plugin/plugin.json").read_text().replace("1.0.0", "0.9.0")
+    write(market, {"plugins/tools/.claude-plugin/plugin.json": text})
+    write(
+        market,
+        {
+            ".claude-plugin/marketplace.json": (market / ".claude-plugin/marketplace.json")
+            .read_text()
+            .replace("1.0.0", "0.9.0")
+        },
+    )
+    with pytest.raises(BuildError, match=r"plugin tools would go back from 1\.0\.0 to 0\.9\.0"):
+        build_at(market, tmp_path / "out", previous=first.catalog)
+
+
+def test_invalid_marketplaces_are_not_built(market: Path, tmp_path: Path) -> None:
+    write(market, {"plugins/tools/skills/hello/SKILL.md": "no front matter\n"})
+    with pytest.raises(ValidationFailed, match=r"1 validation error(?s:.*)frontmatter-missing"):
+        build_at(market, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_removed_skills_are_remembered(tmp_path: Path) -> None:
+    root = make_marketplace(
+        tmp_path / "m",
+        {"plugins/tools/skills/bye/SKILL.md": "---\nname: bye\ndescription: Says bye.\n---\nBye.\n"},
+    )
+    first = build_at(root, tmp_path / "out")
+    write(root, {"plugins/tools/skills/bye": None})
+    write(
+        root,
+        {
+            "plugins/tools/.claude-plugin/plugin.json": (root / "plugins/tools/.claude-plugin/plugin.json")
+            .read_text()
+            .replace("1.0.0", "1.0.1")
+        },
+    )
+    write(
+        root,
+        {
+            ".claude-plugin/marketplace.json": (root / ".claude-plugin/marketplace.json")
+            .read_text()
+            .replace("1.0.0", "1.0.1")
+        },
+    )
+    second = build_at(root, tmp_path / "out", previous=first.catalog, now=LATER)
+    assert [(r.kind, r.name, r.last_version, r.removed_in) for r in second.catalog.removed] == [
+        ("skill", "bye", "1.0.0", 2)
+    ]
+    assert second.catalog.skill("bye") is None
+
+
+def test_catalog_round_trips(tmp_path: Path) -> None:
+    catalog = build_at(TEMPLATE, tmp_path / "out").catalog
+    assert Catalog.load(tmp_path / "out") == catalog

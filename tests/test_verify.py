@@ -1,0 +1,106 @@
+"""Each tamper case is refused with a message naming what failed."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from factory import TEMPLATE
+from release import LATER, T0, build_at, signed_build
+
+from skillport_build.errors import SignatureError
+from skillport_build.sign import sign_dir
+from skillport_build.signing import SecretKey, generate
+from skillport_build.verify import TrustState, verify_dir, verify_zip
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SecretKey]:
+    out = tmp_path_factory.mktemp("store")
+    _, key = signed_build(TEMPLATE, out)
+    return out, key
+
+
+def _copy(store: tuple[Path, SecretKey], tmp_path: Path) -> Path:
+    shutil.copytree(store[0], tmp_path / "s")
+    return tmp_path / "s"
+
+
+def test_a_good_store_verifies_and_is_remembered(store: tuple[Path, SecretKey], tmp_path: Path) -> None:
+    state = TrustState(tmp_path / "trust.json")
+    result = verify_dir(store[0], [store[1].public()], LATER, state)
+    assert (result.catalog.catalog_version, result.bundles) == (1, 9)
+    assert state.last("acme-skills") == 1
+
+
+def test_one_changed_catalog_byte(store: tuple[Path, SecretKey], tmp_path: Path) -> None:
+    root = _copy(store, tmp_path)
+    raw = (root / "catalog.json").read_bytes()
+    (root / "catalog.json").write_bytes(raw.replace(b'"catalog_version":1', b'"catalog_version":7'))
+    with pytest.raises(SignatureError, match="bad signature: the signed file was changed after signing"):
+        verify_dir(root, [store[1].public()], LATER, None)
+
+
+def test_one_changed_bundle_byte(store: tuple[Path, SecretKey], tmp_path: Path) -> None:
+    root = _copy(store, tmp_path)
+    bundle = root / "bundles/csv-profiler/1.0.0/csv-profiler-1.0.0.zip"
+    data = bytearray(bundle.read_bytes())
+    data[100] ^= 1
+    bundle.write_bytes(bytes(data))
+    with pytest.raises(
+        SignatureError,
+        match=r"csv-profiler-1.0.0.zip \(csv-profiler 1.0.0\) does not match the signed catalog",
+    ):
+        verify_dir(root, [store[1].public()], LATER, None)
+    with pytest.raises(SignatureError, match="is not a bundle of the signed catalog"):
+        verify_zip(bundle, [store[1].public()], LATER, None)
+
+
+def test_wrong_key(store: tuple[Path, SecretKey]) -> None:
+    with pytest.raises(SignatureError, match="signed by unknown key"):
+        verify_dir(store[0], [generate().public()], LATER, None)
+
+
+def test_expired(store: tuple[Path, SecretKey]) -> None:
+    with pytest.raises(SignatureError, match=r"catalog 1 expired at 2026-12-01T12:00:00Z .*re-sign"):
+        verify_dir(store[0], [store[1].public()], T0 + timedelta(days=31), None)
+
+
+def test_rollback(tmp_path: Path) -> None:
+    key = generate()
+    _, _ = signed_build(TEMPLATE, tmp_path / "v1", key)
+    first = build_at(TEMPLATE, tmp_path / "v2")
+    build_at(TEMPLATE, tmp_path / "v2", previous=first.catalog, now=LATER)
+    sign_dir(tmp_path / "v2", key)
+    state = TrustState(tmp_path / "trust.json")
+    verify_dir(tmp_path / "v2", [key.public()], LATER, state)
+    with pytest.raises(SignatureError, match="rollback refused: catalog_version 1 is older than 2"):
+        verify_dir(tmp_path / "v1", [key.public()], LATER, state)
+
+
+def test_swapped_bundles_between_skills(store: tuple[Path, SecretKey], tmp_path: Path) -> None:
+    root = _copy(store, tmp_path)
+    a = root / "bundles/csv-profiler/1.0.0/csv-profiler-1.0.0.zip"
+    b = root / "bundles/pr-review/1.0.0/pr-review-1.0.0.zip"
+    a_bytes, b_bytes = a.read_bytes(), b.read_bytes()
+    a.write_bytes(b_bytes)
+    b.write_bytes(a_bytes)
+    with pytest.raises(SignatureError, match="does not match the signed catalog"):
+        verify_dir(root, [store[1].public()], LATER, None)
+    with pytest.raises(SignatureError, match="bundles were swapped"):
+        verify_zip(a, [store[1].public()], LATER, None)
+
+
+def test_one_zip_verifies_against_its_store(store: tuple[Path, SecretKey]) -> None:
+    zip_path = store[0] / "plugins/writing/1.0.0/writing-1.0.0.zip"
+    assert verify_zip(zip_path, [store[1].public()], LATER, None).bundles == 1
+
+
+def test_missing_signature_says_to_sign(tmp_path: Path) -> None:
+    build_at(TEMPLATE, tmp_path / "out")
+    with pytest.raises(
+        SignatureError, match=r"catalog.json.minisig is missing \(run `skillport sign` first\)"
+    ):
+        verify_dir(tmp_path / "out", [generate().public()], LATER, None)
