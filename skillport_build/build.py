@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import multiprocessing
 import os
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import repeat
 from pathlib import Path
 
+from skillport_build.buildcache import BuildCache, cache_salt
 from skillport_build.bundle import Entry, source_date_epoch, stamp_skill_md, zip_bytes
 from skillport_build.catalog import (
     Author,
@@ -36,13 +39,14 @@ from skillport_build.catalog import (
     Source,
     format_time,
 )
+from skillport_build.diagnostics import Diagnostic
 from skillport_build.digest import content_digest
 from skillport_build.errors import BuildError, CatalogError, ValidationFailed
-from skillport_build.loader import load
+from skillport_build.loader import VALIDATE_YAML, load
 from skillport_build.marketplace import Marketplace, Plugin, Skill
 from skillport_build.models.lifecycle import Lifecycle
 from skillport_build.plan import Change, Plan, make_plan
-from skillport_build.validate import validate
+from skillport_build.validate import validate_by_plugin
 
 DEFAULT_VALIDITY = timedelta(days=30)
 UPLOAD_EXCLUDED = ("evals/",)  # Claude.ai refuses a root evals/ folder in an upload
@@ -59,6 +63,10 @@ class BuildOptions:
     commit: str | None = None  # default: the repository's git HEAD, if any
     repository: str | None = None
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    incremental: bool = True  # use and update the build cache in OUT/.cache/
+
+
+Progress = Callable[[int, int], None]  # (bundles done, bundles in all)
 
 
 @dataclass(frozen=True)
@@ -78,35 +86,62 @@ class _Job:
     reuse_sha256: str | None  # the published bundle's sha256, when version and digest match
 
 
-def build(root: Path, options: BuildOptions, progress: Callable[[int], None] | None = None) -> BuildResult:
+def build(root: Path, options: BuildOptions, progress: Progress | None = None) -> BuildResult:
     """Validate, plan against the previous catalog, write the bundles, then the catalog."""
-    market = load(root)
-    report = validate(market)
+    cache = _open_cache(root, options.out) if options.incremental else None
+    market = load(root, cache)
+    report, findings = validate_by_plugin(market)
     if report.errors:
         lines = [f"{d.location()}: {d.rule}: {d.message}" for d in report.errors[:5]]
         raise ValidationFailed(len(report.errors), lines)
     plan = make_plan(market, options.previous)
     _refuse_problems(plan)
     now = options.now or datetime.fromtimestamp(source_date_epoch(int(datetime.now(UTC).timestamp())), UTC)
-    epoch = int(now.timestamp())
     known = _known_bundles(options)
 
-    # 1. One job per bundle; reuse what is already in OUT with the published bytes.
+    # 1. One job per bundle; keep those already in OUT with the published bytes, build the rest.
     jobs = [*_skill_jobs(market, known), *_plugin_jobs(market, known)]
     options.out.mkdir(parents=True, exist_ok=True)
-    with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
-        results = []
-        for result in pool.map(lambda job: _run(job, options.out, epoch), jobs):
-            results.append(result)
-            if progress:
-                progress(1)
-    bundles = {path: bundle for path, bundle, _ in results}
+    bundles: dict[str, Bundle] = {}
+    to_build = []
+    for job in jobs:
+        kept = _kept(job, options.out, cache)
+        if kept is None:
+            to_build.append(job)
+        else:
+            bundles[job.path] = kept
+    reused = tuple(bundles)
+    epoch = source_date_epoch()  # zip times come from the content's epoch, never the clock
+    for index, bundle in enumerate(_make(to_build, options.out, epoch, options.jobs), start=1):
+        bundles[bundle.path] = bundle
+        if progress:
+            progress(len(reused) + index, len(jobs))
 
     # 2. The catalog, written last so that it never names a bundle that is not there.
     catalog = _catalog(market, plan, options, now, bundles)
     _write_atomic(options.out / "catalog.json", catalog.to_bytes())
-    written = tuple(path for path, _, reused in results if not reused)
-    return BuildResult(catalog, plan, written, tuple(path for path, _, reused in results if reused))
+    if cache is not None:
+        _update_cache(cache, market, findings, options.out, bundles)
+    return BuildResult(catalog, plan, tuple(job.path for job in to_build), reused)
+
+
+def _open_cache(root: Path, out: Path) -> BuildCache:
+    settings = root / VALIDATE_YAML
+    return BuildCache.open(out, cache_salt(settings.read_bytes() if settings.is_file() else None))
+
+
+def _update_cache(
+    cache: BuildCache,
+    market: Marketplace,
+    findings: dict[str, list[Diagnostic]],
+    out: Path,
+    bundles: dict[str, Bundle],
+) -> None:
+    for plugin in market.plugins:
+        cache.remember(plugin, findings[plugin.path])
+    for path, bundle in bundles.items():
+        cache.remember_bundle(out / path, path, bundle.sha256)
+    cache.save()
 
 
 def _refuse_problems(plan: Plan) -> None:
@@ -208,15 +243,48 @@ def _data(owner: str, path: str, data: bytes | None) -> bytes:
     return data
 
 
-def _run(job: _Job, out: Path, epoch: int) -> tuple[str, Bundle, bool]:
+def _kept(job: _Job, out: Path, cache: BuildCache | None) -> Bundle | None:
+    """The bundle already in OUT, if it has the published bytes (trusting an untouched cached stat)."""
     target = out / job.path
-    if job.reuse_sha256 and target.is_file():
-        existing = target.read_bytes()
-        if hashlib.sha256(existing).hexdigest() == job.reuse_sha256:
-            return job.path, Bundle(path=job.path, sha256=job.reuse_sha256, size=len(existing)), True
+    if job.reuse_sha256 is None or not target.is_file():
+        return None
+    seen = cache.bundle_sha256(target, job.path) if cache else None
+    if seen != job.reuse_sha256 and _sha256_file(target) != job.reuse_sha256:
+        return None
+    return Bundle(path=job.path, sha256=job.reuse_sha256, size=target.stat().st_size)
+
+
+def _sha256_file(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+_PENDING: list[_Job] = []  # what forked workers build, by index (jobs hold closures: no pickling)
+
+
+def _make(jobs: list[_Job], out: Path, epoch: int, workers: int) -> Iterator[Bundle]:
+    """Build bundles, on every core when there are enough of them to pay for the processes."""
+    if workers < 2 or len(jobs) < 8 or "fork" not in multiprocessing.get_all_start_methods():
+        yield from (_write_bundle(job, out, epoch) for job in jobs)
+        return
+    _PENDING[:] = jobs
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            chunk = max(1, len(jobs) // (workers * 8))
+            yield from pool.map(_write_pending, range(len(jobs)), repeat(out), repeat(epoch), chunksize=chunk)
+    finally:
+        _PENDING.clear()
+
+
+def _write_pending(index: int, out: Path, epoch: int) -> Bundle:
+    return _write_bundle(_PENDING[index], out, epoch)
+
+
+def _write_bundle(job: _Job, out: Path, epoch: int) -> Bundle:
     data = zip_bytes(job.entries(), epoch)
-    _write_atomic(target, data)
-    return job.path, Bundle(path=job.path, sha256=hashlib.sha256(data).hexdigest(), size=len(data)), False
+    _write_atomic(out / job.path, data)
+    return Bundle(path=job.path, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

@@ -1,7 +1,8 @@
 """Reproducible zips: the same files give the same bytes, on any machine, in any folder, at any time.
 
-Entries are sorted, timestamps fixed (SOURCE_DATE_EPOCH, never before 1980, zip's epoch), modes
-normalised to 644/755, and folders listed explicitly so every unzip tool sees the same tree.
+Entries are sorted; every timestamp is one fixed time (1980-01-01, zip's epoch, unless
+SOURCE_DATE_EPOCH names another), never the clock or a file's mtime; modes are normalised to
+644/755; folders are listed explicitly so every unzip tool sees the same tree.
 """
 
 from __future__ import annotations

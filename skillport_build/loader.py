@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from skillport_build.buildcache import BuildCache, plugin_fingerprint
 from skillport_build.diagnostics import Diagnostic
 from skillport_build.documents import DocumentError, JsonDocument, YamlDocument, decode_text
 from skillport_build.errors import ManifestError
@@ -39,8 +40,11 @@ LIFECYCLE_YAML = ".skillport/lifecycle.yaml"
 DEFAULT_SKILLS_DIR = "skills"
 
 
-def load(root: Path | str) -> Marketplace:
-    """Read the marketplace at `root`; raise ManifestError only if it is not a folder."""
+def load(root: Path | str, cache: BuildCache | None = None) -> Marketplace:
+    """Read the marketplace at `root`; raise ManifestError only if it is not a folder.
+
+    With a build cache, a plugin folder whose fingerprint is unchanged is taken from the cache.
+    """
     root = Path(root)
     if not root.is_dir():
         raise ManifestError(f"{root}: not a folder; pass the root of a marketplace repository")
@@ -53,7 +57,7 @@ def load(root: Path | str) -> Marketplace:
     plugins = []
     if manifest is not None and manifest_doc is not None:
         for index, raw in enumerate(manifest.plugins):
-            plugin = _load_entry(reader, manifest_doc, index, raw, problems)
+            plugin = _load_entry(reader, manifest_doc, index, raw, problems, cache)
             if plugin is not None:
                 plugins.append(plugin)
     return Marketplace(
@@ -183,7 +187,12 @@ def _load_access(
 
 
 def _load_entry(
-    reader: TreeReader, doc: JsonDocument, index: int, raw: Any, problems: list[Diagnostic]
+    reader: TreeReader,
+    doc: JsonDocument,
+    index: int,
+    raw: Any,
+    problems: list[Diagnostic],
+    cache: BuildCache | None,
 ) -> Plugin | None:
     label = f"plugins[{index}]" + (
         f" ({raw['name']})" if isinstance(raw, dict) and isinstance(raw.get("name"), str) else ""
@@ -210,12 +219,18 @@ def _load_entry(
             )
         )
         return None
-    return _load_plugin(reader, entry, index, folder, problems)
+    fingerprint = plugin_fingerprint(folder, raw, cache.salt) if cache else None
+    if cache and fingerprint and (hit := cache.plugin(reader.rel(folder), fingerprint, entry, index)):
+        return hit
+    own = TreeReader(reader.root, reader.max_file_bytes, [], reader.large_files)
+    plugin = _load_plugin(own, entry, index, folder, own.problems)
+    return dataclasses.replace(plugin, problems=tuple(own.problems), fingerprint=fingerprint)
 
 
 def _load_plugin(
     reader: TreeReader, entry: PluginEntry, index: int, folder: Path, problems: list[Diagnostic]
 ) -> Plugin:
+    """Read one plugin folder; its problems go to `problems` (the plugin's own list)."""
     rel = reader.rel(folder)
     files = reader.read_folder(folder)
     by_path = {f.path: f for f in files}

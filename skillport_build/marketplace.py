@@ -65,6 +65,9 @@ class Plugin:
     manifest_doc: JsonDocument | None
     files: tuple[FileEntry, ...]  # relative to the plugin folder
     skills: tuple[Skill, ...]
+    problems: tuple[Diagnostic, ...] = ()  # what loading found here; from a cache: every finding
+    cached: bool = False  # rebuilt from the build cache: files carry no bytes, rules already ran
+    fingerprint: str | None = None  # what the build cache knows the folder by
 
     @property
     def version(self) -> str | None:
@@ -90,7 +93,7 @@ class Marketplace:
     access_doc: JsonDocument | YamlDocument | None
     config: ValidateConfig
     lifecycle: Lifecycle
-    problems: tuple[Diagnostic, ...]  # what loading found: unreadable, unparsable, ill-typed
+    problems: tuple[Diagnostic, ...]  # what loading found outside plugin folders
 
     @property
     def skills(self) -> tuple[Skill, ...]:

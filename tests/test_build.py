@@ -11,12 +11,16 @@ from factory import TEMPLATE, make_marketplace, write
 from release import LATER, T0, build_at, zip_names, zip_text
 
 from skillport_build.build import BuildOptions, build
+from skillport_build.buildcache import BuildCache, cache_salt
+from skillport_build.bump import bump
 from skillport_build.catalog import SCHEMA_FILE, Catalog, json_schema
 from skillport_build.errors import BuildError, ValidationFailed
+from skillport_build.loader import load
 
 
 def _tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    files = sorted(p for p in root.rglob("*") if p.is_file() and ".cache" not in p.relative_to(root).parts)
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in files}
 
 
 def test_two_builds_in_different_folders_at_different_times_are_identical(tmp_path: Path) -> None:
@@ -166,3 +170,48 @@ def test_removed_skills_are_remembered(tmp_path: Path) -> None:
 def test_catalog_round_trips(tmp_path: Path) -> None:
     catalog = build_at(TEMPLATE, tmp_path / "out").catalog
     assert Catalog.load(tmp_path / "out") == catalog
+
+
+def test_incremental_build_reads_only_the_changed_plugin(tmp_path: Path) -> None:
+    root = tmp_path / "m"
+    shutil.copytree(TEMPLATE, root)
+    out = tmp_path / "out"
+    first = build_at(root, out)
+    again = load(root, BuildCache.open(out, cache_salt(None)))
+    assert all(p.cached for p in again.plugins)
+    write(
+        root,
+        {
+            "plugins/writing/skills/release-notes/SKILL.md": (
+                root / "plugins/writing/skills/release-notes/SKILL.md"
+            ).read_text()
+            + "\nOne more tip.\n"
+        },
+    )
+    bump(root, plugins=("writing",))
+    second = build_at(root, out, previous=first.catalog, now=LATER)
+    assert sorted(second.written) == [
+        "bundles/decision-record/1.0.1/decision-record-1.0.1.zip",
+        "bundles/release-notes/1.0.1/release-notes-1.0.1.zip",
+        "plugins/writing/1.0.1/writing-1.0.1.zip",
+    ]
+    cached = load(root, BuildCache.open(out, cache_salt(None)))
+    assert [p.name for p in cached.plugins if not p.cached] == []
+    fresh = build_at(root, tmp_path / "fresh", previous=first.catalog, now=LATER, incremental=False)
+    assert fresh.catalog == second.catalog  # the cache changes speed, never the result
+
+
+def test_cache_misses_on_any_change_and_survives_damage(tmp_path: Path) -> None:
+    root = tmp_path / "m"
+    shutil.copytree(TEMPLATE, root)
+    out = tmp_path / "out"
+    build_at(root, out)
+    notes = root / "plugins/operations/skills/incident-postmortem/SKILL.md"
+    notes.write_text(notes.read_text().replace("a", "b", 1))  # same size, new content
+    market = load(root, BuildCache.open(out, cache_salt(None)))
+    assert [p.name for p in market.plugins if not p.cached] == ["operations"]
+    assert not any(
+        p.cached for p in load(root, BuildCache.open(out, cache_salt(b"max_file_mb: 5\n"))).plugins
+    )
+    (out / ".cache/skillport-build.json").write_text("{not json")
+    assert not any(p.cached for p in load(root, BuildCache.open(out, cache_salt(None))).plugins)

@@ -73,7 +73,7 @@ def test_in_repo_symlinks_are_read_through_but_never_out_of_the_tree(market: Pat
     assert skill.file("alias.md").data == skill.file("references/checklist.md").data  # type: ignore[union-attr]
     assert skill.file("leak.txt") is None
     assert not any(b"outside" in (f.data or b"") for f in skill.files)
-    assert {d.rule for d in loaded.problems} == {"symlink", "symlink-escape", "symlink-broken"}
+    assert {d.rule for d in loaded.plugins[0].problems} == {"symlink", "symlink-escape", "symlink-broken"}
 
 
 def test_not_a_folder() -> None:

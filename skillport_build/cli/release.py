@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -95,9 +96,7 @@ def build(
         commit=commit,
         now=parse_time(now_text) if now_text else None,
     )
-    hidden = not sys.stderr.isatty()
-    length = 0 if hidden else _bundle_count(path)
-    with click.progressbar(length=length, label="Building bundles", file=sys.stderr, hidden=hidden) as bar:
+    with _ProgressBar("Building bundles") as bar:
         result = build_step.build(path, options, progress=bar.update)
     catalog = result.catalog
     click.echo(
@@ -107,9 +106,26 @@ def build(
     return EXIT_OK
 
 
-def _bundle_count(path: Path) -> int:
-    market = load(path)
-    return len(market.skills) + len(market.plugins)
+class _ProgressBar:
+    """A progress bar on a terminal, made when the total is known; nothing when piped."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.bar: Any = None
+
+    def update(self, done: int, total: int) -> None:
+        if not sys.stderr.isatty():
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr).__enter__()
+        self.bar.update(done - self.bar.pos)
+
+    def __enter__(self) -> _ProgressBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
 
 
 @click.command()

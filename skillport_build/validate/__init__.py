@@ -6,7 +6,7 @@ from pathlib import Path
 
 from skillport_build.diagnostics import Diagnostic, Report
 from skillport_build.loader import load
-from skillport_build.marketplace import Marketplace
+from skillport_build.marketplace import Marketplace, Plugin
 from skillport_build.models.marketplace import UPLOAD_SURFACES
 from skillport_build.validate import secrets
 from skillport_build.validate.plugins import check_plugin
@@ -20,26 +20,41 @@ from skillport_build.validate.repo import (
 )
 from skillport_build.validate.skills import check_skill
 
-__all__ = ["validate", "validate_path"]
+__all__ = ["plugin_findings", "validate", "validate_by_plugin", "validate_path"]
 
 
 def validate(market: Marketplace) -> Report:
     """Run every rule over a loaded marketplace and return all findings at once."""
+    return validate_by_plugin(market)[0]
+
+
+def validate_by_plugin(market: Marketplace) -> tuple[Report, dict[str, list[Diagnostic]]]:
+    """The report, and what was found inside each plugin folder (for the build cache)."""
+    by_plugin = {plugin.path: plugin_findings(plugin, market) for plugin in market.plugins}
     found: list[Diagnostic] = list(market.problems)
     found += check_marketplace(market)
     found += check_unlisted(market)
-    for plugin in market.plugins:
-        assert market.manifest_doc is not None  # plugins are only loaded from a parsed manifest
-        found += check_plugin(plugin, market.manifest_doc)
-        found += check_paths(plugin.path, plugin.files, market)
-        found += secrets.scan(plugin.path, plugin.files, market.config)
-        upload_bound = bool(plugin.entry.surfaces & UPLOAD_SURFACES)
-        for skill in plugin.skills:
-            found += check_skill(skill, upload_bound, market.config)
+    for plugin_found in by_plugin.values():
+        found += plugin_found
     found += check_skill_names(market)
     found += check_access_targets(market)
     found += check_lifecycle_targets(market)
-    return Report.of(found, str(market.root), len(market.plugins), len(market.skills))
+    return Report.of(found, str(market.root), len(market.plugins), len(market.skills)), by_plugin
+
+
+def plugin_findings(plugin: Plugin, market: Marketplace) -> list[Diagnostic]:
+    """Everything the rules find inside one plugin folder (a cached plugin brings its own)."""
+    if plugin.cached:
+        return list(plugin.problems)
+    assert market.manifest_doc is not None  # plugins are only loaded from a parsed manifest
+    found = list(plugin.problems)
+    found += check_plugin(plugin, market.manifest_doc)
+    found += check_paths(plugin.path, plugin.files, market)
+    found += secrets.scan(plugin.path, plugin.files, market.config)
+    upload_bound = bool(plugin.entry.surfaces & UPLOAD_SURFACES)
+    for skill in plugin.skills:
+        found += check_skill(skill, upload_bound, market.config)
+    return found
 
 
 def validate_path(path: Path | str) -> Report:

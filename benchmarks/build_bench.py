@@ -1,0 +1,102 @@
+"""Time `skillport build` against a floor made of standard tools, and a one-skill rebuild.
+
+Usage: python benchmarks/build_bench.py [--skills N] [--json]
+
+On one synthetic marketplace (the same generator as validate_bench.py: one skill per plugin with
+realistic files), in one run:
+- full build: `skillport build TREE --out OUT` from nothing (validation, digests, every skill and
+  plugin zip, the catalog);
+- floor: Info-ZIP `zip -X -r` of every skill folder, one process each, plus `sha256sum` over every
+  file: the least any tool must do to zip and hash the same tree;
+- one-skill rebuild: change one skill, `skillport bump --plugin` it, then build again into the same
+  OUT with the first catalog as --previous; reported as a fraction of the full build.
+Everything is timed as a user runs it: whole commands, wall clock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from validate_bench import make_tree  # noqa: E402
+
+SKILLPORT = [sys.executable, "-m", "skillport_build"]
+
+
+def _timed(command: list[str], cwd: Path | None = None) -> float:
+    start = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True, cwd=cwd, check=False)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(command[:4])} failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+    return elapsed
+
+
+def floor(root: Path, scratch: Path) -> float:
+    """zip -X -r per skill folder, then sha256sum over every file."""
+    skills = sorted(root.glob("plugins/*/skills/*"))
+    files = [str(p) for p in root.rglob("*") if p.is_file()]
+    start = time.perf_counter()
+    for folder in skills:
+        subprocess.run(
+            ["zip", "-X", "-r", "-q", str(scratch / f"{folder.name}.zip"), folder.name],
+            cwd=folder.parent,
+            check=True,
+        )
+    for i in range(0, len(files), 500):
+        subprocess.run(["sha256sum", *files[i : i + 500]], capture_output=True, check=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skills", type=int, default=1000)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args()
+    if not shutil.which("zip") or not shutil.which("sha256sum"):
+        raise SystemExit("the floor needs Info-ZIP `zip` and `sha256sum` (apt-get install zip coreutils)")
+    with tempfile.TemporaryDirectory(prefix="skillport-build-bench-") as tmp:
+        work = Path(tmp)
+        root, out = work / "market", work / "out"
+        root.mkdir()
+        make_tree(root, args.skills)
+        (work / "floor").mkdir()
+        floor_s = floor(root, work / "floor")
+        full_s = _timed([*SKILLPORT, "build", str(root), "--out", str(out)])
+        previous = work / "previous.json"
+        shutil.copy(out / "catalog.json", previous)
+        changed = root / "plugins/plugin-0500/skills/skill-0500/references/guide.md"
+        changed.write_text(changed.read_text() + "\nOne more paragraph of guidance.\n")
+        _timed([*SKILLPORT, "bump", str(root), "--plugin", "plugin-0500"])
+        incremental_s = _timed(
+            [*SKILLPORT, "build", str(root), "--out", str(out), "--previous", str(previous)]
+        )
+    result = {
+        "skills": args.skills,
+        "full_s": round(full_s, 3),
+        "floor_s": round(floor_s, 3),
+        "ratio": round(full_s / floor_s, 3),
+        "incremental_fraction": round(incremental_s / full_s, 4),
+    }
+    if args.json:
+        print(json.dumps(result))
+        return
+    print(f"{args.skills} skills, {os.cpu_count()} cores")
+    print(f"full build                    {full_s:7.3f} s")
+    print(f"floor (zip -X -r + sha256sum) {floor_s:7.3f} s")
+    print(f"ratio ours/floor              {full_s / floor_s:7.3f}   (target ≤ 1.5)")
+    print(
+        f"one-skill rebuild             {incremental_s:7.3f} s = {incremental_s / full_s:.1%} of the full build (target ≤ 5 %)"
+    )
+
+
+if __name__ == "__main__":
+    main()

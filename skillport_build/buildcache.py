@@ -1,0 +1,150 @@
+"""The build cache: plugins whose folders did not change since the last build are not read again.
+
+A plugin folder is known by a fingerprint of its files' metadata (path, mode, size, mtime, inode),
+its marketplace entry, the validation settings and Skillport's version. When the fingerprint is
+the same, the cache gives back the plugin's file list (with digests), its manifests and every
+finding the rules made, so a one-skill change rebuilds one plugin. The cache lives in the build
+output (`OUT/.cache/`), which publishing never uploads; deleting it only makes the next build slower.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from skillport_build import __version__
+from skillport_build.catalog import canonical_json
+from skillport_build.diagnostics import Diagnostic, Severity
+from skillport_build.marketplace import FileEntry, Plugin, Skill
+from skillport_build.models import PluginEntry, PluginManifest, SkillFrontMatter
+from skillport_build.tree import SKIPPED_DIRS
+
+CACHE_FILE = Path(".cache") / "skillport-build.json"
+_FORMAT = 1
+
+
+def plugin_fingerprint(folder: Path, entry: Any, salt: str) -> str:
+    """Hash what a plugin folder looks like to `stat`, plus its entry and the settings."""
+    digest = hashlib.sha256(f"{salt}\0".encode() + canonical_json(entry))
+    stack = [(str(folder), "")]
+    while stack:
+        path, prefix = stack.pop()
+        with os.scandir(path) as entries:
+            for item in sorted(entries, key=lambda e: e.name):
+                if item.name in SKIPPED_DIRS:
+                    continue
+                st = item.stat(follow_symlinks=False)
+                digest.update(
+                    f"{prefix}{item.name}\0{st.st_mode}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\n".encode()
+                )
+                if item.is_symlink():
+                    digest.update(os.readlink(item.path).encode() + b"\n")
+                elif item.is_dir(follow_symlinks=False):
+                    stack.append((item.path, f"{prefix}{item.name}/"))
+    return digest.hexdigest()
+
+
+def cache_salt(validate_yaml: bytes | None) -> str:
+    """What invalidates every entry: Skillport's version and the validation settings."""
+    return f"{__version__}:{hashlib.sha256(validate_yaml or b'').hexdigest()}"
+
+
+@dataclass
+class BuildCache:
+    """Cached plugins and bundle stats, keyed by plugin folder and bundle path."""
+
+    path: Path
+    salt: str
+    plugins: dict[str, dict[str, Any]] = field(default_factory=dict)
+    bundles: dict[str, list[Any]] = field(default_factory=dict)  # path -> [size, mtime_ns, sha256]
+
+    @classmethod
+    def open(cls, out: Path, salt: str) -> BuildCache:
+        """Read the cache in `out` (an unreadable or foreign one is simply empty)."""
+        cache = cls(out / CACHE_FILE, salt)
+        with contextlib.suppress(OSError, ValueError):
+            data = json.loads(cache.path.read_text())
+            if data.get("format") == _FORMAT and data.get("salt") == salt:
+                cache.plugins, cache.bundles = dict(data["plugins"]), dict(data["bundles"])
+        return cache
+
+    def save(self) -> None:
+        """Write the cache atomically."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        data = {"format": _FORMAT, "salt": self.salt, "plugins": self.plugins, "bundles": self.bundles}
+        fd, tmp = tempfile.mkstemp(prefix=".build-cache.", dir=self.path.parent)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(data, handle, separators=(",", ":"))
+        os.replace(tmp, self.path)
+
+    def plugin(self, folder: str, fingerprint: str, entry: PluginEntry, index: int) -> Plugin | None:
+        """The cached plugin for a folder whose fingerprint is unchanged, or None."""
+        data = self.plugins.get(folder)
+        if data is None or data["fingerprint"] != fingerprint:
+            return None
+        files = tuple(FileEntry(p, size, sha, exe, None) for p, size, sha, exe in data["files"])
+        manifest = PluginManifest.model_validate(data["manifest"]) if data["manifest"] is not None else None
+        name = manifest.name if manifest else entry.name
+        skills = tuple(_skill(name, folder, item, files) for item in data["skills"])
+        findings = tuple(
+            Diagnostic(p, line, r, Severity(sev), msg) for p, line, r, sev, msg in data["findings"]
+        )
+        return Plugin(name, folder, index, entry, manifest, None, files, skills, findings, True, fingerprint)
+
+    def remember(self, plugin: Plugin, findings: list[Diagnostic]) -> None:
+        """Store a freshly read plugin and what the rules found in it."""
+        if plugin.cached or plugin.fingerprint is None:
+            return
+        self.plugins[plugin.path] = {
+            "fingerprint": plugin.fingerprint,
+            "files": [[f.path, f.size, f.sha256, f.executable] for f in plugin.files],
+            "manifest": plugin.manifest.model_dump(mode="json", by_alias=True, exclude_none=True)
+            if plugin.manifest
+            else None,
+            "skills": [
+                {
+                    "path": s.path,
+                    "front_matter": s.front_matter.model_dump(mode="json", by_alias=True, exclude_none=True)
+                    if s.front_matter
+                    else None,
+                }
+                for s in plugin.skills
+            ],
+            "findings": [[d.path, d.line, d.rule, str(d.severity), d.message] for d in findings],
+        }
+
+    def bundle_sha256(self, path: Path, key: str) -> str | None:
+        """The sha256 of a bundle this cache saw written, if the file is untouched since."""
+        known = self.bundles.get(key)
+        if known is None:
+            return None
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        return str(known[2]) if [st.st_size, st.st_mtime_ns] == known[:2] else None
+
+    def remember_bundle(self, path: Path, key: str, sha256: str) -> None:
+        """Note a bundle's stat and digest after writing or checking it."""
+        st = path.stat()
+        self.bundles[key] = [st.st_size, st.st_mtime_ns, sha256]
+
+
+def _skill(plugin: str, plugin_path: str, item: dict[str, Any], files: tuple[FileEntry, ...]) -> Skill:
+    path = item["path"]
+    prefix = (path if plugin_path == "." else path[len(plugin_path) + 1 :]) + "/"
+    own = tuple(
+        FileEntry(f.path[len(prefix) :], f.size, f.sha256, f.executable, None)
+        for f in files
+        if f.path.startswith(prefix)
+    )
+    front = (
+        SkillFrontMatter.model_validate(item["front_matter"]) if item["front_matter"] is not None else None
+    )
+    return Skill(path.rsplit("/", 1)[-1], plugin, path, own, front, None, "", "", 1)
