@@ -15,7 +15,7 @@ import multiprocessing
 import os
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -23,7 +23,7 @@ from itertools import repeat
 from pathlib import Path
 
 from skillport_build.buildcache import BuildCache, cache_salt
-from skillport_build.bundle import Entry, source_date_epoch, stamp_skill_md, zip_bytes
+from skillport_build.bundle import Deflated, deflate, source_date_epoch, stamp_skill_md, zip_deflated
 from skillport_build.catalog import (
     Author,
     Bundle,
@@ -81,9 +81,12 @@ class BuildResult:
 
 @dataclass(frozen=True)
 class _Job:
-    path: str
-    entries: Callable[[], list[Entry]]
-    reuse_sha256: str | None  # the published bundle's sha256, when version and digest match
+    """One plugin's bundles that must be written: its skills' zips and its own, made together so
+    that each file is compressed once."""
+
+    plugin: Plugin
+    version: str
+    paths: frozenset[str]
 
 
 def build(root: Path, options: BuildOptions, progress: Progress | None = None) -> BuildResult:
@@ -99,30 +102,27 @@ def build(root: Path, options: BuildOptions, progress: Progress | None = None) -
     now = options.now or datetime.fromtimestamp(source_date_epoch(int(datetime.now(UTC).timestamp())), UTC)
     known = _known_bundles(options)
 
-    # 1. One job per bundle; keep those already in OUT with the published bytes, build the rest.
-    jobs = [*_skill_jobs(market, known), *_plugin_jobs(market, known)]
+    # 1. Keep the bundles already in OUT with the published bytes; build the rest, a plugin per job.
     options.out.mkdir(parents=True, exist_ok=True)
-    bundles: dict[str, Bundle] = {}
-    to_build = []
-    for job in jobs:
-        kept = _kept(job, options.out, cache)
-        if kept is None:
-            to_build.append(job)
-        else:
-            bundles[job.path] = kept
-    reused = tuple(bundles)
+    bundles, jobs = _sort_out(market, options.out, known, cache)
+    if cache is not None and any(job.plugin.cached for job in jobs):
+        cache.forget(job.plugin.path for job in jobs)  # a bundle went missing: read those plugins again
+        market = load(root, cache)
+        bundles, jobs = _sort_out(market, options.out, known, cache)
+    reused, total = tuple(bundles), len(bundles) + sum(len(job.paths) for job in jobs)
     epoch = source_date_epoch()  # zip times come from the content's epoch, never the clock
-    for index, bundle in enumerate(_make(to_build, options.out, epoch, options.jobs), start=1):
-        bundles[bundle.path] = bundle
+    for made in _make(jobs, options.out, epoch, options.jobs):
+        bundles.update((bundle.path, bundle) for bundle in made)
         if progress:
-            progress(len(reused) + index, len(jobs))
+            progress(len(bundles), total)
 
     # 2. The catalog, written last so that it never names a bundle that is not there.
     catalog = _catalog(market, plan, options, now, bundles)
     _write_atomic(options.out / "catalog.json", catalog.to_bytes())
     if cache is not None:
         _update_cache(cache, market, findings, options.out, bundles)
-    return BuildResult(catalog, plan, tuple(job.path for job in to_build), reused)
+    written = tuple(sorted(path for job in jobs for path in job.paths))
+    return BuildResult(catalog, plan, written, reused)
 
 
 def _open_cache(root: Path, out: Path) -> BuildCache:
@@ -171,7 +171,7 @@ def _known_bundles(options: BuildOptions) -> dict[tuple[str, str], str]:
     """(path, digest) -> sha256 of bundles already published or already in OUT."""
     catalogs = [options.previous]
     existing = options.out / "catalog.json"
-    if existing.is_file():
+    if options.previous is None and existing.is_file():  # a rebuild of an unpublished OUT
         with contextlib.suppress(CatalogError):  # a stale or foreign file: every bundle is rebuilt
             catalogs.append(Catalog.load(existing))
     known: dict[tuple[str, str], str] = {}
@@ -188,70 +188,40 @@ def _version(plugin: Plugin) -> str:
     return plugin.version
 
 
-def _skill_jobs(market: Marketplace, known: dict[tuple[str, str], str]) -> Iterable[_Job]:
+def _sort_out(
+    market: Marketplace, out: Path, known: dict[tuple[str, str], str], cache: BuildCache | None
+) -> tuple[dict[str, Bundle], list[_Job]]:
+    """The bundles OUT already holds with the right bytes, and a job per plugin for the rest."""
+    bundles: dict[str, Bundle] = {}
+    jobs = []
     for plugin in market.plugins:
-        version = _version(plugin)
-        for skill in plugin.skills:
-            digest = content_digest(skill.files)
-            path = skill_bundle_path(skill.name, version)
-            yield _Job(path, _skill_entries(skill, version, digest), known.get((path, digest)))
+        missing = set()
+        for path, digest in _bundle_paths(plugin):
+            kept = _kept(out / path, path, known.get((path, digest)), cache)
+            if kept is None:
+                missing.add(path)
+            else:
+                bundles[path] = kept
+        if missing:
+            jobs.append(_Job(plugin, _version(plugin), frozenset(missing)))
+    return bundles, jobs
 
 
-def _skill_entries(skill: Skill, version: str, digest: str) -> Callable[[], list[Entry]]:
-    def entries() -> list[Entry]:
-        out = []
-        for f in skill.files:
-            if f.path.startswith(UPLOAD_EXCLUDED):
-                continue
-            data = _data(skill.path, f.path, f.data)
-            if f.path == "SKILL.md":
-                data = stamp_skill_md(data, version, digest)
-            out.append(Entry(f"{skill.name}/{f.path}", data, f.executable))
-        return out
-
-    return entries
+def _bundle_paths(plugin: Plugin) -> list[tuple[str, str]]:
+    """(store path, content digest) of every bundle a plugin makes: one per skill, one of its own."""
+    version = _version(plugin)
+    found = [(skill_bundle_path(s.name, version), content_digest(s.files)) for s in plugin.skills]
+    return [*found, (plugin_bundle_path(plugin.name, version), content_digest(plugin.files))]
 
 
-def _plugin_jobs(market: Marketplace, known: dict[tuple[str, str], str]) -> Iterable[_Job]:
-    for plugin in market.plugins:
-        version, digest = _version(plugin), content_digest(plugin.files)
-        path = plugin_bundle_path(plugin.name, version)
-        yield _Job(path, _plugin_entries(plugin, version), known.get((path, digest)))
-
-
-def _plugin_entries(plugin: Plugin, version: str) -> Callable[[], list[Entry]]:
-    def entries() -> list[Entry]:
-        skill_md = {_in_plugin(plugin, s.path) + "/SKILL.md": content_digest(s.files) for s in plugin.skills}
-        out = []
-        for f in plugin.files:
-            data = _data(plugin.path, f.path, f.data)
-            if f.path in skill_md:
-                data = stamp_skill_md(data, version, skill_md[f.path])
-            out.append(Entry(f.path, data, f.executable))
-        return out
-
-    return entries
-
-
-def _in_plugin(plugin: Plugin, repo_path: str) -> str:
-    return repo_path if plugin.path == "." else repo_path[len(plugin.path) + 1 :]
-
-
-def _data(owner: str, path: str, data: bytes | None) -> bytes:
-    if data is None:  # validation refuses files over the limit unless allowed, and keeps those
-        raise BuildError(f"{owner}/{path} was not read (over the size limit); list it under large_files")
-    return data
-
-
-def _kept(job: _Job, out: Path, cache: BuildCache | None) -> Bundle | None:
-    """The bundle already in OUT, if it has the published bytes (trusting an untouched cached stat)."""
-    target = out / job.path
-    if job.reuse_sha256 is None or not target.is_file():
+def _kept(target: Path, path: str, published: str | None, cache: BuildCache | None) -> Bundle | None:
+    """The bundle already in OUT, if it has the published bytes (an untouched cached stat suffices)."""
+    if published is None or not target.is_file():
         return None
-    seen = cache.bundle_sha256(target, job.path) if cache else None
-    if seen != job.reuse_sha256 and _sha256_file(target) != job.reuse_sha256:
+    seen = cache.bundle_sha256(target, path) if cache else None
+    if seen != published and _sha256_file(target) != published:
         return None
-    return Bundle(path=job.path, sha256=job.reuse_sha256, size=target.stat().st_size)
+    return Bundle(path=path, sha256=published, size=target.stat().st_size)
 
 
 def _sha256_file(path: Path) -> str:
@@ -259,13 +229,13 @@ def _sha256_file(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-_PENDING: list[_Job] = []  # what forked workers build, by index (jobs hold closures: no pickling)
+_PENDING: list[_Job] = []  # what forked workers build, by index (no pickling of file bytes)
 
 
-def _make(jobs: list[_Job], out: Path, epoch: int, workers: int) -> Iterator[Bundle]:
-    """Build bundles, on every core when there are enough of them to pay for the processes."""
+def _make(jobs: list[_Job], out: Path, epoch: int, workers: int) -> Iterator[list[Bundle]]:
+    """Build the jobs' bundles, on every core when there are enough to pay for the processes."""
     if workers < 2 or len(jobs) < 8 or "fork" not in multiprocessing.get_all_start_methods():
-        yield from (_write_bundle(job, out, epoch) for job in jobs)
+        yield from (_write_job(job, out, epoch) for job in jobs)
         return
     _PENDING[:] = jobs
     try:
@@ -277,14 +247,57 @@ def _make(jobs: list[_Job], out: Path, epoch: int, workers: int) -> Iterator[Bun
         _PENDING.clear()
 
 
-def _write_pending(index: int, out: Path, epoch: int) -> Bundle:
-    return _write_bundle(_PENDING[index], out, epoch)
+def _write_pending(index: int, out: Path, epoch: int) -> list[Bundle]:
+    return _write_job(_PENDING[index], out, epoch)
 
 
-def _write_bundle(job: _Job, out: Path, epoch: int) -> Bundle:
-    data = zip_bytes(job.entries(), epoch)
-    _write_atomic(out / job.path, data)
-    return Bundle(path=job.path, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+def _write_job(job: _Job, out: Path, epoch: int) -> list[Bundle]:
+    """Write the job's zips, compressing each file once for all of them."""
+    plugin, version = job.plugin, job.version
+    packed: dict[str, Deflated] = {}
+
+    def deflated(path: str, data: bytes | None) -> Deflated:
+        if path not in packed:
+            packed[path] = deflate(_data(plugin.rel(path), data))
+        return packed[path]
+
+    for skill in plugin.skills:  # stamped once: the skill zip and the plugin zip carry the same SKILL.md
+        own = _in_plugin(plugin, skill.path)
+        md = next((f for f in skill.files if f.path == "SKILL.md"), None)
+        if md is not None:
+            stamped = stamp_skill_md(_data(skill.skill_md, md.data), version, content_digest(skill.files))
+            packed[f"{own}/SKILL.md"] = deflate(stamped)
+    made = []
+    for skill in plugin.skills:
+        path = skill_bundle_path(skill.name, version)
+        if path in job.paths:
+            own = _in_plugin(plugin, skill.path)
+            entries = [
+                (f"{skill.name}/{f.path}", deflated(f"{own}/{f.path}", f.data), f.executable)
+                for f in skill.files
+                if not f.path.startswith(UPLOAD_EXCLUDED)
+            ]
+            made.append(_write_zip(out, path, zip_deflated(entries, epoch)))
+    path = plugin_bundle_path(plugin.name, version)
+    if path in job.paths:
+        entries = [(f.path, deflated(f.path, f.data), f.executable) for f in plugin.files]
+        made.append(_write_zip(out, path, zip_deflated(entries, epoch)))
+    return made
+
+
+def _write_zip(out: Path, path: str, data: bytes) -> Bundle:
+    _write_atomic(out / path, data)
+    return Bundle(path=path, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+
+
+def _in_plugin(plugin: Plugin, repo_path: str) -> str:
+    return repo_path if plugin.path == "." else repo_path[len(plugin.path) + 1 :]
+
+
+def _data(owner: str, data: bytes | None) -> bytes:
+    if data is None:  # validation refuses files over the limit unless allowed, and keeps those
+        raise BuildError(f"{owner} was not read (over the size limit); list it under large_files")
+    return data
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -382,9 +395,13 @@ def _history(
 ) -> tuple[Release, ...]:
     if not any(r.version == release.version for r in history):
         history = (*history, release)
-    return tuple(
-        r.model_copy(update={"yanked": lifecycle.yank_reason(name, r.version) or r.yanked}) for r in history
-    )
+    if not lifecycle.yanked:
+        return history
+    return tuple(_yanked(r, lifecycle.yank_reason(name, r.version)) for r in history)
+
+
+def _yanked(release: Release, reason: str | None) -> Release:
+    return release.model_copy(update={"yanked": reason}) if reason and reason != release.yanked else release
 
 
 def _removed_history(previous: Catalog | None, kind: str, name: str) -> tuple[Release, ...]:

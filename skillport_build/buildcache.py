@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,7 +81,7 @@ class BuildCache:
         data = {"format": _FORMAT, "salt": self.salt, "plugins": self.plugins, "bundles": self.bundles}
         fd, tmp = tempfile.mkstemp(prefix=".build-cache.", dir=self.path.parent)
         with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle, separators=(",", ":"))
+            handle.write(json.dumps(data, separators=(",", ":")))  # dumps is C; dump is not
         os.replace(tmp, self.path)
 
     def plugin(self, folder: str, fingerprint: str, entry: PluginEntry, index: int) -> Plugin | None:
@@ -118,6 +119,11 @@ class BuildCache:
             ],
             "findings": [[d.path, d.line, d.rule, str(d.severity), d.message] for d in findings],
         }
+
+    def forget(self, folders: Iterable[str]) -> None:
+        """Drop plugins so that the next load reads them from disk."""
+        for folder in folders:
+            self.plugins.pop(folder, None)
 
     def bundle_sha256(self, path: Path, key: str) -> str | None:
         """The sha256 of a bundle this cache saw written, if the file is untouched since."""

@@ -7,10 +7,10 @@ SOURCE_DATE_EPOCH names another), never the clock or a file's mtime; modes are n
 
 from __future__ import annotations
 
-import io
 import os
+import struct
 import time
-import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -39,29 +39,49 @@ def source_date_epoch(default: int = ZIP_MIN_EPOCH) -> int:
     return int(value) if value.isdigit() else default
 
 
+@dataclass(frozen=True)
+class Deflated:
+    """A file compressed once (raw deflate), to be placed in as many zips as need it."""
+
+    crc: int
+    size: int
+    data: bytes
+
+
+_EMPTY = Deflated(0, 0, b"")
+
+
+def deflate(data: bytes) -> Deflated:
+    """Compress file bytes the way zip's method 8 stores them."""
+    packer = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return Deflated(zlib.crc32(data), len(data), packer.compress(data) + packer.flush())
+
+
 def zip_bytes(entries: Iterable[Entry], epoch: int) -> bytes:
     """Write a deterministic zip of `entries` and return its bytes."""
-    stamp = time.gmtime(max(epoch, ZIP_MIN_EPOCH))[:6]
-    files = sorted(entries, key=lambda e: e.name)
-    folders = sorted({e.name[: i + 1] for e in files for i, c in enumerate(e.name) if c == "/"})
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name in folders:
-            archive.writestr(_info(name, stamp, _DIR_MODE, zipfile.ZIP_STORED), b"")
-        for entry in files:
-            info = _info(entry.name, stamp, _FILE_MODE[entry.executable], zipfile.ZIP_DEFLATED)
-            archive.writestr(info, entry.data, compresslevel=6)
-    return buffer.getvalue()
+    return zip_deflated(((e.name, deflate(e.data), e.executable) for e in entries), epoch)
 
 
-def _info(name: str, stamp: tuple[int, ...], mode: int, compression: int) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, date_time=stamp)  # type: ignore[arg-type]
-    info.compress_type = compression
-    info.create_system = 3  # Unix, so the mode bits below are honoured
-    info.external_attr = (mode & 0xFFFF) << 16
-    if mode == _DIR_MODE:
-        info.external_attr |= 0x10  # MS-DOS directory flag
-    return info
+def zip_deflated(entries: Iterable[tuple[str, Deflated, bool]], epoch: int) -> bytes:
+    """Write a deterministic zip from already-compressed files (sorted, folders listed first)."""
+    when = time.gmtime(max(epoch, ZIP_MIN_EPOCH))
+    dos_time = (when.tm_hour << 11) | (when.tm_min << 5) | (when.tm_sec // 2)
+    dos_date = ((when.tm_year - 1980) << 9) | (when.tm_mon << 5) | when.tm_mday
+    files = sorted(entries, key=lambda e: e[0])
+    folders = sorted({name[: i + 1] for name, _, _ in files for i, c in enumerate(name) if c == "/"})
+    items = [(name, _EMPTY, _DIR_MODE, 0) for name in folders]
+    items += [(name, packed, _FILE_MODE[exe], 8) for name, packed, exe in files]
+    body, directory = bytearray(), bytearray()
+    for name, packed, mode, method in items:
+        raw = name.encode()
+        flags = 0 if raw.isascii() else 0x800  # UTF-8 names
+        fields = (flags, method, dos_time, dos_date, packed.crc, len(packed.data), packed.size, len(raw))
+        attributes = (mode << 16) | (0x10 if mode == _DIR_MODE else 0)
+        directory += struct.pack("<IHHHHHHIIIH", 0x02014B50, 0x0314, 20, *fields)
+        directory += struct.pack("<HHHHII", 0, 0, 0, 0, attributes, len(body)) + raw
+        body += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, *fields, 0) + raw + packed.data
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(items), len(items), len(directory), len(body), 0)
+    return bytes(body + directory + end)
 
 
 def stamp_skill_md(raw: bytes, version: str, digest: str) -> bytes:

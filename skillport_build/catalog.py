@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -162,13 +163,21 @@ class Catalog(Record):
     removed: tuple[Removed, ...] = ()
     access: AccessPolicy
 
+    @cached_property
+    def _skills(self) -> dict[str, SkillRecord]:
+        return {s.name: s for s in self.skills}
+
+    @cached_property
+    def _plugins(self) -> dict[str, PluginRecord]:
+        return {p.name: p for p in self.plugins}
+
     def skill(self, name: str) -> SkillRecord | None:
         """A skill by name."""
-        return next((s for s in self.skills if s.name == name), None)
+        return self._skills.get(name)
 
     def plugin(self, name: str) -> PluginRecord | None:
         """A plugin by name."""
-        return next((p for p in self.plugins if p.name == name), None)
+        return self._plugins.get(name)
 
     def records(self) -> tuple[SkillRecord | PluginRecord, ...]:
         """Every current skill and plugin."""

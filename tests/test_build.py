@@ -215,3 +215,14 @@ def test_cache_misses_on_any_change_and_survives_damage(tmp_path: Path) -> None:
     )
     (out / ".cache/skillport-build.json").write_text("{not json")
     assert not any(p.cached for p in load(root, BuildCache.open(out, cache_salt(None))).plugins)
+
+
+def test_a_deleted_bundle_is_rebuilt_even_from_the_cache(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = build_at(TEMPLATE, out)
+    gone = out / "bundles/pr-review/1.0.0/pr-review-1.0.0.zip"
+    original = gone.read_bytes()
+    gone.unlink()
+    again = build_at(TEMPLATE, out, previous=first.catalog)
+    assert again.written == ("bundles/pr-review/1.0.0/pr-review-1.0.0.zip",)
+    assert gone.read_bytes() == original
