@@ -40,7 +40,6 @@ from skillport_build.catalog import (
     format_time,
 )
 from skillport_build.diagnostics import Diagnostic
-from skillport_build.digest import content_digest
 from skillport_build.errors import BuildError, CatalogError, ValidationFailed
 from skillport_build.loader import VALIDATE_YAML, load
 from skillport_build.marketplace import Marketplace, Plugin, Skill
@@ -100,7 +99,7 @@ def build(root: Path, options: BuildOptions, progress: Progress | None = None) -
     plan = make_plan(market, options.previous)
     _refuse_problems(plan)
     now = options.now or datetime.fromtimestamp(source_date_epoch(int(datetime.now(UTC).timestamp())), UTC)
-    known = _known_bundles(options)
+    known = _known_bundles(options) | (cache.known_bundles() if cache else {})
 
     # 1. Keep the bundles already in OUT with the published bytes; build the rest, a plugin per job.
     options.out.mkdir(parents=True, exist_ok=True)
@@ -139,8 +138,9 @@ def _update_cache(
 ) -> None:
     for plugin in market.plugins:
         cache.remember(plugin, findings[plugin.path])
+    digests = dict(path_digest for plugin in market.plugins for path_digest in _bundle_paths(plugin))
     for path, bundle in bundles.items():
-        cache.remember_bundle(out / path, path, bundle.sha256)
+        cache.remember_bundle(out / path, path, bundle.sha256, digests[path])
     cache.save()
 
 
@@ -210,8 +210,8 @@ def _sort_out(
 def _bundle_paths(plugin: Plugin) -> list[tuple[str, str]]:
     """(store path, content digest) of every bundle a plugin makes: one per skill, one of its own."""
     version = _version(plugin)
-    found = [(skill_bundle_path(s.name, version), content_digest(s.files)) for s in plugin.skills]
-    return [*found, (plugin_bundle_path(plugin.name, version), content_digest(plugin.files))]
+    found = [(skill_bundle_path(s.name, version), s.digest) for s in plugin.skills]
+    return [*found, (plugin_bundle_path(plugin.name, version), plugin.digest)]
 
 
 def _kept(target: Path, path: str, published: str | None, cache: BuildCache | None) -> Bundle | None:
@@ -265,7 +265,7 @@ def _write_job(job: _Job, out: Path, epoch: int) -> list[Bundle]:
         own = _in_plugin(plugin, skill.path)
         md = next((f for f in skill.files if f.path == "SKILL.md"), None)
         if md is not None:
-            stamped = stamp_skill_md(_data(skill.skill_md, md.data), version, content_digest(skill.files))
+            stamped = stamp_skill_md(_data(skill.skill_md, md.data), version, skill.digest)
             packed[f"{own}/SKILL.md"] = deflate(stamped)
     made = []
     for skill in plugin.skills:
@@ -324,7 +324,7 @@ def _catalog(
         version = _version(plugin)
         surfaces = tuple(sorted(plugin.entry.surfaces))
         for skill in plugin.skills:
-            digest = content_digest(skill.files)
+            digest = skill.digest
             bundle = bundles[skill_bundle_path(skill.name, version)]
             old = previous.skill(skill.name) if previous else None
             release = Release(
@@ -347,7 +347,7 @@ def _catalog(
                     market.lifecycle,
                 )
             )
-        digest = content_digest(plugin.files)
+        digest = plugin.digest
         bundle = bundles[plugin_bundle_path(plugin.name, version)]
         old_plugin = previous.plugin(plugin.name) if previous else None
         history = old_plugin.history if old_plugin else _removed_history(previous, "plugin", plugin.name)

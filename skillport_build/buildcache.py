@@ -63,7 +63,7 @@ class BuildCache:
     path: Path
     salt: str
     plugins: dict[str, dict[str, Any]] = field(default_factory=dict)
-    bundles: dict[str, list[Any]] = field(default_factory=dict)  # path -> [size, mtime_ns, sha256]
+    bundles: dict[str, list[Any]] = field(default_factory=dict)  # path -> [size, mtime_ns, sha256, digest]
 
     @classmethod
     def open(cls, out: Path, salt: str) -> BuildCache:
@@ -136,10 +136,14 @@ class BuildCache:
             return None
         return str(known[2]) if [st.st_size, st.st_mtime_ns] == known[:2] else None
 
-    def remember_bundle(self, path: Path, key: str, sha256: str) -> None:
-        """Note a bundle's stat and digest after writing or checking it."""
+    def remember_bundle(self, path: Path, key: str, sha256: str, digest: str) -> None:
+        """Note a bundle's stat, sha256 and content digest after writing or checking it."""
         st = path.stat()
-        self.bundles[key] = [st.st_size, st.st_mtime_ns, sha256]
+        self.bundles[key] = [st.st_size, st.st_mtime_ns, sha256, digest]
+
+    def known_bundles(self) -> dict[tuple[str, str], str]:
+        """(path, content digest) -> sha256 of every bundle this cache saw in OUT."""
+        return {(path, entry[3]): entry[2] for path, entry in self.bundles.items() if len(entry) == 4}
 
 
 def _skill(plugin: str, plugin_path: str, item: dict[str, Any], files: tuple[FileEntry, ...]) -> Skill:

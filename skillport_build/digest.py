@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from skillport_build.marketplace import FileEntry
+if TYPE_CHECKING:  # marketplace.py uses this module
+    from skillport_build.marketplace import FileEntry
 
 PREFIX = "sha256:"
 

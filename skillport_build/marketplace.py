@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from skillport_build.diagnostics import Diagnostic
+from skillport_build.digest import content_digest
 from skillport_build.documents import JsonDocument, YamlDocument
 from skillport_build.models import (
     AccessPolicy,
@@ -43,6 +45,11 @@ class Skill:
     body: str
     body_line: int  # line of SKILL.md where the body starts
 
+    @cached_property
+    def digest(self) -> str:
+        """The skill's identity: a hash over its normalised files."""
+        return content_digest(self.files)
+
     @property
     def skill_md(self) -> str:
         """Repo-relative path of SKILL.md."""
@@ -68,6 +75,11 @@ class Plugin:
     problems: tuple[Diagnostic, ...] = ()  # what loading found here; from a cache: every finding
     cached: bool = False  # rebuilt from the build cache: files carry no bytes, rules already ran
     fingerprint: str | None = None  # what the build cache knows the folder by
+
+    @cached_property
+    def digest(self) -> str:
+        """The plugin's identity: a hash over all its normalised files."""
+        return content_digest(self.files)
 
     @property
     def version(self) -> str | None:

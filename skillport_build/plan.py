@@ -13,7 +13,6 @@ from enum import StrEnum
 import semver
 
 from skillport_build.catalog import Catalog, Release
-from skillport_build.digest import content_digest
 from skillport_build.marketplace import Marketplace, Plugin
 
 LEVELS = ("patch", "minor", "major", "prerelease")
@@ -79,7 +78,7 @@ def make_plan(market: Marketplace, previous: Catalog | None, level: str = "patch
         plugin_item = _plugin_item(plugin, previous, level)
         items.append(plugin_item)
         for skill in plugin.skills:
-            item = _skill_item(plugin, skill.name, content_digest(skill.files), previous)
+            item = _skill_item(plugin, skill.name, skill.digest, previous)
             if plugin_item.bump and item.change is not Change.UNCHANGED:
                 item = replace(item, bump=plugin_item.bump)  # it rides on its plugin's bump
             items.append(item)
@@ -111,7 +110,7 @@ def _history(previous: Catalog | None, kind: str, name: str) -> tuple[tuple[Rele
 
 
 def _plugin_item(plugin: Plugin, previous: Catalog | None, level: str) -> Item:
-    version, digest = plugin.version, content_digest(plugin.files)
+    version, digest = plugin.version, plugin.digest
     history, published = _history(previous, "plugin", plugin.name)
     if version is None:
         return Item("plugin", plugin.name, Change.NEW, None, published, digest, problem="has no version")
