@@ -109,3 +109,24 @@ def test_deprecation_and_usage_errors(repo: Path, tmp_path: Path) -> None:
         "reason": "Use code-review"
     }
     assert run("validate", "--strict", str(repo)).returncode == 0
+
+
+def test_publish_fetch_reconcile_prune_through_the_cli(repo: Path, tmp_path: Path) -> None:
+    assert run("keygen", "--out", str(tmp_path / "k"), "--no-passphrase").returncode == 0
+    store, out = tmp_path / "store", tmp_path / "out"
+    store.mkdir()
+    fetched = run("fetch-catalog", "--store", str(store), "--out", str(tmp_path / "prev.json"))
+    assert fetched.returncode == 0 and "no catalog yet" in fetched.stdout
+    assert run("build", str(repo), "--out", str(out), "--store", str(store)).returncode == 0
+    unsigned = run("publish", str(out), "--store", str(store))
+    assert unsigned.returncode == 1 and "skillport sign" in unsigned.stderr
+    assert run("sign", str(out), "--key", str(tmp_path / "k.key")).returncode == 0
+    dry = run("publish", str(out), "--store", f"file://{store}", "--dry-run")
+    assert dry.stdout.startswith("would upload 9 bundle(s)")
+    published = run("publish", str(out), "--store", str(store))
+    assert published.returncode == 0 and "now serves catalog 1" in published.stdout
+    assert "already the store's current catalog" in run("publish", str(out), "--store", str(store)).stdout
+    assert run("fetch-catalog", "--store", str(store), "--out", str(tmp_path / "prev.json")).returncode == 0
+    assert run("verify", str(store), "--key", str(tmp_path / "k.pub"), "--no-state").returncode == 0
+    assert run("reconcile", "--store", str(store)).stdout.endswith("✓ consistent\n")
+    assert run("prune", "--store", str(store), "--keep", "1").stdout == "0 object(s) removed\n"

@@ -12,7 +12,7 @@ import traceback
 import click
 
 from skillport_build import __version__
-from skillport_build.cli import authoring, release, trust
+from skillport_build.cli import authoring, release, store, trust
 from skillport_build.cli.common import EXIT_BUG, EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from skillport_build.errors import SkillportError
 
@@ -38,6 +38,10 @@ for command in (
     trust.keygen,
     trust.sign,
     trust.verify,
+    store.publish,
+    store.fetch_catalog,
+    store.reconcile,
+    store.prune,
 ):
     cli.add_command(command)
 

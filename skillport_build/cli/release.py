@@ -18,7 +18,7 @@ from skillport_build.errors import UsageError
 from skillport_build.loader import LIFECYCLE_YAML, load
 from skillport_build.plan import LEVELS, make_plan
 from skillport_build.render_plan import RENDERERS
-from skillport_build.stores import open_store
+from skillport_build.stores import current_catalog, open_store
 
 
 def _previous(previous: Path | None, store: str | None) -> Catalog | None:
@@ -26,7 +26,7 @@ def _previous(previous: Path | None, store: str | None) -> Catalog | None:
         raise UsageError("give --previous or --store, not both")
     if previous:
         return Catalog.load(previous)
-    return open_store(store).current_catalog() if store else None
+    return current_catalog(open_store(store)) if store else None
 
 
 @click.command()

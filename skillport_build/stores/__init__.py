@@ -1,7 +1,6 @@
-"""Artifact stores, chosen by URL. Only the local directory store exists so far.
+"""Artifact stores behind one interface, chosen by URL.
 
-A store holds `bundles/…`, `plugins/…`, `catalogs/<n>.json(+.minisig)` and the pointer
-`catalog.json(+.minisig)`; every backend offers the same operations.
+/srv/skillport, file:///srv/skillport     a local folder (the embedded default)
 """
 
 from __future__ import annotations
@@ -10,34 +9,22 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from skillport_build.catalog import Catalog
-from skillport_build.errors import CatalogError, UsageError
+from skillport_build.errors import UsageError
+from skillport_build.stores.base import Store
+from skillport_build.stores.local import LocalStore
+
+__all__ = ["LocalStore", "Store", "current_catalog", "open_store"]
 
 
-class LocalStore:
-    """A plain folder (the embedded default): `/srv/skills` or `file:///srv/skills`."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def read(self, key: str) -> bytes | None:
-        """The bytes at `key`, or None when there is nothing there."""
-        try:
-            return (self.root / key).read_bytes()
-        except FileNotFoundError:
-            return None
-
-    def current_catalog(self) -> Catalog | None:
-        """The catalog the pointer names, or None for an empty store."""
-        raw = self.read("catalog.json")
-        return None if raw is None else Catalog.from_bytes(raw, f"{self.root}/catalog.json")
-
-
-def open_store(url: str) -> LocalStore:
+def open_store(url: str) -> Store:
     """Open the store a URL names."""
     parsed = urlparse(url)
     if parsed.scheme in ("", "file"):
-        path = Path(unquote(parsed.path) if parsed.scheme else url)
-        if not path.is_dir():
-            raise CatalogError(f"store {url} is not a folder; create it or check the URL")
-        return LocalStore(path)
-    raise UsageError(f"store URL {url!r}: only local folders and file:// URLs are supported so far")
+        return LocalStore(Path(unquote(parsed.path) if parsed.scheme else url))
+    raise UsageError(f"store URL {url!r}: use a folder or file:// URL")
+
+
+def current_catalog(store: Store) -> Catalog | None:
+    """The catalog the store's pointer names (unverified), or None for an empty store."""
+    pointer = store.pointer()
+    return None if pointer is None else Catalog.from_bytes(pointer.catalog, f"{store.url}/catalog.json")

@@ -1,0 +1,138 @@
+"""The one store interface every backend implements, its errors, and retries with backoff.
+
+Keys are the logical layout shared by every backend:
+
+    bundles/<skill>/<version>/<skill>-<version>.zip
+    plugins/<plugin>/<version>/<plugin>-<version>.zip
+    catalogs/<n>.json, catalogs/<n>.json.minisig          immutable, one per published catalog
+    catalog.json, catalog.json.minisig                    the pointer: what consumers read
+
+Blobs are write-once: `put_new` stores bytes only where nothing is, and refuses other bytes where
+something is. The pointer moves only by compare-and-swap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from skillport_build.errors import SkillportError
+
+T = TypeVar("T")
+POINTER = "catalog.json"
+POINTER_SIGNATURE = "catalog.json.minisig"
+
+
+class StoreError(SkillportError):
+    """A store operation failed (after retries, where retrying made sense)."""
+
+
+class StoreAuthError(StoreError):
+    """The store refused our credentials; the message names which ones and where."""
+
+
+class TransientStoreError(StoreError):
+    """A failure worth retrying: a dropped connection, a 5xx, a 429."""
+
+
+class BlobConflict(StoreError):
+    """A key already holds different bytes: versions are immutable."""
+
+    def __init__(self, key: str, existing: str, ours: str) -> None:
+        super().__init__(
+            f"{key} already holds other bytes (sha256 {existing}; ours {ours}): a published version "
+            "is never replaced; bump the version and rebuild"
+        )
+        self.key = key
+
+
+class PointerMoved(StoreError):
+    """Another publish moved the pointer since this build was planned."""
+
+
+@dataclass(frozen=True)
+class Pointer:
+    """What the store serves now."""
+
+    catalog: bytes
+    signature: bytes
+
+    @property
+    def sha256(self) -> str:
+        """The digest of the catalog bytes."""
+        return hashlib.sha256(self.catalog).hexdigest()
+
+
+class Store(ABC):
+    """A place bundles and catalogs are published to."""
+
+    url: str
+
+    @abstractmethod
+    def get(self, key: str) -> bytes | None:
+        """The bytes at `key`, or None."""
+
+    @abstractmethod
+    def digest(self, key: str) -> str | None:
+        """The sha256 of the bytes at `key` (from metadata where the backend has it), or None."""
+
+    @abstractmethod
+    def _write_new(self, key: str, data: bytes, sha256: str) -> None:
+        """Store bytes at a key known to be empty (a race may still fill it: then raise BlobConflict)."""
+
+    @abstractmethod
+    def keys(self, prefix: str) -> list[str]:
+        """Every key under a prefix."""
+
+    @abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove a key (missing is fine)."""
+
+    @abstractmethod
+    def pointer(self) -> Pointer | None:
+        """The pointer, or None for a store nothing was published to."""
+
+    @abstractmethod
+    def swap_pointer(self, expected: str | None, new: Pointer) -> None:
+        """Point at `new` if the pointer's catalog sha256 is still `expected`; else PointerMoved."""
+
+    def put_new(self, key: str, data: bytes) -> bool:
+        """Store `data` at `key` unless it is there already; True when written now."""
+        ours = hashlib.sha256(data).hexdigest()
+        existing = self.digest(key)
+        if existing == ours:
+            return False
+        if existing is not None:
+            raise BlobConflict(key, existing, ours)
+        self._write_new(key, data, ours)
+        return True
+
+    def read_verified(self, key: str, sha256: str) -> bytes:
+        """Read `key` back and check its sha256."""
+        data = self.get(key)
+        if data is None:
+            raise StoreError(f"{self.url}: {key} is missing right after it was written")
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != sha256:
+            raise StoreError(f"{self.url}: {key} reads back as sha256 {actual}, expected {sha256}")
+        return data
+
+
+def retry(operation: Callable[[], T], attempts: int = 5, base_delay: float = 0.2) -> T:
+    """Run `operation`, retrying transient failures with jittered exponential backoff.
+
+    Network backends wrap each request in this, so callers of a Store never retry themselves.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return operation()
+        except TransientStoreError:
+            if attempt == attempts:
+                raise
+            time.sleep(base_delay * 2 ** (attempt - 1) * (0.5 + random.random()))
+    raise AssertionError("unreachable")

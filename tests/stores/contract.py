@@ -1,0 +1,49 @@
+"""What every store backend must do; each backend's test module runs these against a real store."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from skillport_build.stores.base import BlobConflict, Pointer, PointerMoved, Store
+
+
+def check_put_get_and_immutability(store: Store) -> None:
+    key = "bundles/demo/1.0.0/demo-1.0.0.zip"
+    assert store.get(key) is None and store.digest(key) is None
+    assert store.put_new(key, b"zip bytes") is True
+    assert store.put_new(key, b"zip bytes") is False  # idempotent
+    assert store.get(key) == b"zip bytes"
+    assert store.digest(key) == hashlib.sha256(b"zip bytes").hexdigest()
+    with pytest.raises(
+        BlobConflict, match=r"already holds other bytes \(sha256 [0-9a-f]{64}; ours [0-9a-f]{64}\)"
+    ):
+        store.put_new(key, b"other bytes")
+    assert store.read_verified(key, hashlib.sha256(b"zip bytes").hexdigest()) == b"zip bytes"
+
+
+def check_keys_and_delete(store: Store) -> None:
+    store.put_new("plugins/p/1.0.0/p-1.0.0.zip", b"p")
+    store.put_new("plugins/q/2.0.0/q-2.0.0.zip", b"q")
+    assert store.keys("plugins/") == ["plugins/p/1.0.0/p-1.0.0.zip", "plugins/q/2.0.0/q-2.0.0.zip"]
+    store.delete("plugins/p/1.0.0/p-1.0.0.zip")
+    store.delete("plugins/p/1.0.0/p-1.0.0.zip")  # missing is fine
+    assert store.keys("plugins/") == ["plugins/q/2.0.0/q-2.0.0.zip"]
+
+
+def check_pointer_compare_and_swap(store: Store) -> None:
+    assert store.pointer() is None
+    first = Pointer(b'{"v":1}', b"sig1")
+    store.swap_pointer(None, first)
+    assert store.pointer() == first
+    with pytest.raises(PointerMoved):
+        store.swap_pointer(None, Pointer(b'{"v":2}', b"sig2"))
+    second = Pointer(b'{"v":2}', b"sig2")
+    store.swap_pointer(first.sha256, second)
+    assert store.pointer() == second
+    with pytest.raises(PointerMoved):
+        store.swap_pointer(first.sha256, Pointer(b'{"v":3}', b"sig3"))
+
+
+CONTRACT = [check_put_get_and_immutability, check_keys_and_delete, check_pointer_compare_and_swap]

@@ -1,0 +1,165 @@
+"""Publishing is a transaction: a failure at any step leaves the previous catalog served, a re-run
+finishes, and of two concurrent publishes exactly one wins."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from factory import TEMPLATE
+from release import LATER, T0, build_at
+
+from skillport_build.bump import bump
+from skillport_build.errors import SkillportError
+from skillport_build.publish import PublishConflict, publish
+from skillport_build.sign import sign_dir
+from skillport_build.signing import SecretKey, generate
+from skillport_build.stores import LocalStore, current_catalog
+from skillport_build.stores.base import Store
+from skillport_build.verify import verify_dir
+
+KEY = generate()
+
+
+def release(repo: Path, out: Path, store: Store, key: SecretKey = KEY, now=T0) -> Path:  # type: ignore[no-untyped-def]
+    """CI's release: build against the store's current catalog, sign."""
+    build_at(repo, out, previous=current_catalog(store), now=now)
+    sign_dir(out, key)
+    return out
+
+
+def change(repo: Path, skill_md: str, plugin: str) -> None:
+    path = repo / skill_md
+    path.write_text(path.read_text() + "\nAnother tip.\n")
+    bump(repo, plugins=(plugin,))
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    shutil.copytree(TEMPLATE, tmp_path / "repo")
+    return tmp_path / "repo"
+
+
+def _served_version(store: LocalStore) -> int:
+    """The catalog the store serves, after full verification of it and its bundles."""
+    return verify_dir(store.root, [KEY.public()], LATER, None).catalog.catalog_version
+
+
+def test_first_publish_and_idempotent_rerun(repo: Path, tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    out = release(repo, tmp_path / "out", store)
+    result = publish(out, store)
+    assert (result.catalog_version, len(result.uploaded), result.present) == (1, 9, [])
+    assert store.keys("catalogs/") == ["catalogs/1.json", "catalogs/1.json.minisig"]
+    assert _served_version(store) == 1
+    assert publish(out, store).already_published
+
+
+def test_second_publish_uploads_only_what_changed(repo: Path, tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    publish(release(repo, tmp_path / "out1", store), store)
+    change(repo, "plugins/writing/skills/release-notes/SKILL.md", "writing")
+    result = publish(release(repo, tmp_path / "out2", store, now=LATER), store)
+    assert sorted(result.uploaded) == [
+        "bundles/decision-record/1.0.1/decision-record-1.0.1.zip",
+        "bundles/release-notes/1.0.1/release-notes-1.0.1.zip",
+        "plugins/writing/1.0.1/writing-1.0.1.zip",
+    ]
+    assert _served_version(store) == 2
+
+
+def test_dry_run_changes_nothing(repo: Path, tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    result = publish(release(repo, tmp_path / "out", store), store, dry_run=True)
+    assert len(result.uploaded) == 9 and store.pointer() is None and store.keys("") == []
+
+
+def _steps(repo: Path, tmp_path: Path) -> list[str]:
+    store = LocalStore(tmp_path / "probe-store")
+    publish(release(repo, tmp_path / "probe1", store), store)
+    change(repo, "plugins/writing/skills/release-notes/SKILL.md", "writing")
+    seen: list[str] = []
+    publish(release(repo, tmp_path / "probe2", store, now=LATER), store, hook=seen.append)
+    return seen
+
+
+def test_failure_after_each_step_leaves_the_previous_catalog_and_a_rerun_finishes(
+    repo: Path, tmp_path: Path
+) -> None:
+    pristine = tmp_path / "pristine"
+    shutil.copytree(repo, pristine)
+    steps = _steps(repo, tmp_path)
+    assert steps == [f"blob:{k}" for k in range(1, 10)] + [
+        "verify",
+        "catalog:before",
+        "catalog:after",
+        "swap:before",
+    ]
+    for step in steps:
+        work = tmp_path / step.replace(":", "-")
+        shutil.copytree(pristine, work / "repo")
+        store = LocalStore(work / "store")
+        publish(release(work / "repo", work / "out1", store), store)
+        change(work / "repo", "plugins/writing/skills/release-notes/SKILL.md", "writing")
+        out = release(work / "repo", work / "out2", store, now=LATER)
+
+        def crash(at: str, step: str = step) -> None:
+            if at == step:
+                raise RuntimeError(f"crash at {step}")
+
+        with pytest.raises(RuntimeError, match="crash at"):
+            publish(out, store, hook=crash)
+        assert _served_version(store) == 1, step
+        result = publish(out, store)
+        assert _served_version(store) == 2, step
+        assert len(store.keys("bundles/")) + len(store.keys("plugins/")) == 12  # nothing twice
+        assert not result.already_published
+
+
+def test_two_concurrent_publishes_exactly_one_wins_and_the_loser_reruns(repo: Path, tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    publish(release(repo, tmp_path / "base", store), store)
+    change(repo, "plugins/writing/skills/release-notes/SKILL.md", "writing")
+    first = release(repo, tmp_path / "a", store, now=LATER)  # CI run A: one change
+    change(repo, "plugins/operations/skills/incident-postmortem/SKILL.md", "operations")
+    second = release(repo, tmp_path / "b", store, now=LATER)  # CI run B, same base: both changes
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, object] = {}
+
+    def run(name: str, out: Path) -> None:
+        def meet(step: str) -> None:
+            if step == "catalog:before":
+                barrier.wait(timeout=10)
+
+        try:
+            outcomes[name] = publish(out, store, hook=meet)
+        except SkillportError as exc:
+            outcomes[name] = exc
+
+    threads = [threading.Thread(target=run, args=(n, o)) for n, o in (("a", first), ("b", second))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    lost = [name for name, outcome in outcomes.items() if isinstance(outcome, PublishConflict)]
+    assert len(lost) == 1, outcomes
+    assert "another publish won" in str(outcomes[lost[0]])
+    assert _served_version(store) == 2
+    # The loser's re-run: rebuild the repository (which has every change) against the store.
+    rerun = release(repo, tmp_path / "rerun", store, now=LATER)
+    publish(rerun, store)
+    catalog = current_catalog(store)
+    assert catalog is not None
+    versions = {s.name: s.version for s in catalog.skills}
+    assert versions["release-notes"] == "1.0.1" and versions["incident-postmortem"] == "1.0.1"
+
+
+def test_unsigned_or_unbuilt_folders_say_what_to_do(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    with pytest.raises(SkillportError, match="run `skillport build"):
+        publish(tmp_path, store)
+    build_at(TEMPLATE, tmp_path / "out")
+    with pytest.raises(SkillportError, match="run `skillport sign"):
+        publish(tmp_path / "out", store)
