@@ -21,7 +21,11 @@ def open_store(url: str) -> Store:
     parsed = urlparse(url)
     if parsed.scheme in ("", "file"):
         return LocalStore(Path(unquote(parsed.path) if parsed.scheme else url))
-    raise UsageError(f"store URL {url!r}: use a folder or file:// URL")
+    if parsed.scheme == "oci":
+        from skillport_build.stores.oci import OciStore  # network clients load only when used
+
+        return OciStore(url)
+    raise UsageError(f"store URL {url!r}: use a folder, file://, or oci://HOST/NAMESPACE")
 
 
 def current_catalog(store: Store) -> Catalog | None:

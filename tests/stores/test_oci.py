@@ -1,0 +1,99 @@
+"""The OCI store against a real registry (docker-registry with htpasswd), driven through ORAS."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+from factory import TEMPLATE
+from integration.registry import PASSWORD, USER, Registry, running_registry
+from release import LATER
+from stores.contract import CONTRACT
+from test_publish import KEY, change, release
+
+from skillport_build.maintain import fetch_catalog, prune, reconcile
+from skillport_build.publish import publish
+from skillport_build.stores import open_store
+from skillport_build.stores.base import Store, StoreAuthError
+from skillport_build.stores.oci import OciStore
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    with running_registry(tmp_path_factory.mktemp("registry")) as running:
+        yield running
+
+
+@pytest.fixture
+def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SKILLPORT_OCI_USERNAME", USER)
+    monkeypatch.setenv("SKILLPORT_OCI_PASSWORD", PASSWORD)
+
+
+def _store(registry: Registry) -> OciStore:
+    store = open_store(registry.url(f"skills-{uuid4().hex[:8]}"))
+    assert isinstance(store, OciStore)
+    return store
+
+
+@pytest.mark.parametrize("check", CONTRACT, ids=lambda c: c.__name__)
+@pytest.mark.usefixtures("credentials")
+def test_oci_store_contract(check: Callable[[Store], None], registry: Registry) -> None:
+    check(_store(registry))
+
+
+@pytest.mark.usefixtures("credentials")
+def test_publish_to_a_registry_and_back(registry: Registry, tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(TEMPLATE, repo)
+    store = _store(registry)
+    first = publish(release(repo, tmp_path / "o1", store), store)
+    assert len(first.uploaded) == 9
+    change(repo, "plugins/writing/skills/release-notes/SKILL.md", "writing")
+    second = publish(release(repo, tmp_path / "o2", store, now=LATER), store)
+    assert sorted(second.uploaded) == [
+        "bundles/decision-record/1.0.1/decision-record-1.0.1.zip",
+        "bundles/release-notes/1.0.1/release-notes-1.0.1.zip",
+        "plugins/writing/1.0.1/writing-1.0.1.zip",
+    ]
+    catalog = fetch_catalog(store, tmp_path / "fetched/catalog.json")
+    assert catalog is not None and catalog.catalog_version == 2
+    health = reconcile(store, keys=[KEY.public()])
+    assert health.healthy and health.pointer_version == 2
+    assert "catalogs/1.json" in prune(store, keep=1, dry_run=True)
+
+
+def test_wrong_credentials_name_their_source(registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SKILLPORT_OCI_USERNAME", USER)
+    monkeypatch.setenv("SKILLPORT_OCI_PASSWORD", "wrong")
+    with pytest.raises(
+        StoreAuthError, match="refused the credentials from SKILLPORT_OCI_USERNAME / SKILLPORT_OCI_PASSWORD"
+    ):
+        _store(registry).pointer()
+
+
+def test_docker_config_credentials(
+    registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import base64
+    import json
+
+    monkeypatch.delenv("SKILLPORT_OCI_USERNAME", raising=False)
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    auth = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    (tmp_path / "config.json").write_text(json.dumps({"auths": {registry.host: {"auth": auth}}}))
+    assert _store(registry).pointer() is None
+
+
+def test_missing_credentials_say_how_to_give_them(
+    registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SKILLPORT_OCI_USERNAME", raising=False)
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    with pytest.raises(StoreAuthError, match="none were found; set SKILLPORT_OCI_USERNAME"):
+        _store(registry).pointer()
