@@ -25,7 +25,11 @@ def open_store(url: str) -> Store:
         from skillport_build.stores.oci import OciStore  # network clients load only when used
 
         return OciStore(url)
-    raise UsageError(f"store URL {url!r}: use a folder, file://, or oci://HOST/NAMESPACE")
+    if parsed.scheme == "github":
+        from skillport_build.stores.github import GithubStore
+
+        return GithubStore(url)
+    raise UsageError(f"store URL {url!r}: use a folder, file://, oci://HOST/NAMESPACE or github://OWNER/REPO")
 
 
 def current_catalog(store: Store) -> Catalog | None:

@@ -32,18 +32,27 @@ def check_keys_and_delete(store: Store) -> None:
     assert store.keys("plugins/") == ["plugins/q/2.0.0/q-2.0.0.zip"]
 
 
+def _catalog(store: Store, version: int) -> Pointer:
+    """A pointer value, written first as the immutable catalog, as publish does."""
+    pointer = Pointer(b'{"catalog_version":%d}' % version, b"signature %d" % version)
+    store.put_new(f"catalogs/{version}.json", pointer.catalog)
+    store.put_new(f"catalogs/{version}.json.minisig", pointer.signature)
+    return pointer
+
+
 def check_pointer_compare_and_swap(store: Store) -> None:
     assert store.pointer() is None
-    first = Pointer(b'{"v":1}', b"sig1")
+    first = _catalog(store, 1)
     store.swap_pointer(None, first)
     assert store.pointer() == first
+    second = _catalog(store, 2)
     with pytest.raises(PointerMoved):
-        store.swap_pointer(None, Pointer(b'{"v":2}', b"sig2"))
-    second = Pointer(b'{"v":2}', b"sig2")
+        store.swap_pointer(None, second)
     store.swap_pointer(first.sha256, second)
     assert store.pointer() == second
     with pytest.raises(PointerMoved):
-        store.swap_pointer(first.sha256, Pointer(b'{"v":3}', b"sig3"))
+        store.swap_pointer(first.sha256, _catalog(store, 3))
+    assert store.keys("catalogs/") == [f"catalogs/{n}.json{s}" for n in (1, 2, 3) for s in ("", ".minisig")]
 
 
 CONTRACT = [check_put_get_and_immutability, check_keys_and_delete, check_pointer_compare_and_swap]

@@ -1,0 +1,85 @@
+"""The GitHub Releases store through the real PyGithub client, against a local REST API server."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from factory import TEMPLATE
+from fakes.github_api import TOKEN, FakeGitHub
+from release import LATER
+from stores.contract import CONTRACT
+from test_publish import KEY, change, release
+
+from skillport_build.maintain import prune, reconcile
+from skillport_build.publish import publish
+from skillport_build.stores import open_store
+from skillport_build.stores.base import Store, StoreAuthError, StoreError
+from skillport_build.stores.github import GithubStore
+
+
+@pytest.fixture
+def github(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
+    with FakeGitHub() as api:
+        monkeypatch.setenv("SKILLPORT_GITHUB_API_URL", api.api_url)
+        monkeypatch.setenv("SKILLPORT_GITHUB_TOKEN", TOKEN)
+        monkeypatch.setenv("SKILLPORT_GITHUB_WRITE_INTERVAL", "0")
+        monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+        yield api
+
+
+def _store() -> GithubStore:
+    store = open_store("github://acme/skill-store")
+    assert isinstance(store, GithubStore)
+    return store
+
+
+@pytest.mark.parametrize("check", CONTRACT, ids=lambda c: c.__name__)
+def test_github_store_contract(check: Callable[[Store], None], github: FakeGitHub) -> None:
+    check(_store())
+
+
+def test_layout_is_one_release_per_version_and_downloads_are_octet_streams(
+    github: FakeGitHub, tmp_path: Path
+) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(TEMPLATE, repo)
+    store = _store()
+    publish(release(repo, tmp_path / "o1", store), store)
+    tags = sorted(r.tag for r in github.releases.values())
+    assert "skillport/bundles/csv-profiler/1.0.0" in tags and "skillport/catalogs/1" in tags
+    assert "skillport/plugins/engineering/1.0.0" in tags and len(tags) == 10
+    latest = github.releases[github.latest or 0]
+    assert latest.tag == "skillport/catalogs/1"
+    assert sorted(a.name for a in latest.assets) == ["catalog.json", "catalog.json.minisig"]
+    assert any(path.startswith("/storage/") for _, path in github.requests)  # followed the 302
+
+    change(repo, "plugins/writing/skills/release-notes/SKILL.md", "writing")
+    second = publish(release(repo, tmp_path / "o2", store, now=LATER), store)
+    assert len(second.uploaded) == 3
+    assert github.releases[github.latest or 0].tag == "skillport/catalogs/2"
+    assert reconcile(store, keys=[KEY.public()]).healthy
+    assert prune(store, keep=1) == ["catalogs/1.json", "catalogs/1.json.minisig"]
+    assert "skillport/catalogs/1" not in {r.tag for r in github.releases.values()}
+
+
+def test_transient_errors_are_retried(github: FakeGitHub) -> None:
+    store = _store()
+    github.fail_next(2)
+    assert store.put_new("bundles/a/1.0.0/a-1.0.0.zip", b"a") is True
+
+
+def test_bad_or_missing_tokens_name_their_source(github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SKILLPORT_GITHUB_TOKEN", "wrong")
+    with pytest.raises(StoreAuthError, match="refused the token from SKILLPORT_GITHUB_TOKEN"):
+        _store().pointer()
+    monkeypatch.delenv("SKILLPORT_GITHUB_TOKEN")
+    with pytest.raises(StoreAuthError, match="no token; set SKILLPORT_GITHUB_TOKEN"):
+        _store().pointer()
+
+
+def test_unknown_repository(github: FakeGitHub) -> None:
+    with pytest.raises(StoreError, match="no repository acme/other visible to the token"):
+        open_store("github://acme/other").pointer()
