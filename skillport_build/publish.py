@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,7 +45,7 @@ def immutable_catalog_keys(version: int) -> tuple[str, str]:
 
 
 def publish(
-    directory: Path, store: Store, *, dry_run: bool = False, hook: Hook | None = None
+    directory: Path, store: Store, *, dry_run: bool = False, hook: Hook | None = None, workers: int = 8
 ) -> PublishResult:
     """Publish the signed build in `directory` to `store`."""
     step = hook or (lambda _: None)
@@ -58,9 +59,13 @@ def publish(
 
     # 1. Bundles: those in the build folder go up unless present; the rest must already be there.
     uploads = _bundles_to_send(directory, store, catalog)
-    for index, (key, source, sha256) in enumerate(uploads, start=1):
-        step(f"blob:{index}")
-        _send(store, key, source, sha256, result, dry_run)
+    with ThreadPoolExecutor(max_workers=workers) as pool:  # network stores: many requests in flight
+        sending = []
+        for index, (key, source, sha256) in enumerate(uploads, start=1):
+            step(f"blob:{index}")
+            sending.append(pool.submit(_send, store, key, source, sha256, result, dry_run))
+        for future in sending:
+            future.result()
     if dry_run:
         return result
 

@@ -1,12 +1,15 @@
 """An OCI registry (GHCR, ECR, Harbor, Docker's registry, …) as a store, through ORAS.
 
-`oci://HOST[:PORT]/NAMESPACE`. Each key is an OCI artifact with one layer:
+`oci://HOST[:PORT]/NAMESPACE`. Each key is an OCI artifact with one layer, in three repositories
+(so listing needs no registry-wide catalog API, which GHCR lacks):
 
-    bundles/<skill>/<version>/<file>    NAMESPACE/bundles/<skill>:<version>
-    plugins/<plugin>/<version>/<file>   NAMESPACE/plugins/<plugin>:<version>
+    bundles/<skill>/<version>/<file>    NAMESPACE/bundles:<skill>-<version>
+    plugins/<plugin>/<version>/<file>   NAMESPACE/plugins:<plugin>-<version>
     catalogs/<n>.json(.minisig)         NAMESPACE/catalogs:<n>  /  NAMESPACE/catalogs:<n>.minisig
     the pointer                         NAMESPACE/catalogs:current, one manifest holding both
                                         catalog.json and its signature, so they change together
+
+Every manifest names its key in the `io.skillport.key` annotation.
 
 Registries have no conditional writes: put-if-absent and the pointer swap check, write, then read
 back, which leaves a narrow window two simultaneous publishers could both pass (a local or GitHub
@@ -28,7 +31,6 @@ import requests
 
 from skillport_build.stores.base import (
     POINTER,
-    BlobConflict,
     Pointer,
     PointerMoved,
     Store,
@@ -43,6 +45,7 @@ EMPTY_CONFIG = b"{}"
 EMPTY_CONFIG_TYPE = "application/vnd.oci.empty.v1+json"
 MANIFEST_TYPE = "application/vnd.oci.image.manifest.v1+json"
 TITLE = "org.opencontainers.image.title"
+KEY = "io.skillport.key"
 POINTER_TAG = "current"
 _LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 _TAG_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
@@ -61,6 +64,8 @@ class OciStore(Store):
         self.base = f"{'http' if insecure else 'https'}://{self.host}/v2"
         self._registry = registry
         self._insecure = insecure
+        self._configured: set[str] = set()
+        self._basic = False
 
     # -- requests -----------------------------------------------------------------------------
 
@@ -78,6 +83,7 @@ class OciStore(Store):
             raise TransientStoreError(f"{self.url}: cannot reach the registry ({exc})") from None
         challenge = ping.headers.get("Www-Authenticate", "")
         backend = "basic" if challenge.lower().startswith("basic") else "token"
+        self._basic = backend == "basic" and bool(challenge)
         registry = oras.provider.Registry(self.host, insecure=self._insecure, auth_backend=backend)
         user, password = os.environ.get("SKILLPORT_OCI_USERNAME"), os.environ.get("SKILLPORT_OCI_PASSWORD")
         if user and password:
@@ -98,9 +104,13 @@ class OciStore(Store):
     def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         url = path if path.startswith("http") else f"{self.base}/{path}"
 
+        registry = self.registry
+        if self._basic:  # say who we are up front, not after a 401 for every request
+            kwargs["headers"] = {**kwargs.get("headers", {}), **registry.auth.get_auth_header()}
+
         def send() -> requests.Response:
             try:
-                response: requests.Response = self.registry.do_request(url, method, **kwargs)
+                response: requests.Response = registry.do_request(url, method, **kwargs)
             except requests.RequestException as exc:
                 raise TransientStoreError(f"{self.url}: {method} {url} failed ({exc})") from None
             except ValueError as exc:  # ORAS: "Cannot respond to request for authentication."
@@ -127,10 +137,21 @@ class OciStore(Store):
         """(repository, tag) of a key."""
         parts = key.split("/")
         if len(parts) == 4 and parts[0] in ("bundles", "plugins"):
-            return f"{self.namespace}/{parts[0]}/{parts[1]}", _tag(parts[2])
+            return f"{self.namespace}/{parts[0]}", _tag(f"{parts[1]}-{parts[2]}")
         if len(parts) == 2 and parts[0] == "catalogs" and parts[1].endswith((".json", ".json.minisig")):
             return f"{self.namespace}/catalogs", _tag(parts[1].replace(".json", "", 1))
         raise StoreError(f"{self.url}: no OCI name for the key {key!r}")
+
+    def _manifest_of(self, key: str) -> tuple[str, dict[str, Any] | None]:
+        """The repository and manifest holding `key` (None when nothing is tagged for it)."""
+        repository, tag = self._ref(key)
+        manifest = self._manifest(repository, tag)
+        owner = (manifest or {}).get("annotations", {}).get(KEY, key)
+        if owner != key:
+            raise StoreError(
+                f"{self.url}: {repository}:{tag} holds {owner}, which clashes with {key}; rename one"
+            )
+        return repository, manifest
 
     def _manifest(self, repository: str, tag: str) -> dict[str, Any] | None:
         response = self._request("GET", f"{repository}/manifests/{tag}", headers={"Accept": MANIFEST_TYPE})
@@ -148,9 +169,10 @@ class OciStore(Store):
             raise TransientStoreError(f"{self.url}: blob {digest} of {repository} arrived damaged")
         return data
 
-    def _push_blob(self, repository: str, data: bytes) -> str:
+    def _push_blob(self, repository: str, data: bytes, *, known: bool = False) -> str:
+        """Upload a blob (monolithic: POST then PUT); `known` blobs are looked for first."""
         digest = "sha256:" + hashlib.sha256(data).hexdigest()
-        if self._request("HEAD", f"{repository}/blobs/{digest}").status_code == 200:
+        if known and self._request("HEAD", f"{repository}/blobs/{digest}").status_code == 200:
             return digest
         start = self._request("POST", f"{repository}/blobs/uploads/")
         _check(start, f"start an upload to {repository}", 202)
@@ -167,8 +189,11 @@ class OciStore(Store):
         _check(done, f"upload to {repository}", 201)
         return digest
 
-    def _push(self, repository: str, tag: str, layers: list[tuple[str, bytes]]) -> None:
-        config = self._push_blob(repository, EMPTY_CONFIG)
+    def _push(self, repository: str, tag: str, layers: list[tuple[str, bytes]], key: str) -> None:
+        if repository not in self._configured:  # the empty config blob, once per repository
+            self._push_blob(repository, EMPTY_CONFIG, known=True)
+            self._configured.add(repository)
+        config = "sha256:" + hashlib.sha256(EMPTY_CONFIG).hexdigest()
         descriptors = [
             {
                 "mediaType": _media(name),
@@ -184,6 +209,7 @@ class OciStore(Store):
             "artifactType": ARTIFACT_TYPE,
             "config": {"mediaType": EMPTY_CONFIG_TYPE, "digest": config, "size": len(EMPTY_CONFIG)},
             "layers": descriptors,
+            "annotations": {KEY: key},
         }
         body = json.dumps(manifest, separators=(",", ":"), sort_keys=True).encode()
         response = self._request(
@@ -194,27 +220,24 @@ class OciStore(Store):
     # -- the Store interface ------------------------------------------------------------------
 
     def get(self, key: str) -> bytes | None:
-        repository, tag = self._ref(key)
-        manifest = self._manifest(repository, tag)
+        repository, manifest = self._manifest_of(key)
         return None if manifest is None else self._blob(repository, manifest["layers"][0]["digest"])
 
     def digest(self, key: str) -> str | None:
-        repository, tag = self._ref(key)
-        manifest = self._manifest(repository, tag)
+        _, manifest = self._manifest_of(key)
         return None if manifest is None else str(manifest["layers"][0]["digest"]).removeprefix("sha256:")
 
     def _write_new(self, key: str, data: bytes, sha256: str) -> None:
         repository, tag = self._ref(key)
-        self._push(repository, tag, [(key.rsplit("/", 1)[-1], data)])
-        written = self.digest(key)  # no conditional PUT in the registry API: read back who won
-        if written != sha256:
-            raise BlobConflict(key, written or "?", sha256)
+        self._push(repository, tag, [(key.rsplit("/", 1)[-1], data)], key)
+        # The registry API has no conditional PUT: publish reads every upload back before it moves
+        # the pointer, which is where a blob replaced by a simultaneous publisher is caught.
 
     def keys(self, prefix: str) -> list[str]:
         found = []
-        for repository in self._paged("_catalog?n=1000", "repositories", "list repositories"):
-            if repository.startswith(self.namespace + "/"):
-                found += [k for k in self._keys_of(repository) if k.startswith(prefix)]
+        for kind in ("bundles", "plugins", "catalogs"):
+            if f"{kind}/".startswith(prefix) or prefix.startswith(f"{kind}/"):
+                found += [k for k in self._keys_of(kind) if k.startswith(prefix)]
         return sorted(found)
 
     def _paged(self, path: str, field: str, what: str) -> list[str]:
@@ -224,10 +247,6 @@ class OciStore(Store):
         while next_url:
             response = self._request("GET", next_url)
             if response.status_code == 404:
-                if field == "repositories":
-                    raise StoreError(
-                        f"{self.url}: this registry does not list repositories, so it cannot be pruned"
-                    )
                 return items
             _check(response, what)
             items += response.json().get(field) or []
@@ -235,16 +254,16 @@ class OciStore(Store):
             next_url = f"{self.base.removesuffix('/v2')}{link}" if link and link.startswith("/") else link
         return items
 
-    def _keys_of(self, repository: str) -> list[str]:
-        kind, _, name = repository[len(self.namespace) + 1 :].partition("/")
+    def _keys_of(self, kind: str) -> list[str]:
+        repository = f"{self.namespace}/{kind}"
         tags = self._paged(f"{repository}/tags/list?n=1000", "tags", f"list tags of {repository}")
         if kind == "catalogs":
             return [f"catalogs/{_catalog_file(t)}" for t in tags if t != POINTER_TAG]
         keys = []
         for tag in tags:
             manifest = self._manifest(repository, tag)
-            if manifest:
-                keys.append(f"{kind}/{name}/{tag}/{manifest['layers'][0]['annotations'][TITLE]}")
+            if manifest and (key := manifest.get("annotations", {}).get(KEY)):
+                keys.append(key)
         return keys
 
     def delete(self, key: str) -> None:
@@ -269,11 +288,8 @@ class OciStore(Store):
         current = self.pointer()
         if (current.sha256 if current else None) != expected:
             raise PointerMoved(f"{self.url}: the catalog pointer moved (another publish won)")
-        self._push(
-            f"{self.namespace}/catalogs",
-            POINTER_TAG,
-            [(POINTER, new.catalog), (POINTER + ".minisig", new.signature)],
-        )
+        layers = [(POINTER, new.catalog), (POINTER + ".minisig", new.signature)]
+        self._push(f"{self.namespace}/catalogs", POINTER_TAG, layers, POINTER)
         after = self.pointer()
         if after is None or after.sha256 != new.sha256:
             raise PointerMoved(f"{self.url}: another publish moved the pointer at the same moment")

@@ -1,0 +1,88 @@
+"""Publish 1,000 skills to the local and the OCI store, then change one skill and publish again.
+
+Usage: python benchmarks/publish_bench.py [--skills N] [--json]
+
+The OCI store is Debian's docker-registry, started here on 127.0.0.1 with htpasswd auth (as the
+tests start it) and stopped after. Each store gets the same signed build; then one skill changes,
+its plugin is bumped, the repository is rebuilt against the store, signed and published again.
+The second publish must upload only the changed skill's bundle and its plugin's bundle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
+
+from integration.registry import PASSWORD, USER, running_registry  # noqa: E402
+from validate_bench import make_tree  # noqa: E402
+
+from skillport_build.build import BuildOptions, build  # noqa: E402
+from skillport_build.bump import bump  # noqa: E402
+from skillport_build.publish import publish  # noqa: E402
+from skillport_build.sign import sign_dir  # noqa: E402
+from skillport_build.signing import generate  # noqa: E402
+from skillport_build.stores import current_catalog, open_store  # noqa: E402
+from skillport_build.stores.base import Store  # noqa: E402
+
+
+def _release(root: Path, out: Path, store: Store, key: object) -> Path:
+    build(root, BuildOptions(out=out, previous=current_catalog(store)))
+    sign_dir(out, key)  # type: ignore[arg-type]
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skills", type=int, default=1000)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args()
+    key = generate()
+    os.environ.update(SKILLPORT_OCI_USERNAME=USER, SKILLPORT_OCI_PASSWORD=PASSWORD)
+    with tempfile.TemporaryDirectory(prefix="skillport-publish-bench-") as tmp:
+        work = Path(tmp)
+        root = work / "market"
+        root.mkdir()
+        make_tree(root, args.skills)
+        (work / "local").mkdir()
+        with running_registry(work / "registry") as registry:
+            stores = {"local": open_store(str(work / "local")), "oci": open_store(registry.url("bench"))}
+            first = _release(root, work / "first", stores["local"], key)
+            times = {}
+            for name, store in stores.items():
+                start = time.perf_counter()
+                publish(first, store)
+                times[name] = time.perf_counter() - start
+            changed = (
+                root / f"plugins/plugin-{args.skills // 2:04d}/skills/skill-{args.skills // 2:04d}/SKILL.md"
+            )
+            changed.write_text(changed.read_text() + "\nOne more step.\n")
+            bump(root, plugins=(f"plugin-{args.skills // 2:04d}",))
+            second = _release(root, work / "second", stores["local"], key)
+            uploads = {name: publish(second, store).uploaded for name, store in stores.items()}
+    result = {
+        "local_s": round(times["local"], 3),
+        "oci_s": round(times["oci"], 3),
+        "second_uploads": len(uploads["local"]),
+    }
+    if args.json:
+        print(json.dumps(result))
+        return
+    print(f"{args.skills} skills: {2 * args.skills} bundles (skill + plugin zips) per store")
+    print(f"first publish, local store      {times['local']:8.3f} s")
+    print(f"first publish, OCI registry     {times['oci']:8.3f} s")
+    counts = f"{len(uploads['local'])} blob(s) locally, {len(uploads['oci'])} to OCI"
+    print(f"second publish uploaded         {counts}:")
+    for path in sorted(uploads["local"]):
+        print(f"  {path}")
+
+
+if __name__ == "__main__":
+    main()
