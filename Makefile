@@ -69,6 +69,7 @@ test: $(STAMP) tools lint typecheck
 bench: $(STAMP) tools
 	SKILLPORT_CLAUDE=$(abspath $(CLAUDE)) $(BIN)/python benchmarks/validate_bench.py
 	$(BIN)/python benchmarks/build_bench.py
+	$(BIN)/python benchmarks/publish_bench.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info
