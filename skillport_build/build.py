@@ -319,56 +319,27 @@ def _catalog(
     assert market.manifest is not None and market.access is not None  # validation guarantees both
     stamp = format_time(now)
     previous = options.previous
+
+    def release(version: str, digest: str, path: str) -> Release:
+        return Release(
+            version=version,
+            digest=digest,
+            bundle=bundles[path],
+            catalog_version=plan.catalog_version,
+            published_at=stamp,
+        )
+
     skills, plugins = [], []
     for plugin in market.plugins:
         version = _version(plugin)
         surfaces = tuple(sorted(plugin.entry.surfaces))
         for skill in plugin.skills:
-            digest = skill.digest
-            bundle = bundles[skill_bundle_path(skill.name, version)]
-            old = previous.skill(skill.name) if previous else None
-            release = Release(
-                version=version,
-                digest=digest,
-                bundle=bundle,
-                catalog_version=plan.catalog_version,
-                published_at=stamp,
-            )
-            skills.append(
-                _skill_record(
-                    skill,
-                    plugin,
-                    version,
-                    digest,
-                    bundle,
-                    surfaces,
-                    old.history if old else _removed_history(previous, "skill", skill.name),
-                    release,
-                    market.lifecycle,
-                )
-            )
-        digest = plugin.digest
-        bundle = bundles[plugin_bundle_path(plugin.name, version)]
-        old_plugin = previous.plugin(plugin.name) if previous else None
-        history = old_plugin.history if old_plugin else _removed_history(previous, "plugin", plugin.name)
-        release = Release(
-            version=version,
-            digest=digest,
-            bundle=bundle,
-            catalog_version=plan.catalog_version,
-            published_at=stamp,
-        )
-        plugins.append(
-            _plugin_record(
-                plugin,
-                version,
-                digest,
-                bundle,
-                surfaces,
-                _history(history, release, plugin.name, market.lifecycle),
-                market.lifecycle,
-            )
-        )
+            made = release(version, skill.digest, skill_bundle_path(skill.name, version))
+            history = _history(_published(previous, "skill", skill.name), made, skill.name, market.lifecycle)
+            skills.append(_skill_record(skill, plugin, made, surfaces, history, market.lifecycle))
+        made = release(version, plugin.digest, plugin_bundle_path(plugin.name, version))
+        history = _history(_published(previous, "plugin", plugin.name), made, plugin.name, market.lifecycle)
+        plugins.append(_plugin_record(plugin, made, surfaces, history, market.lifecycle))
     manifest = market.manifest
     return Catalog(
         catalog_version=plan.catalog_version,
@@ -404,8 +375,14 @@ def _yanked(release: Release, reason: str | None) -> Release:
     return release.model_copy(update={"yanked": reason}) if reason and reason != release.yanked else release
 
 
-def _removed_history(previous: Catalog | None, kind: str, name: str) -> tuple[Release, ...]:
-    gone = next((r for r in previous.removed if (r.kind, r.name) == (kind, name)), None) if previous else None
+def _published(previous: Catalog | None, kind: str, name: str) -> tuple[Release, ...]:
+    """Every version of a skill or plugin published so far (also if it was removed since)."""
+    if previous is None:
+        return ()
+    record = previous.skill(name) if kind == "skill" else previous.plugin(name)
+    if record is not None:
+        return record.history
+    gone = next((r for r in previous.removed if (r.kind, r.name) == (kind, name)), None)
     return gone.history if gone else ()
 
 
@@ -417,12 +394,9 @@ def _deprecation(lifecycle: Lifecycle, name: str) -> Deprecation | None:
 def _skill_record(
     skill: Skill,
     plugin: Plugin,
-    version: str,
-    digest: str,
-    bundle: Bundle,
+    release: Release,
     surfaces: tuple[str, ...],
     history: tuple[Release, ...],
-    release: Release,
     lifecycle: Lifecycle,
 ) -> SkillRecord:
     front = skill.front_matter
@@ -431,7 +405,7 @@ def _skill_record(
     return SkillRecord(
         name=skill.name,
         plugin=plugin.name,
-        version=version,
+        version=release.version,
         description=front.description,
         license=front.license,
         compatibility=front.compatibility,
@@ -440,23 +414,21 @@ def _skill_record(
         surfaces=surfaces,
         category=plugin.entry.category,
         tags=tuple(t for t in plugin.entry.tags or () if not t.startswith("surface:")),
-        digest=digest,
-        bundle=bundle,
+        digest=release.digest,
+        bundle=release.bundle,
         files=tuple(
             FileRecord(path=f.path, sha256=f.sha256, size=f.size, executable=f.executable)
             for f in skill.files
             if not f.path.startswith(UPLOAD_EXCLUDED)
         ),
-        history=_history(history, release, skill.name, lifecycle),
+        history=history,
         deprecated=_deprecation(lifecycle, skill.name),
     )
 
 
 def _plugin_record(
     plugin: Plugin,
-    version: str,
-    digest: str,
-    bundle: Bundle,
+    release: Release,
     surfaces: tuple[str, ...],
     history: tuple[Release, ...],
     lifecycle: Lifecycle,
@@ -465,7 +437,7 @@ def _plugin_record(
     author = (manifest.author if manifest else None) or entry.author
     return PluginRecord(
         name=plugin.name,
-        version=version,
+        version=release.version,
         description=(manifest.description if manifest else None) or entry.description,
         author=Author(name=author.name, email=author.email, url=author.url) if author else None,
         category=entry.category,
@@ -474,8 +446,8 @@ def _plugin_record(
         homepage=(manifest.homepage if manifest else None) or entry.homepage,
         license=(manifest.license if manifest else None) or entry.license,
         surfaces=surfaces,
-        digest=digest,
-        bundle=bundle,
+        digest=release.digest,
+        bundle=release.bundle,
         skills=tuple(sorted(s.name for s in plugin.skills)),
         components=_components(plugin),
         history=history,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from skillport_build.buildcache import BuildCache, plugin_fingerprint
 from skillport_build.diagnostics import Diagnostic
@@ -31,6 +31,7 @@ from skillport_build.rules import rule
 from skillport_build.schema import check
 from skillport_build.tree import TreeReader, is_junk
 
+S = TypeVar("S", ValidateConfig, Lifecycle)
 MARKETPLACE_JSON = ".claude-plugin/marketplace.json"
 PLUGIN_JSON = ".claude-plugin/plugin.json"
 ACCESS_YAML = ".skillport/access.yaml"
@@ -118,29 +119,25 @@ def _load_manifest(
 
 
 def _load_config(root: Path, problems: list[Diagnostic]) -> ValidateConfig:
-    path = root / VALIDATE_YAML
-    if not path.exists():
-        return ValidateConfig()
-    raw = _read_small(path, VALIDATE_YAML, problems, "config-syntax")
-    doc = _parse_yaml(VALIDATE_YAML, raw, problems, "config-syntax") if raw else None
-    if doc is None:
-        return ValidateConfig()
-    config, found = check(ValidateConfig, doc.data or {}, doc)
-    problems.extend(found)
-    return config or ValidateConfig()
+    return _load_settings(root, VALIDATE_YAML, ValidateConfig, problems, "config-syntax")
 
 
 def _load_lifecycle(root: Path, problems: list[Diagnostic]) -> Lifecycle:
-    path = root / LIFECYCLE_YAML
+    return _load_settings(root, LIFECYCLE_YAML, Lifecycle, problems, "lifecycle-syntax")
+
+
+def _load_settings(root: Path, rel: str, model: type[S], problems: list[Diagnostic], syntax_rule: str) -> S:
+    """An optional YAML file of `.skillport/`: its defaults when absent or unreadable."""
+    path = root / rel
     if not path.exists():
-        return Lifecycle()
-    raw = _read_small(path, LIFECYCLE_YAML, problems, "lifecycle-syntax")
-    doc = _parse_yaml(LIFECYCLE_YAML, raw, problems, "lifecycle-syntax") if raw else None
+        return model()
+    raw = _read_small(path, rel, problems, syntax_rule)
+    doc = _parse_yaml(rel, raw, problems, syntax_rule) if raw else None
     if doc is None:
-        return Lifecycle()
-    lifecycle, found = check(Lifecycle, doc.data or {}, doc)
+        return model()
+    value, found = check(model, doc.data or {}, doc)
     problems.extend(found)
-    return lifecycle or Lifecycle()
+    return value or model()
 
 
 def _parse_yaml(rel: str, raw: bytes, problems: list[Diagnostic], rule_id: str) -> YamlDocument | None:
