@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,7 +17,7 @@ from test_publish import KEY, change, release
 from skillport_build.maintain import prune, reconcile
 from skillport_build.publish import publish
 from skillport_build.stores import open_store
-from skillport_build.stores.base import Store, StoreAuthError, StoreError
+from skillport_build.stores.base import BlobConflict, Store, StoreAuthError, StoreError
 from skillport_build.stores.github import GithubStore
 
 
@@ -83,3 +84,16 @@ def test_bad_or_missing_tokens_name_their_source(github: FakeGitHub, monkeypatch
 def test_unknown_repository(github: FakeGitHub) -> None:
     with pytest.raises(StoreError, match="no repository acme/other visible to the token"):
         open_store("github://acme/other").pointer()
+
+
+def test_races_are_settled_by_githubs_own_refusals(github: FakeGitHub) -> None:
+    store = _store()
+    key = "bundles/a/1.0.0/a-1.0.0.zip"
+    store.put_new(key, b"a")
+    store._write_new(
+        key, b"a", hashlib.sha256(b"a").hexdigest()
+    )  # a simultaneous equal upload: 422, same digest
+    with pytest.raises(BlobConflict):
+        store._write_new(key, b"b", hashlib.sha256(b"b").hexdigest())  # a simultaneous different upload: 422
+    assert store._create_release("skillport/bundles/a/1.0.0").tag_name == "skillport/bundles/a/1.0.0"
+    assert [r.tag for r in github.releases.values()] == ["skillport/bundles/a/1.0.0"]
