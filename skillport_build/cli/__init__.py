@@ -12,7 +12,7 @@ import traceback
 import click
 
 from skillport_build import __version__
-from skillport_build.cli import authoring, release, store, trust
+from skillport_build.cli import authoring, release, site, store, trust
 from skillport_build.cli.common import EXIT_BUG, EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from skillport_build.errors import SkillportError
 
@@ -42,6 +42,7 @@ for command in (
     store.fetch_catalog,
     store.reconcile,
     store.prune,
+    site.site,
 ):
     cli.add_command(command)
 

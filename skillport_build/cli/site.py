@@ -1,0 +1,68 @@
+"""`skillport site`: the static catalog website."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from skillport_build import keys
+from skillport_build.catalog import Catalog
+from skillport_build.cli.common import EXIT_OK, existing_file, folder
+from skillport_build.errors import UsageError
+from skillport_build.stores import open_store
+from skillport_build.verify import verify_catalog
+from skillport_build.web.site import BundleReader, folder_reader, link_bundles, render_site, store_reader
+
+
+@click.command()
+@click.option("--from", "source", type=folder, help="A build or local store folder (catalog.json + bundles).")
+@click.option("--store", "url", help="Read the current catalog and bundles from this store.")
+@click.option("--out", type=folder, required=True, help="Where to write the site.")
+@click.option("--only", multiple=True, help="Only this skill (repeatable): a site for one audience.")
+@click.option(
+    "--link-base", help="Prefix for download links (e.g. the proxy's URL); default: relative paths."
+)
+@click.option(
+    "--key", "key_paths", type=existing_file, multiple=True, help="Verify the catalog's signature first."
+)
+def site(
+    source: Path | None,
+    url: str | None,
+    out: Path,
+    only: tuple[str, ...],
+    link_base: str | None,
+    key_paths: tuple[Path, ...],
+) -> int:
+    """Generate the catalog website from a signed catalog and its bundles."""
+    if bool(source) == bool(url):
+        raise UsageError("give exactly one of --from DIR or --store URL")
+    catalog, reader = _open(source, url, key_paths)
+    if unknown := sorted(set(only) - {s.name for s in catalog.skills}):
+        raise UsageError(f"--only names skills the catalog does not have: {', '.join(unknown)}")
+    chosen = only or None
+    result = render_site(catalog, reader, out, only=chosen, link_base=link_base)
+    if link_base is None and source is not None:
+        link_bundles(catalog, source, out, chosen)
+    click.echo(f"{result.pages} pages for {result.skills} skills ({result.size_bytes / 1e6:.1f} MB) → {out}")
+    return EXIT_OK
+
+
+def _open(source: Path | None, url: str | None, key_paths: tuple[Path, ...]) -> tuple[Catalog, BundleReader]:
+    if source is not None:
+        raw = (source / "catalog.json").read_bytes()
+        signature_file = source / "catalog.json.minisig"
+        signature = signature_file.read_text() if signature_file.is_file() else ""
+        reader = folder_reader(source)
+    else:
+        store = open_store(url or "")
+        pointer = store.pointer()
+        if pointer is None:
+            raise UsageError(f"{url} has no catalog yet")
+        raw, signature = pointer.catalog, pointer.signature.decode("utf-8", "replace")
+        reader = store_reader(store)
+    if key_paths:
+        catalog, _ = verify_catalog(raw, signature, keys.load_public_keys(key_paths), datetime.now(UTC), None)
+        return catalog, reader
+    return Catalog.from_bytes(raw), reader

@@ -1,0 +1,1 @@
+"""The web side: the catalog website (and, later, the proxy and the MCP connector)."""

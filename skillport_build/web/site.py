@@ -1,0 +1,187 @@
+"""The catalog website: static pages generated from the catalog and its bundles, never the repo.
+
+`render_site` is the API the proxy calls for each audience (the set of skills a group may read);
+`skillport site` calls it for a build folder or a store. Bundles are read through a reader that
+checks each one's sha256 against the catalog before anything from it reaches a page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from skillport_build.catalog import Bundle, Catalog, SkillRecord, canonical_json
+from skillport_build.errors import SignatureError
+from skillport_build.loader import split_front_matter
+from skillport_build.stores.base import Store
+from skillport_build.web import markdown
+from skillport_build.web.templating import environment, templates_dir
+
+BundleReader = Callable[[Bundle], bytes]
+SURFACE_LABELS = {"claude-ai": "Claude.ai", "desktop": "Claude Desktop", "claude-code": "Claude Code"}
+SEARCH_TEXT_LIMIT = 20_000  # characters of SKILL.md per skill in the search index
+
+
+@dataclass(frozen=True)
+class SiteResult:
+    """What was written."""
+
+    pages: int
+    skills: int
+    size_bytes: int
+
+
+def folder_reader(root: Path) -> BundleReader:
+    """Read bundles from a build or store folder, refusing any whose bytes differ from the catalog."""
+
+    def read(bundle: Bundle) -> bytes:
+        data = (root / bundle.path).read_bytes()
+        if len(data) != bundle.size or hashlib.sha256(data).hexdigest() != bundle.sha256:
+            raise SignatureError(f"{bundle.path} does not match the catalog's sha256; refusing to publish it")
+        return data
+
+    return read
+
+
+def store_reader(store: Store) -> BundleReader:
+    """Read bundles from a store, checking each one's sha256 against the catalog."""
+    return lambda bundle: store.read_verified(bundle.path, bundle.sha256)
+
+
+def skill_markdown(bundle_bytes: bytes, name: str) -> str:
+    """The body of SKILL.md from a skill bundle (front matter removed)."""
+    with zipfile.ZipFile(io.BytesIO(bundle_bytes)) as archive:
+        text = archive.read(f"{name}/SKILL.md").decode("utf-8-sig")
+    split = split_front_matter(text)
+    return text if isinstance(split, str) else split[1]
+
+
+def render_site(
+    catalog: Catalog,
+    read_bundle: BundleReader,
+    out: Path,
+    *,
+    only: Iterable[str] | None = None,
+    link_base: str | None = None,
+) -> SiteResult:
+    """Write the site for the skills in `only` (all when None) into `out`.
+
+    Downloads link to `link_base + bundle path` (e.g. the proxy's link endpoint); without a link
+    base they are relative paths, and the bundles are expected at the site's root.
+    """
+    visible = set(only) if only is not None else None
+    skills = [s for s in catalog.skills if visible is None or s.name in visible]
+    names = {s.name for s in skills}
+    plugins = [p for p in catalog.plugins if names & set(p.skills)]
+    env = environment()
+    site = {
+        "name": catalog.marketplace.name,
+        "description": catalog.marketplace.description,
+        "catalog_version": catalog.catalog_version,
+        "generated_at": catalog.generated_at,
+    }
+    common: dict[str, Any] = {"site": site, "surface_labels": SURFACE_LABELS}
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+
+    def page(path: str, template: str, root: str, **context: Any) -> None:
+        target = out / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(env.get_template(template).render(**common, root=root, **context), "utf-8")
+        written.append(target)
+
+    def download(bundle: Bundle, root: str) -> str:
+        return f"{link_base}{bundle.path}" if link_base is not None else f"{root}{bundle.path}"
+
+    index_entries = []
+    for skill in skills:
+        body = skill_markdown(read_bundle(skill.bundle), skill.name)
+        page(
+            f"skills/{skill.name}.html",
+            "skill.html",
+            "../",
+            skill=skill,
+            body_html=Markup(markdown.render(body)),
+            download=download(skill.bundle, "../"),
+        )
+        index_entries.append(_index_entry(skill, markdown.plain_text(body)))
+    by_name = {s.name: s for s in skills}
+    for plugin in plugins:
+        shown = [by_name[n] for n in plugin.skills if n in by_name]
+        page(
+            f"plugins/{plugin.name}.html",
+            "plugin.html",
+            "../",
+            plugin=plugin,
+            skills=shown,
+            download=download(plugin.bundle, "../"),
+        )
+    page(
+        "index.html",
+        "index.html",
+        "",
+        skills=skills,
+        plugins=plugins,
+        categories=sorted({s.category for s in skills if s.category}),
+        tags=sorted({t for s in skills for t in s.tags}),
+        surfaces=[(k, v) for k, v in SURFACE_LABELS.items() if any(k in s.surfaces for s in skills)],
+    )
+    page("404.html", "404.html", "")
+    (out / "search-index.json").write_bytes(canonical_json({"skills": index_entries}))
+    written.append(out / "search-index.json")
+    written += _copy_static(out)
+    return SiteResult(len(skills) + len(plugins) + 2, len(skills), sum(p.stat().st_size for p in written))
+
+
+def _index_entry(skill: SkillRecord, text: str) -> dict[str, Any]:
+    return {
+        "n": skill.name,
+        "d": skill.description,
+        "p": skill.plugin,
+        "c": skill.category,
+        "t": list(skill.tags),
+        "s": list(skill.surfaces),
+        "x": text[:SEARCH_TEXT_LIMIT],
+    }
+
+
+def _copy_static(out: Path) -> list[Path]:
+    source = templates_dir() / "static"
+    target = out / "static"
+    target.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for item in sorted(source.iterdir()):
+        shutil.copyfile(item, target / item.name)
+        copied.append(target / item.name)
+    return copied
+
+
+def link_bundles(catalog: Catalog, source: Path, out: Path, only: Iterable[str] | None = None) -> int:
+    """Put the bundles a static site links to beside it (hard links where possible)."""
+    visible = set(only) if only is not None else None
+    bundles: list[Bundle] = []
+    for skill in catalog.skills:
+        if visible is None or skill.name in visible:
+            bundles.append(skill.bundle)
+    for plugin in catalog.plugins:
+        if visible is None or visible & set(plugin.skills):
+            bundles.append(plugin.bundle)
+    for bundle in bundles:
+        target = out / bundle.path
+        if target.exists() or (source / bundle.path).resolve() == target.resolve():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(source / bundle.path, target)
+        except OSError:
+            shutil.copyfile(source / bundle.path, target)
+    return len(bundles)
