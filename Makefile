@@ -11,7 +11,7 @@ CLAUDE_CODE_VERSION := 2.1.329
 CLAUDE := $(TOOLS)/claude/node_modules/.bin/claude
 PYTEST_ARGS ?=
 
-.PHONY: help demo test unit lint typecheck bench clean system-deps tools
+.PHONY: help demo test unit lint typecheck docs bench clean system-deps tools
 
 help:
 	@echo "make demo       validate the example marketplace and print the report"
@@ -19,6 +19,7 @@ help:
 	@echo "make unit       the fast tests only (no third-party tools)"
 	@echo "make lint       ruff format --check and ruff check"
 	@echo "make typecheck  mypy --strict on the package"
+	@echo "make docs       build the documentation site (mkdocs --strict) into build/docs"
 	@echo "make bench      run the benchmarks (not part of make test)"
 
 $(STAMP): pyproject.toml
@@ -41,6 +42,7 @@ system-deps:
 	command -v docker-registry >/dev/null || missing="$$missing docker-registry"; \
 	command -v htpasswd >/dev/null || missing="$$missing apache2-utils"; \
 	command -v zip >/dev/null || missing="$$missing zip"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
@@ -60,16 +62,20 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir build/docs
+
 unit: $(STAMP)
 	$(BIN)/pytest -m "not integration" $(PYTEST_ARGS)
 
-test: $(STAMP) tools lint typecheck
+test: $(STAMP) tools lint typecheck docs
 	SKILLPORT_INTEGRATION=1 SKILLPORT_CLAUDE=$(abspath $(CLAUDE)) $(BIN)/pytest -n 2 --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 bench: $(STAMP) tools
 	SKILLPORT_CLAUDE=$(abspath $(CLAUDE)) $(BIN)/python benchmarks/validate_bench.py
 	$(BIN)/python benchmarks/build_bench.py
 	$(BIN)/python benchmarks/publish_bench.py
+	$(BIN)/python benchmarks/site_bench.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info

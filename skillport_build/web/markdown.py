@@ -51,6 +51,15 @@ def _image(self: RendererHTML, tokens: Sequence[Token], idx: int, options: Optio
     return f'<span class="bundled-file">[image: {_escape(alt)}]</span>'
 
 
+def _heading(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    """Shift SKILL.md headings under the page's own (# becomes h3), so a page has one h1."""
+    token = tokens[idx]
+    level = min(int(token.tag[1]) + 2, 6)
+    return f"<h{level}>" if token.nesting == 1 else f"</h{level}>\n"
+
+
 def _matching_open(tokens: Sequence[Token], close: int) -> int | None:
     depth = 0
     for index in range(close - 1, -1, -1):
@@ -74,6 +83,8 @@ def make_renderer() -> MarkdownIt:
     md.add_render_rule("link_open", _link_open)
     md.add_render_rule("link_close", _link_close)
     md.add_render_rule("image", _image)
+    md.add_render_rule("heading_open", _heading)
+    md.add_render_rule("heading_close", _heading)
     return md
 
 

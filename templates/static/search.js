@@ -8,6 +8,7 @@
   var cards = {};
   Array.prototype.forEach.call(list.children, function (li) { cards[li.getAttribute("data-name")] = li; });
   var entries = [];
+  var lastOrder = Object.keys(cards).join("\n");
 
   function words(text) { return text.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean); }
 
@@ -37,9 +38,20 @@
       if (s > 0) { shown.push([s, e.n]); }
     });
     shown.sort(function (a, b) { return b[0] - a[0] || (a[1] < b[1] ? -1 : 1); });
+    var order = shown.map(function (pair) { return pair[1]; });
     var visible = {};
-    shown.forEach(function (pair) { visible[pair[1]] = true; list.appendChild(cards[pair[1]]); });
-    Object.keys(cards).forEach(function (name) { cards[name].hidden = !visible[name]; });
+    order.forEach(function (name) { visible[name] = true; });
+    // Touch the DOM only where something changed: toggling and moving 1,000 cards is the cost.
+    Object.keys(cards).forEach(function (name) {
+      var hide = !visible[name];
+      if (cards[name].hidden !== hide) { cards[name].hidden = hide; }
+    });
+    if (order.join("\n") !== lastOrder) {
+      var fragment = document.createDocumentFragment();
+      order.forEach(function (name) { fragment.appendChild(cards[name]); });
+      list.insertBefore(fragment, list.firstChild);
+      lastOrder = order.join("\n");
+    }
     count.textContent = shown.length + (shown.length === 1 ? " skill" : " skills");
   }
 

@@ -1,0 +1,153 @@
+"""The catalog website in a real headless Chromium: search, filters, downloads, inert skill content."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from factory import TEMPLATE, write
+from integration.browser import chromium, static_server
+from release import build_at
+
+from skillport_build.catalog import Catalog
+from skillport_build.web.site import folder_reader, link_bundles, render_site
+
+pytestmark = pytest.mark.integration
+# Screenshots go to a scratch folder; SKILLPORT_SCREENSHOTS=docs/assets refreshes the docs' copies.
+SCREENSHOTS = Path(os.environ.get("SKILLPORT_SCREENSHOTS") or tempfile.gettempdir()) / "skillport-screenshots"
+
+EVIL = """---
+name: evil-notes
+description: "Takes notes. Use when asked for notes about zanzibar."
+---
+
+# Notes
+
+<script>window.__pwned = 'script'</script>
+<img src=x onerror="window.__pwned = 'onerror'">
+
+[click me](javascript:window.__pwned='href') and ![tracker](https://tracker.invalid/pixel.gif)
+
+<a href="javascript:window.__pwned='a'">raw link</a>
+"""
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    work = tmp_path_factory.mktemp("site")
+    repo = work / "repo"
+    shutil.copytree(TEMPLATE, repo)
+    write(repo, {"plugins/writing/skills/evil-notes/SKILL.md": EVIL})
+    build_at(repo, work / "dist")
+    catalog = Catalog.load(work / "dist")
+    render_site(catalog, folder_reader(work / "dist"), work / "www")
+    link_bundles(catalog, work / "dist", work / "www")
+    with static_server(work / "www") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with chromium() as running:
+        yield running
+
+
+def _open(browser: Any, url: str, **kw: Any) -> Any:
+    page = browser.new_page(**kw)
+    page.goto(url)
+    page.wait_for_selector("#finder:not([hidden])")
+    return page
+
+
+def _visible(page: Any) -> list[str]:
+    return page.eval_on_selector_all("#skills > li:not([hidden])", "els => els.map(e => e.dataset.name)")
+
+
+def test_a_word_from_a_skill_body_finds_it(browser: Any, site: str) -> None:
+    page = _open(browser, f"{site}/index.html", viewport={"width": 1200, "height": 900})
+    assert len(_visible(page)) == 6
+    page.fill("#q", "delimiter")  # only in csv-profiler's SKILL.md body
+    assert _visible(page) == ["csv-profiler"]
+    assert page.inner_text("#count") == "1 skill"
+    page.fill("#q", "zanzibar")  # only in a description
+    assert _visible(page) == ["evil-notes"]
+    page.fill("#q", "")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "catalog-index.png"))
+
+
+def test_filters_narrow_the_list(browser: Any, site: str) -> None:
+    page = _open(browser, f"{site}/index.html")
+    page.select_option("#surface", "claude-code")
+    code_only = _visible(page)
+    assert "csv-profiler" not in code_only and "pr-review" in code_only
+    page.select_option("#category", "data")
+    assert _visible(page) == []
+    page.select_option("#surface", "")
+    assert _visible(page) == ["csv-profiler"]
+    page.select_option("#category", "")
+    page.select_option("#tag", "postmortem")
+    assert _visible(page) == ["incident-postmortem"]
+
+
+def test_download_link_returns_the_zip(browser: Any, site: str) -> None:
+    page = browser.new_page()
+    page.goto(f"{site}/skills/pr-review.html")
+    href = page.get_attribute("a.button", "href")
+    response = page.request.get(f"{site}/skills/{href}")
+    assert response.ok
+    with zipfile.ZipFile(io.BytesIO(response.body())) as archive:
+        assert "pr-review/SKILL.md" in archive.namelist()
+    page.set_viewport_size({"width": 1100, "height": 900})
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "catalog-skill.png"))
+
+
+def test_hostile_skill_content_is_inert(browser: Any, site: str) -> None:
+    page = browser.new_page()
+    requests: list[str] = []
+    dialogs: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(f"{site}/skills/evil-notes.html")
+    page.wait_for_load_state("networkidle")
+    for link in page.query_selector_all("article a"):
+        link.click(modifiers=["Alt"], no_wait_after=True, timeout=2000)
+    assert page.evaluate("window.__pwned") is None
+    assert dialogs == []
+    assert all(url.startswith(site) for url in requests), requests
+    article = page.inner_html("article")
+    assert "<script" not in article and "onerror=" not in article.replace("&quot;", '"').split(">", 1)[0]
+    assert "javascript:" not in page.eval_on_selector_all(
+        "article a", "els => els.map(e => e.href).join(' ')"
+    )
+
+
+def test_browsing_works_without_javascript(browser: Any, site: str) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{site}/index.html")
+    assert page.is_hidden("#finder")
+    assert len(page.query_selector_all("#skills > li")) == 6
+    page.click("text=csv-profiler")
+    assert page.url.endswith("/skills/csv-profiler.html")
+    context.close()
+
+
+def test_usable_on_a_phone_and_by_keyboard(browser: Any, site: str) -> None:
+    page = _open(browser, f"{site}/index.html", viewport={"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "q"
+    for control in ("q", "category", "tag", "surface"):
+        assert page.query_selector(f"label[for={control}]") is not None

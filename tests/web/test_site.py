@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from factory import TEMPLATE
+from release import build_at
+
+from skillport_build.errors import SignatureError
+from skillport_build.web.site import folder_reader, link_bundles, render_site
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    build_at(TEMPLATE, out)
+    return out
+
+
+def _render(built: Path, out: Path, **kw: object):  # type: ignore[no-untyped-def]
+    from skillport_build.catalog import Catalog
+
+    catalog = Catalog.load(built)
+    return catalog, render_site(catalog, folder_reader(built), out, **kw)  # type: ignore[arg-type]
+
+
+def test_every_page_is_written(built: Path, tmp_path: Path) -> None:
+    catalog, result = _render(built, tmp_path / "site")
+    assert result.skills == 5 and result.pages == 5 + 4 + 2
+    names = sorted(
+        p.relative_to(tmp_path / "site").as_posix() for p in (tmp_path / "site").rglob("*") if p.is_file()
+    )
+    assert names == sorted(
+        ["404.html", "index.html", "search-index.json", "static/search.js", "static/site.css"]
+        + [f"skills/{s.name}.html" for s in catalog.skills]
+        + [f"plugins/{p.name}.html" for p in catalog.plugins]
+    )
+    page = (tmp_path / "site/skills/csv-profiler.html").read_text()
+    assert "Content-Security-Policy" in page and "default-src &#39;none&#39;" not in page
+    assert 'href="../bundles/csv-profiler/1.0.0/csv-profiler-1.0.0.zip" download' in page
+    assert "scripts/profile_csv.py" in page and "Version history" in page
+
+
+def test_no_page_loads_anything_from_elsewhere(built: Path, tmp_path: Path) -> None:
+    _render(built, tmp_path / "site")
+    for page in (tmp_path / "site").rglob("*.html"):
+        text = page.read_text()
+        assert not re.search(r'<(script|link|img)[^>]+(src|href)="(https?:)?//', text), page
+        assert "<script" not in text or 'src="static/search.js"' in text
+
+
+def test_an_audience_sees_only_its_skills(built: Path, tmp_path: Path) -> None:
+    _, result = _render(built, tmp_path / "site", only={"release-notes", "csv-profiler"})
+    assert result.skills == 2
+    index = (tmp_path / "site/index.html").read_text()
+    search = (tmp_path / "site/search-index.json").read_text()
+    for hidden in ("incident-postmortem", "pr-review", "decision-record", "operations"):
+        assert hidden not in index and hidden not in search
+    assert not (tmp_path / "site/skills/incident-postmortem.html").exists()
+    assert not (tmp_path / "site/plugins/operations.html").exists()
+    writing = (tmp_path / "site/plugins/writing.html").read_text()
+    assert "release-notes" in writing and "decision-record" not in writing
+
+
+def test_search_index_carries_the_skill_text(built: Path, tmp_path: Path) -> None:
+    _render(built, tmp_path / "site")
+    index = json.loads((tmp_path / "site/search-index.json").read_text())
+    entry = next(e for e in index["skills"] if e["n"] == "csv-profiler")
+    assert entry["p"] == "data-tools" and set(entry["s"]) == {"claude-ai", "desktop"}
+    assert "delimiter" in entry["x"].lower()
+
+
+def test_link_base_points_downloads_elsewhere(built: Path, tmp_path: Path) -> None:
+    _render(built, tmp_path / "site", link_base="https://skills.acme.example/download/")
+    page = (tmp_path / "site/skills/pr-review.html").read_text()
+    assert 'href="https://skills.acme.example/download/bundles/pr-review/1.0.0/pr-review-1.0.0.zip"' in page
+
+
+def test_a_tampered_bundle_is_refused(built: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "dist"
+    shutil.copytree(built, copy)
+    bundle = copy / "bundles/pr-review/1.0.0/pr-review-1.0.0.zip"
+    data = bytearray(bundle.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    bundle.write_bytes(bytes(data))
+    with pytest.raises(SignatureError, match="does not match the catalog's sha256"):
+        _render(copy, tmp_path / "site")
+
+
+def test_bundles_are_linked_beside_a_static_site(built: Path, tmp_path: Path) -> None:
+    catalog, _ = _render(built, tmp_path / "site")
+    assert link_bundles(catalog, built, tmp_path / "site") == 9
+    assert (tmp_path / "site/bundles/csv-profiler/1.0.0/csv-profiler-1.0.0.zip").read_bytes() == (
+        built / "bundles/csv-profiler/1.0.0/csv-profiler-1.0.0.zip"
+    ).read_bytes()
