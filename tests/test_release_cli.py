@@ -130,3 +130,17 @@ def test_publish_fetch_reconcile_prune_through_the_cli(repo: Path, tmp_path: Pat
     assert run("verify", str(store), "--key", str(tmp_path / "k.pub"), "--no-state").returncode == 0
     assert run("reconcile", "--store", str(store)).stdout.endswith("✓ consistent\n")
     assert run("prune", "--store", str(store), "--keep", "1").stdout == "0 object(s) removed\n"
+    site = run(
+        "site",
+        "--store",
+        str(store),
+        "--out",
+        str(tmp_path / "site"),
+        "--key",
+        str(tmp_path / "k.pub"),
+        "--link-base",
+        "https://skills.example/",
+    )
+    assert site.returncode == 0 and site.stdout.startswith("11 pages for 5 skills"), site.stderr
+    assert run("site", "--from", str(out), "--out", str(tmp_path / "s2"), "--only", "nope").returncode == 2
+    assert run("site", "--out", str(tmp_path / "s3")).returncode == 2
