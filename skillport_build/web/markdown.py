@@ -93,12 +93,19 @@ _MD = make_renderer()
 
 def render(text: str) -> str:
     """Render a SKILL.md body to safe HTML."""
-    return str(_MD.render(text, {}))
+    return render_with_text(text)[0]
 
 
 def plain_text(text: str) -> str:
     """Markdown reduced to words, for the search index."""
-    tokens = _MD.parse(text)
+    return render_with_text(text)[1]
+
+
+def render_with_text(text: str) -> tuple[str, str]:
+    """Safe HTML and the plain words of a SKILL.md body, from one parse."""
+    env: dict[str, object] = {}
+    tokens = _MD.parse(text, env)
+    html = str(_MD.renderer.render(tokens, _MD.options, env))
     words: list[str] = []
     for token in tokens:
         if token.type == "inline":
@@ -107,4 +114,4 @@ def plain_text(text: str) -> str:
             ]
         elif token.type in ("fence", "code_block"):
             words.append(token.content)
-    return re.sub(r"\s+", " ", " ".join(words)).strip()
+    return html, re.sub(r"\s+", " ", " ".join(words)).strip()

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+import multiprocessing
 import os
 import shutil
 import zipfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ from skillport_build.web.templating import environment, templates_dir
 BundleReader = Callable[[Bundle], bytes]
 SURFACE_LABELS = {"claude-ai": "Claude.ai", "desktop": "Claude Desktop", "claude-code": "Claude Code"}
 SEARCH_TEXT_LIMIT = 20_000  # characters of SKILL.md per skill in the search index
+PARALLEL_FROM = 200  # skills; below this, forking costs more than it saves
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,75 @@ def skill_markdown(bundle_bytes: bytes, name: str) -> str:
     return text if isinstance(split, str) else split[1]
 
 
+@dataclass
+class _Pages:
+    """Writes pages for one site: the environment, the shared context, where downloads point."""
+
+    out: Path
+    common: dict[str, Any]
+    link_base: str | None
+    env: Any = None
+    written: list[Path] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.env = environment()
+
+    def page(self, path: str, template: str, root: str, **context: Any) -> None:
+        target = self.out / path
+        target.write_text(
+            self.env.get_template(template).render(**self.common, root=root, **context), "utf-8"
+        )
+        self.written.append(target)
+
+    def download(self, bundle: Bundle, root: str) -> str:
+        return f"{self.link_base}{bundle.path}" if self.link_base is not None else f"{root}{bundle.path}"
+
+    def skill(self, skill: SkillRecord, read_bundle: BundleReader) -> dict[str, Any]:
+        """Write a skill's page; return its search-index entry."""
+        html, text = markdown.render_with_text(skill_markdown(read_bundle(skill.bundle), skill.name))
+        self.page(
+            f"skills/{skill.name}.html",
+            "skill.html",
+            "../",
+            skill=skill,
+            body_html=Markup(html),
+            download=self.download(skill.bundle, "../"),
+        )
+        return _index_entry(skill, text)
+
+
+_FORKED: list[tuple[_Pages, list[SkillRecord], BundleReader]] = []  # what forked workers render
+
+
+def _render_chunk(indices: list[int]) -> tuple[list[dict[str, Any]], list[str]]:
+    pages, skills, read_bundle = _FORKED[0]
+    start = len(pages.written)  # a worker process renders several chunks
+    entries = [pages.skill(skills[i], read_bundle) for i in indices]
+    return entries, [str(p) for p in pages.written[start:]]
+
+
+def _skill_pages(
+    pages: _Pages, skills: list[SkillRecord], read_bundle: BundleReader, workers: int
+) -> list[dict[str, Any]]:
+    """Render every skill page, on every core for big sites (markdown is the cost)."""
+    if workers < 2 or len(skills) < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
+        return [pages.skill(skill, read_bundle) for skill in skills]
+    chunks = [list(range(start, len(skills), workers * 4)) for start in range(workers * 4)]
+    _FORKED[:] = [(pages, skills, read_bundle)]
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            results = list(pool.map(_render_chunk, chunks))
+    finally:
+        _FORKED.clear()
+    by_index = {
+        index: entry
+        for chunk, (entries, _) in zip(chunks, results, strict=True)
+        for index, entry in zip(chunk, entries, strict=True)
+    }
+    pages.written += [Path(p) for _, paths in results for p in paths]
+    return [by_index[i] for i in range(len(skills))]
+
+
 def render_site(
     catalog: Catalog,
     read_bundle: BundleReader,
@@ -72,6 +144,7 @@ def render_site(
     *,
     only: Iterable[str] | None = None,
     link_base: str | None = None,
+    workers: int = os.cpu_count() or 1,
 ) -> SiteResult:
     """Write the site for the skills in `only` (all when None) into `out`.
 
@@ -82,50 +155,29 @@ def render_site(
     skills = [s for s in catalog.skills if visible is None or s.name in visible]
     names = {s.name for s in skills}
     plugins = [p for p in catalog.plugins if names & set(p.skills)]
-    env = environment()
     site = {
         "name": catalog.marketplace.name,
         "description": catalog.marketplace.description,
         "catalog_version": catalog.catalog_version,
         "generated_at": catalog.generated_at,
     }
-    common: dict[str, Any] = {"site": site, "surface_labels": SURFACE_LABELS}
-    out.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
+    pages = _Pages(out, {"site": site, "surface_labels": SURFACE_LABELS}, link_base)
+    for folder in ("skills", "plugins"):
+        (out / folder).mkdir(parents=True, exist_ok=True)
 
-    def page(path: str, template: str, root: str, **context: Any) -> None:
-        target = out / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(env.get_template(template).render(**common, root=root, **context), "utf-8")
-        written.append(target)
-
-    def download(bundle: Bundle, root: str) -> str:
-        return f"{link_base}{bundle.path}" if link_base is not None else f"{root}{bundle.path}"
-
-    index_entries = []
-    for skill in skills:
-        body = skill_markdown(read_bundle(skill.bundle), skill.name)
-        page(
-            f"skills/{skill.name}.html",
-            "skill.html",
-            "../",
-            skill=skill,
-            body_html=Markup(markdown.render(body)),
-            download=download(skill.bundle, "../"),
-        )
-        index_entries.append(_index_entry(skill, markdown.plain_text(body)))
+    index_entries = _skill_pages(pages, skills, read_bundle, workers)
     by_name = {s.name: s for s in skills}
     for plugin in plugins:
         shown = [by_name[n] for n in plugin.skills if n in by_name]
-        page(
+        pages.page(
             f"plugins/{plugin.name}.html",
             "plugin.html",
             "../",
             plugin=plugin,
             skills=shown,
-            download=download(plugin.bundle, "../"),
+            download=pages.download(plugin.bundle, "../"),
         )
-    page(
+    pages.page(
         "index.html",
         "index.html",
         "",
@@ -135,10 +187,9 @@ def render_site(
         tags=sorted({t for s in skills for t in s.tags}),
         surfaces=[(k, v) for k, v in SURFACE_LABELS.items() if any(k in s.surfaces for s in skills)],
     )
-    page("404.html", "404.html", "")
+    pages.page("404.html", "404.html", "")
     (out / "search-index.json").write_bytes(canonical_json({"skills": index_entries}))
-    written.append(out / "search-index.json")
-    written += _copy_static(out)
+    written = [*pages.written, out / "search-index.json", *_copy_static(out)]
     return SiteResult(len(skills) + len(plugins) + 2, len(skills), sum(p.stat().st_size for p in written))
 
 
@@ -175,11 +226,14 @@ def link_bundles(catalog: Catalog, source: Path, out: Path, only: Iterable[str] 
     for plugin in catalog.plugins:
         if visible is None or visible & set(plugin.skills):
             bundles.append(plugin.bundle)
+    made: set[Path] = set()
     for bundle in bundles:
         target = out / bundle.path
         if target.exists() or (source / bundle.path).resolve() == target.resolve():
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
         try:
             os.link(source / bundle.path, target)
         except OSError:

@@ -97,3 +97,24 @@ def test_bundles_are_linked_beside_a_static_site(built: Path, tmp_path: Path) ->
     assert (tmp_path / "site/bundles/csv-profiler/1.0.0/csv-profiler-1.0.0.zip").read_bytes() == (
         built / "bundles/csv-profiler/1.0.0/csv-profiler-1.0.0.zip"
     ).read_bytes()
+
+
+def test_rendering_on_every_core_gives_the_same_site(
+    built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from skillport_build.web import site as site_module
+
+    _render(built, tmp_path / "serial", workers=1)
+    monkeypatch.setattr(site_module, "PARALLEL_FROM", 1)
+    _, result = _render(built, tmp_path / "parallel", workers=2)
+    serial = {
+        p.relative_to(tmp_path / "serial"): p.read_bytes()
+        for p in (tmp_path / "serial").rglob("*")
+        if p.is_file()
+    }
+    parallel = {
+        p.relative_to(tmp_path / "parallel"): p.read_bytes()
+        for p in (tmp_path / "parallel").rglob("*")
+        if p.is_file()
+    }
+    assert serial == parallel and result.size_bytes == sum(len(b) for b in parallel.values())
