@@ -1,0 +1,124 @@
+"""The pull-request report: validation, what merging would publish, bundle sizes, front-matter diffs.
+
+It is one Markdown document; the pull-request workflow posts it as a single comment (updated in
+place on every push) and into the job summary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from skillport_build.bundle import deflate, zip_deflated
+from skillport_build.catalog import Catalog, SkillRecord
+from skillport_build.diagnostics import Report
+from skillport_build.loader import load
+from skillport_build.marketplace import Skill
+from skillport_build.models.config import human_size
+from skillport_build.plan import Change, Plan, make_plan
+from skillport_build.render_plan import as_markdown
+from skillport_build.validate import validate
+
+MARKER = "<!-- skillport-report -->"
+MAX_FINDINGS = 50
+
+
+@dataclass(frozen=True)
+class PullRequestReport:
+    """The comment's Markdown, and whether the check fails."""
+
+    markdown: str
+    failed: bool
+    report: Report
+    plan: Plan | None
+
+
+def pull_request_report(root: Path, previous: Catalog | None, level: str = "patch") -> PullRequestReport:
+    """Validate the branch and, if it is valid, say what merging it would publish."""
+    market = load(root)
+    report = validate(market)
+    out = [MARKER, "## Skillport", "", *_validation(report)]
+    plan = None
+    if not report.errors:
+        plan = make_plan(market, previous, level)
+        out += ["", as_markdown(plan).replace("### Skillport release plan", "### What merging publishes", 1)]
+        out += _skill_details(plan, {s.name: s for s in market.skills}, previous)
+    failed = bool(report.errors) or bool(plan and plan.problems)
+    return PullRequestReport("\n".join(out).rstrip() + "\n", failed, report, plan)
+
+
+def _validation(report: Report) -> list[str]:
+    if not report.diagnostics:
+        return [f"✅ **Validation passed**: {report.plugins} plugins, {report.skills} skills, no findings."]
+    counts = f"**{len(report.errors)} error(s)**, {len(report.warnings)} warning(s)"
+    head = (
+        f"❌ {counts}: fix the errors before merging."
+        if report.errors
+        else f"⚠️ {counts}; nothing blocks the merge."
+    )
+    rows = [
+        f"| {d.severity} | `{d.location()}` | `{d.rule}` | {_cell(d.message)} |" for d in report.diagnostics
+    ]
+    more = len(rows) - MAX_FINDINGS
+    table = ["| | where | rule | what to do |", "|---|---|---|---|", *rows[:MAX_FINDINGS]]
+    return [head, "", *table, *(["", f"… and {more} more (run `skillport validate`)."] if more > 0 else [])]
+
+
+def _skill_details(plan: Plan, skills: dict[str, Skill], previous: Catalog | None) -> list[str]:
+    changed = [i for i in plan.items if i.kind == "skill" and i.change in (Change.NEW, Change.CHANGED)]
+    if not changed:
+        return []
+    out = ["", "**Changed skills**", "", "| skill | bundle size | front matter |", "|---|---|---|"]
+    for item in changed:
+        skill = skills[item.name]
+        old = previous.skill(item.name) if previous else None
+        out.append(
+            f"| `{item.name}` | {human_size(_bundle_size(skill))} | {_front_matter_diff(skill, old)} |"
+        )
+    return out
+
+
+def _bundle_size(skill: Skill) -> int:
+    """About what the upload zip will weigh (the build adds a few bytes of metadata)."""
+    entries = [(f"{skill.name}/{f.path}", deflate(f.data or b""), f.executable) for f in skill.files]
+    return len(zip_deflated(entries, 0))
+
+
+def _front_matter_diff(skill: Skill, old: SkillRecord | None) -> str:
+    front = skill.front_matter
+    if front is None:
+        return ""
+    now: dict[str, Any] = {
+        "description": front.description,
+        "license": front.license,
+        "compatibility": front.compatibility,
+        "allowed-tools": " ".join(front.allowed_tools)
+        if isinstance(front.allowed_tools, list)
+        else front.allowed_tools,
+        "metadata": dict(front.metadata or {}),
+    }
+    if old is None:
+        return "new"
+    before: dict[str, Any] = {
+        "description": old.description,
+        "license": old.license,
+        "compatibility": old.compatibility,
+        "allowed-tools": old.allowed_tools,
+        "metadata": dict(old.metadata),
+    }
+    changes = [
+        f"`{key}`: {_cell(_short(before[key]))} → {_cell(_short(now[key]))}"
+        for key in now
+        if now[key] != before[key]
+    ]
+    return "<br>".join(changes) or "unchanged"
+
+
+def _short(value: Any) -> str:
+    text = str(value) if value not in (None, {}) else "—"
+    return text if len(text) <= 80 else text[:77] + "…"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")

@@ -1,0 +1,102 @@
+"""The release job that runs on every merge: bump what changed, build, sign, publish, summarise."""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from skillport_build.build import BuildOptions, build
+from skillport_build.bump import Bumped, bump
+from skillport_build.errors import BuildError
+from skillport_build.loader import load
+from skillport_build.plan import Change, make_plan
+from skillport_build.publish import publish
+from skillport_build.sign import sign_dir
+from skillport_build.signing import SecretKey
+from skillport_build.stores import current_catalog
+from skillport_build.stores.base import Store
+
+BOT_NAME = "skillport[bot]"
+BOT_EMAIL = "skillport-bot@users.noreply.github.com"
+BUMP_MARKER = "[skillport bump]"  # the release workflow skips pushes whose message carries it
+
+
+@dataclass
+class ReleaseOutcome:
+    """What the job did, and the Markdown for the job summary."""
+
+    catalog_version: int | None = None
+    bumped: list[Bumped] = field(default_factory=list)
+    published: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, name, version)
+    summary: str = ""
+
+
+def release(
+    root: Path,
+    store: Store,
+    key: SecretKey,
+    *,
+    level: str = "patch",
+    git_push: bool = False,
+    now: datetime | None = None,
+) -> ReleaseOutcome:
+    """Publish the repository's current state if anything changed since the store's catalog."""
+    previous = current_catalog(store)
+    outcome = ReleaseOutcome()
+    plan = make_plan(load(root), previous, level)
+    if plan.problems:
+        raise BuildError("refusing to release:\n" + "\n".join(f"  {i.problem}" for i in plan.problems))
+    if not plan.publishes_anything:
+        outcome.summary = (
+            "## Skillport release\n\nNothing new to publish: the store already has every skill.\n"
+        )
+        return outcome
+    if previous is not None and plan.needs_bump:
+        outcome.bumped = bump(root, level, changed_since=previous)
+        _commit_bumps(root, outcome.bumped, push=git_push)
+    with tempfile.TemporaryDirectory(prefix="skillport-release-") as tmp:
+        out = Path(tmp) / "dist"
+        result = build(root, BuildOptions(out=out, previous=previous, now=now))
+        sign_dir(out, key)
+        publish(out, store)
+    outcome.catalog_version = result.catalog.catalog_version
+    outcome.published = [
+        (i.kind, i.name, i.version or "")
+        for i in make_plan(load(root), previous, level).items
+        if i.change not in (Change.UNCHANGED, Change.REMOVED)
+    ]
+    outcome.summary = _summary(outcome, store.url)
+    return outcome
+
+
+def _commit_bumps(root: Path, bumped: list[Bumped], *, push: bool) -> None:
+    if not bumped or not (root / ".git").exists():
+        return
+    names = ", ".join(f"{b.plugin} {b.new}" for b in bumped)
+    identity = ["-c", f"user.name={BOT_NAME}", "-c", f"user.email={BOT_EMAIL}"]
+    _git(root, "add", "--all", ".claude-plugin", *(f"{p}" for p in _plugin_dirs(root)))
+    _git(root, *identity, "commit", "--quiet", "-m", f"Release {names} {BUMP_MARKER}")
+    if push:
+        _git(root, "push", "--quiet", "origin", "HEAD")
+
+
+def _plugin_dirs(root: Path) -> list[str]:
+    return sorted({p.path for p in load(root).plugins})
+
+
+def _git(root: Path, *args: str) -> None:
+    result = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise BuildError(f"git {' '.join(args)} failed: {result.stderr.strip()}")
+
+
+def _summary(outcome: ReleaseOutcome, url: str) -> str:
+    lines = ["## Skillport release", "", f"Published catalog **{outcome.catalog_version}** to `{url}`.", ""]
+    if outcome.bumped:
+        lines += ["Bumped: " + ", ".join(f"`{b.plugin}` {b.old} → {b.new}" for b in outcome.bumped), ""]
+    lines += ["| kind | name | version |", "|---|---|---|"]
+    lines += [f"| {kind} | `{name}` | {version} |" for kind, name, version in outcome.published]
+    return "\n".join(lines) + "\n"
