@@ -1,0 +1,172 @@
+"""The proxy's small state, behind one data-access module: personal API tokens (stored hashed),
+the audit log and download counts. SQLite by default (a file next to the config); the SQL is plain
+enough that a PostgreSQL-backed class can take this one's place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+TOKEN_PREFIX = "sp_"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS tokens (
+    id TEXT PRIMARY KEY,
+    hash TEXT NOT NULL UNIQUE,
+    user TEXT NOT NULL,
+    groups TEXT NOT NULL,
+    name TEXT NOT NULL,
+    created TEXT NOT NULL,
+    revoked TEXT
+);
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    event TEXT NOT NULL,
+    actor TEXT,
+    detail TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS downloads (
+    skill TEXT NOT NULL,
+    version TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (skill, version)
+);
+"""
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """A personal API token as stored: never the secret itself."""
+
+    id: str
+    user: str
+    groups: tuple[str, ...]
+    name: str
+    created: str
+    revoked: str | None
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class State:
+    """SQLite-backed state; safe to share between the server's threads."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = str(path)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close the database."""
+        self._db.close()
+
+    # tokens -------------------------------------------------------------------------------------
+
+    def create_token(self, user: str, groups: tuple[str, ...] = (), name: str = "") -> tuple[str, TokenInfo]:
+        """Make a personal token; the secret is returned once and only its hash is kept."""
+        token_id = secrets.token_hex(6)
+        secret = f"{TOKEN_PREFIX}{token_id}_{secrets.token_urlsafe(32)}"
+        info = TokenInfo(token_id, user.lower(), tuple(groups), name or "personal token", _now(), None)
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO tokens VALUES (?, ?, ?, ?, ?, ?, NULL)",
+                (info.id, _hash(secret), info.user, json.dumps(list(info.groups)), info.name, info.created),
+            )
+        self.audit("token.create", info.user, {"token": info.id, "name": info.name})
+        return secret, info
+
+    def check_token(self, secret: str) -> TokenInfo | None:
+        """The live token a secret belongs to, or None (unknown, malformed or revoked)."""
+        if not secret.startswith(TOKEN_PREFIX) or secret.count("_") < 2:
+            return None
+        token_id = secret[len(TOKEN_PREFIX) :].split("_", 1)[0]
+        with self._lock:
+            row = self._db.execute("SELECT * FROM tokens WHERE id = ?", (token_id,)).fetchone()
+        if row is None or not hmac.compare_digest(row[1], _hash(secret)) or row[6] is not None:
+            return None
+        return TokenInfo(row[0], row[2], tuple(json.loads(row[3])), row[4], row[5], row[6])
+
+    def revoke_token(self, token_id: str, actor: str) -> bool:
+        """Revoke a token; False when there is no such live token."""
+        with self._tx() as db:
+            changed = db.execute(
+                "UPDATE tokens SET revoked = ? WHERE id = ? AND revoked IS NULL", (_now(), token_id)
+            ).rowcount
+        if changed:
+            self.audit("token.revoke", actor, {"token": token_id})
+        return bool(changed)
+
+    def tokens(self, user: str | None = None) -> list[TokenInfo]:
+        """Every token (of one user), newest first."""
+        query, args = "SELECT * FROM tokens", tuple[str, ...]()
+        if user is not None:
+            query, args = query + " WHERE user = ?", (user.lower(),)
+        with self._lock:
+            rows = self._db.execute(query + " ORDER BY created DESC, id", args).fetchall()
+        return [TokenInfo(r[0], r[2], tuple(json.loads(r[3])), r[4], r[5], r[6]) for r in rows]
+
+    # audit and downloads ------------------------------------------------------------------------
+
+    def audit(self, event: str, actor: str | None, detail: dict[str, Any]) -> None:
+        """Append one audit event."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO audit (at, event, actor, detail) VALUES (?, ?, ?, ?)",
+                (_now(), event, actor, json.dumps(detail, sort_keys=True)),
+            )
+
+    def audit_tail(self, limit: int = 50) -> list[dict[str, Any]]:
+        """The newest audit events, oldest first, as JSON-ready objects."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT at, event, actor, detail FROM audit ORDER BY seq DESC LIMIT ?", (limit,)
+            ).fetchall()
+        return [
+            {"at": at, "event": event, "actor": actor, **json.loads(detail)}
+            for at, event, actor, detail in reversed(rows)
+        ]
+
+    def count_download(self, skill: str, version: str) -> None:
+        """Count one download of a skill version."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO downloads VALUES (?, ?, 1) "
+                "ON CONFLICT(skill, version) DO UPDATE SET count = count + 1",
+                (skill, version),
+            )
+
+    def download_counts(self) -> dict[tuple[str, str], int]:
+        """Downloads per (skill, version)."""
+        with self._lock:
+            rows = self._db.execute("SELECT skill, version, count FROM downloads").fetchall()
+        return {(skill, version): count for skill, version, count in rows}
