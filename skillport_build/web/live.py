@@ -1,0 +1,101 @@
+"""The catalog the proxy serves: verified before use, refreshed from the store, and kept when the
+store is down or serves something that fails verification (health says so)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from skillport_build.catalog import Catalog, SkillRecord, format_time
+from skillport_build.errors import CatalogError, SignatureError
+from skillport_build.signing import PublicKey
+from skillport_build.stores.base import Store, StoreError
+from skillport_build.verify import verify_catalog
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The real clock."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Health:
+    """What /healthz reports."""
+
+    ok: bool  # a verified, unexpired catalog is being served
+    catalog_version: int | None
+    expires: str | None
+    checked_at: str | None
+    problem: str | None  # why the last refresh did not take, if it did not
+
+
+class LiveCatalog:
+    """The verified catalog in memory, indexed by name; thread-safe."""
+
+    def __init__(self, store: Store, keys: list[PublicKey], clock: Clock = utc_now) -> None:
+        self.store, self.keys, self.clock = store, keys, clock
+        self._lock = threading.Lock()
+        self._catalog: Catalog | None = None
+        self._pointer_sha: str | None = None
+        self._skills: dict[str, SkillRecord] = {}
+        self._checked_at: str | None = None
+        self._problem: str | None = None
+
+    @property
+    def catalog(self) -> Catalog | None:
+        """The last verified catalog (None before the first successful load)."""
+        return self._catalog
+
+    def skill(self, name: str) -> SkillRecord | None:
+        """A skill of the served catalog by name."""
+        return self._skills.get(name)
+
+    def refresh(self) -> bool:
+        """Load the store's pointer if it changed; True when a new catalog is now served."""
+        now = self.clock()
+        try:
+            pointer = self.store.pointer()
+            if pointer is None:
+                raise CatalogError(f"{self.store.url} has no catalog yet")
+            if pointer.sha256 == self._pointer_sha:
+                self._note(now, None)
+                return False
+            catalog, _ = verify_catalog(
+                pointer.catalog, pointer.signature.decode("utf-8", "replace"), self.keys, now, None
+            )
+            current = self._catalog
+            if current is not None and catalog.catalog_version < current.catalog_version:
+                raise SignatureError(
+                    f"rollback refused: the store offers catalog {catalog.catalog_version}, "
+                    f"older than the {current.catalog_version} being served"
+                )
+        except (StoreError, CatalogError, SignatureError) as exc:
+            self._note(now, str(exc))
+            return False
+        with self._lock:
+            self._catalog, self._pointer_sha = catalog, pointer.sha256
+            self._skills = {s.name: s for s in catalog.skills}
+        self._note(now, None)
+        return True
+
+    def _note(self, now: datetime, problem: str | None) -> None:
+        self._checked_at, self._problem = format_time(now), problem
+
+    def health(self) -> Health:
+        """Whether a verified, unexpired catalog is served, and what the last refresh found."""
+        catalog = self._catalog
+        fresh = catalog is not None and not catalog.is_expired(self.clock())
+        problem = self._problem
+        if catalog is not None and not fresh:
+            problem = f"catalog {catalog.catalog_version} expired at {catalog.expires}; it must be re-signed"
+        return Health(
+            ok=fresh,
+            catalog_version=catalog.catalog_version if catalog else None,
+            expires=catalog.expires if catalog else None,
+            checked_at=self._checked_at,
+            problem=problem,
+        )

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from factory import TEMPLATE
+from release import LATER, T0
+from test_publish import KEY, change, release
+
+from skillport_build.publish import publish
+from skillport_build.signing import generate
+from skillport_build.stores import LocalStore
+from skillport_build.stores.base import Pointer, TransientStoreError
+from skillport_build.web.live import LiveCatalog
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = LATER
+
+    def __call__(self):  # type: ignore[no-untyped-def]
+        return self.now
+
+
+@pytest.fixture
+def published(tmp_path: Path) -> tuple[LocalStore, Path]:
+    repo = tmp_path / "repo"
+    shutil.copytree(TEMPLATE, repo)
+    store = LocalStore(tmp_path / "store")
+    publish(release(repo, tmp_path / "o1", store), store)
+    return store, repo
+
+
+def test_serves_the_verified_catalog_and_follows_new_ones(
+    published: tuple[LocalStore, Path], tmp_path: Path
+) -> None:
+    store, repo = published
+    live = LiveCatalog(store, [KEY.public()], Clock())
+    assert live.refresh() is True and live.catalog.catalog_version == 1  # type: ignore[union-attr]
+    assert live.skill("csv-profiler") is not None and live.health().ok
+    assert live.refresh() is False  # unchanged pointer: nothing re-read or re-verified
+    change(repo, "plugins/writing/skills/release-notes/SKILL.md", "writing")
+    publish(release(repo, tmp_path / "o2", store, now=LATER), store)
+    assert live.refresh() is True and live.catalog.catalog_version == 2  # type: ignore[union-attr]
+
+
+def test_keeps_the_last_verified_catalog_when_the_store_misbehaves(
+    published: tuple[LocalStore, Path],
+) -> None:
+    store, _ = published
+    live = LiveCatalog(store, [KEY.public()], Clock())
+    live.refresh()
+    good = store.pointer()
+    assert good is not None
+    store.swap_pointer(
+        good.sha256,
+        Pointer(good.catalog.replace(b'"catalog_version":1', b'"catalog_version":9'), good.signature),
+    )
+    assert live.refresh() is False
+    health = live.health()
+    assert health.catalog_version == 1 and health.ok and "bad signature" in (health.problem or "")
+
+    class Down(LocalStore):
+        def pointer(self):  # type: ignore[no-untyped-def]
+            raise TransientStoreError("connection refused")
+
+    down = LiveCatalog(Down(store.root), [KEY.public()], Clock())
+    down._catalog = live.catalog  # served before the outage
+    assert down.refresh() is False and down.catalog is live.catalog
+    assert "connection refused" in (down.health().problem or "")
+
+
+def test_unknown_keys_expiry_and_rollback(published: tuple[LocalStore, Path], tmp_path: Path) -> None:
+    store, repo = published
+    stranger = LiveCatalog(store, [generate().public()], Clock())
+    assert stranger.refresh() is False and stranger.catalog is None and not stranger.health().ok
+    clock = Clock()
+    live = LiveCatalog(store, [KEY.public()], clock)
+    live.refresh()
+    clock.now = T0 + timedelta(days=40)
+    health = live.health()
+    assert not health.ok and "expired" in (health.problem or "")
+    # An older, validly signed catalog put back in the store is not served.
+    clock.now = LATER
+    old = store.pointer()
+    change(repo, "plugins/writing/skills/release-notes/SKILL.md", "writing")
+    publish(release(repo, tmp_path / "o2", store, now=LATER), store)
+    assert live.refresh() is True
+    newest = store.pointer()
+    assert old is not None and newest is not None
+    store.swap_pointer(newest.sha256, old)
+    assert live.refresh() is False and live.catalog.catalog_version == 2  # type: ignore[union-attr]
+    assert "rollback refused" in (live.health().problem or "")
