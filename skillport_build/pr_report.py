@@ -89,30 +89,36 @@ def _front_matter_diff(skill: Skill, old: SkillRecord | None) -> str:
     front = skill.front_matter
     if front is None:
         return ""
-    now: dict[str, Any] = {
-        "description": front.description,
-        "license": front.license,
-        "compatibility": front.compatibility,
-        "allowed-tools": " ".join(front.allowed_tools)
-        if isinstance(front.allowed_tools, list)
-        else front.allowed_tools,
-        "metadata": dict(front.metadata or {}),
-    }
     if old is None:
         return "new"
-    before: dict[str, Any] = {
-        "description": old.description,
-        "license": old.license,
-        "compatibility": old.compatibility,
-        "allowed-tools": old.allowed_tools,
-        "metadata": dict(old.metadata),
-    }
+    tools = front.allowed_tools
+    now = _fields(
+        front.description,
+        front.license,
+        front.compatibility,
+        " ".join(tools) if isinstance(tools, list) else tools,
+        front.metadata,
+    )
+    before = _fields(old.description, old.license, old.compatibility, old.allowed_tools, old.metadata)
     changes = [
         f"`{key}`: {_cell(_short(before[key]))} → {_cell(_short(now[key]))}"
         for key in now
         if now[key] != before[key]
     ]
     return "<br>".join(changes) or "unchanged"
+
+
+def _fields(
+    description: str, license: str | None, compatibility: str | None, tools: str | None, metadata: Any
+) -> dict[str, Any]:
+    """The front-matter fields a reviewer cares about, as the report compares them."""
+    return {
+        "description": description,
+        "license": license,
+        "compatibility": compatibility,
+        "allowed-tools": tools,
+        "metadata": dict(metadata or {}),
+    }
 
 
 def _short(value: Any) -> str:

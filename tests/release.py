@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import shutil
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from factory import TEMPLATE
+
 from skillport_build.build import BuildOptions, BuildResult, build
+from skillport_build.bump import bump
 from skillport_build.catalog import Catalog
+from skillport_build.publish import publish
 from skillport_build.sign import sign_dir
 from skillport_build.signing import SecretKey, generate
+from skillport_build.stores import LocalStore, current_catalog
+from skillport_build.stores.base import Store
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -44,3 +51,30 @@ def zip_text(path: Path, name: str) -> str:
 
 
 LATER = T0 + timedelta(days=3)
+KEY = generate()  # the signing key of the publish tests' stores
+
+
+def release(repo: Path, out: Path, store: Store, key: SecretKey = KEY, now: datetime = T0) -> Path:
+    """CI's release: build against the store's current catalog, then sign."""
+    build_at(repo, out, previous=current_catalog(store), now=now)
+    sign_dir(out, key)
+    return out
+
+
+def change(repo: Path, skill_md: str, plugin: str) -> None:
+    """Edit a skill and bump its plugin, as a merged pull request would."""
+    path = repo / skill_md
+    path.write_text(path.read_text() + "\nAnother tip.\n")
+    bump(repo, plugins=(plugin,))
+
+
+def published_store(tmp_path: Path, releases: int = 1) -> tuple[LocalStore, Path]:
+    """A local store with the template published `releases` times (one skill changed each time)."""
+    repo = tmp_path / "repo"
+    shutil.copytree(TEMPLATE, repo)
+    store = LocalStore(tmp_path / "store")
+    publish(release(repo, tmp_path / "o1", store), store)
+    for number in range(2, releases + 1):
+        change(repo, "plugins/writing/skills/release-notes/SKILL.md", "writing")
+        publish(release(repo, tmp_path / f"o{number}", store, now=LATER), store)
+    return store, repo

@@ -1,12 +1,9 @@
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from factory import TEMPLATE
-from release import LATER
-from test_publish import KEY, change, release
+from release import KEY, LATER, change, published_store, release
 
 from skillport_build.catalog import Catalog
 from skillport_build.maintain import catalog_versions, fetch_catalog, prune, reconcile
@@ -17,13 +14,7 @@ from skillport_build.stores.base import StoreError
 
 @pytest.fixture
 def store_with_two(tmp_path: Path) -> tuple[LocalStore, Path]:
-    repo = tmp_path / "repo"
-    shutil.copytree(TEMPLATE, repo)
-    store = LocalStore(tmp_path / "store")
-    publish(release(repo, tmp_path / "o1", store), store)
-    change(repo, "plugins/writing/skills/release-notes/SKILL.md", "writing")
-    publish(release(repo, tmp_path / "o2", store, now=LATER), store)
-    return store, repo
+    return published_store(tmp_path, releases=2)
 
 
 def test_fetch_catalog_writes_catalog_and_signature(

@@ -9,31 +9,12 @@ from pathlib import Path
 
 import pytest
 from factory import TEMPLATE
-from release import LATER, T0, build_at
+from release import KEY, LATER, build_at, change, release
 
-from skillport_build.bump import bump
 from skillport_build.errors import SkillportError
 from skillport_build.publish import PublishConflict, publish
-from skillport_build.sign import sign_dir
-from skillport_build.signing import SecretKey, generate
 from skillport_build.stores import LocalStore, current_catalog
-from skillport_build.stores.base import Store
 from skillport_build.verify import verify_dir
-
-KEY = generate()
-
-
-def release(repo: Path, out: Path, store: Store, key: SecretKey = KEY, now=T0) -> Path:  # type: ignore[no-untyped-def]
-    """CI's release: build against the store's current catalog, sign."""
-    build_at(repo, out, previous=current_catalog(store), now=now)
-    sign_dir(out, key)
-    return out
-
-
-def change(repo: Path, skill_md: str, plugin: str) -> None:
-    path = repo / skill_md
-    path.write_text(path.read_text() + "\nAnother tip.\n")
-    bump(repo, plugins=(plugin,))
 
 
 @pytest.fixture

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 from factory import TEMPLATE
 from fakes.github_api import TOKEN, FakeGitHub
-from release import LATER
+from release import KEY, LATER, change, release
 from stores.contract import CONTRACT
-from test_publish import KEY, change, release
 
 from skillport_build.maintain import prune, reconcile
 from skillport_build.publish import publish

@@ -10,9 +10,8 @@ from uuid import uuid4
 import pytest
 from factory import TEMPLATE
 from integration.registry import PASSWORD, USER, Registry, running_registry
-from release import LATER
+from release import KEY, LATER, change, release
 from stores.contract import CONTRACT
-from test_publish import KEY, change, release
 
 from skillport_build.maintain import fetch_catalog, prune, reconcile
 from skillport_build.publish import publish

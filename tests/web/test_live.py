@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-import shutil
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from factory import TEMPLATE
-from release import LATER, T0
-from test_publish import KEY, change, release
+from release import KEY, LATER, T0, change, published_store, release
 
 from skillport_build.publish import publish
 from skillport_build.signing import generate
@@ -26,11 +23,7 @@ class Clock:
 
 @pytest.fixture
 def published(tmp_path: Path) -> tuple[LocalStore, Path]:
-    repo = tmp_path / "repo"
-    shutil.copytree(TEMPLATE, repo)
-    store = LocalStore(tmp_path / "store")
-    publish(release(repo, tmp_path / "o1", store), store)
-    return store, repo
+    return published_store(tmp_path)
 
 
 def test_serves_the_verified_catalog_and_follows_new_ones(
