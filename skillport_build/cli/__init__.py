@@ -12,7 +12,7 @@ import traceback
 import click
 
 from skillport_build import __version__
-from skillport_build.cli import authoring, ci, release, site, store, trust
+from skillport_build.cli import authoring, ci, release, serve, site, store, trust
 from skillport_build.cli.common import EXIT_BUG, EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from skillport_build.errors import SkillportError
 
@@ -44,6 +44,9 @@ for command in (
     store.prune,
     site.site,
     ci.ci,
+    serve.serve,
+    serve.tokens,
+    serve.audit,
 ):
     cli.add_command(command)
 

@@ -145,11 +145,15 @@ def render_site(
     only: Iterable[str] | None = None,
     link_base: str | None = None,
     workers: int = os.cpu_count() or 1,
+    plugin_downloads: Iterable[str] | None = None,
+    proxy: bool = False,
 ) -> SiteResult:
     """Write the site for the skills in `only` (all when None) into `out`.
 
     Downloads link to `link_base + bundle path` (e.g. the proxy's link endpoint); without a link
-    base they are relative paths, and the bundles are expected at the site's root.
+    base they are relative paths, and the bundles are expected at the site's root. Plugin pages offer
+    the plugin zip only for the plugins in `plugin_downloads` (all when None). `proxy` adds the
+    account links the proxy serves.
     """
     visible = set(only) if only is not None else None
     skills = [s for s in catalog.skills if visible is None or s.name in visible]
@@ -160,6 +164,7 @@ def render_site(
         "description": catalog.marketplace.description,
         "catalog_version": catalog.catalog_version,
         "generated_at": catalog.generated_at,
+        "proxy": proxy,
     }
     pages = _Pages(out, {"site": site, "surface_labels": SURFACE_LABELS}, link_base)
     for folder in ("skills", "plugins"):
@@ -175,7 +180,9 @@ def render_site(
             "../",
             plugin=plugin,
             skills=shown,
-            download=pages.download(plugin.bundle, "../"),
+            download=pages.download(plugin.bundle, "../")
+            if plugin_downloads is None or plugin.name in set(plugin_downloads)
+            else None,
         )
     pages.page(
         "index.html",

@@ -8,9 +8,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 TOKEN_PREFIX = "sp_"
+AUDIT_LOG = logging.getLogger("skillport.audit")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tokens (
     id TEXT PRIMARY KEY,
@@ -35,6 +38,17 @@ CREATE TABLE IF NOT EXISTS audit (
     event TEXT NOT NULL,
     actor TEXT,
     detail TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS secrets (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS codes (
+    hash TEXT PRIMARY KEY,
+    user TEXT NOT NULL,
+    groups TEXT NOT NULL,
+    challenge TEXT NOT NULL,
+    expires REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS downloads (
     skill TEXT NOT NULL,
@@ -73,6 +87,8 @@ class State:
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(_SCHEMA)
 
     @contextmanager
@@ -135,15 +151,48 @@ class State:
             rows = self._db.execute(query + " ORDER BY created DESC, id", args).fetchall()
         return [TokenInfo(r[0], r[2], tuple(json.loads(r[3])), r[4], r[5], r[6]) for r in rows]
 
+    # server secrets and one-time sign-in codes ----------------------------------------------------
+
+    def secret(self, name: str) -> bytes:
+        """A random server secret, made on first use and shared by every replica using this database."""
+        with self._tx() as db:
+            db.execute("INSERT OR IGNORE INTO secrets VALUES (?, ?)", (name, secrets.token_hex(32)))
+            row = db.execute("SELECT value FROM secrets WHERE name = ?", (name,)).fetchone()
+        return bytes.fromhex(row[0])
+
+    def put_code(self, user: str, groups: tuple[str, ...], challenge: str, ttl: float) -> str:
+        """A one-time code that a CLI exchanges (with the PKCE verifier) for a personal token."""
+        code = secrets.token_urlsafe(32)
+        with self._tx() as db:
+            db.execute("DELETE FROM codes WHERE expires < ?", (time.time(),))
+            db.execute(
+                "INSERT INTO codes VALUES (?, ?, ?, ?, ?)",
+                (_hash(code), user.lower(), json.dumps(list(groups)), challenge, time.time() + ttl),
+            )
+        return code
+
+    def take_code(self, code: str) -> tuple[str, tuple[str, ...], str] | None:
+        """Use a one-time code up: its user, groups and PKCE challenge, or None (unknown or expired)."""
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT user, groups, challenge, expires FROM codes WHERE hash = ?", (_hash(code),)
+            ).fetchone()
+            db.execute("DELETE FROM codes WHERE hash = ?", (_hash(code),))
+        if row is None or row[3] < time.time():
+            return None
+        return row[0], tuple(json.loads(row[1])), row[2]
+
     # audit and downloads ------------------------------------------------------------------------
 
     def audit(self, event: str, actor: str | None, detail: dict[str, Any]) -> None:
-        """Append one audit event."""
+        """Append one audit event, and write it as one JSON line to the `skillport.audit` log."""
+        at, text = _now(), json.dumps(detail, sort_keys=True)
         with self._tx() as db:
             db.execute(
-                "INSERT INTO audit (at, event, actor, detail) VALUES (?, ?, ?, ?)",
-                (_now(), event, actor, json.dumps(detail, sort_keys=True)),
+                "INSERT INTO audit (at, event, actor, detail) VALUES (?, ?, ?, ?)", (at, event, actor, text)
             )
+        if AUDIT_LOG.isEnabledFor(logging.INFO):
+            AUDIT_LOG.info(json.dumps({"at": at, "event": event, "actor": actor, **detail}, sort_keys=True))
 
     def audit_tail(self, limit: int = 50) -> list[dict[str, Any]]:
         """The newest audit events, oldest first, as JSON-ready objects."""

@@ -1,0 +1,158 @@
+"""`skillport serve` and the admin commands that work on its state: `tokens`, `audit`."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from skillport_build.cli.common import EXIT_OK
+from skillport_build.errors import UsageError
+from skillport_build.proxy.config import ENV_PREFIX, load_config
+from skillport_build.web.state import TOKEN_PREFIX, State
+
+config_file = click.Path(exists=True, dir_okay=False, path_type=Path)
+db_file = click.Path(dir_okay=False, path_type=Path)
+
+
+@click.command()
+@click.option("--config", "config_path", type=config_file, help="YAML settings file (see docs/proxy.md).")
+@click.option("--store", help="Store URL to serve [SKILLPORT_STORE].")
+@click.option(
+    "--key",
+    "keys",
+    type=click.Path(exists=True, dir_okay=False),
+    multiple=True,
+    help="Trusted public key (repeatable) [SKILLPORT_KEYS].",
+)
+@click.option("--db", type=db_file, help="SQLite state file [SKILLPORT_DB] (default: next to the config).")
+@click.option("--host", help="Address to bind [SKILLPORT_HOST] (default 127.0.0.1).")
+@click.option("--port", type=int, help="Port to bind [SKILLPORT_PORT] (default 8000).")
+@click.option("--public-url", help="The URL people reach the proxy at [SKILLPORT_PUBLIC_URL].")
+@click.option("--dev", is_flag=True, default=None, help="Sign in by name, for trying it out; loopback only.")
+def serve(
+    config_path: Path | None,
+    store: str | None,
+    keys: tuple[str, ...],
+    db: Path | None,
+    host: str | None,
+    port: int | None,
+    public_url: str | None,
+    dev: bool | None,
+) -> int:
+    """Serve the store's signed catalog: website, API, downloads and the Claude Code marketplace."""
+    from skillport_build.proxy.server import serve as run  # uvicorn only when serving
+
+    overrides = {
+        "store": store,
+        "keys": keys,
+        "db": db,
+        "host": host,
+        "port": port,
+        "public_url": public_url,
+        "dev": dev,
+    }
+    config = load_config(config_path, overrides=overrides)
+    click.echo(f"skillport serve: {config.base_url} (store {config.store})", err=True)
+    run(config)
+    return EXIT_OK
+
+
+def _open_state(db: Path | None, config_path: Path | None, create: bool = False) -> State:
+    """The state database: --db, else the config file's `db` (or the file next to it), else $SKILLPORT_DB."""
+    if db is None and config_path is not None:
+        db = load_config(
+            config_path, overrides={"store": "-", "keys": ("-",), "dev": True, "host": "127.0.0.1"}
+        ).db
+    if db is None:
+        db = Path(os.environ.get(f"{ENV_PREFIX}DB", "skillport.db"))
+    if not create and not db.exists():
+        raise UsageError(f"{db}: no such state database; give --db (the file `skillport serve` uses)")
+    return State(db)
+
+
+state_options = [
+    click.option("--db", type=db_file, help="The state database [SKILLPORT_DB]."),
+    click.option("--config", "config_path", type=config_file, help="Or: the proxy's settings file."),
+]
+
+
+def with_state_options(command: Callable[..., int]) -> Callable[..., int]:
+    """Add --db and --config."""
+    for option in reversed(state_options):
+        command = option(command)
+    return command
+
+
+@click.group()
+def tokens() -> None:
+    """Personal API tokens of the proxy (admin)."""
+
+
+@tokens.command("create")
+@with_state_options
+@click.option("--user", required=True, help="The person's email.")
+@click.option("--groups", default="", help="Comma-separated policy groups.")
+@click.option("--name", default="", help="What the token is for.")
+def tokens_create(db: Path | None, config_path: Path | None, user: str, groups: str, name: str) -> int:
+    """Create a token; prints the secret alone on stdout, once."""
+    if "@" not in user:
+        raise UsageError(f"--user must be an email address, not {user!r}")
+    state = _open_state(db, config_path, create=True)
+    group_list = tuple(g.strip() for g in groups.split(",") if g.strip())
+    secret, info = state.create_token(user, group_list, name or "created with skillport tokens create")
+    state.close()
+    click.echo(secret)
+    click.echo(f"token {info.id} for {info.user} created; it is shown once", err=True)
+    return EXIT_OK
+
+
+@tokens.command("revoke")
+@with_state_options
+@click.argument("token_id")
+def tokens_revoke(db: Path | None, config_path: Path | None, token_id: str) -> int:
+    """Revoke a token by its id (the part after `sp_`, before the next `_`)."""
+    state = _open_state(db, config_path)
+    if token_id.startswith(TOKEN_PREFIX):
+        token_id = token_id[len(TOKEN_PREFIX) :].split("_", 1)[0]
+    revoked = state.revoke_token(token_id, "admin-cli")
+    state.close()
+    if not revoked:
+        raise UsageError(f"no active token with id {token_id}; `skillport tokens list` shows them")
+    click.echo(f"token {token_id} revoked")
+    return EXIT_OK
+
+
+@tokens.command("list")
+@with_state_options
+@click.option("--user", help="Only this person's tokens.")
+def tokens_list(db: Path | None, config_path: Path | None, user: str | None) -> int:
+    """List tokens (never their secrets)."""
+    state = _open_state(db, config_path)
+    for info in state.tokens(user):
+        status = f"revoked {info.revoked}" if info.revoked else "active"
+        click.echo(
+            f"{info.id}  {info.user}  [{','.join(info.groups)}]  {info.name}  {info.created}  {status}"
+        )
+    state.close()
+    return EXIT_OK
+
+
+@click.group()
+def audit() -> None:
+    """The proxy's audit log (admin)."""
+
+
+@audit.command("tail")
+@with_state_options
+@click.option("-n", "--lines", "count", type=click.IntRange(1, 10_000), default=20, show_default=True)
+def audit_tail(db: Path | None, config_path: Path | None, count: int) -> int:
+    """Print the newest audit events, one JSON object a line."""
+    state = _open_state(db, config_path)
+    for event in state.audit_tail(count):
+        click.echo(json.dumps(event, sort_keys=True))
+    state.close()
+    return EXIT_OK

@@ -1,0 +1,95 @@
+"""What one person may see of the served catalog. Every route asks this module and nothing else.
+
+A skill is visible when the policy's readers for it name the person. A plugin is visible when its
+own readers name them *and* every skill it bundles is visible: a plugin zip carries all its skills,
+so one hidden skill hides the plugin. Admins (the policy's `admins`) see everything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import cached_property
+
+from skillport_build.catalog import Bundle, Catalog, PluginRecord, SkillRecord
+from skillport_build.models.access import Identity
+
+
+@dataclass(frozen=True)
+class BundleRef:
+    """A bundle path the catalog knows, and what it belongs to."""
+
+    kind: str  # "skill" or "plugin"
+    name: str
+    version: str
+    bundle: Bundle
+
+
+@dataclass(frozen=True)
+class View:
+    """The part of one catalog that one audience may see."""
+
+    catalog: Catalog
+    skill_names: frozenset[str]
+    plugin_names: frozenset[str]
+
+    @cached_property
+    def key(self) -> str:
+        """Names the audience: people who may see the same skills share pages and cached answers."""
+        text = f"{self.catalog.catalog_version}\n" + "\n".join(sorted(self.skill_names))
+        text += "\n--\n" + "\n".join(sorted(self.plugin_names))
+        return f"{self.catalog.catalog_version}-{hashlib.sha256(text.encode()).hexdigest()[:24]}"
+
+    @cached_property
+    def skills(self) -> tuple[SkillRecord, ...]:
+        """The visible skills, in catalog order."""
+        return tuple(s for s in self.catalog.skills if s.name in self.skill_names)
+
+    @cached_property
+    def plugins(self) -> tuple[PluginRecord, ...]:
+        """The visible plugins, in catalog order."""
+        return tuple(p for p in self.catalog.plugins if p.name in self.plugin_names)
+
+    def skill(self, name: str) -> SkillRecord | None:
+        """A visible skill by name; None both when it does not exist and when it is hidden."""
+        return self.catalog.skill(name) if name in self.skill_names else None
+
+    def bundle(self, refs: dict[str, BundleRef], path: str) -> BundleRef | None:
+        """A bundle this audience may download, by store path."""
+        ref = refs.get(path)
+        if ref is None:
+            return None
+        visible = self.skill_names if ref.kind == "skill" else self.plugin_names
+        return ref if ref.name in visible else None
+
+
+def view_for(catalog: Catalog, identity: Identity) -> View:
+    """Work out what `identity` may see."""
+    policy = catalog.access
+    if identity.matches(policy.admins):
+        return View(
+            catalog, frozenset(s.name for s in catalog.skills), frozenset(p.name for p in catalog.plugins)
+        )
+    skills = frozenset(s.name for s in catalog.skills if identity.matches(policy.readers(s.plugin, s.name)))
+    plugins = frozenset(
+        p.name
+        for p in catalog.plugins
+        if identity.matches(policy.readers(p.name)) and all(n in skills for n in p.skills)
+    )
+    return View(catalog, skills, plugins)
+
+
+def is_admin(catalog: Catalog, identity: Identity) -> bool:
+    """Tell whether the policy names this person an admin."""
+    return identity.matches(catalog.access.admins)
+
+
+def bundle_refs(catalog: Catalog) -> dict[str, BundleRef]:
+    """Every bundle path of the catalog, current versions and history, to what it belongs to."""
+    refs: dict[str, BundleRef] = {}
+    for record, kind in [(s, "skill") for s in catalog.skills] + [(p, "plugin") for p in catalog.plugins]:
+        for release in record.history:
+            if release.yanked is None:
+                refs[release.bundle.path] = BundleRef(kind, record.name, release.version, release.bundle)
+        refs[record.bundle.path] = BundleRef(kind, record.name, record.version, record.bundle)
+    return refs

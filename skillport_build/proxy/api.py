@@ -1,0 +1,229 @@
+"""The JSON API, the Claude Code marketplace, the well-known index, downloads and health.
+
+Every route names its caller first (`require_caller`) and answers from that caller's view only: a
+hidden skill is answered exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from skillport_build.errors import SignatureError
+from skillport_build.proxy.guard import authenticate, limit, proxy_of, require_caller
+from skillport_build.proxy.search import Filters
+from skillport_build.stores.base import StoreError
+
+JSON = "application/json"
+MAX_UPDATES = 1000
+
+
+def dumps(value: Any) -> bytes:
+    """Compact UTF-8 JSON."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def list_skills(request: Request) -> Response:
+    """GET /api/skills?q=&surface=&category=&tag=&plugin=&limit="""
+    caller = require_caller(request)
+    proxy = proxy_of(request)
+    view = proxy.view(caller.identity)
+    params = request.query_params
+    query = params.get("q", "")[:200]
+    filters = Filters(params.get("surface"), params.get("category"), params.get("tag"), params.get("plugin"))
+    limit_text = params.get("limit", "")
+    top = int(limit_text) if limit_text.isdigit() else None
+    key = (view.key, "list", query, str(filters), str(top))
+
+    def produce() -> bytes:
+        skills = proxy.search(view, query, filters, top)
+        return dumps(
+            {"catalog_version": view.catalog.catalog_version, "count": len(skills), "skills": skills}
+        )
+
+    body = proxy.answer(key, produce)
+    proxy.state.audit("list", caller.email, {"q": query} if query else {})
+    return Response(body, media_type=JSON)
+
+
+def get_skill(request: Request) -> Response:
+    """GET /api/skills/{name}"""
+    caller = require_caller(request)
+    proxy = proxy_of(request)
+    name = request.path_params["name"]
+    skill = proxy.view(caller.identity).skill(name)
+    if skill is None:
+        raise HTTPException(404, f"no skill named {name!r}")
+    proxy.state.audit("read", caller.email, {"skill": name, "version": skill.version})
+    return JSONResponse(proxy.detail(skill))
+
+
+async def make_link(request: Request) -> Response:
+    """POST /api/skills/{name}/link  {"version": optional}"""
+    caller = require_caller(request)
+    proxy = proxy_of(request)
+    name = request.path_params["name"]
+    skill = proxy.view(caller.identity).skill(name)
+    if skill is None:
+        raise HTTPException(404, f"no skill named {name!r}")
+    body = await _json_body(request, required=False)
+    version = body.get("version")
+    if version is not None and not isinstance(version, str):
+        raise HTTPException(400, '"version" must be a string')
+    try:
+        link = proxy.link(proxy.view(caller.identity), skill, caller.email, version)
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    proxy.state.audit("link", caller.email, {"skill": name, "version": link["version"]})
+    return JSONResponse(link)
+
+
+async def updates(request: Request) -> Response:
+    """POST /api/updates  {"installed": [{"name": ..., "version": ... | "digest": ...}]}"""
+    caller = require_caller(request)
+    proxy = proxy_of(request)
+    body = await _json_body(request)
+    installed = body.get("installed")
+    if not isinstance(installed, list) or not all(isinstance(i, dict) and "name" in i for i in installed):
+        raise HTTPException(400, 'send {"installed": [{"name": ..., "version": ...}, ...]}')
+    if len(installed) > MAX_UPDATES:
+        raise HTTPException(413, f"at most {MAX_UPDATES} skills per request")
+    view = proxy.view(caller.identity)
+    results = proxy.updates(view, caller.identity, installed)
+    proxy.state.audit("updates", caller.email, {"checked": len(installed)})
+    return JSONResponse({"catalog_version": view.catalog.catalog_version, "results": results})
+
+
+def claude_code_marketplace(request: Request) -> Response:
+    """GET /claude-code/marketplace.json: the caller's plugins as archive sources (token in header)."""
+    caller = require_caller(request)
+    proxy = proxy_of(request)
+    view = proxy.view(caller.identity)
+    body = proxy.answer((view.key, "marketplace"), lambda: dumps(proxy.marketplace(view)))
+    proxy.state.audit("list", caller.email, {"what": "claude-code marketplace"})
+    return Response(body, media_type=JSON)
+
+
+def discovery_index(request: Request) -> Response:
+    """GET /.well-known/skills/index.json (and /.well-known/agent-skills/index.json)."""
+    caller = require_caller(request)
+    proxy = proxy_of(request)
+    view = proxy.view(caller.identity)
+    body = proxy.answer((view.key, "discovery"), lambda: dumps(proxy.discovery_index(view)))
+    proxy.state.audit("list", caller.email, {"what": "well-known index"})
+    return Response(body, media_type=JSON)
+
+
+async def download(request: Request) -> Response:
+    """GET /bundles/{path}: by signed link, personal token or session; sha256 checked first."""
+    proxy = proxy_of(request)
+    path = request.path_params["path"]
+    refs = proxy.indexed().refs
+    ref = refs.get(path)
+    params = dict(request.query_params)
+    caller = authenticate(request)
+    user: str | None = None
+    if "s" in params:
+        claims = proxy.signer.check(path, ref.bundle.sha256, params) if ref else None
+        if claims is None or (caller is not None and caller.email != claims.user):
+            proxy.state.audit(
+                "download.refused", caller.email if caller else None, {"path": path, "reason": "bad link"}
+            )
+            raise HTTPException(403, "this download link is invalid, expired or not yours; ask for a new one")
+        user = claims.user
+        limit(request, f"user:{user}")
+        allowed = ref
+    else:
+        if caller is None:
+            raise HTTPException(401, "sign in, send a personal token, or use a signed download link")
+        limit(request, caller.rate_key)
+        user = caller.email
+        allowed = proxy.view(caller.identity).bundle(refs, path)
+    if allowed is None:
+        raise HTTPException(404, "no such bundle")
+    data = allowed.bundle and proxy.bundles.cached(allowed.bundle)
+    if not data:
+        try:
+            data = await run_in_threadpool(proxy.bundles.read, allowed.bundle)
+        except SignatureError as exc:
+            proxy.state.audit("download.refused", user, {"path": path, "reason": str(exc)})
+            raise HTTPException(
+                502, "the store holds other bytes than the signed catalog names; not served"
+            ) from exc
+        except StoreError as exc:
+            raise HTTPException(503, f"the store cannot be read right now: {exc}") from exc
+    proxy.state.count_download(allowed.name, allowed.version)
+    proxy.state.audit(
+        "download", user, {"kind": allowed.kind, "name": allowed.name, "version": allowed.version}
+    )
+    filename = path.rsplit("/", 1)[-1]
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "ETag": f'"{allowed.bundle.sha256}"',
+            "Cache-Control": "private, max-age=31536000, immutable",
+            "X-Content-SHA256": allowed.bundle.sha256,
+        },
+    )
+
+
+def healthz(request: Request) -> Response:
+    """GET /healthz: whether a verified, unexpired catalog is served, and what the last check found."""
+    health = proxy_of(request).live.health()
+    return JSONResponse(health.__dict__, status_code=200 if health.ok else 503)
+
+
+async def cli_token(request: Request) -> Response:
+    """POST /api/cli/token {"code", "verifier"}: the loopback sign-in's last step."""
+    proxy = proxy_of(request)
+    body = await _json_body(request)
+    code, verifier = body.get("code"), body.get("verifier")
+    if not isinstance(code, str) or not isinstance(verifier, str):
+        raise HTTPException(400, 'send {"code": ..., "verifier": ...}')
+    found = proxy.state.take_code(code)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    if found is None or found[2] != challenge:
+        proxy.state.audit("signin.refused", None, {"via": "cli", "reason": "bad or used code"})
+        raise HTTPException(400, "the sign-in code is invalid, used or expired; run `skillport login` again")
+    user, groups, _ = found
+    host = str(body.get("host", ""))[:60] or "a computer"
+    secret, info = proxy.state.create_token(user, groups, f"skillport CLI on {host}")
+    proxy.state.audit("signin", user, {"via": "cli", "token": info.id})
+    return JSONResponse({"token": secret, "user": user, "token_id": info.id})
+
+
+async def _json_body(request: Request, required: bool = True) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw and not required:
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise HTTPException(400, f"the request body is not JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise HTTPException(400, "the request body must be a JSON object")
+    return body
+
+
+ROUTES = [
+    Route("/api/skills", list_skills, methods=["GET"]),
+    Route("/api/skills/{name}", get_skill, methods=["GET"]),
+    Route("/api/skills/{name}/link", make_link, methods=["POST"]),
+    Route("/api/updates", updates, methods=["POST"]),
+    Route("/api/cli/token", cli_token, methods=["POST"]),
+    Route("/claude-code/marketplace.json", claude_code_marketplace, methods=["GET"]),
+    Route("/.well-known/skills/index.json", discovery_index, methods=["GET"]),
+    Route("/.well-known/agent-skills/index.json", discovery_index, methods=["GET"]),
+    Route("/bundles/{path:path}", download, methods=["GET"]),
+    Route("/healthz", healthz, methods=["GET"]),
+]

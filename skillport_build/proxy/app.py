@@ -1,0 +1,189 @@
+"""The Starlette application: routes, middleware (security headers, body limit, sessions), error
+pages, and the background refresh of the catalog."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import tempfile
+import threading
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from skillport_build.proxy import api, login, pages
+from skillport_build.proxy.bundles import BundleCache
+from skillport_build.proxy.config import ServeConfig
+from skillport_build.proxy.guard import RateLimiter
+from skillport_build.proxy.links import LinkSigner
+from skillport_build.proxy.service import Proxy, Unavailable
+from skillport_build.proxy.sitecache import SiteCache
+from skillport_build.signing import PublicKey
+from skillport_build.stores.base import Store
+from skillport_build.web.live import Clock, LiveCatalog, utc_now
+from skillport_build.web.state import State
+from skillport_build.web.templating import templates_dir
+
+LOG = logging.getLogger("skillport.serve")
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+MACHINE_PREFIXES = ("/api/", "/bundles/", "/claude-code/", "/.well-known/", "/healthz")
+
+
+class SecurityHeaders:
+    """Headers every response carries."""
+
+    def __init__(self, app: ASGIApp, hsts: bool) -> None:
+        self.app = app
+        self.headers = [
+            (b"x-content-type-options", b"nosniff"),
+            (b"x-frame-options", b"DENY"),
+            (b"referrer-policy", b"no-referrer"),
+            (b"cross-origin-opener-policy", b"same-origin"),
+            (b"content-security-policy", CSP.encode()),
+        ]
+        if hsts:
+            self.headers.append((b"strict-transport-security", b"max-age=31536000"))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name for name, _ in headers}
+                headers += [h for h in self.headers if h[0] not in present]
+                if b"cache-control" not in present:
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+class BodyLimit:
+    """Refuse request bodies over `limit` bytes (declared or streamed) with 413."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                await JSONResponse({"error": "request body too large"}, 413)(scope, receive, send)
+                return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise HTTPException(413, "request body too large")
+            return message
+
+        await self.app(scope, counted, send)
+
+
+def _error(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, Unavailable):
+        status, detail, headers = 503, f"no catalog can be served: {exc}", {"Retry-After": "30"}
+    else:
+        assert isinstance(exc, HTTPException)
+        status, detail, headers = exc.status_code, str(exc.detail), dict(exc.headers or {})
+    if request.url.path.startswith(MACHINE_PREFIXES) or "text/html" not in request.headers.get("accept", ""):
+        return JSONResponse({"error": detail, "status": status}, status, headers=headers)
+    response = pages.message(request, "Not found" if status == 404 else "Sorry", detail, status)
+    response.headers.update(headers)
+    return response
+
+
+def create_app(
+    config: ServeConfig,
+    store: Store,
+    keys: list[PublicKey],
+    state: State,
+    *,
+    clock: Clock = utc_now,
+    refresh: bool = True,
+) -> Starlette:
+    """Build the proxy around its collaborators (tests pass their own store, state and clock)."""
+    live = LiveCatalog(store, keys, clock)
+    bundles = BundleCache(store, config.bundle_cache_mb * 1024 * 1024)
+    proxy = Proxy(
+        config,
+        live,
+        state,
+        bundles,
+        LinkSigner(config.secret.encode() if config.secret else state.secret("links")),
+    )
+    cache_dir = config.cache_dir or Path(tempfile.mkdtemp(prefix="skillport-sites-"))
+    stop = threading.Event()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        proxy.refresh()
+        health = live.health()
+        if health.ok:
+            LOG.info("serving catalog %s from %s", health.catalog_version, store.url)
+        else:
+            LOG.warning("no catalog served yet: %s", health.problem)
+        thread = threading.Thread(target=_refresher, args=(proxy, config.refresh_interval, stop), daemon=True)
+        if refresh:
+            thread.start()
+        yield
+        stop.set()
+
+    session_secret = config.secret or state.secret("sessions").hex()
+    app = Starlette(
+        routes=[
+            *api.ROUTES,
+            *login.ROUTES,
+            Mount("/static", StaticFiles(directory=templates_dir() / "static"), name="static"),
+            *pages.ROUTES,
+        ],
+        middleware=[
+            Middleware(SecurityHeaders, hsts=config.secure_cookies),
+            Middleware(BodyLimit, limit=config.max_body),
+            Middleware(
+                SessionMiddleware,
+                secret_key=session_secret,
+                session_cookie="skillport_session",
+                max_age=config.session_ttl,
+                same_site="lax",
+                https_only=config.secure_cookies,
+            ),
+        ],
+        exception_handlers={HTTPException: _error, Unavailable: _error},
+        lifespan=lifespan,
+    )
+    app.state.proxy = proxy
+    app.state.sites = SiteCache(cache_dir, bundles.read)
+    app.state.limiter = RateLimiter(config.rate_limit, config.rate_burst)
+    app.state.oauth = login.make_oauth(config)
+    return app
+
+
+def _refresher(proxy: Proxy, interval: float, stop: threading.Event) -> None:
+    while not stop.wait(interval):
+        try:
+            proxy.refresh()
+        except Exception:  # keep serving the last verified catalog whatever happens here
+            LOG.exception("catalog refresh failed")

@@ -1,0 +1,168 @@
+"""The proxy's settings: a YAML file, overridden by SKILLPORT_* environment variables, overridden by
+command-line flags. Every setting has one name in all three places (`link_ttl` in the file,
+SKILLPORT_LINK_TTL in the environment)."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from skillport_build.errors import UsageError
+
+ENV_PREFIX = "SKILLPORT_"
+LIST_SETTINGS = frozenset({"keys", "allowed_domains"})
+
+
+class OidcSettings(BaseModel):
+    """An OpenID Connect issuer with discovery (Google Workspace, Entra, Okta, Keycloak, ...)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    issuer: str = Field(description="the issuer URL; discovery is read from it")
+    client_id: str
+    client_secret: str = Field(repr=False)
+    scopes: str = "openid email profile"
+    groups_claim: str = Field(default="groups", description="the ID token / userinfo claim holding groups")
+    label: str = Field(default="your organisation's sign-in", description="shown on the sign-in button")
+
+
+class GitHubSettings(BaseModel):
+    """GitHub OAuth; membership of `org` is required and its teams become groups."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    client_id: str
+    client_secret: str = Field(repr=False)
+    org: str = Field(description="members of this organisation may sign in")
+    api_url: str = "https://api.github.com"
+    web_url: str = "https://github.com"
+
+
+class ServeConfig(BaseModel):
+    """Everything `skillport serve` needs."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    store: str = Field(description="the store URL the catalog and bundles are read from")
+    keys: tuple[Path, ...] = Field(description="trusted minisign public keys")
+    db: Path = Field(default=Path("skillport.db"), description="SQLite state file")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    public_url: str | None = Field(default=None, description="the URL people reach the proxy at")
+    dev: bool = Field(default=False, description="a sign-in form for any name; loopback only")
+    secret: str | None = Field(default=None, repr=False, description="signs sessions and links")
+    oidc: OidcSettings | None = None
+    github: GitHubSettings | None = None
+    allowed_domains: tuple[str, ...] = Field(default=(), description="email domains that may sign in")
+    group_map: dict[str, str] = Field(default_factory=dict, description="IdP group -> policy group")
+    link_ttl: int = Field(default=300, ge=10, description="seconds a signed download link lives")
+    session_ttl: int = Field(default=8 * 3600, ge=60, description="seconds a sign-in lasts")
+    refresh_interval: float = Field(default=30.0, gt=0, description="seconds between catalog checks")
+    rate_limit: float = Field(default=20.0, gt=0, description="requests per second per caller")
+    rate_burst: int = Field(default=200, ge=1, description="requests a caller may send at once")
+    max_body: int = Field(default=1_048_576, ge=1024, description="largest request body, bytes")
+    bundle_cache_mb: int = Field(default=256, ge=0, description="verified bundles kept in memory")
+    cache_dir: Path | None = Field(default=None, description="where per-audience sites are rendered")
+
+    @field_validator("allowed_domains")
+    @classmethod
+    def _lower(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(d.lower().lstrip("@") for d in value)
+
+    @property
+    def base_url(self) -> str:
+        """The URL links and the marketplace point at."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies get the Secure flag whenever people reach the proxy over https."""
+        return self.base_url.startswith("https://")
+
+    def check(self) -> None:
+        """Refuse settings that would be unsafe to run with."""
+        if self.dev and not is_loopback(self.host):
+            raise UsageError(
+                f"--dev signs anyone in by name, so it only binds to loopback; {self.host} is not a "
+                "loopback address (use --host 127.0.0.1, or configure OIDC or GitHub sign-in)"
+            )
+        if not (self.dev or self.oidc or self.github):
+            raise UsageError(
+                "no sign-in is configured: set `oidc:` or `github:` in the config file "
+                "(or use --dev on 127.0.0.1 to try it out)"
+            )
+
+
+def is_loopback(host: str) -> bool:
+    """Tell whether a bind address is loopback only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def load_config(
+    path: Path | None, environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> ServeConfig:
+    """Merge the file, the environment and the flags (in that order of strength, weakest first)."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            loaded = yaml.safe_load(path.read_text("utf-8"))
+        except OSError as exc:
+            raise UsageError(f"{path}: cannot read the config file ({exc.strerror})") from exc
+        except yaml.YAMLError as exc:
+            raise UsageError(f"{path}: not valid YAML: {exc}") from exc
+        if loaded is not None and not isinstance(loaded, dict):
+            raise UsageError(f"{path}: the config file must hold a mapping of settings")
+        data.update(loaded or {})
+        if "db" not in data:
+            data["db"] = str(path.parent / "skillport.db")
+    for key, value in _from_env(environ if environ is not None else os.environ).items():
+        data[key] = {**data[key], **value} if isinstance(data.get(key), dict) else value
+    data.update({k: v for k, v in (overrides or {}).items() if v not in (None, ())})
+    try:
+        config = ServeConfig.model_validate(data)
+    except ValidationError as exc:
+        where = f"{path}: " if path else ""
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        raise UsageError(f"{where}bad settings: {problems}") from exc
+    config.check()
+    return config
+
+
+def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in ServeConfig.model_fields:
+        value = environ.get(ENV_PREFIX + name.upper())
+        if value is None or name in {"oidc", "github", "group_map"}:
+            continue
+        out[name] = [v.strip() for v in value.split(",") if v.strip()] if name in LIST_SETTINGS else value
+    oidc = {
+        key: environ[f"{ENV_PREFIX}OIDC_{key.upper()}"]
+        for key in OidcSettings.model_fields
+        if f"{ENV_PREFIX}OIDC_{key.upper()}" in environ
+    }
+    if oidc:
+        out["oidc"] = oidc
+    github = {
+        key: environ[f"{ENV_PREFIX}GITHUB_{key.upper()}"]
+        for key in GitHubSettings.model_fields
+        if f"{ENV_PREFIX}GITHUB_{key.upper()}" in environ
+    }
+    if github:
+        out["github"] = github
+    return out

@@ -1,0 +1,83 @@
+"""The checks every route starts with: who is calling (or refuse), and whether they are over their
+rate. Routes get a `Caller` or an HTTP error; nothing is served to nobody."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+
+from skillport_build.proxy.identity import Caller, bearer, from_session, from_token, token_in_query
+from skillport_build.proxy.service import Proxy
+
+BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="skillport"'}
+
+
+class RateLimiter:
+    """A token bucket per caller: `rate` requests a second, `burst` at once."""
+
+    def __init__(self, rate: float, burst: int, now: Callable[[], float] = time.monotonic) -> None:
+        self.rate, self.burst, self.now = rate, burst, now
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str) -> float:
+        """0 when the request may go ahead, else the seconds to wait."""
+        now = self.now()
+        with self._lock:
+            tokens, last = self._buckets.get(key, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+            if tokens < 1:
+                self._buckets[key] = (tokens, now)
+                return (1 - tokens) / self.rate
+            self._buckets[key] = (tokens - 1, now)
+            if len(self._buckets) > 100_000:
+                self._buckets.clear()  # bounded memory; a reset only forgives
+            return 0.0
+
+
+def proxy_of(request: Request) -> Proxy:
+    """The serving core the app was built with."""
+    proxy: Proxy = request.app.state.proxy
+    return proxy
+
+
+def authenticate(request: Request, *, session: bool = True) -> Caller | None:
+    """The caller, None when no credential came; a bad credential is an error, never anonymous."""
+    proxy = proxy_of(request)
+    if token_in_query(request):
+        raise HTTPException(400, "credentials go in the Authorization header, never in the URL")
+    if bearer(request) is not None:
+        caller = from_token(request, proxy.state)
+        if caller is None:
+            proxy.state.audit(
+                "auth.refused", None, {"path": request.url.path, "reason": "unknown or revoked token"}
+            )
+            raise HTTPException(
+                401, "the token is unknown or revoked; create a new one on /tokens", BEARER_CHALLENGE
+            )
+        return caller
+    return from_session(request) if session else None
+
+
+def require_caller(request: Request, *, session: bool = True) -> Caller:
+    """The caller, rate-limited; 401 without credentials."""
+    caller = authenticate(request, session=session)
+    if caller is None:
+        how = "sign in, or send a personal token" if session else "send a personal token"
+        raise HTTPException(
+            401, f"authentication required: {how} (Authorization: Bearer sp_…)", BEARER_CHALLENGE
+        )
+    limit(request, caller.rate_key)
+    return caller
+
+
+def limit(request: Request, key: str) -> None:
+    """429 when `key` is over its rate."""
+    limiter: RateLimiter = request.app.state.limiter
+    wait = limiter.allow(key)
+    if wait > 0:
+        raise HTTPException(429, "too many requests; slow down", {"Retry-After": str(max(1, round(wait)))})

@@ -1,0 +1,220 @@
+"""Sign-in: OpenID Connect with discovery (any issuer), GitHub OAuth (organisation membership
+required, teams as groups), and a loopback-only development form. Each success starts a fresh
+session; each attempt is audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from authlib.integrations.base_client.errors import OAuthError
+from authlib.integrations.starlette_client import OAuth
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from skillport_build.proxy.config import ServeConfig, is_loopback
+from skillport_build.proxy.guard import limit, proxy_of
+from skillport_build.proxy.identity import csrf_ok, csrf_token, from_session, sign_in
+from skillport_build.proxy.pages import message, render
+
+
+class SignInRefused(Exception):
+    """The identity provider vouched for someone who may not use this proxy."""
+
+
+def make_oauth(config: ServeConfig) -> OAuth:
+    """The authlib clients for the configured providers."""
+    oauth = OAuth()
+    if config.oidc:
+        oauth.register(
+            name="oidc",
+            server_metadata_url=config.oidc.issuer.rstrip("/") + "/.well-known/openid-configuration",
+            client_id=config.oidc.client_id,
+            client_secret=config.oidc.client_secret,
+            client_kwargs={"scope": config.oidc.scopes, "code_challenge_method": "S256"},
+        )
+    if config.github:
+        oauth.register(
+            name="github",
+            client_id=config.github.client_id,
+            client_secret=config.github.client_secret,
+            authorize_url=config.github.web_url.rstrip("/") + "/login/oauth/authorize",
+            access_token_url=config.github.web_url.rstrip("/") + "/login/oauth/access_token",
+            api_base_url=config.github.api_url.rstrip("/") + "/",
+            client_kwargs={"scope": "read:user user:email read:org"},
+        )
+    return oauth
+
+
+def safe_next(value: object) -> str:
+    """Only a path on this site: never an open redirect."""
+    if isinstance(value, str) and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/"
+
+
+def admit(
+    config: ServeConfig, email: object, groups: list[str], verified: bool = True
+) -> tuple[str, list[str]]:
+    """Check an identity against the allowed domains; map IdP groups to policy groups."""
+    if not isinstance(email, str) or "@" not in email:
+        raise SignInRefused("the identity provider sent no email address")
+    if not verified:
+        raise SignInRefused(f"the identity provider has not verified {email}")
+    domain = email.rpartition("@")[2].lower()
+    if config.allowed_domains and domain not in config.allowed_domains:
+        raise SignInRefused(f"{domain} accounts may not sign in here")
+    if config.group_map:
+        groups = [config.group_map[g] for g in groups if g in config.group_map]
+    return email.lower(), groups
+
+
+def login_page(request: Request) -> Response:
+    """GET /login: the sign-in choices."""
+    config = proxy_of(request).config
+    if from_session(request) is not None and "next" in request.query_params:
+        return RedirectResponse(safe_next(request.query_params["next"]), status_code=303)
+    return render(
+        request,
+        "proxy/login.html",
+        next=safe_next(request.query_params.get("next")),
+        oidc=config.oidc.label if config.oidc else None,
+        github=config.github is not None,
+        dev=config.dev,
+        csrf=csrf_token(request),
+        message=None,
+    )
+
+
+async def oidc_start(request: Request) -> Response:
+    """GET /login/oidc: off to the identity provider."""
+    return await _start(request, "oidc", "auth_oidc")
+
+
+async def github_start(request: Request) -> Response:
+    """GET /login/github: off to GitHub."""
+    return await _start(request, "github", "auth_github")
+
+
+async def _start(request: Request, name: str, callback: str) -> Response:
+    limit(request, f"ip:{request.client.host if request.client else '-'}")
+    client = request.app.state.oauth.create_client(name)
+    if client is None:
+        raise HTTPException(404, f"{name} sign-in is not configured")
+    request.session["next"] = safe_next(request.query_params.get("next"))
+    redirect_uri = f"{proxy_of(request).config.base_url}{request.app.url_path_for(callback)}"
+    response: Response = await client.authorize_redirect(request, redirect_uri)
+    return response
+
+
+async def oidc_callback(request: Request) -> Response:
+    """GET /auth/oidc: the identity provider's answer."""
+    proxy = proxy_of(request)
+    settings = proxy.config.oidc
+    client = request.app.state.oauth.create_client("oidc")
+    if settings is None or client is None:
+        raise HTTPException(404, "OpenID Connect sign-in is not configured")
+    try:
+        token = await client.authorize_access_token(request)
+        claims: dict[str, Any] = dict(token.get("userinfo") or {})
+        if settings.groups_claim not in claims or "email" not in claims:
+            claims.update(dict(await client.userinfo(token=token)))
+        raw_groups = claims.get(settings.groups_claim) or []
+        groups = [str(g) for g in raw_groups] if isinstance(raw_groups, list) else [str(raw_groups)]
+        email, groups = admit(
+            proxy.config, claims.get("email"), groups, claims.get("email_verified", True) is not False
+        )
+    except (OAuthError, SignInRefused) as exc:
+        return _refused(request, "oidc", str(exc))
+    return _finish(request, email, groups, "oidc")
+
+
+async def github_callback(request: Request) -> Response:
+    """GET /auth/github: GitHub's answer; organisation membership required, teams become groups."""
+    proxy = proxy_of(request)
+    settings = proxy.config.github
+    client = request.app.state.oauth.create_client("github")
+    if settings is None or client is None:
+        raise HTTPException(404, "GitHub sign-in is not configured")
+    try:
+        token = await client.authorize_access_token(request)
+        login = (await client.get("user", token=token)).json().get("login")
+        membership = await client.get(f"user/memberships/orgs/{settings.org}", token=token)
+        if membership.status_code != 200 or membership.json().get("state") != "active":
+            raise SignInRefused(f"{login} is not an active member of the {settings.org} organisation")
+        emails = (await client.get("user/emails", token=token)).json()
+        email = next((e["email"] for e in emails if e.get("primary") and e.get("verified")), None)
+        teams = (await client.get("user/teams", token=token)).json()
+        groups = [settings.org] + [
+            t["slug"]
+            for t in teams
+            if (t.get("organization") or {}).get("login", "").lower() == settings.org.lower()
+        ]
+        email, groups = admit(proxy.config, email, groups)
+    except (OAuthError, SignInRefused) as exc:
+        return _refused(request, "github", str(exc))
+    return _finish(request, email, groups, "github")
+
+
+async def dev_login(request: Request) -> Response:
+    """POST /login/dev: any name, only with --dev on a loopback bind."""
+    proxy = proxy_of(request)
+    if not proxy.config.dev or not is_loopback(proxy.config.host):
+        raise HTTPException(404, "development sign-in is off")
+    limit(request, f"ip:{request.client.host if request.client else '-'}")
+    form = await request.form()
+    if not csrf_ok(request, form.get("csrf")):
+        raise HTTPException(403, "the form expired or came from another site; reload the page and try again")
+    request.session["next"] = safe_next(form.get("next"))
+    groups = [g.strip() for g in str(form.get("groups") or "").split(",") if g.strip()]
+    try:
+        email, groups = admit(proxy.config, str(form.get("email") or "").strip(), groups)
+    except SignInRefused as exc:
+        return _refused(request, "dev", str(exc))
+    return _finish(request, email, groups, "dev")
+
+
+def _finish(request: Request, email: str, groups: list[str], via: str) -> Response:
+    target = safe_next(request.session.get("next"))
+    sign_in(request, email, groups, via)
+    proxy_of(request).state.audit("signin", email, {"via": via, "groups": sorted(groups)})
+    return RedirectResponse(target, status_code=303)
+
+
+def _refused(request: Request, via: str, reason: str) -> Response:
+    proxy_of(request).state.audit("signin.refused", None, {"via": via, "reason": reason})
+    request.session.clear()
+    return message(request, "Sign-in refused", reason, 403, link="/login", link_text="Try again")
+
+
+async def logout(request: Request) -> Response:
+    """GET /logout asks; POST /logout (with the CSRF secret) signs out."""
+    if request.method == "GET":
+        return message(
+            request,
+            "Sign out",
+            "Sign out of this catalog?",
+            form_action="/logout",
+            form_button="Sign out",
+            csrf=csrf_token(request),
+        )
+    form = await request.form()
+    if not csrf_ok(request, form.get("csrf")):
+        raise HTTPException(403, "the form expired or came from another site; reload the page and try again")
+    caller = from_session(request)
+    if caller is not None:
+        proxy_of(request).state.audit("signout", caller.email, {})
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+ROUTES = [
+    Route("/login", login_page, methods=["GET"]),
+    Route("/login/oidc", oidc_start, methods=["GET"]),
+    Route("/login/github", github_start, methods=["GET"]),
+    Route("/login/dev", dev_login, methods=["POST"]),
+    Route("/auth/oidc", oidc_callback, methods=["GET"], name="auth_oidc"),
+    Route("/auth/github", github_callback, methods=["GET"], name="auth_github"),
+    Route("/logout", logout, methods=["GET", "POST"]),
+]

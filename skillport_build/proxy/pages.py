@@ -1,0 +1,170 @@
+"""The pages people see: the catalog website of their audience, their tokens, the admin page, and
+the loopback sign-in of the CLI. Pages need a signed-in session; forms carry a CSRF secret."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from skillport_build.proxy.access import is_admin
+from skillport_build.proxy.guard import limit, proxy_of
+from skillport_build.proxy.identity import Caller, csrf_ok, csrf_token, from_session
+from skillport_build.proxy.sitecache import SiteCache
+from skillport_build.web.templating import environment
+
+SITE_FILE = re.compile(r"^(index\.html|404\.html|search-index\.json|(skills|plugins)/[A-Za-z0-9._-]+\.html)$")
+CLI_CODE_TTL = 120
+_ENV = environment()
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """A proxy page in the site's look."""
+    proxy = proxy_of(request)
+    indexed = proxy.current
+    site = {
+        "name": indexed.catalog.marketplace.name if indexed else "Skillport",
+        "catalog_version": indexed.catalog.catalog_version if indexed else "-",
+        "generated_at": indexed.catalog.generated_at if indexed else "",
+        "proxy": from_session(request) is not None,
+    }
+    html = _ENV.get_template(template).render(site=site, root="/", **context)
+    return HTMLResponse(html, status_code=status)
+
+
+def message(request: Request, heading: str, text: str, status: int = 200, **extra: Any) -> HTMLResponse:
+    """A page that says one thing."""
+    context = {"link": None, "link_text": "", "form_action": None, "form_button": "", "csrf": ""}
+    context.update(extra)
+    return render(request, "proxy/message.html", status, heading=heading, message=text, **context)
+
+
+def signed_in(request: Request) -> Caller | RedirectResponse:
+    """The session's caller, or a redirect to the sign-in page that comes back here."""
+    caller = from_session(request)
+    if caller is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
+    limit(request, caller.rate_key)
+    return caller
+
+
+async def site_page(request: Request) -> Response:
+    """The catalog website, rendered for the caller's audience."""
+    caller = signed_in(request)
+    if isinstance(caller, RedirectResponse):
+        return caller
+    relative = request.path_params.get("page") or "index.html"
+    if not SITE_FILE.match(relative):
+        raise HTTPException(404, "no such page")
+    proxy = proxy_of(request)
+    view = proxy.view(caller.identity)
+    sites: SiteCache = request.app.state.sites
+    root = await run_in_threadpool(sites.site, view)
+    path = root / relative
+    if not path.is_file():
+        raise HTTPException(404, "no such page")
+    if relative.startswith("skills/"):
+        proxy.state.audit("read", caller.email, {"skill": Path(relative).stem, "via": "site"})
+    elif relative == "index.html":
+        proxy.state.audit("list", caller.email, {"via": "site"})
+    return FileResponse(path)
+
+
+async def tokens_page(request: Request) -> Response:
+    """GET /tokens, POST /tokens (create), POST /tokens/{id}/revoke."""
+    caller = signed_in(request)
+    if isinstance(caller, RedirectResponse):
+        return caller
+    proxy = proxy_of(request)
+    new_secret = None
+    if request.method == "POST":
+        form = await request.form()
+        if not csrf_ok(request, form.get("csrf")):
+            raise HTTPException(
+                403, "the form expired or came from another site; reload the page and try again"
+            )
+        token_id = request.path_params.get("token_id")
+        if token_id:
+            owned = {t.id for t in proxy.state.tokens(caller.email)}
+            if token_id not in owned or not proxy.state.revoke_token(token_id, caller.email):
+                raise HTTPException(404, "no such active token of yours")
+            return RedirectResponse("/tokens", status_code=303)
+        name = str(form.get("name") or "").strip()[:60] or "personal token"
+        new_secret, _ = proxy.state.create_token(caller.email, tuple(sorted(caller.identity.groups)), name)
+    catalog = proxy.indexed().catalog
+    return render(
+        request,
+        "proxy/tokens.html",
+        user=caller.email,
+        groups=sorted(caller.identity.groups),
+        tokens=proxy.state.tokens(caller.email),
+        new_secret=new_secret,
+        csrf=csrf_token(request),
+        base_url=proxy.config.base_url,
+        admin=is_admin(catalog, caller.identity),
+    )
+
+
+def admin_page(request: Request) -> Response:
+    """GET /admin: download counts and recent audit events, for the policy's admins only."""
+    caller = signed_in(request)
+    if isinstance(caller, RedirectResponse):
+        return caller
+    proxy = proxy_of(request)
+    if not is_admin(proxy.indexed().catalog, caller.identity):
+        proxy.state.audit("admin.refused", caller.email, {})
+        raise HTTPException(403, "only the access policy's admins may see this page")
+    proxy.state.audit("admin.view", caller.email, {})
+    events = [
+        {"at": e.pop("at"), "event": e.pop("event"), "actor": e.pop("actor"), "detail": e}
+        for e in proxy.state.audit_tail(100)
+    ]
+    return render(
+        request,
+        "proxy/admin.html",
+        health=proxy.live.health(),
+        downloads=sorted(proxy.state.download_counts().items(), key=lambda kv: (-kv[1], kv[0])),
+        events=list(reversed(events)),
+    )
+
+
+def cli_login(request: Request) -> Response:
+    """GET /cli/login?port=&state=&challenge=: hand a one-time code to the CLI on this machine."""
+    caller = signed_in(request)
+    if isinstance(caller, RedirectResponse):
+        return caller
+    params = request.query_params
+    port, state, challenge = params.get("port", ""), params.get("state", ""), params.get("challenge", "")
+    if not (port.isdigit() and 1024 <= int(port) <= 65535 and re.fullmatch(r"[A-Za-z0-9_-]{16,128}", state)):
+        raise HTTPException(400, "this sign-in link is malformed; run `skillport login` again")
+    if not re.fullmatch(r"[A-Za-z0-9_-]{43}", challenge):
+        raise HTTPException(400, "this sign-in link has no valid PKCE challenge; run `skillport login` again")
+    proxy = proxy_of(request)
+    code = proxy.state.put_code(caller.email, tuple(sorted(caller.identity.groups)), challenge, CLI_CODE_TTL)
+    target = f"http://127.0.0.1:{port}/callback?code={quote(code)}&state={quote(state)}"
+    return message(
+        request,
+        "Sign in the skillport CLI",
+        f"Signed in as {caller.email}. Continue to hand a token to the skillport command waiting on this "
+        "computer. If you did not just run `skillport login`, close this page.",
+        link=target,
+        link_text="Continue to the skillport CLI",
+    )
+
+
+ROUTES = [
+    Route("/", site_page, methods=["GET"]),
+    Route("/tokens", tokens_page, methods=["GET", "POST"]),
+    Route("/tokens/{token_id}/revoke", tokens_page, methods=["POST"]),
+    Route("/admin", admin_page, methods=["GET"]),
+    Route("/cli/login", cli_login, methods=["GET"]),
+    Route("/{page:path}", site_page, methods=["GET"]),
+]

@@ -1,0 +1,311 @@
+"""What the proxy knows and does, apart from HTTP: the verified catalog, per-person views of it,
+search, links, update checks and the Claude Code marketplace. The routes call this and only this."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import semver
+
+from skillport_build.catalog import Catalog, PluginRecord, SkillRecord
+from skillport_build.errors import SignatureError, SkillportError
+from skillport_build.models.access import Identity
+from skillport_build.proxy.access import BundleRef, View, bundle_refs, view_for
+from skillport_build.proxy.bundles import BundleCache
+from skillport_build.proxy.config import ServeConfig
+from skillport_build.proxy.links import LinkSigner
+from skillport_build.proxy.search import Filters, SearchIndex
+from skillport_build.stores.base import StoreError
+from skillport_build.web.live import LiveCatalog
+from skillport_build.web.site import SEARCH_TEXT_LIMIT, skill_markdown
+from skillport_build.web.state import State
+
+LOG = logging.getLogger("skillport.serve")
+DISCOVERY_SCHEMA = "https://schemas.agentskills.io/discovery/0.2.0/schema.json"
+VIEW_CACHE = 4096
+ANSWER_CACHE = 2048
+
+
+class Unavailable(SkillportError):
+    """No verified, unexpired catalog can be served right now."""
+
+
+@dataclass(frozen=True)
+class Indexed:
+    """One verified catalog with what is derived from it once."""
+
+    catalog: Catalog
+    refs: dict[str, BundleRef]
+    search: SearchIndex
+    texts: dict[str, str]
+
+
+class Proxy:
+    """The serving core. Thread-safe; one per process."""
+
+    def __init__(
+        self, config: ServeConfig, live: LiveCatalog, state: State, bundles: BundleCache, signer: LinkSigner
+    ) -> None:
+        self.config, self.live, self.state, self.bundles, self.signer = config, live, state, bundles, signer
+        self._indexed: Indexed | None = None
+        self._lock = threading.Lock()
+        self._views: OrderedDict[tuple[int, str, frozenset[str]], View] = OrderedDict()
+        self._answers: OrderedDict[tuple[str, ...], bytes] = OrderedDict()
+
+    # the catalog ------------------------------------------------------------------------------
+
+    def refresh(self) -> bool:
+        """Check the store; index a new verified catalog. True when one is now served."""
+        changed = self.live.refresh()
+        catalog = self.live.catalog
+        if catalog is not None and (self._indexed is None or self._indexed.catalog is not catalog):
+            texts = self._texts(catalog)
+            indexed = Indexed(catalog, bundle_refs(catalog), SearchIndex(catalog.skills, texts), texts)
+            with self._lock:
+                self._indexed = indexed
+                self._views.clear()
+                self._answers.clear()
+            LOG.info("serving catalog %s (%d skills)", catalog.catalog_version, len(catalog.skills))
+            return True
+        return changed
+
+    def _texts(self, catalog: Catalog) -> dict[str, str]:
+        texts: dict[str, str] = {}
+        for skill in catalog.skills:
+            try:
+                texts[skill.name] = skill_markdown(self.bundles.read(skill.bundle), skill.name)[
+                    :SEARCH_TEXT_LIMIT
+                ]
+            except (StoreError, SignatureError) as exc:
+                LOG.warning("skill %s: %s", skill.name, exc)
+                self.state.audit("bundle.refused", None, {"skill": skill.name, "reason": str(exc)})
+        return texts
+
+    @property
+    def current(self) -> Indexed | None:
+        """The indexed catalog, whether or not it is fit to serve (for page chrome and health)."""
+        return self._indexed
+
+    def indexed(self) -> Indexed:
+        """The served catalog and its indexes; Unavailable when none is fit to serve."""
+        indexed = self._indexed
+        if indexed is None:
+            raise Unavailable(self.live.health().problem or "no verified catalog has been loaded yet")
+        if indexed.catalog.is_expired(self.live.clock()):
+            raise Unavailable(
+                f"catalog {indexed.catalog.catalog_version} expired at {indexed.catalog.expires}; "
+                "it must be re-signed before it is served again"
+            )
+        return indexed
+
+    def view(self, identity: Identity) -> View:
+        """What this person may see (cached per catalog and identity)."""
+        catalog = self.indexed().catalog
+        key = (catalog.catalog_version, identity.email, identity.groups)
+        with self._lock:
+            view = self._views.get(key)
+            if view is not None:
+                self._views.move_to_end(key)
+                return view
+        view = view_for(catalog, identity)
+        with self._lock:
+            self._views[key] = view
+            if len(self._views) > VIEW_CACHE:
+                self._views.popitem(last=False)
+        return view
+
+    # answers ----------------------------------------------------------------------------------
+
+    def answer(self, key: tuple[str, ...], produce: Callable[[], bytes]) -> bytes:
+        """A response body shared by everyone with the same view (the key starts with the view's)."""
+        with self._lock:
+            body = self._answers.get(key)
+        if body is None:
+            body = produce()
+            with self._lock:
+                self._answers[key] = body
+                if len(self._answers) > ANSWER_CACHE:
+                    self._answers.popitem(last=False)
+        return body
+
+    def search(
+        self, view: View, query: str, filters: Filters, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Ranked summaries of the visible skills matching a query."""
+        hits = self.indexed().search.search(view.skills, query, filters, limit)
+        return [
+            {**self.summary(skill), "score": round(score, 2)} if query else self.summary(skill)
+            for skill, score in hits
+        ]
+
+    def summary(self, skill: SkillRecord) -> dict[str, Any]:
+        """A skill as the API lists it."""
+        return {
+            "name": skill.name,
+            "plugin": skill.plugin,
+            "version": skill.version,
+            "description": skill.description,
+            "category": skill.category,
+            "tags": list(skill.tags),
+            "surfaces": list(skill.surfaces),
+            "digest": skill.digest,
+            "sha256": skill.bundle.sha256,
+            "size": skill.bundle.size,
+            "deprecated": skill.deprecated.model_dump() if skill.deprecated else None,
+            "page": f"{self.config.base_url}/skills/{skill.name}.html",
+        }
+
+    def detail(self, skill: SkillRecord) -> dict[str, Any]:
+        """Everything about one skill: metadata, SKILL.md, files, history."""
+        return {
+            **self.summary(skill),
+            "license": skill.license,
+            "compatibility": skill.compatibility,
+            "allowed_tools": skill.allowed_tools,
+            "metadata": skill.metadata,
+            "files": [f.model_dump() for f in skill.files],
+            "history": [
+                {
+                    "version": r.version,
+                    "published_at": r.published_at,
+                    "yanked": r.yanked,
+                    "sha256": r.bundle.sha256,
+                }
+                for r in skill.history
+            ],
+            "skill_md": self.indexed().texts.get(skill.name, ""),
+        }
+
+    def link(self, view: View, skill: SkillRecord, user: str, version: str | None = None) -> dict[str, Any]:
+        """A signed, expiring download link for a visible skill (the current or a given version)."""
+        bundle = skill.bundle
+        if version is not None and version != skill.version:
+            release = skill.release(version)
+            if release is None or release.yanked is not None:
+                raise LookupError(f"{skill.name} has no downloadable version {version}")
+            bundle = release.bundle
+            version_text = version
+        else:
+            version_text = skill.version
+        path, expires = self.signer.make(bundle.path, bundle.sha256, user, self.config.link_ttl)
+        return {
+            "name": skill.name,
+            "version": version_text,
+            "url": f"{self.config.base_url}{path}",
+            "expires": datetime.fromtimestamp(expires, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "sha256": bundle.sha256,
+            "size": bundle.size,
+            "filename": bundle.path.rsplit("/", 1)[-1],
+        }
+
+    def updates(
+        self, view: View, identity: Identity, installed: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """For each installed skill (name + version or digest): what is newer, yanked or removed.
+
+        A removed skill is reported to those the policy's rule for its name lets read it; anyone
+        else hears "unknown", as for a name that never existed."""
+        catalog = view.catalog
+        removed = {r.name: r for r in catalog.removed if r.kind == "skill"}
+        results = []
+        for item in installed:
+            name = str(item.get("name", ""))
+            skill = view.skill(name)
+            if skill is None:
+                gone = removed.get(name)
+                visible = gone is not None and identity.matches(catalog.access.readers("", name))
+                results.append(
+                    {"name": name, "status": "removed", "last_version": gone.last_version}
+                    if gone is not None and visible
+                    else {"name": name, "status": "unknown"}
+                )
+                continue
+            results.append(_update_status(skill, item))
+        return results
+
+    def marketplace(self, view: View) -> dict[str, Any]:
+        """The per-person Claude Code marketplace: archive sources with their sha256."""
+        catalog = view.catalog
+        owner = catalog.marketplace.owner.model_dump(exclude_none=True)
+        return {
+            "name": catalog.marketplace.name,
+            "owner": owner,
+            "metadata": {
+                "description": catalog.marketplace.description or f"{catalog.marketplace.name} skills",
+                "version": str(catalog.catalog_version),
+            },
+            "plugins": [self._plugin_entry(p) for p in view.plugins],
+        }
+
+    def _plugin_entry(self, plugin: PluginRecord) -> dict[str, Any]:
+        entry: dict[str, Any] = {
+            "name": plugin.name,
+            "version": plugin.version,
+            "source": {
+                "source": "archive",
+                "url": f"{self.config.base_url}/bundles/{plugin.bundle.path}",
+                "sha256": plugin.bundle.sha256,
+            },
+        }
+        for key in ("description", "category", "homepage", "license"):
+            if getattr(plugin, key):
+                entry[key] = getattr(plugin, key)
+        if plugin.author:
+            entry["author"] = plugin.author.model_dump(exclude_none=True)
+        if plugin.keywords or plugin.tags:
+            entry["keywords"] = sorted(set(plugin.keywords) | set(plugin.tags))
+        return entry
+
+    def discovery_index(self, view: View) -> dict[str, Any]:
+        """The agent-agnostic index (Agent Skills discovery, schema 0.2.0): one zip per skill."""
+        return {
+            "$schema": DISCOVERY_SCHEMA,
+            "skills": [
+                {
+                    "name": s.name,
+                    "type": "archive",
+                    "description": s.description,
+                    "url": f"/bundles/{s.bundle.path}",
+                    "digest": f"sha256:{s.bundle.sha256}",
+                }
+                for s in view.skills
+            ],
+        }
+
+
+def _update_status(skill: SkillRecord, item: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": skill.name, "latest": skill.version}
+    version = item.get("version")
+    digest = item.get("digest")
+    if not isinstance(version, str) and isinstance(digest, str):
+        if digest == skill.digest:
+            version = skill.version
+        else:
+            match = next((r for r in skill.history if r.digest == digest), None)
+            version = match.version if match else None
+    out["installed"] = version
+    release = skill.release(version) if isinstance(version, str) else None
+    if release is not None and release.yanked is not None:
+        out.update(status="yanked", reason=release.yanked)
+    elif not isinstance(version, str) or _older(version, skill.version):
+        out["status"] = "update"
+    elif skill.deprecated is not None:
+        out.update(
+            status="deprecated", reason=skill.deprecated.reason, replacement=skill.deprecated.replacement
+        )
+    else:
+        out["status"] = "current"
+    return out
+
+
+def _older(installed: str, latest: str) -> bool:
+    try:
+        return semver.Version.parse(installed) < semver.Version.parse(latest)
+    except ValueError:
+        return installed != latest

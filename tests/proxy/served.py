@@ -1,0 +1,86 @@
+"""A proxy over the template marketplace for the tests: published to a local store at the real
+current time (so the catalog is fresh), people with different groups, and personal tokens."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from factory import TEMPLATE
+from release import build_at
+from starlette.testclient import TestClient
+
+from skillport_build.proxy.app import create_app
+from skillport_build.proxy.config import ServeConfig
+from skillport_build.publish import publish
+from skillport_build.sign import sign_dir
+from skillport_build.signing import SecretKey, generate
+from skillport_build.stores import LocalStore, current_catalog
+from skillport_build.web.state import State
+
+# Who sees what in the template's policy (.skillport/access.yaml).
+PEOPLE = {
+    "anyone": ("ann@acme.example", ()),
+    "sre": ("sam@acme.example", ("sre",)),
+    "engineer": ("eve@acme.example", ("engineering",)),
+    "admin": ("ada@acme.example", ("platform",)),
+}
+OPEN_SKILLS = {"release-notes", "csv-profiler", "pr-review"}
+SEES = {
+    "anyone": OPEN_SKILLS,
+    "sre": OPEN_SKILLS | {"incident-postmortem"},
+    "engineer": OPEN_SKILLS | {"decision-record"},
+    "admin": OPEN_SKILLS | {"incident-postmortem", "decision-record"},
+}
+ALL_SKILLS = OPEN_SKILLS | {"incident-postmortem", "decision-record"}
+
+
+def publish_template(
+    tmp_path: Path, key: SecretKey | None = None, repo: Path | None = None
+) -> tuple[LocalStore, Path, SecretKey]:
+    """Build, sign and publish the template (or `repo`) to a local store; returns the public key file."""
+    key = key or generate()
+    if repo is None:
+        repo = tmp_path / "repo"
+        shutil.copytree(TEMPLATE, repo)
+    store = LocalStore(tmp_path / "store")
+    out = tmp_path / f"out-{len(list(tmp_path.glob('out-*')))}"
+    build_at(repo, out, previous=current_catalog(store), now=datetime.now(UTC).replace(microsecond=0))
+    sign_dir(out, key)
+    publish(out, store)
+    public = tmp_path / "trusted.pub"
+    public.write_text(key.public().to_text())
+    return store, public, key
+
+
+@dataclass
+class Served:
+    """A running app (in process) with tokens for each person."""
+
+    client: TestClient
+    state: State
+    store: LocalStore
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def get(self, who: str | None, url: str, **kw: Any) -> Any:
+        headers = {"Authorization": f"Bearer {self.tokens[who]}"} if who else {}
+        return self.client.get(url, headers=headers | kw.pop("headers", {}), **kw)
+
+    def post(self, who: str | None, url: str, **kw: Any) -> Any:
+        headers = {"Authorization": f"Bearer {self.tokens[who]}"} if who else {}
+        return self.client.post(url, headers=headers | kw.pop("headers", {}), **kw)
+
+
+def config(tmp_path: Path, store: LocalStore, public: Path, **extra: Any) -> ServeConfig:
+    """Settings for an in-process proxy with the dev sign-in."""
+    return ServeConfig(
+        store=str(store.root),
+        keys=(public,),
+        db=tmp_path / "state.db",
+        dev=True,
+        cache_dir=tmp_path / "sites",
+        **extra,
+    )
