@@ -7,8 +7,8 @@ import pytest
 from proxy.served import PEOPLE, Served, config, publish_template
 from starlette.testclient import TestClient
 
-from skillport_build.proxy.app import create_app
 from skillport_build.keys import load_public_keys
+from skillport_build.proxy.app import create_app
 from skillport_build.web.state import State
 
 

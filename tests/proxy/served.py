@@ -13,7 +13,6 @@ from factory import TEMPLATE
 from release import build_at
 from starlette.testclient import TestClient
 
-from skillport_build.proxy.app import create_app
 from skillport_build.proxy.config import ServeConfig
 from skillport_build.publish import publish
 from skillport_build.sign import sign_dir
