@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from skillport_build.errors import SignatureError
-from skillport_build.proxy.guard import authenticate, limit, proxy_of, require_caller
+from skillport_build.proxy.guard import BEARER_CHALLENGE, authenticate, limit, proxy_of, require_caller
 from skillport_build.proxy.search import Filters
 from skillport_build.stores.base import StoreError
 
@@ -143,7 +143,9 @@ async def download(request: Request) -> Response:
         allowed = ref
     else:
         if caller is None:
-            raise HTTPException(401, "sign in, send a personal token, or use a signed download link")
+            raise HTTPException(
+                401, "sign in, send a personal token, or use a signed download link", BEARER_CHALLENGE
+            )
         limit(request, caller.rate_key)
         user = caller.email
         allowed = proxy.view(caller.identity).bundle(refs, path)
