@@ -1,4 +1,4 @@
-"""Every person × every skill × every route: a skill is served exactly to those who may read it,
+"""Every person, every skill, every route: a skill is served exactly to those who may read it,
 and nothing about a hidden skill leaks through any list, search, page, index or download."""
 
 from __future__ import annotations
