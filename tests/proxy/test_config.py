@@ -1,0 +1,77 @@
+"""Settings from a file, the environment and flags; refusals for unsafe or broken settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from skillport_build.errors import UsageError
+from skillport_build.proxy.config import is_loopback, load_config
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "skillport.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_file_then_environment_then_flags(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "store: /srv/store\nkeys: [a.pub]\nport: 9000\noidc:\n  issuer: https://idp.example\n"
+        "  client_id: skillport\n  client_secret: from-file\nallowed_domains: ['@Acme.example']\n",
+    )
+    env = {
+        "SKILLPORT_PORT": "9100",
+        "SKILLPORT_OIDC_CLIENT_SECRET": "from-env",
+        "SKILLPORT_KEYS": "b.pub, c.pub",
+    }
+    config = load_config(path, env, {"port": 9200, "host": None})
+    assert config.port == 9200
+    assert config.keys == (Path("b.pub"), Path("c.pub"))
+    assert (
+        config.oidc is not None
+        and config.oidc.client_secret == "from-env"
+        and config.oidc.client_id == "skillport"
+    )
+    assert config.allowed_domains == ("acme.example",)
+    assert config.db == tmp_path / "skillport.db"  # next to the config file
+    assert "from-env" not in repr(config)
+
+
+def test_dev_sign_in_only_on_loopback(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="loopback"):
+        load_config(None, {}, {"store": "s", "keys": ("k",), "dev": True, "host": "0.0.0.0"})
+    assert load_config(None, {}, {"store": "s", "keys": ("k",), "dev": True, "host": "::1"}).dev
+    assert is_loopback("localhost") and is_loopback("127.0.0.2") and not is_loopback("example.org")
+
+
+def test_no_sign_in_configured_is_refused() -> None:
+    with pytest.raises(UsageError, match="no sign-in is configured"):
+        load_config(None, {}, {"store": "s", "keys": ("k",)})
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("store: [1\n", "not valid YAML"),
+        ("- a\n", "must hold a mapping"),
+        ("store: s\nkeys: [k]\ndev: true\nport: 99999\n", "port"),
+        ("store: s\nkeys: [k]\ndev: true\nsurprise: 1\n", "surprise"),
+    ],
+)
+def test_bad_files_say_what_is_wrong(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        load_config(write(tmp_path, text), {})
+
+
+def test_base_url_and_cookie_security(tmp_path: Path) -> None:
+    plain = load_config(None, {}, {"store": "s", "keys": ("k",), "dev": True, "port": 8123})
+    assert plain.base_url == "http://127.0.0.1:8123" and not plain.secure_cookies
+    public = load_config(
+        None,
+        {"SKILLPORT_PUBLIC_URL": "https://skills.acme.example/"},
+        {"store": "s", "keys": ("k",), "dev": True},
+    )
+    assert public.base_url == "https://skills.acme.example" and public.secure_cookies
