@@ -11,7 +11,6 @@ import pytest
 from skillport_build.cli import main
 from skillport_build.web.state import State
 
-
 Run = Callable[..., tuple[int, str, str]]
 
 
