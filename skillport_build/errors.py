@@ -9,8 +9,10 @@
     ├── BuildError          a build would break a rule: a published version rebuilt, a version
     │                       going backwards, an output folder that cannot be written
     ├── KeyFileError        a signing key cannot be read, decrypted or written
-    └── SignatureError      verification refused something: bad or unknown signature, expired,
-                            rolled back, a bundle whose digest differs
+    ├── SignatureError      verification refused something: bad or unknown signature, expired,
+    │                       rolled back, a bundle whose digest differs
+    └── ClientError         a skillport proxy cannot be reached, refused a request, or answered
+                            something unusable; or what it sent cannot be installed
 
 Anything else that escapes is a bug: the CLI prints its traceback and exits 3.
 """
@@ -64,3 +66,7 @@ class KeyFileError(SkillportError):
 
 class SignatureError(SkillportError):
     """Verification refused a catalog or a bundle."""
+
+
+class ClientError(SkillportError):
+    """Talking to a skillport proxy failed, or what it sent cannot be used."""

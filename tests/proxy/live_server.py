@@ -1,0 +1,100 @@
+"""The proxy on a real socket: uvicorn in a thread on 127.0.0.1, for clients that speak real HTTP."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import uvicorn
+from integration.registry import free_port
+from proxy.served import PEOPLE, config, publish_template
+from starlette.applications import Starlette
+from starlette.types import ASGIApp
+
+from skillport_build.keys import load_public_keys
+from skillport_build.proxy.app import create_app
+from skillport_build.signing import SecretKey
+from skillport_build.web.state import State
+
+
+@contextmanager
+def running(app: ASGIApp, port: int) -> Iterator[str]:
+    """Serve `app` on 127.0.0.1:`port` (the port its config names) until the block ends; yields the URL."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"uvicorn did not start on 127.0.0.1:{port}")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@dataclass
+class LiveProxy:
+    """The template marketplace published to a local store and served on 127.0.0.1, with a token
+    for each of `served.PEOPLE`."""
+
+    url: str
+    app: Starlette
+    state: State
+    tmp: Path
+    key: SecretKey
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def repo(self) -> Path:
+        """The marketplace repository it was published from (edit it, then `republish`)."""
+        return self.tmp / "repo"
+
+    def republish(self) -> None:
+        """Build, sign and publish the repository again, and have the proxy serve the new catalog."""
+        publish_template(self.tmp, self.key, self.repo)
+        self.app.state.proxy.refresh()
+
+
+@contextmanager
+def live_proxy(tmp_path: Path) -> Iterator[LiveProxy]:
+    """Publish the template under `tmp_path` and serve it (dev sign-in on) until the block ends."""
+    store, public, key = publish_template(tmp_path)
+    port = free_port()
+    settings = config(tmp_path, store, public, port=port)
+    state = State(settings.db)
+    app = create_app(settings, store, load_public_keys(settings.keys), state, refresh=False)
+    try:
+        with running(app, port) as url:
+            live = LiveProxy(url, app, state, tmp_path, key)
+            for who, (email, groups) in PEOPLE.items():
+                live.tokens[who] = state.create_token(email, groups, "test")[0]
+            yield live
+    finally:
+        state.close()
+
+
+class Tamper(httpx.BaseTransport):
+    """Real HTTP, but every bundle's bytes are changed on the way: what a hostile network would do."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        if not request.url.path.startswith("/bundles/"):
+            return response
+        data = bytearray(response.read())
+        data[len(data) // 2] ^= 0xFF
+        response.close()
+        return httpx.Response(response.status_code, headers=response.headers, content=bytes(data))
+
+    def close(self) -> None:
+        self.inner.close()
