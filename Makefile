@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 .PHONY: help demo test unit lint typecheck docs bench clean system-deps tools
 
 help:
-	@echo "make demo       validate the example marketplace and print the report"
+	@echo "make demo       build, sign and serve the example marketplace on http://127.0.0.1:8000"
 	@echo "make test       install everything the tests need, then lint, type-check and test"
 	@echo "make unit       the fast tests only (no third-party tools)"
 	@echo "make lint       ruff format --check and ruff check"
@@ -28,9 +28,28 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+DEMO := build/demo
+DEMO_PORT ?= 8000
+
+# Build the template marketplace into a local store, sign it with a fresh demo key, and serve it
+# with the loopback-only dev sign-in. Stop with Ctrl-C; `make demo` again starts from scratch.
 demo: $(STAMP)
-	@echo "== skillport validate --strict marketplace-template"
+	rm -rf $(DEMO) && mkdir -p $(DEMO)
 	$(BIN)/skillport validate --strict marketplace-template
+	$(BIN)/skillport keygen --out $(DEMO)/demo --no-passphrase
+	$(BIN)/skillport build marketplace-template --out $(DEMO)/build --commit demo
+	$(BIN)/skillport sign $(DEMO)/build --key $(DEMO)/demo.key
+	$(BIN)/skillport publish $(DEMO)/build --store $(DEMO)/store
+	@$(BIN)/skillport tokens create --db $(DEMO)/skillport.db --user demo@acme.example \
+	  --groups platform --name "make demo" > $(DEMO)/token 2>/dev/null
+	@echo
+	@echo "  Skillport demo: http://127.0.0.1:$(DEMO_PORT)/"
+	@echo "  Sign in with any email on the development form (groups: platform = admin, sre, engineering)."
+	@echo "  Demo token (admin): $$(cat $(DEMO)/token)"
+	@echo "  Try: curl -H \"Authorization: Bearer $$(cat $(DEMO)/token)\" http://127.0.0.1:$(DEMO_PORT)/api/skills"
+	@echo
+	$(BIN)/skillport serve --store $(DEMO)/store --key $(DEMO)/demo.pub --db $(DEMO)/skillport.db \
+	  --host 127.0.0.1 --port $(DEMO_PORT) --dev
 
 # Debian packages the tests start or call; installed only when missing (CI runs as root).
 system-deps:

@@ -141,9 +141,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         proxy.refresh()
         health = live.health()
-        if health.ok:
-            LOG.info("serving catalog %s from %s", health.catalog_version, store.url)
-        else:
+        if not health.ok:
             LOG.warning("no catalog served yet: %s", health.problem)
         thread = threading.Thread(target=_refresher, args=(proxy, config.refresh_interval, stop), daemon=True)
         if refresh:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import sysconfig
+import time
 import zipfile
 from pathlib import Path
 
 import pytest
+import requests
 from factory import REPO
+from integration.registry import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -64,3 +68,54 @@ def test_an_installed_wheel_can_init_build_and_render(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "site/static/search.js").is_file()
     assert (tmp_path / "acme/.claude-plugin/marketplace.json").is_file()
+
+    # The proxy from the wheel (what the Dockerfile installs) serves its own pages too.
+    assert skillport("keygen", "--out", "k", "--no-passphrase").returncode == 0
+    assert skillport("sign", "dist", "--key", "k.key").returncode == 0
+    assert skillport("publish", "dist", "--store", "store").returncode == 0
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-S", "-m", "skillport_build", "serve", "--store", "store", "--key", "k.pub"]
+        + ["--db", "state.db", "--dev", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        health = wait_for(f"http://127.0.0.1:{port}/healthz")
+        assert health.json()["ok"] is True
+        login = requests.get(f"http://127.0.0.1:{port}/login", timeout=5)
+        assert login.status_code == 200 and "Development sign-in" in login.text
+    finally:
+        server.terminate()
+        code = server.wait(timeout=10)
+        errors = server.stderr.read() if server.stderr else ""
+        if server.stderr:
+            server.stderr.close()
+    # uvicorn shuts down cleanly, then re-raises SIGTERM so the exit status tells how it stopped.
+    assert code in (0, -signal.SIGTERM), errors
+    assert "Traceback" not in errors
+
+
+def wait_for(url: str, timeout: float = 20) -> requests.Response:
+    """GET `url` once the server answers."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return requests.get(url, timeout=2)
+        except requests.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def test_the_dockerfile_installs_the_wheel_and_serves_as_a_non_root_user() -> None:
+    dockerfile = (REPO / "Dockerfile").read_text()
+    for line in dockerfile.splitlines():
+        if line.startswith("COPY ") and "--from" not in line:
+            for source in line.split()[1:-1]:
+                assert (REPO / source).exists(), source
+    assert 'ENTRYPOINT ["skillport", "serve"]' in dockerfile
+    assert "USER skillport" in dockerfile and "/healthz" in dockerfile
