@@ -74,9 +74,9 @@ def test_an_installed_wheel_can_init_build_and_render(tmp_path: Path) -> None:
     assert skillport("sign", "dist", "--key", "k.key").returncode == 0
     assert skillport("publish", "dist", "--store", "store").returncode == 0
     port = free_port()
+    serve = ["serve", "--store", "store", "--key", "k.pub", "--db", "state.db", "--dev", "--port", str(port)]
     server = subprocess.Popen(
-        [sys.executable, "-S", "-m", "skillport_build", "serve", "--store", "store", "--key", "k.pub"]
-        + ["--db", "state.db", "--dev", "--port", str(port)],
+        [sys.executable, "-S", "-m", "skillport_build", *serve],
         env=env,
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,
