@@ -1,0 +1,160 @@
+"""`skillport install` and `skillport updates`: a skill from a proxy into Claude Code's skills folder
+(or into an upload zip for Claude.ai and Claude Desktop), with a record of what was installed, and
+the update check over those records.
+
+    $CLAUDE_CONFIG_DIR (else ~/.claude)/skills/<name>/
+        SKILL.md, ...        the skill, exactly as its signed zip holds it
+        .skillport.json      {"name", "version", "digest", "sha256", "source", "installed_at"}
+
+The zip's sha256 is checked against the signed catalog's before anything is written, and a skill
+is unpacked beside its folder and renamed into place, so an install either happens whole or not.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from skillport_build.client import Client, Link, SkillDetail, UpdateStatus
+from skillport_build.credentials import home
+from skillport_build.errors import ClientError
+from skillport_build.unpack import extract_zip, staging, swap_in, write_atomic
+
+RECORD = ".skillport.json"
+
+
+class InstallRecord(BaseModel):
+    """What `skillport install` put in a skill folder."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    name: str
+    version: str
+    digest: str | None = Field(default=None, description="content digest, when the API named it")
+    sha256: str = Field(description="hex sha256 of the zip it was unpacked from")
+    source: str = Field(description="the proxy's base URL")
+    installed_at: str
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A skill's zip, verified, with what the proxy said about it."""
+
+    skill: SkillDetail
+    link: Link
+    data: bytes
+
+    def record(self, source: str, now: datetime) -> InstallRecord:
+        """The install record for these bytes."""
+        current = self.link.version == self.skill.version
+        return InstallRecord(
+            name=self.skill.name,
+            version=self.link.version,
+            digest=self.skill.digest if current else None,
+            sha256=self.link.sha256,
+            source=source,
+            installed_at=now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
+
+
+@dataclass(frozen=True)
+class UpdateReport:
+    """The update check: the proxy's answers, and the records it was not asked about."""
+
+    results: list[UpdateStatus]
+    elsewhere: list[InstallRecord]
+    unreadable: list[str]
+
+
+def claude_dir(environ: Mapping[str, str] = os.environ) -> Path:
+    """Claude Code's configuration folder: $CLAUDE_CONFIG_DIR, else ~/.claude."""
+    return (
+        Path(environ["CLAUDE_CONFIG_DIR"]) if environ.get("CLAUDE_CONFIG_DIR") else home(environ) / ".claude"
+    )
+
+
+def skills_dir(environ: Mapping[str, str] = os.environ) -> Path:
+    """Claude Code's personal skills folder."""
+    return claude_dir(environ) / "skills"
+
+
+def fetch(client: Client, name: str, version: str | None = None) -> Fetched:
+    """Download a skill's zip and check it against the sha256 the signed catalog gives it."""
+    skill = client.skill(name)
+    link = client.link(name, version)
+    expected = skill.sha256_of(link.version)
+    if expected is None or expected != link.sha256:
+        raise ClientError(
+            f"{client.base_url} offered {name} {link.version} with sha256 {link.sha256}, which the "
+            "catalog does not list for that version; nothing was installed. Tell your skillport admin"
+        )
+    data = client.download(link.url, expected, f"{name} {link.version}")
+    return Fetched(skill, link, data)
+
+
+def install_skill(client: Client, name: str, version: str | None, skills: Path) -> InstallRecord:
+    """Install a skill into `skills`/<name>/, replacing any installed version in one rename."""
+    fetched = fetch(client, name, version)
+    record = fetched.record(client.base_url, datetime.now(UTC))
+    what = f"{name} {record.version}"
+    try:
+        with staging(skills) as stage:
+            extract_zip(fetched.data, stage, what)
+            folder = _skill_folder(stage, name, what)
+            write_atomic(folder / RECORD, record.model_dump_json(indent=2).encode() + b"\n")
+            swap_in(folder, skills / name)
+    except OSError as exc:
+        raise ClientError(f"cannot install {what} into {skills}: {exc.strerror or exc}") from exc
+    return record
+
+
+def _skill_folder(stage: Path, name: str, what: str) -> Path:
+    """The one top folder a skill zip holds, named after the skill, with its SKILL.md."""
+    found = sorted(p.name for p in stage.iterdir())
+    if found != [name] or not (stage / name / "SKILL.md").is_file():
+        raise ClientError(
+            f"{what}: the zip should hold one folder {name}/ with SKILL.md in it, not {found}; "
+            "nothing was installed. Tell your skillport admin"
+        )
+    return stage / name
+
+
+def save_zip(client: Client, name: str, version: str | None, path: Path) -> tuple[InstallRecord, Path]:
+    """Write a skill's upload zip to `path` (into it, when it is a folder)."""
+    fetched = fetch(client, name, version)
+    target = path / fetched.link.filename if path.is_dir() else path
+    try:
+        write_atomic(target, fetched.data)
+    except OSError as exc:
+        raise ClientError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    return fetched.record(client.base_url, datetime.now(UTC)), target
+
+
+def installed(skills: Path) -> tuple[list[InstallRecord], list[str]]:
+    """The install records under `skills`, and the record files that cannot be read."""
+    records, unreadable = [], []
+    for path in sorted(skills.glob(f"*/{RECORD}")):
+        try:
+            record = InstallRecord.model_validate_json(path.read_bytes())
+        except (OSError, ValidationError):
+            unreadable.append(str(path))
+            continue
+        if record.name == path.parent.name:
+            records.append(record)
+        else:
+            unreadable.append(str(path))
+    return records, unreadable
+
+
+def check_updates(client: Client, skills: Path) -> UpdateReport:
+    """Ask the proxy about every skill installed from it."""
+    records, unreadable = installed(skills)
+    mine = [r for r in records if r.source.rstrip("/") == client.base_url]
+    elsewhere = [r for r in records if r not in mine]
+    results = client.updates([{"name": r.name, "version": r.version} for r in mine]).results if mine else []
+    return UpdateReport(results, elsewhere, unreadable)

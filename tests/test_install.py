@@ -1,0 +1,186 @@
+"""Installing skills from the real proxy on 127.0.0.1, and checking them for updates."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from proxy.live_server import LiveProxy, Tamper, live_proxy
+from release import change
+
+from skillport_build.bundle import Entry, zip_bytes
+from skillport_build.client import Client
+from skillport_build.errors import ClientError, SignatureError
+from skillport_build.install import (
+    RECORD,
+    check_updates,
+    claude_dir,
+    install_skill,
+    installed,
+    save_zip,
+    skills_dir,
+)
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveProxy]:
+    with live_proxy(tmp_path_factory.mktemp("live")) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def connect(shared: LiveProxy) -> Iterator[Callable[..., Client]]:
+    opened: list[Client | httpx.Client] = []
+
+    def make(who: str, live: LiveProxy = shared, http: httpx.Client | None = None) -> Client:
+        client = Client(live.url, live.tokens[who], http)
+        opened.extend([client] if http is None else [client, http])
+        return client
+
+    yield make
+    for client in opened:
+        client.close()
+
+
+def test_skills_dir_follows_claude_config_dir(tmp_path: Path) -> None:
+    assert skills_dir({"HOME": str(tmp_path)}) == tmp_path / ".claude/skills"
+    assert skills_dir({"HOME": str(tmp_path), "CLAUDE_CONFIG_DIR": "/cc"}) == Path("/cc/skills")
+    assert claude_dir({"HOME": str(tmp_path)}) == tmp_path / ".claude"
+
+
+def test_install_unpacks_the_skill_with_its_record(connect: Callable[..., Client], tmp_path: Path) -> None:
+    client = connect("sre")
+    skills = tmp_path / "skills"
+    record = install_skill(client, "incident-postmortem", None, skills)
+    folder = skills / "incident-postmortem"
+    assert (folder / "SKILL.md").is_file() and (folder / "assets/postmortem-template.md").is_file()
+    detail = client.skill("incident-postmortem")
+    saved = json.loads((folder / RECORD).read_text())
+    assert saved == {
+        "name": "incident-postmortem",
+        "version": detail.version,
+        "digest": detail.digest,
+        "sha256": detail.sha256,
+        "source": client.base_url,
+        "installed_at": record.installed_at,
+    }
+    assert sorted(p.name for p in skills.iterdir()) == ["incident-postmortem"]
+
+
+def test_reinstall_replaces_the_folder(connect: Callable[..., Client], tmp_path: Path) -> None:
+    skills = tmp_path / "skills"
+    install_skill(connect("anyone"), "csv-profiler", None, skills)
+    (skills / "csv-profiler/stale.txt").write_text("from before")
+    install_skill(connect("anyone"), "csv-profiler", None, skills)
+    assert not (skills / "csv-profiler/stale.txt").exists()
+    assert (skills / "csv-profiler/scripts/profile_csv.py").stat().st_mode & 0o111
+    assert sorted(p.name for p in skills.iterdir()) == ["csv-profiler"]
+
+
+def test_tampered_download_writes_nothing(connect: Callable[..., Client], tmp_path: Path) -> None:
+    skills = tmp_path / "skills"
+    install_skill(connect("anyone"), "release-notes", None, skills)
+    before = (skills / "release-notes/SKILL.md").read_bytes()
+    tampering = connect("anyone", http=httpx.Client(transport=Tamper()))
+    with pytest.raises(SignatureError, match="nothing was written"):
+        install_skill(tampering, "release-notes", None, skills)
+    with pytest.raises(SignatureError):
+        install_skill(tampering, "csv-profiler", None, skills)
+    with pytest.raises(SignatureError):
+        save_zip(tampering, "csv-profiler", None, tmp_path / "upload.zip")
+    assert sorted(p.name for p in skills.iterdir()) == ["release-notes"]
+    assert (skills / "release-notes/SKILL.md").read_bytes() == before
+    assert not (tmp_path / "upload.zip").exists()
+
+
+def test_a_hidden_skill_cannot_be_installed(connect: Callable[..., Client], tmp_path: Path) -> None:
+    with pytest.raises(ClientError, match=r"^no skill named decision-record \(or you may not read it\)"):
+        install_skill(connect("anyone"), "decision-record", None, tmp_path / "skills")
+    assert not (tmp_path / "skills").exists()
+
+
+def test_save_zip_to_a_file_or_a_folder(connect: Callable[..., Client], tmp_path: Path) -> None:
+    client = connect("engineer")
+    record, written = save_zip(client, "decision-record", None, tmp_path / "adr.zip")
+    assert written == tmp_path / "adr.zip"
+    assert hashlib.sha256(written.read_bytes()).hexdigest() == record.sha256
+    assert zipfile.ZipFile(written).namelist()[0] == "decision-record/"
+    _, into = save_zip(client, "decision-record", None, tmp_path)
+    assert into == tmp_path / f"decision-record-{record.version}.zip"
+
+
+def test_a_zip_without_the_skill_folder_is_not_installed(tmp_path: Path) -> None:
+    data = zip_bytes([Entry("other/SKILL.md", b"x")], 0)
+    sha = hashlib.sha256(data).hexdigest()
+    skill = {
+        "name": "x",
+        "plugin": "p",
+        "version": "1.0.0",
+        "description": "d",
+        "digest": "d",
+        "sha256": sha,
+        "size": len(data),
+    }
+    link = {"name": "x", "version": "1.0.0", "url": "http://p.test/bundles/x.zip?s=1", "expires": "-"}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/skills/x":
+            return httpx.Response(200, json=skill)
+        if request.url.path == "/api/skills/x/link":
+            return httpx.Response(200, json=link | {"sha256": sha, "size": len(data), "filename": "x.zip"})
+        return httpx.Response(200, content=data)
+
+    client = Client("http://p.test", "sp_t", httpx.Client(transport=httpx.MockTransport(answer)))
+    with pytest.raises(ClientError) as refused:
+        install_skill(client, "x", None, tmp_path / "skills")
+    assert str(refused.value) == (
+        "x 1.0.0: the zip should hold one folder x/ with SKILL.md in it, not ['other']; nothing was "
+        "installed. Tell your skillport admin"
+    )
+    assert list((tmp_path / "skills").iterdir()) == []
+
+
+def test_updates_after_a_new_release(connect: Callable[..., Client], tmp_path: Path) -> None:
+    with live_proxy(tmp_path / "proxy") as live:
+        client = connect("anyone", live)
+        skills = tmp_path / "skills"
+        old = install_skill(client, "release-notes", None, skills)
+        install_skill(client, "csv-profiler", None, skills)
+        assert {(r.name, r.status) for r in check_updates(client, skills).results} == {
+            ("release-notes", "current"),
+            ("csv-profiler", "current"),
+        }
+        change(live.repo, "plugins/writing/skills/release-notes/SKILL.md", "writing")
+        live.republish()
+        report = check_updates(client, skills)
+        statuses = {r.name: (r.status, r.installed, r.latest) for r in report.results}
+        assert statuses["release-notes"] == ("update", old.version, "1.0.1")
+        assert statuses["csv-profiler"][0] == "current"
+        pinned = install_skill(client, "release-notes", old.version, skills)
+        assert (pinned.version, pinned.digest) == (old.version, None)
+        assert install_skill(client, "release-notes", None, skills).version == "1.0.1"
+
+
+def test_installed_reads_records_and_skips_others(connect: Callable[..., Client], tmp_path: Path) -> None:
+    client = connect("anyone")
+    skills = tmp_path / "skills"
+    install_skill(client, "pr-review", None, skills)
+    (skills / "mine").mkdir()  # a skill made by hand: no record, not ours
+    (skills / "mine/SKILL.md").write_text("x")
+    (skills / "broken").mkdir()
+    (skills / "broken" / RECORD).write_text("{")
+    moved = json.loads((skills / "pr-review" / RECORD).read_text()) | {"source": "https://other.example"}
+    (skills / "elsewhere").mkdir()
+    (skills / "elsewhere" / RECORD).write_text(json.dumps(moved | {"name": "elsewhere"}))
+    records, unreadable = installed(skills)
+    assert [r.name for r in records] == ["elsewhere", "pr-review"]
+    assert unreadable == [str(skills / "broken" / RECORD)]
+    report = check_updates(client, skills)
+    assert [r.name for r in report.results] == ["pr-review"]
+    assert [r.name for r in report.elsewhere] == ["elsewhere"]
+    assert check_updates(client, tmp_path / "none").results == []
