@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -98,3 +100,22 @@ class Tamper(httpx.BaseTransport):
 
     def close(self) -> None:
         self.inner.close()
+
+
+def browser_sign_in(url: str, email: str, groups: str = "") -> httpx.Response:
+    """What a person does with the CLI's sign-in URL: open it, sign in with the dev form, follow the
+    page's link to the CLI's loopback server. Returns the loopback server's answer."""
+    with httpx.Client(follow_redirects=True, timeout=10) as browser:
+        login = browser.get(url)
+        form = {name: html.unescape(value) for name, value in HIDDEN.findall(login.text)}
+        page = browser.post(
+            str(login.url.join("/login/dev")), data={**form, "email": email, "groups": groups}
+        )
+        page.raise_for_status()
+        link = LINK.search(page.text)
+        assert link is not None, page.text
+        return browser.get(html.unescape(link.group(1)))
+
+
+HIDDEN = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)">')
+LINK = re.compile(r'<a class="button" href="(http://127\.0\.0\.1:\d+/callback\?[^"]+)"')
