@@ -12,7 +12,7 @@ import traceback
 import click
 
 from skillport_build import __version__
-from skillport_build.cli import authoring, ci, release, serve, site, store, trust
+from skillport_build.cli import authoring, ci, release, serve, site, store, trust, user
 from skillport_build.cli.common import EXIT_BUG, EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from skillport_build.errors import SkillportError
 
@@ -47,6 +47,13 @@ for command in (
     serve.serve,
     serve.tokens,
     serve.audit,
+    user.login,
+    user.logout,
+    user.search,
+    user.install,
+    user.updates,
+    user.claude_code,
+    user.auth_header,
 ):
     cli.add_command(command)
 

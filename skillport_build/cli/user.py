@@ -1,0 +1,241 @@
+"""The commands people run against a skillport proxy: `login`, `logout`, `search`, `install`,
+`updates`, `claude-code sync` and `auth-header`."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import shutil
+import sys
+import webbrowser
+from pathlib import Path
+from typing import Any
+
+import click
+
+from skillport_build import credentials
+from skillport_build.cli.common import EXIT_OK, folder
+from skillport_build.client import Client, SkillSummary, UpdateStatus
+from skillport_build.errors import UsageError
+from skillport_build.install import check_updates, install_skill, save_zip, skills_dir
+from skillport_build.signin import browser_login
+from skillport_build.sync import sync
+
+URL_HELP = "The proxy to use [SKILLPORT_URL] (default: the one you signed in to last)."
+url_option = click.option("--url", "url", help=URL_HELP)
+url_flag = click.option("--url", "url_flag", help="The same as URL.")
+
+
+def _client(url: str | None) -> Client:
+    found = credentials.resolve(url)
+    return Client(found.url, found.token)
+
+
+def _one_url(argument: str | None, option: str | None) -> str | None:
+    if argument and option and credentials.normalize_url(argument) != credentials.normalize_url(option):
+        raise UsageError(f"two proxies given ({argument} and --url {option}); give one")
+    chosen = argument or option
+    return credentials.normalize_url(chosen) if chosen else None
+
+
+@click.command()
+@click.argument("url")
+@click.option("--token", "with_token", is_flag=True, help="Read a personal token from stdin instead.")
+@click.option("--no-browser", is_flag=True, help="Print the sign-in URL; do not open a browser.")
+def login(url: str, with_token: bool, no_browser: bool) -> int:
+    """Sign in to the proxy at URL (in the browser) and remember it as the default.
+
+    With --token, paste a personal token (made on URL/tokens) or pipe one in instead.
+    """
+    base = credentials.normalize_url(url)
+    with Client(base) as anonymous:
+        if with_token:
+            token = _read_token(base)
+            with Client(base, token) as client:
+                client.check()
+            user = None
+        else:
+            opener = None if no_browser else webbrowser.open
+            grant = browser_login(anonymous, lambda link: click.echo(f"Sign in at: {link}", err=True), opener)
+            token, user = grant.token, grant.user
+    credentials.remember(base, token, user)
+    click.echo(f"signed in to {base} as {user}" if user else f"signed in to {base} with a personal token")
+    return EXIT_OK
+
+
+def _read_token(base: str) -> str:
+    if sys.stdin.isatty():
+        token = str(click.prompt("Personal token", hide_input=True, err=True))
+    else:
+        token = sys.stdin.readline()
+    token = token.strip()
+    if not token:
+        raise UsageError(f"no token given; create one on {base}/tokens and paste it, or pipe it in")
+    return token
+
+
+@click.command()
+@click.argument("url", required=False)
+@url_flag
+def logout(url: str | None, url_flag: str | None) -> int:
+    """Forget the token for URL (default: the default proxy)."""
+    gone = credentials.forget(_one_url(url, url_flag))
+    click.echo(f"signed out of {gone}; the token stays valid until you revoke it on {gone}/tokens")
+    return EXIT_OK
+
+
+@click.command()
+@click.argument("query", required=False, default="")
+@click.option("--surface", help="Only skills for this surface (e.g. CC, CAI, CD).")
+@click.option("--category", help="Only skills of this category.")
+@click.option("--json", "as_json", is_flag=True, help="The proxy's answer as JSON.")
+@url_option
+def search(query: str, surface: str | None, category: str | None, as_json: bool, url: str | None) -> int:
+    """List the skills you may install, best matches first when QUERY is given."""
+    with _client(url) as client:
+        result = client.search(query, surface=surface, category=category)
+    if as_json:
+        _echo_json(result.model_dump(mode="json", exclude_unset=True))
+    elif not result.skills:
+        click.echo("no skills match" if query or surface or category else "no skills you may read")
+    else:
+        click.echo(skills_table(result.skills, shutil.get_terminal_size((100, 24)).columns))
+    return EXIT_OK
+
+
+def skills_table(skills: list[SkillSummary], width: int) -> str:
+    """Name, version, plugin and a description cut to the terminal's width."""
+    rows = [("NAME", "VERSION", "PLUGIN", "DESCRIPTION")]
+    for skill in skills:
+        note = "(deprecated) " if skill.deprecated else ""
+        rows.append((skill.name, skill.version, skill.plugin, note + " ".join(skill.description.split())))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    room = max(20, width - sum(widths) - 6)
+    lines = []
+    for row in rows:
+        text = row[3] if len(row[3]) <= room else row[3][: room - 1].rstrip() + "…"
+        lines.append("  ".join([*(cell.ljust(w) for cell, w in zip(row, widths, strict=False)), text]))
+    return "\n".join(lines)
+
+
+@click.command()
+@click.argument("skill")
+@click.option("--version", help="A published version other than the current one.")
+@click.option("--claude-code", "claude_code", is_flag=True, help="Into Claude Code's skills folder.")
+@click.option(
+    "--zip",
+    "zip_path",
+    type=click.Path(path_type=Path),
+    help="Save the upload zip for Claude.ai or Claude Desktop here (a file, or a folder to put it in).",
+)
+@url_option
+def install(
+    skill: str, version: str | None, claude_code: bool, zip_path: Path | None, url: str | None
+) -> int:
+    """Download SKILL, check it against the signed catalog, and install it.
+
+    --claude-code unpacks it into ~/.claude/skills/SKILL (or $CLAUDE_CONFIG_DIR/skills), replacing
+    an installed version; --zip PATH saves the zip to upload in Claude.ai or Claude Desktop.
+    """
+    if claude_code == (zip_path is not None):
+        raise UsageError("say where: --claude-code, or --zip PATH for Claude.ai and Claude Desktop")
+    with _client(url) as client:
+        if zip_path is not None:
+            record, written = save_zip(client, skill, version, zip_path)
+            click.echo(
+                f"saved {record.name} {record.version} to {written}; upload it in Claude.ai or Claude Desktop"
+            )
+        else:
+            target = skills_dir()
+            record = install_skill(client, skill, version, target)
+            click.echo(f"installed {record.name} {record.version} into {target / record.name}")
+    return EXIT_OK
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="The proxy's answers as JSON.")
+@url_option
+def updates(as_json: bool, url: str | None) -> int:
+    """Check the skills installed with `skillport install --claude-code` for updates."""
+    target = skills_dir()
+    with _client(url) as client:
+        report = check_updates(client, target)
+    for path in report.unreadable:
+        click.echo(f"warning: {path}: not a skillport install record; skipped", err=True)
+    if as_json:
+        _echo_json({"results": [r.model_dump(mode="json", exclude_unset=True) for r in report.results]})
+        return EXIT_OK
+    if not report.results:
+        click.echo(f"no skills installed from {client.base_url} in {target}")
+    for result in report.results:
+        line = update_line(result)
+        if line:
+            click.echo(line)
+    current = sum(r.status == "current" for r in report.results)
+    if report.results:
+        click.echo(f"{current} of {len(report.results)} up to date")
+    for record in report.elsewhere:
+        click.echo(f"{record.name}: installed from {record.source}; check it with --url {record.source}")
+    return EXIT_OK
+
+
+def update_line(result: UpdateStatus) -> str | None:
+    """One line per skill that needs attention; None for a current one."""
+    name, installed = result.name, result.installed or "?"
+    reinstall = f"skillport install {name} --claude-code"
+    if result.status == "update":
+        return f"{name}: {installed} -> {result.latest}  ({reinstall})"
+    if result.status == "yanked":
+        return f"{name}: {installed} was withdrawn ({result.reason}); install {result.latest}: {reinstall}"
+    if result.status == "deprecated":
+        instead = f"; use {result.replacement} instead" if result.replacement else ""
+        return f"{name}: deprecated ({result.reason}){instead}"
+    if result.status == "removed":
+        return f"{name}: removed from the catalog after {result.last_version}; delete its folder"
+    if result.status == "unknown":
+        return f"{name}: not in the catalog, or no longer yours to read"
+    return None
+
+
+@click.group("claude-code")
+def claude_code() -> None:
+    """Claude Code: your plugins from the proxy as a local marketplace."""
+
+
+@claude_code.command("sync")
+@click.option("--dir", "folder_path", type=folder, help="Where (default ~/.skillport/claude-code/NAME).")
+@url_option
+def claude_code_sync(folder_path: Path | None, url: str | None) -> int:
+    """Copy the plugins you may read into a local marketplace folder, then print the one command
+    that adds it to Claude Code (or updates it, once added). Run it again to pick up changes."""
+    with _client(url) as client:
+        result = sync(client, folder_path)
+    counts = (
+        f"{len(result.added)} added, {len(result.updated)} updated, {len(result.removed)} removed, "
+        f"{len(result.unchanged)} unchanged"
+    )
+    click.echo(f"synced {result.name} into {result.folder} ({counts})", err=True)
+    if result.known_to_claude:
+        click.echo(f"claude plugin marketplace update {shlex.quote(result.name)}")
+    else:
+        click.echo(f"claude plugin marketplace add {shlex.quote(str(result.folder))}")
+    return EXIT_OK
+
+
+@click.command("auth-header")
+@click.argument("url", required=False)
+@url_flag
+def auth_header(url: str | None, url_flag: str | None) -> int:
+    """Print the Authorization header for URL, as JSON: for Claude Code's `headersHelper`.
+
+    Lets Claude Code read the proxy's marketplace directly (URL/claude-code/marketplace.json) with
+    your token: in the marketplace source, set "headersHelper": "skillport auth-header URL".
+    The output holds your token; it is meant for that helper, not for a terminal.
+    """
+    found = credentials.resolve(_one_url(url, url_flag))
+    _echo_json({"Authorization": f"Bearer {found.token}"}, indent=None)
+    return EXIT_OK
+
+
+def _echo_json(value: Any, indent: int | None = 2) -> None:
+    click.echo(json.dumps(value, indent=indent, ensure_ascii=False))

@@ -1,0 +1,226 @@
+"""The user commands through `skillport_build.cli.main`, against the real proxy on 127.0.0.1, with
+HOME, the config folder and Claude's folder inside tmp_path."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import webbrowser
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from integration.registry import free_port
+from proxy.live_server import LiveProxy, browser_sign_in, live_proxy
+from release import change
+
+from skillport_build.cli import main
+from skillport_build.credentials import load
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveProxy]:
+    with live_proxy(tmp_path_factory.mktemp("live")) as proxy:
+        yield proxy
+
+
+@pytest.fixture(autouse=True)
+def user_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Path]:
+    places = {"HOME": tmp_path / "home", "SKILLPORT_CONFIG_DIR": tmp_path / "config"}
+    places["CLAUDE_CONFIG_DIR"] = places["HOME"] / ".claude"
+    for name, path in places.items():
+        monkeypatch.setenv(name, str(path))
+    for name in ("SKILLPORT_URL", "SKILLPORT_TOKEN", "XDG_CONFIG_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.setattr(webbrowser, "open", lambda url: pytest.fail("no browser in these tests"))
+    return places
+
+
+class Run:
+    def __init__(self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+        self.capsys, self.monkeypatch = capsys, monkeypatch
+
+    def __call__(self, *args: str, stdin: str = "") -> tuple[int, str, str]:
+        self.monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        with pytest.raises(SystemExit) as exited:
+            main(list(args))
+        out = self.capsys.readouterr()
+        return int(exited.value.code or 0), out.out, out.err
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Run:
+    return Run(capsys, monkeypatch)
+
+
+def login(run: Run, live: LiveProxy, who: str) -> None:
+    assert run("login", live.url, "--token", stdin=live.tokens[who] + "\n")[0] == 0
+
+
+def test_login_with_a_token(run: Run, shared: LiveProxy) -> None:
+    code, out, err = run("login", shared.url + "/", "--token", stdin=shared.tokens["anyone"] + "\n")
+    assert (code, out, err) == (0, f"signed in to {shared.url} with a personal token\n", "")
+    stored = load()
+    assert stored.default == shared.url and stored.servers[shared.url].token == shared.tokens["anyone"]
+
+
+def test_login_with_a_bad_token_saves_nothing(run: Run, shared: LiveProxy, user_env: dict[str, Path]) -> None:
+    code, out, err = run("login", shared.url, "--token", stdin="sp_wrong_token\n")
+    assert (code, out) == (1, "")
+    assert err == (
+        f"error: {shared.url} did not accept the token (the token is unknown or revoked; create a new "
+        f"one on /tokens); run `skillport login {shared.url}` again\n"
+    )
+    assert not user_env["SKILLPORT_CONFIG_DIR"].exists()
+    assert run("login", shared.url, "--token")[2] == (
+        f"error: no token given; create one on {shared.url}/tokens and paste it, or pipe it in\n"
+    )
+
+
+def test_login_in_the_browser(run: Run, shared: LiveProxy, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(webbrowser, "open", lambda url: browser_sign_in(url, "Sam@acme.example", "sre"))
+    code, out, err = run("login", shared.url)
+    assert (code, out) == (0, f"signed in to {shared.url} as sam@acme.example\n")
+    assert err.startswith(f"Sign in at: {shared.url}/cli/login?port=")
+    token = load().servers[shared.url].token
+    assert token not in out + err
+    assert "incident-postmortem" in run("search", "--json")[1]
+
+
+def test_search_table_and_json(run: Run, shared: LiveProxy) -> None:
+    login(run, shared, "anyone")
+    code, out, _ = run("search")
+    lines = out.splitlines()
+    assert code == 0 and lines[0].split() == ["NAME", "VERSION", "PLUGIN", "DESCRIPTION"]
+    assert {line.split()[0] for line in lines[1:]} == {"release-notes", "csv-profiler", "pr-review"}
+    assert all(len(line) <= 100 for line in lines) and any(line.endswith("…") for line in lines)
+    found = json.loads(run("search", "profile", "--json")[1])
+    assert found["skills"][0]["name"] == "csv-profiler" and "score" in found["skills"][0]
+    assert "deprecated" in found["skills"][0]
+    assert run("search", "--category", "nothing-like-this") == (0, "no skills match\n", "")
+    assert run("search", "--surface", "CC", "--json")[0] == 0
+
+
+def test_install_for_claude_code(run: Run, shared: LiveProxy, user_env: dict[str, Path]) -> None:
+    login(run, shared, "anyone")
+    skills = user_env["CLAUDE_CONFIG_DIR"] / "skills"
+    code, out, err = run("install", "csv-profiler", "--claude-code")
+    assert (code, out, err) == (0, f"installed csv-profiler 1.0.0 into {skills / 'csv-profiler'}\n", "")
+    record = json.loads((skills / "csv-profiler/.skillport.json").read_text())
+    assert (record["name"], record["version"], record["source"]) == ("csv-profiler", "1.0.0", shared.url)
+    (skills / "csv-profiler/SKILL.md").write_text("edited by hand")
+    assert run("install", "csv-profiler", "--claude-code")[0] == 0
+    assert (skills / "csv-profiler/SKILL.md").read_text() != "edited by hand"
+    assert sorted(p.name for p in skills.iterdir()) == ["csv-profiler"]
+
+
+def test_install_an_upload_zip(run: Run, shared: LiveProxy, tmp_path: Path) -> None:
+    login(run, shared, "anyone")
+    code, out, _ = run("install", "pr-review", "--zip", str(tmp_path))
+    written = tmp_path / "pr-review-1.0.0.zip"
+    assert (code, out) == (
+        0,
+        f"saved pr-review 1.0.0 to {written}; upload it in Claude.ai or Claude Desktop\n",
+    )
+    assert written.read_bytes()[:2] == b"PK"
+
+
+def test_install_needs_one_destination(run: Run, shared: LiveProxy, tmp_path: Path) -> None:
+    login(run, shared, "anyone")
+    message = "error: say where: --claude-code, or --zip PATH for Claude.ai and Claude Desktop\n"
+    assert run("install", "pr-review") == (2, "", message)
+    assert run("install", "pr-review", "--claude-code", "--zip", str(tmp_path)) == (2, "", message)
+
+
+def test_a_hidden_skill(run: Run, shared: LiveProxy, user_env: dict[str, Path]) -> None:
+    login(run, shared, "anyone")
+    assert run("install", "incident-postmortem", "--claude-code") == (
+        1,
+        "",
+        "error: no skill named incident-postmortem (or you may not read it); `skillport search` lists "
+        "the skills you can\n",
+    )
+    assert not (user_env["CLAUDE_CONFIG_DIR"] / "skills").exists()
+
+
+def test_updates(run: Run, tmp_path: Path) -> None:
+    with live_proxy(tmp_path / "proxy") as live:
+        login(run, live, "anyone")
+        assert run("updates") == (
+            0,
+            f"no skills installed from {live.url} in {tmp_path}/home/.claude/skills\n",
+            "",
+        )
+        for name in ("release-notes", "csv-profiler"):
+            assert run("install", name, "--claude-code")[0] == 0
+        assert run("updates") == (0, "2 of 2 up to date\n", "")
+        change(live.repo, "plugins/writing/skills/release-notes/SKILL.md", "writing")
+        live.republish()
+        code, out, _ = run("updates")
+        assert (code, out) == (
+            0,
+            "release-notes: 1.0.0 -> 1.0.1  (skillport install release-notes --claude-code)\n1 of 2 up to date\n",
+        )
+        answers = json.loads(run("updates", "--json")[1])["results"]
+        assert {a["name"]: a["status"] for a in answers} == {
+            "release-notes": "update",
+            "csv-profiler": "current",
+        }
+
+
+def test_claude_code_sync_prints_the_one_command(
+    run: Run, shared: LiveProxy, user_env: dict[str, Path]
+) -> None:
+    login(run, shared, "sre")
+    folder = user_env["HOME"] / ".skillport/claude-code/acme-skills"
+    code, out, err = run("claude-code", "sync")
+    assert (code, out) == (0, f"claude plugin marketplace add {folder}\n")
+    assert err == f"synced acme-skills into {folder} (3 added, 0 updated, 0 removed, 0 unchanged)\n"
+    known = user_env["CLAUDE_CONFIG_DIR"] / "plugins/known_marketplaces.json"
+    known.parent.mkdir(parents=True)
+    known.write_text(json.dumps({"acme-skills": {"source": {"source": "directory", "path": str(folder)}}}))
+    code, out, err = run("claude-code", "sync")
+    assert (code, out) == (0, "claude plugin marketplace update acme-skills\n")
+    assert err.endswith("(0 added, 0 updated, 0 removed, 3 unchanged)\n")
+    other = user_env["HOME"] / "my market"
+    assert run("claude-code", "sync", "--dir", str(other))[1] == f"claude plugin marketplace add '{other}'\n"
+
+
+def test_auth_header_logout_and_not_signed_in(run: Run, shared: LiveProxy) -> None:
+    login(run, shared, "anyone")
+    header = json.loads(run("auth-header")[1])
+    assert header == {"Authorization": f"Bearer {shared.tokens['anyone']}"}
+    assert json.loads(run("auth-header", shared.url)[1]) == header
+    assert run("logout", "--url", shared.url) == (
+        0,
+        f"signed out of {shared.url}; the token stays valid until you revoke it on {shared.url}/tokens\n",
+        "",
+    )
+    message = (
+        "error: not signed in to any skillport proxy; run `skillport login URL` (or set SKILLPORT_URL and "
+        "SKILLPORT_TOKEN)\n"
+    )
+    for command in (["search"], ["updates"], ["auth-header"], ["claude-code", "sync"]):
+        assert run(*command) == (1, "", message)
+    assert run("logout") == (1, "", "error: not signed in to any proxy (signed in to: none)\n")
+    assert run("logout", "https://a.example", "--url", "https://b.example")[0] == 2
+
+
+def test_url_option_and_environment(run: Run, shared: LiveProxy, monkeypatch: pytest.MonkeyPatch) -> None:
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("SKILLPORT_URL", nowhere)
+    monkeypatch.setenv("SKILLPORT_TOKEN", shared.tokens["engineer"])
+    assert run("search") == (
+        1,
+        "",
+        f"error: cannot connect to {nowhere}: is the proxy running at {nowhere}?\n",
+    )
+    code, out, _ = run("search", "--url", shared.url, "--json")
+    assert code == 0 and "decision-record" in out
+    assert run("search", "--url", "not a url") == (
+        2,
+        "",
+        "error: 'not a url' is not a proxy URL; give one like https://skills.acme.example\n",
+    )
