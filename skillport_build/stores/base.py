@@ -101,6 +101,11 @@ class Store(ABC):
     def swap_pointer(self, expected: str | None, new: Pointer) -> None:
         """Point at `new` if the pointer's catalog sha256 is still `expected`; else PointerMoved."""
 
+    def pointer_tag(self) -> str | None:
+        """A cheap fingerprint of the pointer (one small request, no catalog download), or None when
+        the backend has none. Readers that poll compare it before fetching the pointer itself."""
+        return None
+
     def put_new(self, key: str, data: bytes) -> bool:
         """Store `data` at `key` unless it is there already; True when written now."""
         ours = hashlib.sha256(data).hexdigest()

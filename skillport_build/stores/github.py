@@ -225,6 +225,15 @@ class GithubStore(Store):
             self._call(release.delete_release)
             self._call(lambda: self.repo.get_git_ref(f"tags/{tag}").delete())
 
+    def pointer_tag(self) -> str | None:
+        try:
+            latest = self._call(self.repo.get_latest_release)
+        except GithubException as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return f"{latest.id}:{latest.tag_name}"
+
     def pointer(self) -> Pointer | None:
         try:
             latest = self._call(self.repo.get_latest_release)

@@ -73,6 +73,16 @@ class LocalStore(Store):
         with contextlib.suppress(FileNotFoundError):
             self._path(key).unlink()
 
+    def pointer_tag(self) -> str | None:
+        parts = []
+        for name in (POINTER, POINTER_SIGNATURE):
+            try:
+                stat = (self.root / name).stat()
+            except FileNotFoundError:
+                return None
+            parts.append(f"{stat.st_ino}:{stat.st_mtime_ns}:{stat.st_size}")
+        return "|".join(parts)
+
     def pointer(self) -> Pointer | None:
         catalog = self.get(POINTER)
         if catalog is None:

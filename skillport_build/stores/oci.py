@@ -274,6 +274,10 @@ class OciStore(Store):
         digest = head.headers["Docker-Content-Digest"]
         _check(self._request("DELETE", f"{repository}/manifests/{digest}"), f"delete {key}", 202)
 
+    def pointer_tag(self) -> str | None:
+        manifest = self._manifest(f"{self.namespace}/catalogs", POINTER_TAG)
+        return None if manifest is None else "|".join(layer["digest"] for layer in manifest["layers"])
+
     def pointer(self) -> Pointer | None:
         repository = f"{self.namespace}/catalogs"
         manifest = self._manifest(repository, POINTER_TAG)

@@ -41,6 +41,7 @@ class LiveCatalog:
         self._lock = threading.Lock()
         self._catalog: Catalog | None = None
         self._pointer_sha: str | None = None
+        self._pointer_tag: str | None = None
         self._skills: dict[str, SkillRecord] = {}
         self._checked_at: str | None = None
         self._problem: str | None = None
@@ -55,13 +56,21 @@ class LiveCatalog:
         return self._skills.get(name)
 
     def refresh(self) -> bool:
-        """Load the store's pointer if it changed; True when a new catalog is now served."""
+        """Load the store's pointer if it changed; True when a new catalog is now served.
+
+        The store's cheap pointer fingerprint is compared first (a conditional request), so an
+        unchanged catalog is neither downloaded nor verified again."""
         now = self.clock()
         try:
+            tag = self.store.pointer_tag()
+            if tag is not None and tag == self._pointer_tag:
+                self._note(now, None)
+                return False
             pointer = self.store.pointer()
             if pointer is None:
                 raise CatalogError(f"{self.store.url} has no catalog yet")
             if pointer.sha256 == self._pointer_sha:
+                self._pointer_tag = tag
                 self._note(now, None)
                 return False
             catalog, _ = verify_catalog(
@@ -77,7 +86,7 @@ class LiveCatalog:
             self._note(now, str(exc))
             return False
         with self._lock:
-            self._catalog, self._pointer_sha = catalog, pointer.sha256
+            self._catalog, self._pointer_sha, self._pointer_tag = catalog, pointer.sha256, tag
             self._skills = {s.name: s for s in catalog.skills}
         self._note(now, None)
         return True

@@ -41,15 +41,19 @@ def _catalog(store: Store, version: int) -> Pointer:
 
 
 def check_pointer_compare_and_swap(store: Store) -> None:
-    assert store.pointer() is None
+    assert store.pointer() is None and store.pointer_tag() is None
     first = _catalog(store, 1)
     store.swap_pointer(None, first)
     assert store.pointer() == first
+    tag = store.pointer_tag()
+    assert tag is not None and store.pointer_tag() == tag  # stable while nothing moves
     second = _catalog(store, 2)
     with pytest.raises(PointerMoved):
         store.swap_pointer(None, second)
+    assert store.pointer_tag() == tag
     store.swap_pointer(first.sha256, second)
     assert store.pointer() == second
+    assert store.pointer_tag() not in (None, tag)  # a moved pointer has a new fingerprint
     with pytest.raises(PointerMoved):
         store.swap_pointer(first.sha256, _catalog(store, 3))
     assert store.keys("catalogs/") == [f"catalogs/{n}.json{s}" for n in (1, 2, 3) for s in ("", ".minisig")]

@@ -86,3 +86,19 @@ def test_unknown_keys_expiry_and_rollback(published: tuple[LocalStore, Path], tm
     store.swap_pointer(newest.sha256, old)
     assert live.refresh() is False and live.catalog.catalog_version == 2  # type: ignore[union-attr]
     assert "rollback refused" in (live.health().problem or "")
+
+
+def test_an_unchanged_pointer_is_not_downloaded_again(tmp_path: Path) -> None:
+    store, _ = published_store(tmp_path)
+    fetched: list[int] = []
+    real = store.pointer
+
+    def counting() -> Pointer | None:
+        fetched.append(1)
+        return real()
+
+    store.pointer = counting  # type: ignore[method-assign]
+    live = LiveCatalog(store, [KEY.public()], clock=lambda: T0)
+    assert live.refresh() is True
+    assert live.refresh() is False and live.refresh() is False
+    assert len(fetched) == 1 and live.health().problem is None
