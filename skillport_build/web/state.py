@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from skillport_build.errors import UsageError
+
 TOKEN_PREFIX = "sp_"
 AUDIT_LOG = logging.getLogger("skillport.audit")
 _SCHEMA = """
@@ -84,6 +86,11 @@ class State:
 
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
+        if self.path.split(":", 1)[0] in ("postgres", "postgresql"):
+            raise UsageError(
+                "PostgreSQL state is not available in this release; give a SQLite file for --db "
+                "(replicas can share one on a network volume, or each keep their own with a shared `secret`)"
+            )
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")

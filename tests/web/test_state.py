@@ -3,6 +3,9 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
+
+from skillport_build.errors import UsageError
 from skillport_build.web.state import TOKEN_PREFIX, State
 
 
@@ -48,3 +51,8 @@ def test_state_survives_restarts_and_threads(tmp_path: Path) -> None:
         thread.join()
     state.close()
     assert State(tmp_path / "state.db").download_counts() == {("a", "1"): 200}
+
+
+def test_a_postgresql_url_is_refused_with_a_clear_message() -> None:
+    with pytest.raises(UsageError, match="PostgreSQL state is not available"):
+        State("postgresql://skillport@db/skillport")
