@@ -1,4 +1,5 @@
-"""`skillport login URL`: sign in with the browser and get a personal token for this computer.
+"""`skillport login URL`: sign in with the browser and get a personal token for this computer (or
+check a pasted token).
 
 The loopback flow of RFC 8252 with PKCE (RFC 7636): the CLI listens on 127.0.0.1 (a port the system
 picks) for one request and opens `URL/cli/login?port=&state=&challenge=`. Once the person has signed
@@ -138,3 +139,9 @@ def browser_login(
             open_browser(url)
         code = callback.wait(timeout)
     return client.exchange_code(code, pkce.verifier, socket.gethostname())
+
+
+def check_token(base_url: str, token: str) -> None:
+    """Try a pasted token with one small request, so a wrong one is refused before it is saved."""
+    with Client(base_url, token) as client:
+        client.check()

@@ -16,6 +16,8 @@ from proxy.live_server import LiveProxy, browser_sign_in, live_proxy
 from release import change
 
 from skillport_build.cli import main
+from skillport_build.cli.user import skills_table, update_line
+from skillport_build.client import SkillSummary, UpdateStatus
 from skillport_build.credentials import load
 
 
@@ -100,7 +102,36 @@ def test_search_table_and_json(run: Run, shared: LiveProxy) -> None:
     assert found["skills"][0]["name"] == "csv-profiler" and "score" in found["skills"][0]
     assert "deprecated" in found["skills"][0]
     assert run("search", "--category", "nothing-like-this") == (0, "no skills match\n", "")
-    assert run("search", "--surface", "CC", "--json")[0] == 0
+    desktop = json.loads(run("search", "--surface", "desktop", "--json")[1])
+    assert {s["name"] for s in desktop["skills"]} == {"release-notes", "csv-profiler"}
+    assert run("search", "--surface", "CC")[0] == 2
+
+
+@pytest.mark.parametrize(
+    ("answer", "line"),
+    [
+        ({"status": "current", "installed": "1.0.0", "latest": "1.0.0"}, None),
+        (
+            {"status": "update", "installed": "1.0.0", "latest": "1.1.0"},
+            "x: 1.0.0 -> 1.1.0  (skillport install x --claude-code)",
+        ),
+        (
+            {"status": "yanked", "installed": "1.0.0", "latest": "1.0.1", "reason": "leaks"},
+            "x: 1.0.0 was withdrawn (leaks); install 1.0.1: skillport install x --claude-code",
+        ),
+        (
+            {"status": "deprecated", "installed": "1.0.0", "reason": "old", "replacement": "y"},
+            "x: deprecated (old); use y instead",
+        ),
+        (
+            {"status": "removed", "last_version": "2.0.0"},
+            "x: removed from the catalog after 2.0.0; delete /s/x",
+        ),
+        ({"status": "unknown"}, "x: not in the catalog, or no longer yours to read"),
+    ],
+)
+def test_update_lines(answer: dict[str, str], line: str | None) -> None:
+    assert update_line(UpdateStatus.model_validate({"name": "x", **answer}), Path("/s")) == line
 
 
 def test_install_for_claude_code(run: Run, shared: LiveProxy, user_env: dict[str, Path]) -> None:
@@ -224,3 +255,23 @@ def test_url_option_and_environment(run: Run, shared: LiveProxy, monkeypatch: py
         "",
         "error: 'not a url' is not a proxy URL; give one like https://skills.acme.example\n",
     )
+
+
+def test_skills_table_cuts_descriptions_to_the_width() -> None:
+    common = {"digest": "d", "sha256": "s", "size": 1}
+    skills = [
+        SkillSummary(name="a", plugin="p", version="1.0.0", description="Short.", **common),
+        SkillSummary(
+            name="long-name",
+            plugin="plug",
+            version="10.2.3",
+            description="A much\nlonger description that will not fit",
+            deprecated={"reason": "old"},
+            **common,
+        ),
+    ]
+    assert skills_table(skills, 60).splitlines() == [
+        "NAME       VERSION  PLUGIN  DESCRIPTION",
+        "a          1.0.0    p       Short.",
+        "long-name  10.2.3   plug    (deprecated) A much longer desc…",
+    ]

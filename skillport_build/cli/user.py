@@ -18,7 +18,8 @@ from skillport_build.cli.common import EXIT_OK, folder
 from skillport_build.client import Client, SkillSummary, UpdateStatus
 from skillport_build.errors import UsageError
 from skillport_build.install import check_updates, install_skill, save_zip, skills_dir
-from skillport_build.signin import browser_login
+from skillport_build.models.marketplace import ALL_SURFACES
+from skillport_build.signin import browser_login, check_token
 from skillport_build.sync import sync
 
 URL_HELP = "The proxy to use [SKILLPORT_URL] (default: the one you signed in to last)."
@@ -48,16 +49,15 @@ def login(url: str, with_token: bool, no_browser: bool) -> int:
     With --token, paste a personal token (made on URL/tokens) or pipe one in instead.
     """
     base = credentials.normalize_url(url)
-    with Client(base) as anonymous:
-        if with_token:
-            token = _read_token(base)
-            with Client(base, token) as client:
-                client.check()
-            user = None
-        else:
-            opener = None if no_browser else webbrowser.open
-            grant = browser_login(anonymous, lambda link: click.echo(f"Sign in at: {link}", err=True), opener)
-            token, user = grant.token, grant.user
+    user = None
+    if with_token:
+        token = _read_token(base)
+        check_token(base, token)
+    else:
+        opener = None if no_browser else webbrowser.open
+        with Client(base) as client:
+            grant = browser_login(client, lambda link: click.echo(f"Sign in at: {link}", err=True), opener)
+        token, user = grant.token, grant.user
     credentials.remember(base, token, user)
     click.echo(f"signed in to {base} as {user}" if user else f"signed in to {base} with a personal token")
     return EXIT_OK
@@ -86,7 +86,7 @@ def logout(url: str | None, url_flag: str | None) -> int:
 
 @click.command()
 @click.argument("query", required=False, default="")
-@click.option("--surface", help="Only skills for this surface (e.g. CC, CAI, CD).")
+@click.option("--surface", type=click.Choice(sorted(ALL_SURFACES)), help="Only skills for this surface.")
 @click.option("--category", help="Only skills of this category.")
 @click.option("--json", "as_json", is_flag=True, help="The proxy's answer as JSON.")
 @url_option
@@ -168,7 +168,7 @@ def updates(as_json: bool, url: str | None) -> int:
     if not report.results:
         click.echo(f"no skills installed from {client.base_url} in {target}")
     for result in report.results:
-        line = update_line(result)
+        line = update_line(result, target)
         if line:
             click.echo(line)
     current = sum(r.status == "current" for r in report.results)
@@ -179,7 +179,7 @@ def updates(as_json: bool, url: str | None) -> int:
     return EXIT_OK
 
 
-def update_line(result: UpdateStatus) -> str | None:
+def update_line(result: UpdateStatus, skills: Path) -> str | None:
     """One line per skill that needs attention; None for a current one."""
     name, installed = result.name, result.installed or "?"
     reinstall = f"skillport install {name} --claude-code"
@@ -191,7 +191,7 @@ def update_line(result: UpdateStatus) -> str | None:
         instead = f"; use {result.replacement} instead" if result.replacement else ""
         return f"{name}: deprecated ({result.reason}){instead}"
     if result.status == "removed":
-        return f"{name}: removed from the catalog after {result.last_version}; delete its folder"
+        return f"{name}: removed from the catalog after {result.last_version}; delete {skills / name}"
     if result.status == "unknown":
         return f"{name}: not in the catalog, or no longer yours to read"
     return None
