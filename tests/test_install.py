@@ -114,28 +114,25 @@ def test_save_zip_to_a_file_or_a_folder(connect: Callable[..., Client], tmp_path
     assert into == tmp_path / f"decision-record-{record.version}.zip"
 
 
-def test_a_zip_without_the_skill_folder_is_not_installed(tmp_path: Path) -> None:
-    data = zip_bytes([Entry("other/SKILL.md", b"x")], 0)
+def canned_skill(data: bytes, link_sha: str | None = None) -> Client:
+    """A proxy (canned) offering skill x 1.0.0 as `data`; its link may name other bytes."""
     sha = hashlib.sha256(data).hexdigest()
-    skill = {
-        "name": "x",
-        "plugin": "p",
-        "version": "1.0.0",
-        "description": "d",
-        "digest": "d",
-        "sha256": sha,
-        "size": len(data),
-    }
+    skill = {"name": "x", "plugin": "p", "version": "1.0.0", "description": "d", "digest": "d"}
     link = {"name": "x", "version": "1.0.0", "url": "http://p.test/bundles/x.zip?s=1", "expires": "-"}
 
     def answer(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/api/skills/x":
-            return httpx.Response(200, json=skill)
+            return httpx.Response(200, json=skill | {"sha256": sha, "size": len(data)})
         if request.url.path == "/api/skills/x/link":
-            return httpx.Response(200, json=link | {"sha256": sha, "size": len(data), "filename": "x.zip"})
+            extra = {"sha256": link_sha or sha, "size": len(data), "filename": "x.zip"}
+            return httpx.Response(200, json=link | extra)
         return httpx.Response(200, content=data)
 
-    client = Client("http://p.test", "sp_t", httpx.Client(transport=httpx.MockTransport(answer)))
+    return Client("http://p.test", "sp_t", httpx.Client(transport=httpx.MockTransport(answer)))
+
+
+def test_a_zip_without_the_skill_folder_is_not_installed(tmp_path: Path) -> None:
+    client = canned_skill(zip_bytes([Entry("other/SKILL.md", b"x")], 0))
     with pytest.raises(ClientError) as refused:
         install_skill(client, "x", None, tmp_path / "skills")
     assert str(refused.value) == (
@@ -143,6 +140,17 @@ def test_a_zip_without_the_skill_folder_is_not_installed(tmp_path: Path) -> None
         "installed. Tell your skillport admin"
     )
     assert list((tmp_path / "skills").iterdir()) == []
+
+
+def test_a_link_to_bytes_the_catalog_does_not_name_is_refused(tmp_path: Path) -> None:
+    client = canned_skill(zip_bytes([Entry("x/SKILL.md", b"x")], 0), link_sha="0" * 64)
+    with pytest.raises(ClientError) as refused:
+        install_skill(client, "x", None, tmp_path / "skills")
+    assert str(refused.value) == (
+        f"http://p.test offered x 1.0.0 with sha256 {'0' * 64}, which the catalog does not list for "
+        "that version; nothing was installed. Tell your skillport admin"
+    )
+    assert not (tmp_path / "skills").exists()
 
 
 def test_updates_after_a_new_release(connect: Callable[..., Client], tmp_path: Path) -> None:
