@@ -139,6 +139,14 @@ class Marketplace(Answer):
     plugins: list[MarketplaceEntry]
 
 
+class Me(Answer):
+    """GET /api/me: who the credentials name."""
+
+    email: str
+    groups: list[str] = []
+    admin: bool = False
+
+
 class TokenGrant(Answer):
     """POST /api/cli/token: a personal token made for this computer."""
 
@@ -191,9 +199,10 @@ class Client:
         response = self._call("GET", "/api/skills", "the skill list", params=params)
         return self._parse(response, SearchResult, "the skill list")
 
-    def check(self) -> None:
-        """Make one small request, to learn whether the token is accepted."""
-        self.search(limit=1)
+    def whoami(self) -> Me:
+        """Who the token names (one small request: a wrong token is refused here)."""
+        response = self._call("GET", "/api/me", "who you are")
+        return self._parse(response, Me, "who you are")
 
     def skill(self, name: str) -> SkillDetail:
         """One skill's metadata, files, history and SKILL.md."""

@@ -141,7 +141,8 @@ def browser_login(
     return client.exchange_code(code, pkce.verifier, socket.gethostname())
 
 
-def check_token(base_url: str, token: str) -> None:
-    """Try a pasted token with one small request, so a wrong one is refused before it is saved."""
+def check_token(base_url: str, token: str) -> str:
+    """Try a pasted token with one small request, so a wrong one is refused before it is saved;
+    returns the email it belongs to."""
     with Client(base_url, token) as client:
-        client.check()
+        return client.whoami().email

@@ -86,7 +86,7 @@ def test_a_hidden_skill_reads_as_missing(connect: Callable[..., Client]) -> None
 def test_a_bad_token_says_to_sign_in_again(connect: Callable[..., Client]) -> None:
     client = connect("sp_nothing_here")
     with pytest.raises(ClientError) as refused:
-        client.check()
+        client.whoami()
     url = client.base_url
     assert str(refused.value) == (
         f"{url} did not accept the token (the token is unknown or revoked; create a new one on "

@@ -63,9 +63,10 @@ def login(run: Run, live: LiveProxy, who: str) -> None:
 
 def test_login_with_a_token(run: Run, shared: LiveProxy) -> None:
     code, out, err = run("login", shared.url + "/", "--token", stdin=shared.tokens["anyone"] + "\n")
-    assert (code, out, err) == (0, f"signed in to {shared.url} with a personal token\n", "")
+    assert (code, out, err) == (0, f"signed in to {shared.url} as ann@acme.example\n", "")
     stored = load()
     assert stored.default == shared.url and stored.servers[shared.url].token == shared.tokens["anyone"]
+    assert stored.servers[shared.url].user == "ann@acme.example"
 
 
 def test_login_with_a_bad_token_saves_nothing(run: Run, shared: LiveProxy, user_env: dict[str, Path]) -> None:

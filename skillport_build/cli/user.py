@@ -52,7 +52,7 @@ def login(url: str, with_token: bool, no_browser: bool) -> int:
     user = None
     if with_token:
         token = _read_token(base)
-        check_token(base, token)
+        user = check_token(base, token)
     else:
         opener = None if no_browser else webbrowser.open
         with Client(base) as client:

@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from skillport_build.errors import SignatureError
+from skillport_build.proxy.access import is_admin
 from skillport_build.proxy.guard import BEARER_CHALLENGE, authenticate, limit, proxy_of, require_caller
 from skillport_build.proxy.search import Filters
 from skillport_build.stores.base import StoreError
@@ -44,9 +45,14 @@ def list_skills(request: Request) -> Response:
     key = (view.key, "list", query, str(filters), str(top))
 
     def produce() -> bytes:
-        skills = proxy.search(view, query, filters, top)
+        total, skills = proxy.search(view, query, filters, top)
         return dumps(
-            {"catalog_version": view.catalog.catalog_version, "count": len(skills), "skills": skills}
+            {
+                "catalog_version": view.catalog.catalog_version,
+                "count": len(skills),
+                "total": total,
+                "skills": skills,
+            }
         )
 
     body = proxy.answer(key, produce)
@@ -179,6 +185,20 @@ async def download(request: Request) -> Response:
     )
 
 
+def whoami(request: Request) -> Response:
+    """GET /api/me: who the credentials name, and whether they administer this catalog."""
+    caller = require_caller(request)
+    catalog = proxy_of(request).indexed().catalog
+    return JSONResponse(
+        {
+            "email": caller.email,
+            "groups": sorted(caller.identity.groups),
+            "via": caller.via,
+            "admin": is_admin(catalog, caller.identity),
+        }
+    )
+
+
 def healthz(request: Request) -> Response:
     """GET /healthz: whether a verified, unexpired catalog is served, and what the last check found."""
     health = proxy_of(request).live.health()
@@ -222,6 +242,7 @@ ROUTES = [
     Route("/api/skills/{name}", get_skill, methods=["GET"]),
     Route("/api/skills/{name}/link", make_link, methods=["POST"]),
     Route("/api/updates", updates, methods=["POST"]),
+    Route("/api/me", whoami, methods=["GET"]),
     Route("/api/cli/token", cli_token, methods=["POST"]),
     Route("/claude-code/marketplace.json", claude_code_marketplace, methods=["GET"]),
     Route("/.well-known/skills/index.json", discovery_index, methods=["GET"]),

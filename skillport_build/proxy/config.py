@@ -95,6 +95,11 @@ class ServeConfig(BaseModel):
                 f"--dev signs anyone in by name, so it only binds to loopback; {self.host} is not a "
                 "loopback address (use --host 127.0.0.1, or configure OIDC or GitHub sign-in)"
             )
+        if not is_loopback(self.host) and not self.public_url:
+            raise UsageError(
+                f"the proxy listens on {self.host}, so links and sign-in redirects need the address people "
+                "use: set public_url (--public-url https://skills.example.com or SKILLPORT_PUBLIC_URL)"
+            )
         if not (self.dev or self.oidc or self.github):
             raise UsageError(
                 "no sign-in is configured: set `oidc:` or `github:` in the config file "

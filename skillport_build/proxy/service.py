@@ -136,10 +136,11 @@ class Proxy:
 
     def search(
         self, view: View, query: str, filters: Filters, limit: int | None = None
-    ) -> list[dict[str, Any]]:
-        """Ranked summaries of the visible skills matching a query."""
-        hits = self.indexed().search.search(view.skills, query, filters, limit)
-        return [
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """How many visible skills match a query, and the ranked summaries of the first `limit`."""
+        hits = self.indexed().search.search(view.skills, query, filters)
+        total, hits = len(hits), hits[:limit] if limit is not None else hits
+        return total, [
             {**self.summary(skill), "score": round(score, 2)} if query else self.summary(skill)
             for skill, score in hits
         ]
@@ -175,6 +176,7 @@ class Proxy:
                     "version": r.version,
                     "published_at": r.published_at,
                     "yanked": r.yanked,
+                    "digest": r.digest,
                     "sha256": r.bundle.sha256,
                 }
                 for r in skill.history

@@ -75,3 +75,28 @@ def test_base_url_and_cookie_security(tmp_path: Path) -> None:
         {"store": "s", "keys": ("k",), "dev": True},
     )
     assert public.base_url == "https://skills.acme.example" and public.secure_cookies
+
+
+def test_listening_beyond_loopback_needs_the_public_url() -> None:
+    with pytest.raises(UsageError, match="set public_url"):
+        load_config(
+            None,
+            {},
+            {
+                "store": "s",
+                "keys": ("k",),
+                "host": "0.0.0.0",
+                "github": {"client_id": "a", "client_secret": "b", "org": "acme"},
+            },
+        )
+    config = load_config(
+        None,
+        {"SKILLPORT_PUBLIC_URL": "https://skills.acme.example"},
+        {
+            "store": "s",
+            "keys": ("k",),
+            "host": "0.0.0.0",
+            "github": {"client_id": "a", "client_secret": "b", "org": "acme"},
+        },
+    )
+    assert config.base_url == "https://skills.acme.example"

@@ -5,7 +5,6 @@ policy's groups; a domain that is not allowed, or a person the provider refuses,
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -46,7 +45,13 @@ def proxy_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, S
             db=tmp / "state.db",
             port=port,
             cache_dir=tmp / "sites",
-            oidc={"issuer": issuer, "client_id": "skillport", "client_secret": "test-secret-for-oidc", "scopes": "openid email profile groups", "label": "Acme SSO"},  # type: ignore[arg-type]
+            oidc={
+                "issuer": issuer,
+                "client_id": "skillport",
+                "client_secret": "test-secret-for-oidc",
+                "scopes": "openid email profile groups",
+                "label": "Acme SSO",
+            },  # type: ignore[arg-type]
             allowed_domains=("acme.example",),
             group_map={"idp-sre": "sre"},
         )
@@ -72,7 +77,9 @@ def browse_as(url: str, email: str) -> tuple[str, list[str], Any]:
         listed: list[str] = []
         if final.startswith(url) and "/skills/" in final:
             page.goto(f"{url}/index.html")
-            hrefs = page.locator("a[href^='skills/']").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+            hrefs = page.locator("a[href^='skills/']").evaluate_all(
+                "els => els.map(e => e.getAttribute('href'))"
+            )
             listed = [href.split("/")[-1].removesuffix(".html") for href in hrefs]
         browser.close()
         return final, sorted(set(listed)), text
@@ -103,5 +110,5 @@ def test_a_domain_that_is_not_allowed_gets_no_session(proxy_url: tuple[str, Stat
 
 def test_a_person_the_provider_refuses_gets_no_session(proxy_url: tuple[str, State]) -> None:
     url, _ = proxy_url
-    final, listed, text = browse_as(url, "nobody@acme.example")
+    _, listed, text = browse_as(url, "nobody@acme.example")
     assert listed == [] and "Sign-in refused" in text

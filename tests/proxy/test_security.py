@@ -207,3 +207,17 @@ def test_an_expired_catalog_is_not_served(published: tuple[Path, LocalStore, Pat
         assert "expired" in response.json()["error"]
         assert client.get("/healthz").status_code == 503
     state.close()
+
+
+def test_whoami_names_the_token_holder(served: Served) -> None:
+    me = served.get("sre", "/api/me").json()
+    assert me == {"email": "sam@acme.example", "groups": ["sre"], "via": "token", "admin": False}
+    assert served.get("admin", "/api/me").json()["admin"] is True
+    assert served.client.get("/api/me").status_code == 401
+
+
+def test_lists_report_the_total_before_the_limit(served: Served) -> None:
+    page = served.get("admin", "/api/skills?limit=2").json()
+    assert page["count"] == 2 and page["total"] == 5
+    history = served.get("admin", "/api/skills/release-notes").json()["history"]
+    assert history[0]["digest"] and history[0]["sha256"]
