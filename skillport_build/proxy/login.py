@@ -146,7 +146,7 @@ async def github_callback(request: Request) -> Response:
         if membership.status_code != 200 or membership.json().get("state") != "active":
             raise SignInRefused(f"{login} is not an active member of the {settings.org} organisation")
         emails = await _github(client, token, "user/emails", listing=True)
-        primary = next((e for e in emails if e.get("primary")), {})
+        primary: dict[str, Any] = next((e for e in emails if e.get("primary")), {})
         teams = await _github(client, token, "user/teams", listing=True)
         groups = [settings.org] + [
             t["slug"]
