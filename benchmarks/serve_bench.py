@@ -1,0 +1,306 @@
+"""Requests per second of `skillport serve` against Debian's nginx serving the same bytes from disk.
+
+Usage: python benchmarks/serve_bench.py [--skills N] [--seconds S] [--concurrency C] [--json]
+
+The synthetic marketplace the other benchmarks use is built, signed and published to a local
+store. Then, side by side on this machine, with the same load generator (wrk, keep-alive, C open
+connections, S seconds after a warm-up) and the same `Authorization: Bearer` header:
+- API: `GET /api/skills` from the proxy (a personal token, the answer cached per audience) against
+  nginx sending the identical JSON body as a static file (target: the proxy at 0.25 of nginx or more);
+- downloads: `GET /bundles/<one skill zip>` from the proxy (verified, kept in memory) against nginx
+  sending the same zip from the store folder (target: 0.5 of nginx's MB/s or more).
+nginx checks the header too (a static `if ($http_authorization != "Bearer …")`), so both refuse a
+request without the token; it runs with `worker_processes auto`, the proxy as one uvicorn process.
+wrk rather than ApacheBench: `ab -k` speaks HTTP/1.0, and uvicorn closes HTTP/1.0 connections
+after each answer, so ab would time the proxy reconnecting against nginx keeping connections open.
+Both servers listen on 127.0.0.1 only and are stopped (temp dirs removed) on exit or Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
+
+from integration.registry import free_port  # noqa: E402
+from validate_bench import make_tree  # noqa: E402
+
+from skillport_build.build import BuildOptions, build  # noqa: E402
+from skillport_build.publish import publish  # noqa: E402
+from skillport_build.sign import sign_dir  # noqa: E402
+from skillport_build.signing import generate  # noqa: E402
+from skillport_build.stores import LocalStore, current_catalog  # noqa: E402
+
+API_TARGET, DOWNLOAD_TARGET = 0.25, 0.5
+BYTES = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}  # wrk's units
+MILLISECONDS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # 127.0.0.1 only, never a proxy
+NGINX_CONF = """\
+{user}daemon off;
+master_process on;
+worker_processes auto;
+pid {work}/nginx.pid;
+error_log {work}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 1000000;
+    client_body_temp_path {work}/body;
+    proxy_temp_path {work}/proxy;
+    fastcgi_temp_path {work}/fastcgi;
+    uwsgi_temp_path {work}/uwsgi;
+    scgi_temp_path {work}/scgi;
+    types {{ application/zip zip; }}
+    server {{
+        listen 127.0.0.1:{port};
+        if ($http_authorization != "Bearer {token}") {{ return 401; }}
+        location = /api/skills {{ default_type application/json; root {www}; }}
+        location /bundles/ {{ alias {store}/; }}
+    }}
+}}
+"""
+
+
+def _skillport() -> list[str]:
+    """The venv's `skillport` (next to this Python), else the module."""
+    script = Path(sys.executable).with_name("skillport")
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "skillport_build"]
+
+
+def _wait_for(url: str, process: subprocess.Popen[bytes], log: Path, headers: dict[str, str]) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with DIRECT.open(urllib.request.Request(url, headers=headers), timeout=2):
+                return
+        except (urllib.error.URLError, ConnectionError):
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"{url} did not come up:\n{log.read_text()[-3000:]}")
+        time.sleep(0.1)
+
+
+@contextmanager
+def _running(command: list[str], log: Path, url: str, headers: dict[str, str]) -> Iterator[None]:
+    """Run a server until the block ends (SIGTERM, then SIGKILL after 10 s)."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        try:
+            _wait_for(url, process, log, headers)
+            yield
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _find(pattern: str, text: str) -> re.Match[str]:
+    found = re.search(pattern, text)
+    if found is None:
+        raise SystemExit(f"cannot read wrk's output (no {pattern!r}):\n{text}")
+    return found
+
+
+def _wrk(url: str, token: str, seconds: int, connections: int) -> dict[str, float]:
+    """Requests/s, MB/s (decimal) received and the median latency; exits when any request failed."""
+    threads = min(connections, os.cpu_count() or 1)
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    out = subprocess.run(
+        [*command, "-H", f"Authorization: Bearer {token}", url], capture_output=True, text=True, check=True
+    ).stdout
+    errors = re.search(r"Socket errors: (.*)", out)
+    if "Non-2xx" in out or (errors and any(int(n) for n in re.findall(r"\d+", errors.group(1)))):
+        raise SystemExit(f"wrk saw failed requests on {url}:\n{out}")
+    rate = _find(r"Transfer/sec:\s+([\d.]+)([KMG]?B)", out)
+    p50 = _find(r"50%\s+([\d.]+)(us|ms|s)\b", out)
+    return {
+        "rps": float(_find(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "mbps": float(rate.group(1)) * BYTES[rate.group(2)] / 1e6,
+        "p50_ms": float(p50.group(1)) * MILLISECONDS[p50.group(2)],
+    }
+
+
+def _measure(url: str, token: str, args: argparse.Namespace) -> dict[str, float]:
+    _wrk(url, token, args.warmup, args.concurrency)
+    return _wrk(url, token, args.seconds, args.concurrency)
+
+
+def _get(url: str, headers: dict[str, str]) -> tuple[int, bytes]:
+    try:
+        with DIRECT.open(urllib.request.Request(url, headers=headers), timeout=30) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def _publish(work: Path, skills: int) -> tuple[LocalStore, Path]:
+    (work / "market").mkdir()
+    make_tree(work / "market", skills)
+    build(work / "market", BuildOptions(out=work / "dist"))
+    key = generate()
+    sign_dir(work / "dist", key)
+    store = LocalStore(work / "store")
+    publish(work / "dist", store)
+    public = work / "trusted.pub"
+    public.write_text(key.public().to_text())
+    return store, public
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # so every `finally` runs on SIGTERM too
+
+
+def run(args: argparse.Namespace) -> dict[str, float]:
+    """Publish, serve with both, measure; returns the figures."""
+    if shutil.which("wrk") is None or shutil.which("nginx") is None:
+        raise SystemExit(
+            "serve_bench needs Debian's nginx and wrk: apt-get install -y nginx wrk "
+            "(`make bench` installs them when missing)"
+        )
+    with tempfile.TemporaryDirectory(prefix="skillport-serve-bench-") as tmp:
+        work = Path(tmp)
+        store, public = _publish(work, args.skills)
+        catalog = current_catalog(store)
+        assert catalog is not None
+        by_size = sorted(catalog.skills, key=lambda s: s.bundle.size)
+        bundle = by_size[len(by_size) // 2].bundle  # a skill zip of median size
+        zip_bytes = store.get(bundle.path)
+        proxy_port, nginx_port = free_port(), free_port()
+        (work / "serve.yaml").write_text(
+            json.dumps(
+                {
+                    "store": str(store.root),
+                    "keys": [str(public)],
+                    "db": str(work / "state.db"),
+                    "cache_dir": str(work / "sites"),
+                    "dev": True,
+                    "host": "127.0.0.1",
+                    "port": proxy_port,
+                    "rate_limit": 1_000_000,
+                    "rate_burst": 1_000_000,
+                }
+            )
+        )
+        create = ["tokens", "create", "--db", str(work / "state.db"), "--user", "bench@example.com"]
+        token = subprocess.run(
+            [*_skillport(), *create],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        auth = {"Authorization": f"Bearer {token}"}
+        proxy = f"http://127.0.0.1:{proxy_port}"
+        nginx = f"http://127.0.0.1:{nginx_port}"
+        serve = [*_skillport(), "serve", "--config", str(work / "serve.yaml")]
+        with _running(serve, work / "serve.log", f"{proxy}/healthz", {}):
+            body = _get(f"{proxy}/api/skills", auth)[1]
+            (work / "www/api").mkdir(parents=True)
+            (work / "www/api/skills").write_bytes(body)
+            (work / "nginx").mkdir()
+            (work / "nginx/nginx.conf").write_text(
+                NGINX_CONF.format(
+                    user="user root root;\n" if os.geteuid() == 0 else "",
+                    work=work / "nginx",
+                    port=nginx_port,
+                    token=token,
+                    www=work / "www",
+                    store=store.root,
+                )
+            )
+            nginx_command = [
+                "nginx",
+                "-p",
+                str(work / "nginx"),
+                "-c",
+                str(work / "nginx/nginx.conf"),
+                "-e",
+                str(work / "nginx/error.log"),
+            ]
+            with _running(nginx_command, work / "nginx.log", f"{nginx}/api/skills", auth):
+                for base in (proxy, nginx):  # the same bytes, and the same refusal without the token
+                    for path, expected in (("/api/skills", body), (f"/bundles/{bundle.path}", zip_bytes)):
+                        if _get(base + path, auth) != (200, expected) or _get(base + path, {})[0] != 401:
+                            raise SystemExit(f"{base}{path} does not answer as the other server does")
+                figures = {
+                    "api": _measure(f"{proxy}/api/skills", token, args),
+                    "nginx_api": _measure(f"{nginx}/api/skills", token, args),
+                    "download": _measure(f"{proxy}/bundles/{bundle.path}", token, args),
+                    "nginx_download": _measure(f"{nginx}/bundles/{bundle.path}", token, args),
+                }
+    return {
+        "skills": args.skills,
+        "api_bytes": len(body),
+        "bundle_bytes": bundle.size,
+        **{f"{name}_{k}": v for name, m in figures.items() for k, v in m.items()},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skills", type=int, default=1000)
+    parser.add_argument("--seconds", type=int, default=10, help="each measured run")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds of load before each measured run")
+    parser.add_argument("--concurrency", type=int, default=50, help="open keep-alive connections")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, _interrupted)
+    try:
+        f = run(args)
+    except KeyboardInterrupt:
+        raise SystemExit("interrupted; both servers stopped") from None
+    api_ratio = f["api_rps"] / f["nginx_api_rps"]
+    download_ratio = f["download_mbps"] / f["nginx_download_mbps"]
+    if args.json:
+        result = {
+            "api_rps": round(f["api_rps"], 1),
+            "nginx_api_rps": round(f["nginx_api_rps"], 1),
+            "api_ratio": round(api_ratio, 3),
+            "download_mbps": round(f["download_mbps"], 1),
+            "nginx_download_mbps": round(f["nginx_download_mbps"], 1),
+            "download_ratio": round(download_ratio, 3),
+        }
+        print(json.dumps(result))
+        return
+    met = {True: "met", False: "MISSED"}
+    print(
+        f"{args.skills} skills; wrk, {args.concurrency} keep-alive connections, {args.seconds} s per run "
+        f"after {args.warmup} s of warm-up; {os.cpu_count()} CPUs shared by servers and load generator"
+    )
+    sizes = f"{f['api_bytes'] / 1e3:.0f} KB of JSON; download: a skill zip of {f['bundle_bytes']} B"
+    print(f"GET /api/skills: {sizes}")
+    print(f"{'':22}{'proxy':>12}{'nginx':>12}{'ratio':>8}  target")
+    print(
+        f"{'API requests/s':22}{f['api_rps']:12.0f}{f['nginx_api_rps']:12.0f}{api_ratio:8.3f}  "
+        f"≥ {API_TARGET}: {met[api_ratio >= API_TARGET]}"
+    )
+    print(f"{'API median latency':22}{f['api_p50_ms']:10.2f}ms{f['nginx_api_p50_ms']:10.2f}ms")
+    mbps = f"{f['download_mbps']:12.1f}{f['nginx_download_mbps']:12.1f}"
+    print(
+        f"{'download MB/s':22}{mbps}{download_ratio:8.3f}  "
+        f"≥ {DOWNLOAD_TARGET}: {met[download_ratio >= DOWNLOAD_TARGET]}"
+    )
+    print(f"{'download requests/s':22}{f['download_rps']:12.0f}{f['nginx_download_rps']:12.0f}")
+
+
+if __name__ == "__main__":
+    main()
