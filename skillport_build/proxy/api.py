@@ -157,8 +157,8 @@ async def download(request: Request) -> Response:
         allowed = proxy.view(caller.identity).bundle(refs, path)
     if allowed is None:
         raise HTTPException(404, "no such bundle")
-    data = allowed.bundle and proxy.bundles.cached(allowed.bundle)
-    if not data:
+    data = proxy.bundles.cached(allowed.bundle)
+    if data is None:
         try:
             data = await run_in_threadpool(proxy.bundles.read, allowed.bundle)
         except SignatureError as exc:
