@@ -107,6 +107,9 @@ bench: $(STAMP) tools
 	$(BIN)/python benchmarks/build_bench.py
 	$(BIN)/python benchmarks/publish_bench.py
 	$(BIN)/python benchmarks/site_bench.py
+	command -v nginx >/dev/null && command -v wrk >/dev/null || (apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx wrk)
+	$(BIN)/python benchmarks/serve_bench.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info

@@ -32,7 +32,7 @@ def dumps(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def list_skills(request: Request) -> Response:
+async def list_skills(request: Request) -> Response:
     """GET /api/skills?q=&surface=&category=&tag=&plugin=&limit="""
     caller = require_caller(request)
     proxy = proxy_of(request)
@@ -60,7 +60,7 @@ def list_skills(request: Request) -> Response:
     return Response(body, media_type=JSON)
 
 
-def get_skill(request: Request) -> Response:
+async def get_skill(request: Request) -> Response:
     """GET /api/skills/{name}"""
     caller = require_caller(request)
     proxy = proxy_of(request)
@@ -108,7 +108,7 @@ async def updates(request: Request) -> Response:
     return JSONResponse({"catalog_version": view.catalog.catalog_version, "results": results})
 
 
-def claude_code_marketplace(request: Request) -> Response:
+async def claude_code_marketplace(request: Request) -> Response:
     """GET /claude-code/marketplace.json: the caller's plugins as archive sources (token in header)."""
     caller = require_caller(request)
     proxy = proxy_of(request)
@@ -118,7 +118,7 @@ def claude_code_marketplace(request: Request) -> Response:
     return Response(body, media_type=JSON)
 
 
-def discovery_index(request: Request) -> Response:
+async def discovery_index(request: Request) -> Response:
     """GET /.well-known/skills/index.json (and /.well-known/agent-skills/index.json)."""
     caller = require_caller(request)
     proxy = proxy_of(request)
@@ -185,7 +185,7 @@ async def download(request: Request) -> Response:
     )
 
 
-def whoami(request: Request) -> Response:
+async def whoami(request: Request) -> Response:
     """GET /api/me: who the credentials name, and whether they administer this catalog."""
     caller = require_caller(request)
     catalog = proxy_of(request).indexed().catalog
@@ -199,7 +199,7 @@ def whoami(request: Request) -> Response:
     )
 
 
-def healthz(request: Request) -> Response:
+async def healthz(request: Request) -> Response:
     """GET /healthz: whether a verified, unexpired catalog is served, and what the last check found."""
     health = proxy_of(request).live.health()
     return JSONResponse(health.__dict__, status_code=200 if health.ok else 503)

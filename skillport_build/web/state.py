@@ -24,6 +24,7 @@ from skillport_build.errors import UsageError
 
 TOKEN_PREFIX = "sp_"
 AUDIT_LOG = logging.getLogger("skillport.audit")
+TOKEN_CACHE_SECONDS = 5.0
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tokens (
     id TEXT PRIMARY KEY,
@@ -92,6 +93,7 @@ class State:
                 "(replicas can share one on a network volume, or each keep their own with a shared `secret`)"
             )
         self._lock = threading.Lock()
+        self._token_cache: dict[str, tuple[float, TokenInfo]] = {}
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
@@ -129,9 +131,24 @@ class State:
         return secret, info
 
     def check_token(self, secret: str) -> TokenInfo | None:
-        """The live token a secret belongs to, or None (unknown, malformed or revoked)."""
+        """The live token a secret belongs to, or None (unknown, malformed or revoked).
+
+        Answers are remembered for TOKEN_CACHE_SECONDS: a revocation here takes effect at once, one
+        made by another process (`skillport tokens revoke`, another replica) within that time."""
         if not secret.startswith(TOKEN_PREFIX) or secret.count("_") < 2:
             return None
+        key = _hash(secret)
+        cached = self._token_cache.get(key)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        info = self._lookup_token(secret)
+        if info is not None:
+            if len(self._token_cache) > 10_000:
+                self._token_cache.clear()
+            self._token_cache[key] = (time.monotonic() + TOKEN_CACHE_SECONDS, info)
+        return info
+
+    def _lookup_token(self, secret: str) -> TokenInfo | None:
         token_id = secret[len(TOKEN_PREFIX) :].split("_", 1)[0]
         with self._lock:
             row = self._db.execute("SELECT * FROM tokens WHERE id = ?", (token_id,)).fetchone()
@@ -145,6 +162,7 @@ class State:
             changed = db.execute(
                 "UPDATE tokens SET revoked = ? WHERE id = ? AND revoked IS NULL", (_now(), token_id)
             ).rowcount
+        self._token_cache = {k: v for k, v in self._token_cache.items() if v[1].id != token_id}
         if changed:
             self.audit("token.revoke", actor, {"token": token_id})
         return bool(changed)
@@ -192,10 +210,11 @@ class State:
     # audit and downloads ------------------------------------------------------------------------
 
     def audit(self, event: str, actor: str | None, detail: dict[str, Any]) -> None:
-        """Append one audit event, and write it as one JSON line to the `skillport.audit` log."""
+        """Append one audit event (one autocommitted statement), and write it as one JSON line to
+        the `skillport.audit` log."""
         at, text = _now(), json.dumps(detail, sort_keys=True)
-        with self._tx() as db:
-            db.execute(
+        with self._lock:
+            self._db.execute(
                 "INSERT INTO audit (at, event, actor, detail) VALUES (?, ?, ?, ?)", (at, event, actor, text)
             )
         if AUDIT_LOG.isEnabledFor(logging.INFO):
@@ -213,9 +232,9 @@ class State:
         ]
 
     def count_download(self, skill: str, version: str) -> None:
-        """Count one download of a skill version."""
-        with self._tx() as db:
-            db.execute(
+        """Count one download of a skill version (one autocommitted statement)."""
+        with self._lock:
+            self._db.execute(
                 "INSERT INTO downloads VALUES (?, ?, 1) "
                 "ON CONFLICT(skill, version) DO UPDATE SET count = count + 1",
                 (skill, version),
