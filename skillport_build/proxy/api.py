@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -18,9 +19,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from skillport_build.errors import SignatureError
-from skillport_build.proxy.access import is_admin
+from skillport_build.proxy.access import View, is_admin
 from skillport_build.proxy.guard import BEARER_CHALLENGE, authenticate, limit, proxy_of, require_caller
 from skillport_build.proxy.search import Filters
+from skillport_build.proxy.service import Proxy
 from skillport_build.stores.base import StoreError
 
 JSON = "application/json"
@@ -110,21 +112,21 @@ async def updates(request: Request) -> Response:
 
 async def claude_code_marketplace(request: Request) -> Response:
     """GET /claude-code/marketplace.json: the caller's plugins as archive sources (token in header)."""
-    caller = require_caller(request)
-    proxy = proxy_of(request)
-    view = proxy.view(caller.identity)
-    body = proxy.answer((view.key, "marketplace"), lambda: dumps(proxy.marketplace(view)))
-    proxy.state.audit("list", caller.email, {"what": "claude-code marketplace"})
-    return Response(body, media_type=JSON)
+    return _whole_view(request, "claude-code marketplace", Proxy.marketplace)
 
 
 async def discovery_index(request: Request) -> Response:
     """GET /.well-known/skills/index.json (and /.well-known/agent-skills/index.json)."""
+    return _whole_view(request, "well-known index", Proxy.discovery_index)
+
+
+def _whole_view(request: Request, what: str, make: Callable[[Proxy, View], dict[str, Any]]) -> Response:
+    """A document made from the caller's whole view, shared by everyone with the same view."""
     caller = require_caller(request)
     proxy = proxy_of(request)
     view = proxy.view(caller.identity)
-    body = proxy.answer((view.key, "discovery"), lambda: dumps(proxy.discovery_index(view)))
-    proxy.state.audit("list", caller.email, {"what": "well-known index"})
+    body = proxy.answer((view.key, what), lambda: dumps(make(proxy, view)))
+    proxy.state.audit("list", caller.email, {"what": what})
     return Response(body, media_type=JSON)
 
 

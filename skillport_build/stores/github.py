@@ -225,22 +225,23 @@ class GithubStore(Store):
             self._call(release.delete_release)
             self._call(lambda: self.repo.get_git_ref(f"tags/{tag}").delete())
 
-    def pointer_tag(self) -> str | None:
+    def _latest(self) -> GitRelease | None:
+        """The "latest" release (the pointer), or None before the first publish."""
         try:
-            latest = self._call(self.repo.get_latest_release)
+            return self._call(self.repo.get_latest_release)
         except GithubException as exc:
             if exc.status == 404:
                 return None
             raise
-        return f"{latest.id}:{latest.tag_name}"
+
+    def pointer_tag(self) -> str | None:
+        latest = self._latest()
+        return None if latest is None else f"{latest.id}:{latest.tag_name}"
 
     def pointer(self) -> Pointer | None:
-        try:
-            latest = self._call(self.repo.get_latest_release)
-        except GithubException as exc:
-            if exc.status == 404:
-                return None
-            raise
+        latest = self._latest()
+        if latest is None:
+            return None
         if not latest.tag_name.startswith(f"{PREFIX}/catalogs/"):
             raise StoreError(
                 f"{self.url}: the latest release is {latest.tag_name}, not a Skillport catalog; keep this "
