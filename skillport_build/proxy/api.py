@@ -18,9 +18,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from skillport_build.catalog import SkillRecord
 from skillport_build.errors import SignatureError
 from skillport_build.proxy.access import View, is_admin
 from skillport_build.proxy.guard import BEARER_CHALLENGE, authenticate, limit, proxy_of, require_caller
+from skillport_build.proxy.identity import Caller
 from skillport_build.proxy.search import Filters
 from skillport_build.proxy.service import Proxy
 from skillport_build.stores.base import StoreError
@@ -62,35 +64,37 @@ async def list_skills(request: Request) -> Response:
     return Response(body, media_type=JSON)
 
 
-async def get_skill(request: Request) -> Response:
-    """GET /api/skills/{name}"""
+def _visible_skill(request: Request) -> tuple[Caller, Proxy, View, SkillRecord]:
+    """The caller and the skill the path names; 404 alike for a hidden and a missing skill."""
     caller = require_caller(request)
     proxy = proxy_of(request)
+    view = proxy.view(caller.identity)
     name = request.path_params["name"]
-    skill = proxy.view(caller.identity).skill(name)
+    skill = view.skill(name)
     if skill is None:
         raise HTTPException(404, f"no skill named {name!r}")
-    proxy.state.audit("read", caller.email, {"skill": name, "version": skill.version})
+    return caller, proxy, view, skill
+
+
+async def get_skill(request: Request) -> Response:
+    """GET /api/skills/{name}"""
+    caller, proxy, _, skill = _visible_skill(request)
+    proxy.state.audit("read", caller.email, {"skill": skill.name, "version": skill.version})
     return JSONResponse(proxy.detail(skill))
 
 
 async def make_link(request: Request) -> Response:
     """POST /api/skills/{name}/link  {"version": optional}"""
-    caller = require_caller(request)
-    proxy = proxy_of(request)
-    name = request.path_params["name"]
-    skill = proxy.view(caller.identity).skill(name)
-    if skill is None:
-        raise HTTPException(404, f"no skill named {name!r}")
+    caller, proxy, view, skill = _visible_skill(request)
     body = await _json_body(request, required=False)
     version = body.get("version")
     if version is not None and not isinstance(version, str):
         raise HTTPException(400, '"version" must be a string')
     try:
-        link = proxy.link(proxy.view(caller.identity), skill, caller.email, version)
+        link = proxy.link(view, skill, caller.email, version)
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from exc
-    proxy.state.audit("link", caller.email, {"skill": name, "version": link["version"]})
+    proxy.state.audit("link", caller.email, {"skill": skill.name, "version": link["version"]})
     return JSONResponse(link)
 
 

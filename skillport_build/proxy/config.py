@@ -156,18 +156,13 @@ def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
         if value is None or name in {"oidc", "github", "group_map"}:
             continue
         out[name] = [v.strip() for v in value.split(",") if v.strip()] if name in LIST_SETTINGS else value
-    oidc = {
-        key: environ[f"{ENV_PREFIX}OIDC_{key.upper()}"]
-        for key in OidcSettings.model_fields
-        if f"{ENV_PREFIX}OIDC_{key.upper()}" in environ
-    }
-    if oidc:
-        out["oidc"] = oidc
-    github = {
-        key: environ[f"{ENV_PREFIX}GITHUB_{key.upper()}"]
-        for key in GitHubSettings.model_fields
-        if f"{ENV_PREFIX}GITHUB_{key.upper()}" in environ
-    }
-    if github:
-        out["github"] = github
+    for section, model in (("oidc", OidcSettings), ("github", GitHubSettings)):
+        prefix = f"{ENV_PREFIX}{section.upper()}_"
+        values = {
+            key: environ[prefix + key.upper()]
+            for key in model.model_fields
+            if prefix + key.upper() in environ
+        }
+        if values:
+            out[section] = values
     return out
