@@ -20,6 +20,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from skillport_build.connector.mount import create_connector
 from skillport_build.proxy import api, login, pages
 from skillport_build.proxy.bundles import BundleCache
 from skillport_build.proxy.config import ServeConfig
@@ -38,7 +39,7 @@ CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
-MACHINE_PREFIXES = ("/api/", "/bundles/", "/claude-code/", "/.well-known/", "/healthz")
+MACHINE_PREFIXES = ("/api/", "/bundles/", "/claude-code/", "/.well-known/", "/healthz", "/mcp")
 
 
 class SecurityHeaders:
@@ -136,6 +137,8 @@ def create_app(
     )
     cache_dir = config.cache_dir or Path(tempfile.mkdtemp(prefix="skillport-sites-"))
     stop = threading.Event()
+    limiter = RateLimiter(config.rate_limit, config.rate_burst)
+    connector = create_connector(config, proxy, state, limiter)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -146,7 +149,8 @@ def create_app(
         thread = threading.Thread(target=_refresher, args=(proxy, config.refresh_interval, stop), daemon=True)
         if refresh:
             thread.start()
-        yield
+        async with connector.lifespan():
+            yield
         stop.set()
 
     session_secret = config.secret or state.secret("sessions").hex()
@@ -154,6 +158,7 @@ def create_app(
         routes=[
             *api.ROUTES,
             *login.ROUTES,
+            *connector.routes,
             Mount("/static", StaticFiles(directory=templates_dir() / "static"), name="static"),
             *pages.ROUTES,
         ],
@@ -174,7 +179,7 @@ def create_app(
     )
     app.state.proxy = proxy
     app.state.sites = SiteCache(cache_dir, bundles.read)
-    app.state.limiter = RateLimiter(config.rate_limit, config.rate_burst)
+    app.state.limiter = limiter
     app.state.oauth = login.make_oauth(config)
     return app
 

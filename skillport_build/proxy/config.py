@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from skillport_build.errors import UsageError
 
 ENV_PREFIX = "SKILLPORT_"
-LIST_SETTINGS = frozenset({"keys", "allowed_domains"})
+LIST_SETTINGS = frozenset({"keys", "allowed_domains", "mcp_origins"})
 
 
 class OidcSettings(BaseModel):
@@ -44,6 +44,18 @@ class GitHubSettings(BaseModel):
     web_url: str = "https://github.com"
 
 
+class ProposeSettings(BaseModel):
+    """Where the MCP connector's `propose_change` opens pull requests."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    token: str = Field(repr=False, description="a GitHub token with contents and pull-requests write access")
+    repository: str | None = Field(
+        default=None, description="owner/name of the marketplace repo (default: the catalog's source)"
+    )
+    api_url: str = "https://api.github.com"
+
+
 class ServeConfig(BaseModel):
     """Everything `skillport serve` needs."""
 
@@ -69,6 +81,14 @@ class ServeConfig(BaseModel):
     max_body: int = Field(default=1_048_576, ge=1024, description="largest request body, bytes")
     bundle_cache_mb: int = Field(default=256, ge=0, description="verified bundles kept in memory")
     cache_dir: Path | None = Field(default=None, description="where per-audience sites are rendered")
+    mcp_access_ttl: int = Field(default=3600, ge=60, description="seconds an MCP access token lives")
+    mcp_refresh_ttl: int = Field(
+        default=7 * 86400, ge=300, description="seconds an MCP client stays connected without a new sign-in"
+    )
+    mcp_origins: tuple[str, ...] = Field(
+        default=(), description="browser origins /mcp accepts besides its own"
+    )
+    propose: ProposeSettings | None = None
 
     @field_validator("allowed_domains")
     @classmethod
@@ -153,10 +173,15 @@ def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in ServeConfig.model_fields:
         value = environ.get(ENV_PREFIX + name.upper())
-        if value is None or name in {"oidc", "github", "group_map"}:
+        if value is None or name in {"oidc", "github", "propose", "group_map"}:
             continue
         out[name] = [v.strip() for v in value.split(",") if v.strip()] if name in LIST_SETTINGS else value
-    for section, model in (("oidc", OidcSettings), ("github", GitHubSettings)):
+    sections: tuple[tuple[str, type[BaseModel]], ...] = (
+        ("oidc", OidcSettings),
+        ("github", GitHubSettings),
+        ("propose", ProposeSettings),
+    )
+    for section, model in sections:
         prefix = f"{ENV_PREFIX}{section.upper()}_"
         values = {
             key: environ[prefix + key.upper()]

@@ -15,7 +15,8 @@ from skillport_build.web.state import State
 
 
 def configure_logging() -> None:
-    """Service messages and audit lines (one JSON object each) on stderr."""
+    """Service messages and audit lines (one JSON object each) on stderr; other libraries' warnings."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
     for name in ("skillport.audit", "skillport.serve"):

@@ -100,8 +100,19 @@ class State:
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(_SCHEMA)
 
+    def migrate(self, schema: str) -> None:
+        """Create the tables another module keeps in this database (idempotent SQL)."""
+        with self._lock:
+            self._db.executescript(schema)
+
+    def query(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+        """The rows of one read-only statement."""
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (BEGIN IMMEDIATE … COMMIT, rolled back on error)."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -122,7 +133,7 @@ class State:
         token_id = secrets.token_hex(6)
         secret = f"{TOKEN_PREFIX}{token_id}_{secrets.token_urlsafe(32)}"
         info = TokenInfo(token_id, user.lower(), tuple(groups), name or "personal token", _now(), None)
-        with self._tx() as db:
+        with self.transaction() as db:
             db.execute(
                 "INSERT INTO tokens VALUES (?, ?, ?, ?, ?, ?, NULL)",
                 (info.id, _hash(secret), info.user, json.dumps(list(info.groups)), info.name, info.created),
@@ -158,7 +169,7 @@ class State:
 
     def revoke_token(self, token_id: str, actor: str) -> bool:
         """Revoke a token; False when there is no such live token."""
-        with self._tx() as db:
+        with self.transaction() as db:
             changed = db.execute(
                 "UPDATE tokens SET revoked = ? WHERE id = ? AND revoked IS NULL", (_now(), token_id)
             ).rowcount
@@ -180,7 +191,7 @@ class State:
 
     def secret(self, name: str) -> bytes:
         """A random server secret, made on first use and shared by every replica using this database."""
-        with self._tx() as db:
+        with self.transaction() as db:
             db.execute("INSERT OR IGNORE INTO secrets VALUES (?, ?)", (name, secrets.token_hex(32)))
             row = db.execute("SELECT value FROM secrets WHERE name = ?", (name,)).fetchone()
         return bytes.fromhex(row[0])
@@ -188,7 +199,7 @@ class State:
     def put_code(self, user: str, groups: tuple[str, ...], challenge: str, ttl: float) -> str:
         """A one-time code that a CLI exchanges (with the PKCE verifier) for a personal token."""
         code = secrets.token_urlsafe(32)
-        with self._tx() as db:
+        with self.transaction() as db:
             db.execute("DELETE FROM codes WHERE expires < ?", (time.time(),))
             db.execute(
                 "INSERT INTO codes VALUES (?, ?, ?, ?, ?)",
@@ -198,7 +209,7 @@ class State:
 
     def take_code(self, code: str) -> tuple[str, tuple[str, ...], str] | None:
         """Use a one-time code up: its user, groups and PKCE challenge, or None (unknown or expired)."""
-        with self._tx() as db:
+        with self.transaction() as db:
             row = db.execute(
                 "SELECT user, groups, challenge, expires FROM codes WHERE hash = ?", (_hash(code),)
             ).fetchone()

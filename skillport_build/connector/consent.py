@@ -1,0 +1,68 @@
+"""The page where a person, signed in through the website's own sign-in, lets an MCP client act for
+them (or not). A client never gets a code without this decision: dynamic registration lets anyone
+make a client, so the person sees which one is asking and where their browser will go next."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from skillport_build.connector.provider import SCOPE_PROPOSE, SCOPE_READ, AuthProvider
+from skillport_build.proxy.identity import csrf_ok, csrf_token
+from skillport_build.proxy.pages import render, signed_in
+
+SCOPE_TEXT = {
+    SCOPE_READ: "find, read and install the skills you may read",
+    SCOPE_PROPOSE: "propose changes to skills you may edit, as pull requests for review",
+}
+UNKNOWN = "This connection request is unknown or has expired. Start connecting again from your MCP client."
+
+
+def consent_routes(provider: AuthProvider) -> list[BaseRoute]:
+    """GET shows the request; POST records the decision and sends the browser back to the client."""
+
+    async def consent(request: Request) -> Response:
+        caller = signed_in(request)
+        if isinstance(caller, RedirectResponse):
+            return caller
+        if request.method == "POST":
+            form = await request.form()
+            if not csrf_ok(request, form.get("csrf")):
+                raise HTTPException(403, "this form has expired; start connecting again from your MCP client")
+            target = provider.decide(
+                str(form.get("request", "")),
+                caller.email,
+                tuple(sorted(caller.identity.groups)),
+                allow=form.get("decision") == "allow",
+            )
+            if target is None:
+                raise HTTPException(400, UNKNOWN)
+            return RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
+        request_id = request.query_params.get("request", "")
+        pending = provider.pending(request_id)
+        client = await provider.get_client(pending[0]) if pending else None
+        if pending is None or client is None:
+            raise HTTPException(400, UNKNOWN)
+        _, scopes, redirect_uri = pending
+        return render(
+            request,
+            "proxy/consent.html",
+            client={
+                "name": client.client_name or "An MCP client",
+                "uri": str(client.client_uri) if client.client_uri else "",
+                "id": client.client_id,
+            },
+            user=caller.email,
+            scopes=[s for s in scopes if s in SCOPE_TEXT],
+            scope_text=SCOPE_TEXT,
+            redirect_host=urlsplit(redirect_uri).netloc,
+            refresh_days=max(1, round(provider.refresh_ttl / 86400)),
+            request_id=request_id,
+            csrf=csrf_token(request),
+        )
+
+    return [Route("/oauth/consent", consent, methods=["GET", "POST"])]

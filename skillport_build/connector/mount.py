@@ -1,0 +1,208 @@
+"""The connector's place in the proxy: the routes it adds (/mcp, the OAuth endpoints, the two
+metadata documents, the consent page) and the task group its transport runs in.
+
+/mcp is guarded in this order: a credential in the query string is refused (400); a browser
+`Origin` that is not the proxy's own (or configured) is refused (403); the bearer token must be
+live and issued for this proxy's /mcp (RFC 8707 audience) or be a personal token (401 with
+`resource_metadata`), and carry `skills:read` (403 `insufficient_scope`); then the caller's rate.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from mcp.server.auth.handlers.metadata import MetadataHandler, ProtectedResourceMetadataHandler
+from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser, BearerAuthBackend, RequireAuthMiddleware
+from mcp.server.auth.routes import (
+    build_metadata,
+    build_resource_metadata_url,
+    cors_middleware,
+    create_auth_routes,
+)
+from mcp.server.auth.settings import AuthSettings, ClientRegistrationOptions, RevocationOptions
+from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
+from mcp.server.transport_security import TransportSecuritySettings
+from mcp.shared.auth import ProtectedResourceMetadata
+from pydantic import AnyHttpUrl
+from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from skillport_build.connector.consent import consent_routes
+from skillport_build.connector.documents import ClientDocuments
+from skillport_build.connector.editing import make_proposer
+from skillport_build.connector.grants import Grants
+from skillport_build.connector.provider import SCOPE_READ, SCOPES, AuthProvider, allowed_redirect
+from skillport_build.connector.server import build_server
+from skillport_build.connector.skills_ext import SkillFiles
+from skillport_build.connector.tools import Tools
+from skillport_build.proxy.config import ServeConfig, is_loopback
+from skillport_build.proxy.guard import RateLimiter
+from skillport_build.proxy.identity import QUERY_TOKEN_NAMES, bearer
+from skillport_build.proxy.service import Proxy
+from skillport_build.web.state import State
+
+PROTECTED_RESOURCE = "/.well-known/oauth-protected-resource"
+
+
+@dataclass(frozen=True)
+class Connector:
+    """What the proxy app needs from the connector."""
+
+    routes: list[BaseRoute]
+    lifespan: Callable[[], AbstractAsyncContextManager[None]]
+    provider: AuthProvider
+
+
+def origin_of(url: str) -> str:
+    """scheme://host[:port] of a URL."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+class Guard:
+    """The checks before and after authentication that the SDK's middleware does not make."""
+
+    def __init__(self, app: ASGIApp, origins: frozenset[str], state: State) -> None:
+        self.app, self.origins, self.state = app, origins, state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope)
+        problem: Response | None = None
+        if any(name in request.query_params for name in QUERY_TOKEN_NAMES):
+            problem = _error(
+                400, "invalid_request", "credentials go in the Authorization header, never in the URL"
+            )
+        elif "origin" in request.headers and request.headers["origin"] not in self.origins:
+            self.state.audit("auth.refused", None, {"path": "/mcp", "reason": "origin not allowed"})
+            problem = _error(403, "forbidden", f"requests from {request.headers['origin']} are not accepted")
+        if problem is not None:
+            await problem(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+class Limited:
+    """After authentication: count the caller's rate, and audit refused credentials."""
+
+    def __init__(self, app: ASGIApp, limiter: RateLimiter, state: State) -> None:
+        self.app, self.limiter, self.state = app, limiter, state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        user = scope.get("user")
+        if not isinstance(user, AuthenticatedUser):
+            if bearer(Request(scope)) is not None:
+                self.state.audit(
+                    "auth.refused", None, {"path": "/mcp", "reason": "unknown, expired or foreign token"}
+                )
+            await self.app(scope, receive, send)
+            return
+        token = user.access_token
+        wait = self.limiter.allow(f"mcp:{token.client_id}:{token.subject}")
+        if wait > 0:
+            response = _error(429, "too_many_requests", "too many requests; slow down")
+            response.headers["Retry-After"] = str(max(1, round(wait)))
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _error(status: int, error: str, description: str) -> JSONResponse:
+    return JSONResponse({"error": error, "error_description": description}, status)
+
+
+def create_connector(config: ServeConfig, proxy: Proxy, state: State, limiter: RateLimiter) -> Connector:
+    """Build the MCP server, its authorization server and their routes."""
+    base = config.base_url
+    provider = AuthProvider(
+        base,
+        Grants(state),
+        state,
+        ClientDocuments(allow_loopback=is_loopback(config.host), redirect_ok=allowed_redirect),
+        access_ttl=config.mcp_access_ttl,
+        refresh_ttl=config.mcp_refresh_ttl,
+    )
+    server = build_server(Tools(proxy), SkillFiles(proxy), make_proposer(config, proxy))
+    server.streamable_http_app(
+        stateless_http=True,
+        json_response=True,
+        max_request_body_size=config.max_body,
+        transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+    )
+    sessions = server.session_manager
+    urls = AuthSettings(issuer_url=base, resource_server_url=provider.resource, validate_token_resource=True)
+    resource = urls.resource_server_url
+    assert resource is not None
+    metadata_url = build_resource_metadata_url(resource)
+    transport: ASGIApp = StreamableHTTPASGIApp(sessions)
+    guarded = Guard(
+        AuthenticationMiddleware(
+            AuthContextMiddleware(
+                RequireAuthMiddleware(Limited(transport, limiter, state), [SCOPE_READ], metadata_url)
+            ),
+            backend=BearerAuthBackend(provider, resource_server_url=resource),
+        ),
+        frozenset({origin_of(base), *config.mcp_origins}),
+        state,
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan() -> AsyncIterator[None]:
+        async with sessions.run():
+            yield
+
+    return Connector(
+        [
+            Route("/mcp", guarded, methods=["GET", "POST", "DELETE"]),
+            *_authorization_routes(provider, urls.issuer_url),
+            *_resource_routes(resource, urls.issuer_url),
+            *consent_routes(provider),
+        ],
+        lifespan,
+        provider,
+    )
+
+
+def _authorization_routes(provider: AuthProvider, issuer: AnyHttpUrl) -> list[BaseRoute]:
+    registration = ClientRegistrationOptions(
+        enabled=True, valid_scopes=list(SCOPES), default_scopes=list(SCOPES)
+    )
+    revocation = RevocationOptions(enabled=True)
+    routes: list[BaseRoute] = [
+        r
+        for r in create_auth_routes(provider, issuer, None, registration, revocation)
+        if getattr(r, "path", "") != "/.well-known/oauth-authorization-server"
+    ]
+    metadata = build_metadata(issuer, None, registration, revocation)
+    metadata.client_id_metadata_document_supported = True
+    metadata.token_endpoint_auth_methods_supported = ["none", "client_secret_post", "client_secret_basic"]
+    handler = MetadataHandler(metadata)
+    routes.append(
+        Route(
+            "/.well-known/oauth-authorization-server",
+            endpoint=cors_middleware(handler.handle, ["GET", "OPTIONS"]),
+            methods=["GET", "OPTIONS"],
+        )
+    )
+    return routes
+
+
+def _resource_routes(resource: AnyHttpUrl, issuer: AnyHttpUrl) -> list[BaseRoute]:
+    metadata = ProtectedResourceMetadata(
+        resource=resource,
+        authorization_servers=[issuer],
+        scopes_supported=list(SCOPES),
+        resource_name="Skillport",
+    )
+    endpoint = cors_middleware(ProtectedResourceMetadataHandler(metadata).handle, ["GET", "OPTIONS"])
+    return [
+        Route(f"{PROTECTED_RESOURCE}/mcp", endpoint=endpoint, methods=["GET", "OPTIONS"]),
+        Route(PROTECTED_RESOURCE, endpoint=endpoint, methods=["GET", "OPTIONS"]),
+    ]

@@ -1,0 +1,301 @@
+"""The proxy as an OAuth 2.1 authorization server for MCP clients, in the shape the `mcp` SDK's
+auth routes call (`OAuthAuthorizationServerProvider`), and the verifier of the bearer tokens /mcp
+receives (`TokenVerifier`).
+
+The SDK's handlers parse requests, check PKCE (S256 only), redirect URIs, client secrets and scopes;
+this module decides: who a client is (dynamically registered, or a client ID metadata document
+fetched from its https URL), that the token's audience is this proxy's /mcp (RFC 8707), that the
+person consents after signing in through the website's own sign-in, and what a token stands for.
+Personal API tokens (`sp_…`) are accepted by the verifier as well.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from mcp.server.auth.provider import (
+    AccessToken,
+    AuthorizationCode,
+    AuthorizationParams,
+    AuthorizeError,
+    IdentityAssertionParams,
+    RefreshToken,
+    RegistrationError,
+    TokenError,
+    construct_redirect_uri,
+)
+from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
+
+from skillport_build.connector.documents import ClientDocuments
+from skillport_build.connector.grants import Grant, Grants
+from skillport_build.web.state import TOKEN_PREFIX, State
+
+SCOPE_READ = "skills:read"
+SCOPE_PROPOSE = "skills:propose"
+SCOPES = (SCOPE_READ, SCOPE_PROPOSE)
+PERSONAL_CLIENT = "personal-token"
+CODE_TTL = 300.0
+REQUEST_TTL = 600.0
+
+
+class SkillportCode(AuthorizationCode):
+    """An authorization code with the person it was issued to."""
+
+    groups: list[str]
+
+
+class SkillportRefresh(RefreshToken):
+    """A refresh token with its grant."""
+
+    grant_id: str
+    secret: str
+
+
+class SkillportAccess(AccessToken):
+    """An access token with its grant (None for a personal token)."""
+
+    grant_id: str | None = None
+
+
+def allowed_redirect(uri: str) -> bool:
+    """https anywhere, or http to the person's own machine (RFC 8252 loopback redirects)."""
+    scheme, _, rest = uri.partition("://")
+    host = rest.split("/", 1)[0].rsplit(":", 1)[0] if not rest.startswith("[") else rest.split("]")[0] + "]"
+    return scheme == "https" or (scheme == "http" and host in ("127.0.0.1", "localhost", "[::1]"))
+
+
+class AuthProvider:
+    """Clients, consent, codes and tokens for MCP clients of one proxy."""
+
+    def __init__(
+        self,
+        base_url: str,
+        grants: Grants,
+        state: State,
+        documents: ClientDocuments,
+        *,
+        access_ttl: float,
+        refresh_ttl: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.resource = f"{self.base_url}/mcp"
+        self.grants, self.state, self.documents = grants, state, documents
+        self.access_ttl, self.refresh_ttl, self.clock = access_ttl, refresh_ttl, clock
+
+    # clients ------------------------------------------------------------------------------------
+
+    async def get_client(self, client_id: str) -> OAuthClientInformationFull | None:
+        """A registered client, or the one a client ID metadata document describes."""
+        if client_id.startswith("https://"):
+            return await self.documents.client(client_id)
+        info = self.grants.client(client_id)
+        return OAuthClientInformationFull.model_validate_json(info) if info else None
+
+    async def register_client(self, client_info: OAuthClientInformationFull) -> None:
+        """Dynamic client registration (RFC 7591); redirects must be https or loopback."""
+        bad = [str(u) for u in client_info.redirect_uris or [] if not allowed_redirect(str(u))]
+        if bad:
+            raise RegistrationError(
+                "invalid_redirect_uri", f"redirect URIs must use https, or http on loopback: {', '.join(bad)}"
+            )
+        self.grants.save_client(client_info.client_id, client_info.model_dump_json(exclude_none=True))
+        self.state.audit(
+            "oauth.register", None, {"client": client_info.client_id, "name": client_info.client_name or ""}
+        )
+
+    # authorization ------------------------------------------------------------------------------
+
+    async def authorize(self, client: OAuthClientInformationFull, params: AuthorizationParams) -> str:
+        """Park the validated request and send the person to sign in and consent."""
+        resource = (params.resource or self.resource).rstrip("/")
+        if resource != self.resource:
+            raise AuthorizeError("invalid_target", f"this server issues tokens for {self.resource} only")
+        scopes = params.scopes or list(SCOPES)
+        unknown = sorted(set(scopes) - set(SCOPES))
+        if unknown:
+            raise AuthorizeError("invalid_scope", f"unknown scope {', '.join(unknown)}")
+        request_id = self.grants.put_request(
+            client.client_id,
+            {
+                "state": params.state,
+                "scopes": scopes,
+                "code_challenge": params.code_challenge,
+                "redirect_uri": str(params.redirect_uri),
+                "redirect_uri_provided_explicitly": params.redirect_uri_provided_explicitly,
+                "resource": resource,
+            },
+            REQUEST_TTL,
+        )
+        return f"{self.base_url}/oauth/consent?{urlencode({'request': request_id})}"
+
+    def decide(self, request_id: str, user: str, groups: tuple[str, ...], allow: bool) -> str | None:
+        """The person's decision on a pending request: where their browser goes next (None: unknown)."""
+        found = self.grants.take_request(request_id)
+        if found is None:
+            return None
+        client_id, params = found
+        redirect, state = str(params["redirect_uri"]), params.get("state")
+        if not allow:
+            self.state.audit("oauth.denied", user, {"client": client_id})
+            return construct_redirect_uri(
+                redirect, error="access_denied", state=state if isinstance(state, str) else None
+            )
+        code = self.grants.put_code(client_id, user, groups, params, CODE_TTL)
+        self.state.audit("oauth.consent", user, {"client": client_id, "scopes": params["scopes"]})
+        return construct_redirect_uri(
+            redirect, code=code, state=state if isinstance(state, str) else None, iss=self.base_url
+        )
+
+    def pending(self, request_id: str) -> tuple[str, list[str], str] | None:
+        """A pending request's client id, scopes and redirect URI, for the consent page."""
+        found = self.grants.request(request_id)
+        if found is None:
+            return None
+        client_id, params = found
+        scopes = params.get("scopes")
+        return (
+            client_id,
+            [str(s) for s in scopes] if isinstance(scopes, list) else [],
+            str(params["redirect_uri"]),
+        )
+
+    async def load_authorization_code(
+        self, client: OAuthClientInformationFull, authorization_code: str
+    ) -> SkillportCode | None:
+        """The code, if this client holds it."""
+        code = self.grants.code(authorization_code)
+        if code is None or code.client_id != client.client_id:
+            return None
+        p: dict[str, Any] = code.params
+        return SkillportCode(
+            code=authorization_code,
+            scopes=p["scopes"],
+            expires_at=code.expires,
+            client_id=code.client_id,
+            code_challenge=p["code_challenge"],
+            redirect_uri=p["redirect_uri"],
+            redirect_uri_provided_explicitly=p["redirect_uri_provided_explicitly"],
+            resource=p["resource"],
+            subject=code.user,
+            groups=list(code.groups),
+        )
+
+    async def exchange_authorization_code(
+        self, client: OAuthClientInformationFull, authorization_code: SkillportCode
+    ) -> OAuthToken:
+        """Codes are used once: a second exchange of the same code fails."""
+        if not self.grants.take_code(authorization_code.code):
+            raise TokenError("invalid_grant", "the authorization code was already used")
+        issued = self.grants.issue(
+            client.client_id,
+            authorization_code.subject or "",
+            tuple(authorization_code.groups),
+            tuple(authorization_code.scopes),
+            authorization_code.resource or self.resource,
+            self.access_ttl,
+            self.refresh_ttl,
+        )
+        self.state.audit(
+            "oauth.token", issued.grant.user, {"client": client.client_id, "grant": issued.grant.grant_id}
+        )
+        return self._answer(issued.access, issued.refresh, issued.grant.scopes)
+
+    # refresh ------------------------------------------------------------------------------------
+
+    async def load_refresh_token(
+        self, client: OAuthClientInformationFull, refresh_token: str
+    ) -> SkillportRefresh | None:
+        """The refresh token, if it is live and this client's."""
+        grant = self.grants.token(refresh_token, "refresh")
+        if grant is None or grant.client_id != client.client_id:
+            return None
+        return SkillportRefresh(
+            token=refresh_token,
+            client_id=grant.client_id,
+            scopes=list(grant.scopes),
+            expires_at=int(grant.expires),
+            resource=grant.resource,
+            subject=grant.user,
+            grant_id=grant.grant_id,
+            secret=refresh_token,
+        )
+
+    async def exchange_refresh_token(
+        self, client: OAuthClientInformationFull, refresh_token: SkillportRefresh, scopes: list[str]
+    ) -> OAuthToken:
+        """Rotate: the old refresh token is used up and a new pair is issued under the same grant."""
+        grant = self.grants.token(refresh_token.secret, "refresh")
+        if grant is None or not self.grants.use_refresh(refresh_token.secret):
+            raise TokenError("invalid_grant", "the refresh token was already used or revoked")
+        issued = self.grants.issue(
+            client.client_id,
+            grant.user,
+            grant.groups,
+            tuple(scopes),
+            grant.resource,
+            self.access_ttl,
+            self.refresh_ttl,
+            grant_id=grant.grant_id,
+        )
+        return self._answer(issued.access, issued.refresh, issued.grant.scopes)
+
+    def _answer(self, access: str, refresh: str, scopes: tuple[str, ...]) -> OAuthToken:
+        return OAuthToken(
+            access_token=access,
+            token_type="Bearer",
+            expires_in=int(self.access_ttl),
+            refresh_token=refresh,
+            scope=" ".join(scopes),
+        )
+
+    # access tokens ------------------------------------------------------------------------------
+
+    async def load_access_token(self, token: str) -> SkillportAccess | None:
+        """An MCP access token, or a personal API token, as the SDK's bearer check wants it."""
+        if token.startswith(TOKEN_PREFIX):
+            info = self.state.check_token(token)
+            if info is None:
+                return None
+            return SkillportAccess(
+                token=token,
+                client_id=PERSONAL_CLIENT,
+                scopes=list(SCOPES),
+                resource=self.resource,
+                subject=info.user,
+                claims={"groups": list(info.groups), "token_id": info.id},
+            )
+        grant = self.grants.token(token, "access")
+        return None if grant is None else _access(token, grant)
+
+    async def exchange_identity_assertion(
+        self, client: OAuthClientInformationFull, params: IdentityAssertionParams
+    ) -> OAuthToken:
+        """The ID-JAG grant (SEP-990) is not offered: people sign in through the website's sign-in."""
+        raise TokenError("unsupported_grant_type", "the JWT bearer grant is not supported here")
+
+    async def verify_token(self, token: str) -> SkillportAccess | None:
+        """TokenVerifier: the same as load_access_token."""
+        return await self.load_access_token(token)
+
+    async def revoke_token(self, token: SkillportAccess | SkillportRefresh) -> None:
+        """RFC 7009: either token of a grant ends the grant (personal tokens are revoked on /tokens)."""
+        grant_id = token.grant_id
+        if grant_id:
+            self.grants.revoke_grant(grant_id)
+
+
+def _access(token: str, grant: Grant) -> SkillportAccess:
+    return SkillportAccess(
+        token=token,
+        client_id=grant.client_id,
+        scopes=list(grant.scopes),
+        expires_at=int(grant.expires),
+        resource=grant.resource,
+        subject=grant.user,
+        claims={"groups": list(grant.groups), "grant": grant.grant_id},
+        grant_id=grant.grant_id,
+    )

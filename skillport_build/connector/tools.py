@@ -1,0 +1,162 @@
+"""What the connector's tools do, apart from MCP: each takes the caller's identity and answers from
+the proxy's verified catalog, filtered by what that person may read. A skill the caller may not
+read is answered exactly like one that does not exist, in every tool.
+
+Answers are small on purpose: they land in the model's context.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping
+from typing import Any
+
+from skillport_build.catalog import SkillRecord
+from skillport_build.errors import SkillportError
+from skillport_build.models.access import Identity
+from skillport_build.models.marketplace import ALL_SURFACES
+from skillport_build.proxy.access import View
+from skillport_build.proxy.search import Filters
+from skillport_build.proxy.service import Proxy
+
+MAX_LIMIT = 50
+DESCRIPTION_CHARS = 300
+
+
+class ToolRefused(SkillportError):
+    """A tool call that cannot be answered, with what to do instead (shown to the model)."""
+
+
+class Tools:
+    """The connector's operations over one proxy."""
+
+    def __init__(self, proxy: Proxy) -> None:
+        self.proxy = proxy
+
+    def _visible(self, view: View, name: str) -> SkillRecord:
+        skill = view.skill(name)
+        if skill is None:
+            raise ToolRefused(f"no skill named {name!r}; use search_skills to find one")
+        return skill
+
+    def search(
+        self, identity: Identity, query: str, surface: str | None, category: str | None, limit: int
+    ) -> dict[str, Any]:
+        """Ranked skills matching `query` (all skills when empty), with the total count."""
+        if surface is not None and surface not in ALL_SURFACES:
+            raise ToolRefused(f"surface must be one of {', '.join(sorted(ALL_SURFACES))}")
+        view = self.proxy.view(identity)
+        limit = max(1, min(limit, MAX_LIMIT))
+        hits = self.proxy.indexed().search.search(view.skills, query.strip(), Filters(surface, category))
+        return {
+            "total": len(hits),
+            "skills": [
+                {
+                    "name": s.name,
+                    "version": s.version,
+                    "plugin": s.plugin,
+                    "description": _short(s.description),
+                    "surfaces": list(s.surfaces),
+                    **({"deprecated": True} if s.deprecated else {}),
+                }
+                for s, _ in hits[:limit]
+            ],
+        }
+
+    def get(self, identity: Identity, name: str) -> dict[str, Any]:
+        """One skill: metadata, its SKILL.md and its files."""
+        skill = self._visible(self.proxy.view(identity), name)
+        detail = self.proxy.detail(skill)
+        return {
+            key: detail[key]
+            for key in (
+                "name",
+                "plugin",
+                "version",
+                "description",
+                "category",
+                "tags",
+                "surfaces",
+                "license",
+                "compatibility",
+                "allowed_tools",
+                "deprecated",
+                "page",
+            )
+            if detail.get(key) not in (None, [], "")
+        } | {
+            "versions": [r["version"] for r in detail["history"] if not r["yanked"]][-5:],
+            "files": [{"path": f.path, "size": f.size, "sha256": f.sha256} for f in skill.files],
+            "skill_md": detail["skill_md"],
+        }
+
+    def install(self, identity: Identity, name: str, surface: str) -> dict[str, Any]:
+        """A signed download link and the steps that install the skill on `surface`."""
+        if surface not in ALL_SURFACES:
+            raise ToolRefused(f"surface must be one of {', '.join(sorted(ALL_SURFACES))}")
+        view = self.proxy.view(identity)
+        skill = self._visible(view, name)
+        link = self.proxy.link(view, skill, identity.email)
+        base = self.proxy.config.base_url
+        answer: dict[str, Any] = {
+            "name": skill.name,
+            "version": skill.version,
+            "url": link["url"],
+            "sha256": link["sha256"],
+            "size": link["size"],
+            "expires": link["expires"],
+        }
+        if surface == "claude-code":
+            plugin = next((p for p in view.plugins if p.name == skill.plugin), None)
+            answer["steps"] = [
+                f"Run: skillport login {base}  (once; opens the browser to sign in)",
+                f"Run: skillport install {skill.name} --claude-code  (verifies the sha256, installs into "
+                f"~/.claude/skills/{skill.name}/)",
+                *(
+                    [
+                        f"Or the whole plugin: skillport claude-code sync, then claude plugin install "
+                        f"{plugin.name}@{view.catalog.marketplace.name}"
+                    ]
+                    if plugin is not None
+                    else []
+                ),
+            ]
+            return answer
+        answer["command"] = download_command(link["url"], link["filename"], link["sha256"])
+        answer["steps"] = [
+            f"Within 5 minutes, run the command: it downloads {link['filename']} and refuses it unless the "
+            "sha256 matches; then present the zip file to the person.",
+            "If you cannot run commands or reach the link, give the person the link instead: it is theirs "
+            "alone and expires soon.",
+            "The person uploads the zip under Settings > Capabilities > Skills > Upload skill, then turns "
+            "it on.",
+        ]
+        return answer
+
+    def updates(self, identity: Identity, installed: Mapping[str, str]) -> dict[str, Any]:
+        """Which installed skills (name -> version or sha256 digest) have news."""
+        items = [
+            {"name": name, "digest": value}
+            if value.startswith("sha256:")
+            else {"name": name, "version": value}
+            for name, value in installed.items()
+        ]
+        view = self.proxy.view(identity)
+        results = self.proxy.updates(view, identity, items)
+        return {
+            "updates": [r for r in results if r.get("status") != "current"],
+            "current": sorted(r["name"] for r in results if r.get("status") == "current"),
+        }
+
+
+def download_command(url: str, filename: str, sha256: str) -> str:
+    """One shell line: download, verify the sha256, keep the file only when it matches."""
+    name = shlex.quote(filename)
+    return (
+        f"curl -fsSL {shlex.quote(url)} -o {name} && echo {shlex.quote(f'{sha256}  {filename}')} "
+        f"| sha256sum -c - || {{ rm -f {name}; echo 'download refused: wrong sha256' >&2; false; }}"
+    )
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= DESCRIPTION_CHARS else text[: DESCRIPTION_CHARS - 1].rstrip() + "…"
