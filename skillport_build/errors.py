@@ -11,8 +11,10 @@
     ├── KeyFileError        a signing key cannot be read, decrypted or written
     ├── SignatureError      verification refused something: bad or unknown signature, expired,
     │                       rolled back, a bundle whose digest differs
-    └── ClientError         a skillport proxy cannot be reached, refused a request, or answered
-                            something unusable; or what it sent cannot be installed
+    ├── ClientError         a skillport proxy cannot be reached, refused a request, or answered
+    │                       something unusable; or what it sent cannot be installed
+    └── ProposalError       a change proposed through the connector cannot become a pull request:
+                            bad paths or sizes, an unknown plugin, validation errors, GitHub refused
 
 Anything else that escapes is a bug: the CLI prints its traceback and exits 3.
 """
@@ -70,3 +72,7 @@ class SignatureError(SkillportError):
 
 class ClientError(SkillportError):
     """Talking to a skillport proxy failed, or what it sent cannot be used."""
+
+
+class ProposalError(SkillportError):
+    """A proposed change to a skill was refused before, or while, opening its pull request."""

@@ -16,6 +16,14 @@ incorrect_client_credentials, redirect_uri_mismatch) as GitHub does. A user toke
 scopes granted (a missing scope answers 404, with GitHub's X-OAuth-Scopes headers); lists are paged
 like GitHub's (30 by default, `per_page` up to 100, a `Link` header). User tokens read only the
 /user endpoints; the repository endpoints still take only `token`.
+
+It also holds the repository's git data, for pull requests opened through the API: blobs, trees,
+commits and branches in memory (`GitData`, with git's own object ids), read through `contents`,
+`git/ref(s)`, `git/commits`, `git/trees` and `git/blobs`, written through `POST git/blobs`,
+`git/trees` (on a `base_tree`, `sha: null` deleting a path), `git/commits` and `git/refs`, and
+`DELETE git/refs/heads/...`; pull requests through `POST` and `GET pulls`. Tests seed the default
+branch from a folder (`seed`), read what a branch holds (`files_at`, `tree_at`), and see what was
+written (`writes`, `branches`, `commits`, `pulls`).
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlparse
 
@@ -87,6 +96,81 @@ class Grant:
     issued: float
 
 
+def git_sha(kind: str, raw: bytes) -> str:
+    """Git's object id: sha1 over the object's header and content."""
+    return hashlib.sha1(f"{kind} {len(raw)}".encode() + b"\0" + raw).hexdigest()
+
+
+@dataclass(frozen=True)
+class Commit:
+    """A git commit: its tree, parents, message and author."""
+
+    sha: str
+    tree: str
+    parents: tuple[str, ...]
+    message: str
+    author: dict[str, str]
+
+
+@dataclass
+class Pull:
+    """A pull request from one branch of the repository into another."""
+
+    number: int
+    title: str
+    body: str
+    head: str
+    base: str
+    head_sha: str
+    base_sha: str
+    draft: bool = False
+    state: str = "open"
+
+
+@dataclass
+class GitData:
+    """The repository's git objects and branches, in memory; trees are kept flat (path -> entry)."""
+
+    blobs: dict[str, bytes] = field(default_factory=dict)
+    trees: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)  # path -> (mode, sha)
+    commits: dict[str, Commit] = field(default_factory=dict)
+    branches: dict[str, str] = field(default_factory=dict)  # branch -> commit sha
+
+    def blob(self, data: bytes) -> str:
+        sha = git_sha("blob", data)
+        self.blobs[sha] = data
+        return sha
+
+    def tree(self, flat: dict[str, tuple[str, str]]) -> str:
+        """Store a tree, and each folder in it as a tree of its own, as git does."""
+        entries: list[tuple[str, str, str]] = []
+        folders: dict[str, dict[str, tuple[str, str]]] = {}
+        for path, (mode, sha) in flat.items():
+            name, slash, rest = path.partition("/")
+            if slash:
+                folders.setdefault(name, {})[rest] = (mode, sha)
+            else:
+                entries.append((name, mode, sha))
+        entries += [(name, "40000", self.tree(sub)) for name, sub in folders.items()]
+        entries.sort(key=lambda e: e[0] + ("/" if e[1] == "40000" else ""))
+        raw = b"".join(f"{mode} {name}".encode() + b"\0" + bytes.fromhex(sha) for name, mode, sha in entries)
+        sha = git_sha("tree", raw)
+        self.trees[sha] = dict(flat)
+        return sha
+
+    def commit(self, tree: str, parents: tuple[str, ...], message: str, author: dict[str, str]) -> Commit:
+        lines = [f"tree {tree}", *(f"parent {p}" for p in parents)]
+        who = f"{author['name']} <{author['email']}> {author['date']}"
+        raw = "\n".join([*lines, f"author {who}", f"committer {who}", "", message]).encode()
+        commit = Commit(git_sha("commit", raw), tree, parents, message, author)
+        self.commits[commit.sha] = commit
+        return commit
+
+    def resolve(self, ref: str) -> str | None:
+        """The commit a branch name or commit sha stands for."""
+        return self.branches.get(ref) or (ref if ref in self.commits else None)
+
+
 class FakeGitHub:
     """State of one repository's releases, and of GitHub's people and OAuth app, served over HTTP."""
 
@@ -107,6 +191,9 @@ class FakeGitHub:
         self.signed_in: str | None = None  # who is signed in at GitHub in the browser
         self.codes: dict[str, Grant] = {}  # authorization code -> grant, until traded
         self.user_tokens: dict[str, Grant] = {}  # gho_ token -> grant
+        self.default_branch = "main"
+        self.git = GitData()
+        self.pulls: dict[int, Pull] = {}
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
 
@@ -155,6 +242,48 @@ class FakeGitHub:
             raise KeyError(f"no such person: {login}")
         self.signed_in = login
 
+    # The repository's git data ------------------------------------------------------------------
+
+    @property
+    def branches(self) -> dict[str, str]:
+        """Branch name -> head commit sha."""
+        return self.git.branches
+
+    @property
+    def commits(self) -> dict[str, Commit]:
+        """Every commit, by sha."""
+        return self.git.commits
+
+    def seed(self, root: Path, branch: str | None = None, message: str = "Initial commit") -> str:
+        """Commit every file under `root` (no .git) onto `branch` (default: the default branch)."""
+        branch = branch or self.default_branch
+        flat = {}
+        with self.lock:
+            for path in sorted(root.rglob("*")):
+                if path.is_file() and ".git" not in path.relative_to(root).parts:
+                    mode = "100755" if path.stat().st_mode & 0o100 else "100644"
+                    flat[path.relative_to(root).as_posix()] = (mode, self.git.blob(path.read_bytes()))
+            parents = (self.git.branches[branch],) if branch in self.git.branches else ()
+            author = {"name": "Seed", "email": "seed@acme.example", "date": "2026-11-01T00:00:00Z"}
+            commit = self.git.commit(self.git.tree(flat), parents, message, author)
+            self.git.branches[branch] = commit.sha
+        return commit.sha
+
+    def tree_at(self, ref: str) -> dict[str, tuple[str, str]]:
+        """Path -> (mode, blob sha) of every file at a branch or commit."""
+        sha = self.git.resolve(ref)
+        if sha is None:
+            raise KeyError(f"no such branch or commit: {ref}")
+        return dict(self.git.trees[self.git.commits[sha].tree])
+
+    def files_at(self, ref: str) -> dict[str, bytes]:
+        """Path -> content of every file at a branch or commit."""
+        return {path: self.git.blobs[sha] for path, (_, sha) in self.tree_at(ref).items()}
+
+    def writes(self) -> list[tuple[str, str]]:
+        """Every request that could have changed something: (method, path), oldest first."""
+        return [(method, path) for method, path in self.requests if method != "GET"]
+
     # JSON shapes --------------------------------------------------------------------------------
 
     def repo_json(self) -> dict[str, Any]:
@@ -167,6 +296,7 @@ class FakeGitHub:
             "owner": {"login": owner, "id": 1, "type": "Organization"},
             "url": f"{self.api_url}/repos/{self.full_name}",
             "html_url": f"https://github.example/{self.full_name}",
+            "default_branch": self.default_branch,
         }
 
     def release_json(self, release: Release) -> dict[str, Any]:
@@ -255,6 +385,119 @@ class FakeGitHub:
     def membership_state(self, person: Person, org: str) -> tuple[str, str] | None:
         """The org's spelling and the person's state in it (org logins are case-insensitive)."""
         return next(((o, s) for o, s in person.orgs.items() if o.lower() == org.lower()), None)
+
+    def ref_json(self, branch: str) -> dict[str, Any]:
+        base = f"{self.api_url}/repos/{self.full_name}"
+        sha = self.git.branches[branch]
+        return {
+            "ref": f"refs/heads/{branch}",
+            "node_id": f"REF_{branch}",
+            "url": f"{base}/git/refs/heads/{branch}",
+            "object": {"sha": sha, "type": "commit", "url": f"{base}/git/commits/{sha}"},
+        }
+
+    def commit_json(self, commit: Commit) -> dict[str, Any]:
+        base = f"{self.api_url}/repos/{self.full_name}"
+        return {
+            "sha": commit.sha,
+            "node_id": f"C_{commit.sha[:12]}",
+            "url": f"{base}/git/commits/{commit.sha}",
+            "html_url": f"https://github.example/{self.full_name}/commit/{commit.sha}",
+            "author": commit.author,
+            "committer": commit.author,
+            "message": commit.message,
+            "tree": {"sha": commit.tree, "url": f"{base}/git/trees/{commit.tree}"},
+            "parents": [
+                {
+                    "sha": p,
+                    "url": f"{base}/git/commits/{p}",
+                    "html_url": f"https://github.example/{self.full_name}/commit/{p}",
+                }
+                for p in commit.parents
+            ],
+            "verification": {"verified": False, "reason": "unsigned", "signature": None, "payload": None},
+        }
+
+    def tree_json(self, sha: str, recursive: bool) -> dict[str, Any]:
+        """A tree as GitHub lists it: folders as `tree` entries, every level when recursive."""
+        base = f"{self.api_url}/repos/{self.full_name}/git"
+        flat = self.git.trees[sha]
+        entries: dict[str, dict[str, Any]] = {}
+        for path, (mode, blob) in flat.items():
+            parts = path.split("/")
+            for depth in range(1, len(parts) if recursive else min(2, len(parts))):
+                folder = "/".join(parts[:depth])
+                inside = {p[len(folder) + 1 :]: e for p, e in flat.items() if p.startswith(folder + "/")}
+                sub = self.git.tree(inside)
+                entries[folder] = {"path": folder, "mode": "040000", "type": "tree", "sha": sub}
+                entries[folder]["url"] = f"{base}/trees/{sub}"
+            if recursive or len(parts) == 1:
+                size = len(self.git.blobs[blob])
+                url = f"{base}/blobs/{blob}"
+                entries[path] = {
+                    "path": path,
+                    "mode": mode,
+                    "type": "blob",
+                    "sha": blob,
+                    "size": size,
+                    "url": url,
+                }
+        tree = [entries[k] for k in sorted(entries)]
+        return {"sha": sha, "url": f"{base}/trees/{sha}", "tree": tree, "truncated": False}
+
+    def content_json(self, path: str, mode_sha: tuple[str, str] | None, ref: str) -> dict[str, Any]:
+        """A file as the contents API answers it (base64 in lines of 60, as GitHub sends it)."""
+        base = f"{self.api_url}/repos/{self.full_name}"
+        kind, sha = ("dir", self.git.tree({})) if mode_sha is None else ("file", mode_sha[1])
+        data = self.git.blobs.get(sha, b"") if kind == "file" else b""
+        doc: dict[str, Any] = {
+            "type": kind,
+            "name": path.rsplit("/", 1)[-1],
+            "path": path,
+            "sha": sha,
+            "size": len(data),
+            "url": f"{base}/contents/{path}?ref={ref}",
+            "git_url": f"{base}/git/{'blobs' if kind == 'file' else 'trees'}/{sha}",
+            "html_url": f"https://github.example/{self.full_name}/blob/{ref}/{path}",
+            "download_url": f"https://raw.github.example/{self.full_name}/{ref}/{path}"
+            if kind == "file"
+            else None,
+        }
+        if kind == "file":
+            doc |= {"encoding": "base64", "content": base64.encodebytes(data).decode()}
+        return doc
+
+    def pull_json(self, pull: Pull) -> dict[str, Any]:
+        base = f"{self.api_url}/repos/{self.full_name}"
+        owner = self.full_name.split("/")[0]
+        return {
+            "id": 5000 + pull.number,
+            "node_id": f"PR_{pull.number}",
+            "number": pull.number,
+            "state": pull.state,
+            "title": pull.title,
+            "body": pull.body,
+            "draft": pull.draft,
+            "merged": False,
+            "url": f"{base}/pulls/{pull.number}",
+            "html_url": f"https://github.example/{self.full_name}/pull/{pull.number}",
+            "issue_url": f"{base}/issues/{pull.number}",
+            "user": {"login": "skillport-bot", "id": 77, "type": "Bot"},
+            "head": {
+                "ref": pull.head,
+                "sha": pull.head_sha,
+                "label": f"{owner}:{pull.head}",
+                "repo": self.repo_json(),
+            },
+            "base": {
+                "ref": pull.base,
+                "sha": pull.base_sha,
+                "label": f"{owner}:{pull.base}",
+                "repo": self.repo_json(),
+            },
+            "created_at": "2026-11-01T00:00:00Z",
+            "updated_at": "2026-11-01T00:00:00Z",
+        }
 
     def find_asset(self, asset_id: int) -> tuple[Release, Asset] | None:
         for release in self.releases.values():
@@ -506,6 +749,14 @@ def _handler(api: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                 return self._issue_comments(method, int(match.group(1)), body)
             if match := re.fullmatch(r"issues/comments/(\d+)", rest):
                 return self._edit_comment(int(match.group(1)), body)
+            if rest.startswith(
+                ("git/ref/heads/", "git/refs/heads/", "git/commits/", "git/trees", "git/blobs")
+            ):
+                return self._git(method, rest, query, body)
+            if rest in ("git/refs", "git/commits", "contents", "pulls") or rest.startswith(
+                ("contents/", "pulls/")
+            ):
+                return self._git(method, rest, query, body)
             if match := re.fullmatch(r"commits/([0-9a-f]+)(/pulls)?", rest):
                 return self._commit(match.group(1), bool(match.group(2)))
             if rest.startswith("git/refs/tags/") and method == "DELETE":
@@ -521,6 +772,209 @@ def _handler(api: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                     },
                 )
             return self._send(404, {"message": "Not Found"})
+
+        # The repository's git data and pull requests --------------------------------------------
+
+        def _refuse(self, message: str, errors: list[dict[str, str]] | None = None) -> None:
+            doc: dict[str, Any] = {"message": message, "documentation_url": "https://docs.github.com/rest"}
+            return self._send(422, doc | ({"errors": errors} if errors else {}))
+
+        def _git(self, method: str, rest: str, query: dict[str, list[str]], body: bytes) -> None:
+            data = json.loads(body) if body else {}
+            git = api.git
+            if method == "GET" and (match := re.fullmatch(r"git/refs?/heads/(.+)", rest)):
+                branch = match.group(1)
+                if branch not in git.branches:
+                    return self._send(404, {"message": "Not Found"})
+                return self._send(200, api.ref_json(branch))
+            if method == "DELETE" and (match := re.fullmatch(r"git/refs/heads/(.+)", rest)):
+                if git.branches.pop(match.group(1), None) is None:
+                    return self._refuse("Reference does not exist")
+                return self._send(204)
+            if method == "POST" and rest == "git/refs":
+                return self._create_ref(data)
+            if method == "GET" and (match := re.fullmatch(r"git/commits/([0-9a-f]{40})", rest)):
+                commit = git.commits.get(match.group(1))
+                return (
+                    self._send(200, api.commit_json(commit))
+                    if commit
+                    else self._send(404, {"message": "Not Found"})
+                )
+            if method == "POST" and rest == "git/commits":
+                return self._create_commit(data)
+            if method == "POST" and rest == "git/blobs":
+                raw = (
+                    base64.b64decode(data["content"])
+                    if data.get("encoding") == "base64"
+                    else data["content"].encode()
+                )
+                sha = git.blob(raw)
+                return self._send(201, {"sha": sha, "url": f"{api.api_url}{repo}/git/blobs/{sha}"})
+            if method == "GET" and (match := re.fullmatch(r"git/blobs/([0-9a-f]{40})", rest)):
+                return self._blob(match.group(1))
+            if method == "POST" and rest == "git/trees":
+                return self._create_tree(data)
+            if method == "GET" and (match := re.fullmatch(r"git/trees/([0-9a-f]{40})", rest)):
+                if match.group(1) not in git.trees:
+                    return self._send(404, {"message": "Not Found"})
+                return self._send(
+                    200, api.tree_json(match.group(1), query.get("recursive", ["0"])[0] not in ("0", "false"))
+                )
+            if method == "GET" and (rest == "contents" or rest.startswith("contents/")):
+                return self._contents(rest[len("contents/") :], query)
+            if rest == "pulls" and method == "POST":
+                return self._create_pull(data)
+            if rest == "pulls" and method == "GET":
+                return self._list_pulls(query)
+            if (
+                method == "GET"
+                and (match := re.fullmatch(r"pulls/(\d+)", rest))
+                and int(match.group(1)) in api.pulls
+            ):
+                return self._send(200, api.pull_json(api.pulls[int(match.group(1))]))
+            return self._send(404, {"message": "Not Found"})
+
+        def _create_ref(self, data: dict[str, Any]) -> None:
+            ref, sha = data.get("ref", ""), data.get("sha", "")
+            if not re.fullmatch(r"refs/heads/[^\s:~^?*\[\\]+", ref) or ref.endswith(("/", ".lock")):
+                return self._refuse(f"{ref} is not a valid ref name.")
+            if sha not in api.git.commits:
+                return self._refuse("Object does not exist")
+            branch = ref[len("refs/heads/") :]
+            if branch in api.git.branches:
+                return self._refuse("Reference already exists")
+            api.git.branches[branch] = sha
+            return self._send(201, api.ref_json(branch))
+
+        def _create_commit(self, data: dict[str, Any]) -> None:
+            if data.get("tree") not in api.git.trees:
+                return self._refuse("Tree SHA does not exist")
+            parents = tuple(data.get("parents", []))
+            if any(p not in api.git.commits for p in parents):
+                return self._refuse("Parent SHA does not exist or is not a commit object")
+            now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            author = data.get("author") or {"name": "skillport-bot", "email": "bot@acme.example", "date": now}
+            author = {"date": now, **author}
+            commit = api.git.commit(data["tree"], parents, data["message"], author)
+            return self._send(201, api.commit_json(commit))
+
+        def _create_tree(self, data: dict[str, Any]) -> None:
+            """A tree from `base_tree` (if any) with each entry written over it; `sha: null` deletes."""
+            base = data.get("base_tree")
+            if base is not None and base not in api.git.trees:
+                return self._refuse("base_tree is not a valid tree oid")
+            flat = dict(api.git.trees[base]) if base else {}
+            for entry in data.get("tree", []):
+                path, mode = entry.get("path", ""), entry.get("mode")
+                if (
+                    mode not in ("100644", "100755", "040000", "160000", "120000")
+                    or not path
+                    or path.startswith("/")
+                ):
+                    return self._refuse(
+                        "Invalid tree info", [{"resource": "Tree", "field": "tree", "code": "invalid"}]
+                    )
+                if "sha" in entry and entry["sha"] is None:
+                    gone = [p for p in flat if p == path or p.startswith(path + "/")]
+                    if not gone:
+                        return self._refuse(f"tree.path {path} does not exist in the base tree")
+                    for p in gone:
+                        del flat[p]
+                elif "content" in entry:
+                    flat[path] = (mode, api.git.blob(entry["content"].encode()))
+                elif entry.get("sha") in api.git.blobs:
+                    flat[path] = (mode, entry["sha"])
+                else:
+                    return self._refuse(
+                        "Invalid tree info", [{"resource": "Tree", "field": "sha", "code": "invalid"}]
+                    )
+            sha = api.git.tree(flat)
+            return self._send(201, api.tree_json(sha, recursive=False))
+
+        def _blob(self, sha: str) -> None:
+            data = api.git.blobs.get(sha)
+            if data is None:
+                return self._send(404, {"message": "Not Found"})
+            url = f"{api.api_url}{repo}/git/blobs/{sha}"
+            content = base64.encodebytes(data).decode()
+            return self._send(
+                200, {"sha": sha, "size": len(data), "url": url, "encoding": "base64", "content": content}
+            )
+
+        def _contents(self, path: str, query: dict[str, list[str]]) -> None:
+            ref = query.get("ref", [api.default_branch])[0]
+            commit = api.git.resolve(ref)
+            if commit is None:
+                return self._send(404, {"message": f"No commit found for the ref {ref}"})
+            flat = api.git.trees[api.git.commits[commit].tree]
+            path = path.strip("/")
+            if path in flat:
+                return self._send(200, api.content_json(path, flat[path], ref))
+            prefix = f"{path}/" if path else ""
+            names = sorted({p[len(prefix) :].split("/")[0] for p in flat if p.startswith(prefix)})
+            if not names:
+                return self._send(404, {"message": "Not Found"})
+            listing = [api.content_json(prefix + n, flat.get(prefix + n), ref) for n in names]
+            return self._send(
+                200, [{k: v for k, v in e.items() if k not in ("content", "encoding")} for e in listing]
+            )
+
+        def _create_pull(self, data: dict[str, Any]) -> None:
+            head = str(data.get("head", "")).split(":")[-1]
+            base = str(data.get("base", ""))
+            invalid = [f for f, b in (("base", base), ("head", head)) if b not in api.git.branches]
+            if invalid:
+                return self._refuse(
+                    "Validation Failed",
+                    [{"resource": "PullRequest", "field": f, "code": "invalid"} for f in invalid],
+                )
+            if api.git.branches[head] == api.git.branches[base]:
+                return self._refuse(
+                    "Validation Failed",
+                    [
+                        {
+                            "resource": "PullRequest",
+                            "code": "custom",
+                            "message": f"No commits between {base} and {head}",
+                        }
+                    ],
+                )
+            owner = api.full_name.split("/")[0]
+            if any(p.head == head and p.base == base and p.state == "open" for p in api.pulls.values()):
+                return self._refuse(
+                    "Validation Failed",
+                    [
+                        {
+                            "resource": "PullRequest",
+                            "code": "custom",
+                            "message": f"A pull request already exists for {owner}:{head}.",
+                        }
+                    ],
+                )
+            number = max(api.pulls, default=0) + 1
+            pull = Pull(
+                number,
+                str(data.get("title") or ""),
+                str(data.get("body") or ""),
+                head,
+                base,
+                api.git.branches[head],
+                api.git.branches[base],
+                bool(data.get("draft")),
+            )
+            api.pulls[number] = pull
+            return self._send(201, api.pull_json(pull))
+
+        def _list_pulls(self, query: dict[str, list[str]]) -> None:
+            state = query.get("state", ["open"])[0]
+            head = query.get("head", [""])[0].split(":")[-1]
+            base = query.get("base", [""])[0]
+            pulls = [
+                api.pull_json(p)
+                for _, p in sorted(api.pulls.items())
+                if state in ("all", p.state) and head in ("", p.head) and base in ("", p.base)
+            ]
+            return self._paged(pulls, query, {})
 
         def _issue(self, number: int) -> dict[str, Any]:
             return {
