@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute, Route
 
 from skillport_build.connector.provider import SCOPE_PROPOSE, SCOPE_READ, AuthProvider
 from skillport_build.proxy.identity import csrf_ok, csrf_token
-from skillport_build.proxy.pages import render, signed_in
+from skillport_build.proxy.pages import csp, render, signed_in
 
 SCOPE_TEXT = {
     SCOPE_READ: "find, read and install the skills you may read",
@@ -33,22 +33,24 @@ def consent_routes(provider: AuthProvider) -> list[BaseRoute]:
             form = await request.form()
             if not csrf_ok(request, form.get("csrf")):
                 raise HTTPException(403, "this form has expired; start connecting again from your MCP client")
-            target = provider.decide(
+            back = provider.decide(
                 str(form.get("request", "")),
                 caller.email,
                 tuple(sorted(caller.identity.groups)),
                 allow=form.get("decision") == "allow",
             )
-            if target is None:
+            if back is None:
                 raise HTTPException(400, UNKNOWN)
-            return RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
+            return RedirectResponse(back, status_code=303, headers={"Cache-Control": "no-store"})
         request_id = request.query_params.get("request", "")
         pending = provider.pending(request_id)
         client = await provider.get_client(pending[0]) if pending else None
         if pending is None or client is None:
             raise HTTPException(400, UNKNOWN)
         _, scopes, redirect_uri = pending
-        return render(
+        target = urlsplit(redirect_uri)
+        origin = f"{target.scheme}://{target.netloc}"
+        response = render(
             request,
             "proxy/consent.html",
             client={
@@ -59,10 +61,13 @@ def consent_routes(provider: AuthProvider) -> list[BaseRoute]:
             user=caller.email,
             scopes=[s for s in scopes if s in SCOPE_TEXT],
             scope_text=SCOPE_TEXT,
-            redirect_host=urlsplit(redirect_uri).netloc,
+            redirect_host=target.netloc,
             refresh_days=max(1, round(provider.refresh_ttl / 86400)),
             request_id=request_id,
             csrf=csrf_token(request),
+            form_origin=origin,
         )
+        response.headers["content-security-policy"] = csp((origin,))
+        return response
 
     return [Route("/oauth/consent", consent, methods=["GET", "POST"])]

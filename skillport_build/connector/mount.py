@@ -10,7 +10,7 @@ live and issued for this proxy's /mcp (RFC 8707 audience) or be a personal token
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from mcp.server.auth.handlers.metadata import MetadataHandler, ProtectedResourceMetadataHandler
 from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser, BearerAuthBackend, RequireAuthMiddleware
+from mcp.server.auth.middleware.client_auth import AuthenticationError, ClientAuthenticator
 from mcp.server.auth.routes import (
     build_metadata,
     build_resource_metadata_url,
@@ -175,11 +176,19 @@ def _authorization_routes(provider: AuthProvider, issuer: AnyHttpUrl) -> list[Ba
         enabled=True, valid_scopes=list(SCOPES), default_scopes=list(SCOPES)
     )
     revocation = RevocationOptions(enabled=True)
+    replaced = ("/.well-known/oauth-authorization-server", "/revoke")
     routes: list[BaseRoute] = [
         r
         for r in create_auth_routes(provider, issuer, None, registration, revocation)
-        if getattr(r, "path", "") != "/.well-known/oauth-authorization-server"
+        if getattr(r, "path", "") not in replaced
     ]
+    routes.append(
+        Route(
+            "/revoke",
+            endpoint=cors_middleware(_revocation(provider), ["POST", "OPTIONS"]),
+            methods=["POST", "OPTIONS"],
+        )
+    )
     metadata = build_metadata(issuer, None, registration, revocation)
     metadata.client_id_metadata_document_supported = True
     metadata.token_endpoint_auth_methods_supported = ["none", "client_secret_post", "client_secret_basic"]
@@ -192,6 +201,27 @@ def _authorization_routes(provider: AuthProvider, issuer: AnyHttpUrl) -> list[Ba
         )
     )
     return routes
+
+
+def _revocation(provider: AuthProvider) -> Callable[[Request], Awaitable[Response]]:
+    """RFC 7009 revocation. (The SDK's handler requires a client_secret field even from public
+    clients, which have none, so they could never revoke.)"""
+    clients = ClientAuthenticator(provider)
+
+    async def revoke(request: Request) -> Response:
+        try:
+            client = await clients.authenticate_request(request)
+        except AuthenticationError as exc:
+            return _error(401, "invalid_client", exc.message)
+        token = str((await request.form()).get("token") or "")
+        if not token:
+            return _error(400, "invalid_request", "the token to revoke is missing")
+        found = await provider.load_access_token(token) or await provider.load_refresh_token(client, token)
+        if found is not None and found.client_id == client.client_id:
+            await provider.revoke_token(found)
+        return Response(status_code=200, headers={"Cache-Control": "no-store"})  # unknown tokens too
+
+    return revoke
 
 
 def _resource_routes(resource: AnyHttpUrl, issuer: AnyHttpUrl) -> list[BaseRoute]:

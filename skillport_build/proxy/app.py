@@ -35,10 +35,6 @@ from skillport_build.web.state import State
 from skillport_build.web.templating import templates_dir
 
 LOG = logging.getLogger("skillport.serve")
-CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-)
 MACHINE_PREFIXES = ("/api/", "/bundles/", "/claude-code/", "/.well-known/", "/healthz", "/mcp")
 
 
@@ -52,7 +48,7 @@ class SecurityHeaders:
             (b"x-frame-options", b"DENY"),
             (b"referrer-policy", b"no-referrer"),
             (b"cross-origin-opener-policy", b"same-origin"),
-            (b"content-security-policy", CSP.encode()),
+            (b"content-security-policy", pages.csp().encode()),
         ]
         if hsts:
             self.headers.append((b"strict-transport-security", b"max-age=31536000"))

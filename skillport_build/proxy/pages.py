@@ -25,6 +25,16 @@ CLI_CODE_TTL = 120
 _ENV = environment()
 
 
+def csp(form_targets: tuple[str, ...] = ()) -> str:
+    """The Content-Security-Policy of every page: nothing from elsewhere; forms post here (or, on the
+    MCP consent page, to the client's redirect origin, where the form's redirect goes)."""
+    forms = " ".join(("'self'", *form_targets))
+    return (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+        f"form-action {forms}; base-uri 'none'; frame-ancestors 'none'"
+    )
+
+
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     """A proxy page in the site's look."""
     proxy = proxy_of(request)
