@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -66,11 +67,11 @@ class LiveProxy:
 
 
 @contextmanager
-def live_proxy(tmp_path: Path) -> Iterator[LiveProxy]:
+def live_proxy(tmp_path: Path, **extra: Any) -> Iterator[LiveProxy]:
     """Publish the template under `tmp_path` and serve it (dev sign-in on) until the block ends."""
     store, public, key = publish_template(tmp_path)
     port = free_port()
-    settings = config(tmp_path, store, public, port=port)
+    settings = config(tmp_path, store, public, port=port, **extra)
     state = State(settings.db)
     app = create_app(settings, store, load_public_keys(settings.keys), state, refresh=False)
     try:
