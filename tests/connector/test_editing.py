@@ -42,7 +42,7 @@ def propose(
             "id": 1,
             "method": "tools/call",
             "params": {"name": "propose_change", "arguments": arguments},
-        },  # fmt: skip
+        },
         headers={
             "Authorization": f"Bearer {live.tokens[who]}",
             "Accept": "application/json, text/event-stream",
