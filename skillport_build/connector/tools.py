@@ -33,6 +33,9 @@ class Tools:
     def __init__(self, proxy: Proxy) -> None:
         self.proxy = proxy
 
+    def _audit(self, event: str, identity: Identity, detail: dict[str, Any]) -> None:
+        self.proxy.state.audit(event, identity.email, {**detail, "via": "mcp"})
+
     def _visible(self, view: View, name: str) -> SkillRecord:
         skill = view.skill(name)
         if skill is None:
@@ -48,6 +51,7 @@ class Tools:
         view = self.proxy.view(identity)
         limit = max(1, min(limit, MAX_LIMIT))
         hits = self.proxy.indexed().search.search(view.skills, query.strip(), Filters(surface, category))
+        self._audit("list", identity, {"q": query} if query else {})
         return {
             "total": len(hits),
             "skills": [
@@ -67,6 +71,7 @@ class Tools:
         """One skill: metadata, its SKILL.md and its files."""
         skill = self._visible(self.proxy.view(identity), name)
         detail = self.proxy.detail(skill)
+        self._audit("read", identity, {"skill": skill.name, "version": skill.version})
         return {
             key: detail[key]
             for key in (
@@ -97,6 +102,7 @@ class Tools:
         view = self.proxy.view(identity)
         skill = self._visible(view, name)
         link = self.proxy.link(view, skill, identity.email)
+        self._audit("link", identity, {"skill": skill.name, "version": skill.version, "surface": surface})
         base = self.proxy.config.base_url
         answer: dict[str, Any] = {
             "name": skill.name,
@@ -143,6 +149,7 @@ class Tools:
         ]
         view = self.proxy.view(identity)
         results = self.proxy.updates(view, identity, items)
+        self._audit("updates", identity, {"checked": len(items)})
         return {
             "updates": [r for r in results if r.get("status") != "current"],
             "current": sorted(r["name"] for r in results if r.get("status") == "current"),

@@ -220,3 +220,14 @@ def test_the_consent_page_needs_a_sign_in_and_a_live_request(live: LiveProxy) ->
             "/oauth/consent", data={"request": "whatever", "decision": "allow", "csrf": "no"}
         )
         assert forged.status_code == 403
+
+
+def test_reads_and_links_through_mcp_are_audited(live: LiveProxy) -> None:
+    tool(live, "sre", "install_skill", name="incident-postmortem", surface="desktop")
+    event = live.state.audit_tail(1)[0]
+    assert (event["event"], event["actor"], event["skill"], event["via"]) == (
+        "link",
+        "sam@acme.example",
+        "incident-postmortem",
+        "mcp",
+    )
