@@ -49,7 +49,11 @@ def consent_routes(provider: AuthProvider) -> list[BaseRoute]:
             raise HTTPException(400, UNKNOWN)
         _, scopes, redirect_uri = pending
         target = urlsplit(redirect_uri)
-        origin = f"{target.scheme}://{target.netloc}"
+        origin = (
+            f"{target.scheme}://{target.netloc}"
+            if target.scheme in ("http", "https")
+            else f"{target.scheme}:"
+        )
         response = render(
             request,
             "proxy/consent.html",
@@ -61,7 +65,7 @@ def consent_routes(provider: AuthProvider) -> list[BaseRoute]:
             user=caller.email,
             scopes=[s for s in scopes if s in SCOPE_TEXT],
             scope_text=SCOPE_TEXT,
-            redirect_host=target.netloc,
+            redirect_host=target.netloc or f"{target.scheme}:",
             refresh_days=max(1, round(provider.refresh_ttl / 86400)),
             request_id=request_id,
             csrf=csrf_token(request),

@@ -11,10 +11,11 @@ Personal API tokens (`sp_…`) are accepted by the verifier as well.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from mcp.server.auth.provider import (
     AccessToken,
@@ -38,6 +39,9 @@ SCOPE_PROPOSE = "skills:propose"
 SCOPES = (SCOPE_READ, SCOPE_PROPOSE)
 PERSONAL_CLIENT = "personal-token"
 CODE_TTL = 300.0
+BROWSER_SCHEMES = frozenset(
+    {"javascript", "data", "file", "vbscript", "about", "blob", "filesystem", "ftp", "ws", "wss"}
+)
 REQUEST_TTL = 600.0
 
 
@@ -61,10 +65,16 @@ class SkillportAccess(AccessToken):
 
 
 def allowed_redirect(uri: str) -> bool:
-    """https anywhere, or http to the person's own machine (RFC 8252 loopback redirects)."""
-    scheme, _, rest = uri.partition("://")
-    host = rest.split("/", 1)[0].rsplit(":", 1)[0] if not rest.startswith("[") else rest.split("]")[0] + "]"
-    return scheme == "https" or (scheme == "http" and host in ("127.0.0.1", "localhost", "[::1]"))
+    """https anywhere, http to the person's own machine (RFC 8252 loopback redirects), or a native
+    app's private-use scheme (`com.example.app:/cb`, `cursor://…`); never a scheme that runs or reads
+    something in the browser."""
+    parts = urlsplit(uri)
+    scheme = parts.scheme.lower()
+    if scheme == "https":
+        return bool(parts.hostname)
+    if scheme == "http":
+        return parts.hostname in ("127.0.0.1", "localhost", "::1")
+    return bool(re.fullmatch(r"[a-z][a-z0-9+.-]*", scheme)) and scheme not in BROWSER_SCHEMES
 
 
 class AuthProvider:
@@ -100,7 +110,8 @@ class AuthProvider:
         bad = [str(u) for u in client_info.redirect_uris or [] if not allowed_redirect(str(u))]
         if bad:
             raise RegistrationError(
-                "invalid_redirect_uri", f"redirect URIs must use https, or http on loopback: {', '.join(bad)}"
+                "invalid_redirect_uri",
+                f"redirect URIs must use https, http on loopback, or an app's own scheme: {', '.join(bad)}",
             )
         self.grants.save_client(client_info.client_id, client_info.model_dump_json(exclude_none=True))
         self.state.audit(

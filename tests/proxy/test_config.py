@@ -100,3 +100,22 @@ def test_listening_beyond_loopback_needs_the_public_url() -> None:
         },
     )
     assert config.base_url == "https://skills.acme.example"
+
+
+def test_connector_settings_from_the_file_and_the_environment(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "store: s\nkeys: [k]\ndev: true\nmcp_access_ttl: 900\npropose:\n  repository: acme/skills\n",
+    )
+    env = {
+        "SKILLPORT_PROPOSE_TOKEN": "ghs_secret_value",
+        "SKILLPORT_MCP_ORIGINS": "https://a.example, https://b.example",
+        "SKILLPORT_MCP_REFRESH_TTL": "3600",
+    }
+    config = load_config(path, env)
+    assert (config.mcp_access_ttl, config.mcp_refresh_ttl) == (900, 3600)
+    assert config.mcp_origins == ("https://a.example", "https://b.example")
+    assert config.propose is not None and config.propose.repository == "acme/skills"
+    assert config.propose.token == "ghs_secret_value" and "ghs_secret_value" not in repr(config)
+    with pytest.raises(UsageError, match="propose"):
+        load_config(write(tmp_path, "store: s\nkeys: [k]\ndev: true\npropose:\n  repository: a/b\n"), {})
