@@ -84,7 +84,14 @@ $(OIDC_PROVIDER):
 	mkdir -p $(TOOLS)/oidc
 	npm install --prefix $(TOOLS)/oidc --no-audit --no-fund --loglevel=error oidc-provider@9.13.3
 
-tools: system-deps $(CLAUDE) $(ACTIONLINT) $(OIDC_PROVIDER)
+INSPECTOR := $(TOOLS)/inspector/node_modules/.bin/mcp-inspector
+
+$(INSPECTOR):
+	mkdir -p $(TOOLS)/inspector
+	npm install --prefix $(TOOLS)/inspector --no-audit --no-fund --loglevel=error \
+	  @modelcontextprotocol/inspector@2.12.0
+
+tools: system-deps $(CLAUDE) $(ACTIONLINT) $(OIDC_PROVIDER) $(INSPECTOR)
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check skillport_build tests benchmarks
@@ -100,7 +107,8 @@ unit: $(STAMP)
 	$(BIN)/pytest -m "not integration" $(PYTEST_ARGS)
 
 test: $(STAMP) tools lint typecheck docs
-	SKILLPORT_INTEGRATION=1 SKILLPORT_CLAUDE=$(abspath $(CLAUDE)) $(BIN)/pytest -n 2 --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
+	SKILLPORT_INTEGRATION=1 SKILLPORT_CLAUDE=$(abspath $(CLAUDE)) SKILLPORT_INSPECTOR=$(abspath $(INSPECTOR)) \
+	  $(BIN)/pytest -n 2 --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 bench: $(STAMP) tools
 	SKILLPORT_CLAUDE=$(abspath $(CLAUDE)) $(BIN)/python benchmarks/validate_bench.py
