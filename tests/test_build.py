@@ -33,7 +33,7 @@ def test_two_builds_in_different_folders_at_different_times_are_identical(tmp_pa
     assert _tree(tmp_path / "out1") == _tree(tmp_path / "out2")
     assert one.catalog == two.catalog
     bundles = [p for p in _tree(tmp_path / "out1") if p.endswith(".zip")]
-    assert len(bundles) == 9
+    assert len(bundles) == 11
 
 
 def test_skill_zips_have_the_upload_layout_and_pass_unzip(tmp_path: Path) -> None:

@@ -32,7 +32,7 @@ def test_first_publish_and_idempotent_rerun(repo: Path, tmp_path: Path) -> None:
     store = LocalStore(tmp_path / "store")
     out = release(repo, tmp_path / "out", store)
     result = publish(out, store)
-    assert (result.catalog_version, len(result.uploaded), result.present) == (1, 9, [])
+    assert (result.catalog_version, len(result.uploaded), result.present) == (1, 11, [])
     assert store.keys("catalogs/") == ["catalogs/1.json", "catalogs/1.json.minisig"]
     assert _served_version(store) == 1
     assert publish(out, store).already_published
@@ -54,7 +54,7 @@ def test_second_publish_uploads_only_what_changed(repo: Path, tmp_path: Path) ->
 def test_dry_run_changes_nothing(repo: Path, tmp_path: Path) -> None:
     store = LocalStore(tmp_path / "store")
     result = publish(release(repo, tmp_path / "out", store), store, dry_run=True)
-    assert len(result.uploaded) == 9 and store.pointer() is None and store.keys("") == []
+    assert len(result.uploaded) == 11 and store.pointer() is None and store.keys("") == []
 
 
 def _steps(repo: Path, tmp_path: Path) -> list[str]:
@@ -72,7 +72,7 @@ def test_failure_after_each_step_leaves_the_previous_catalog_and_a_rerun_finishe
     pristine = tmp_path / "pristine"
     shutil.copytree(repo, pristine)
     steps = _steps(repo, tmp_path)
-    assert steps == [f"blob:{k}" for k in range(1, 10)] + [
+    assert steps == [f"blob:{k}" for k in range(1, 12)] + [
         "verify",
         "catalog:before",
         "catalog:after",
@@ -95,7 +95,7 @@ def test_failure_after_each_step_leaves_the_previous_catalog_and_a_rerun_finishe
         assert _served_version(store) == 1, step
         result = publish(out, store)
         assert _served_version(store) == 2, step
-        assert len(store.keys("bundles/")) + len(store.keys("plugins/")) == 12  # nothing twice
+        assert len(store.keys("bundles/")) + len(store.keys("plugins/")) == 14  # nothing twice
         assert not result.already_published
 
 

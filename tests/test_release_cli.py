@@ -43,7 +43,7 @@ def test_release_cycle(repo: Path, tmp_path: Path) -> None:
     out = tmp_path / "store"
     built = run("build", str(repo), "--out", str(out))
     assert built.returncode == 0, built.stderr
-    assert built.stdout.startswith("catalog 1: 5 skills, 4 plugins; 9 bundles written, 0 reused")
+    assert built.stdout.startswith("catalog 1: 6 skills, 5 plugins; 11 bundles written, 0 reused")
     assert "Building bundles" not in built.stderr  # no progress bar off a terminal
 
     secret = (tmp_path / "keys/release.key").read_text()
@@ -122,7 +122,7 @@ def test_publish_fetch_reconcile_prune_through_the_cli(repo: Path, tmp_path: Pat
     assert unsigned.returncode == 1 and "skillport sign" in unsigned.stderr
     assert run("sign", str(out), "--key", str(tmp_path / "k.key")).returncode == 0
     dry = run("publish", str(out), "--store", f"file://{store}", "--dry-run")
-    assert dry.stdout.startswith("would upload 9 bundle(s)")
+    assert dry.stdout.startswith("would upload 11 bundle(s)")
     published = run("publish", str(out), "--store", str(store))
     assert published.returncode == 0 and "now serves catalog 1" in published.stdout
     assert "already the store's current catalog" in run("publish", str(out), "--store", str(store)).stdout
@@ -141,6 +141,6 @@ def test_publish_fetch_reconcile_prune_through_the_cli(repo: Path, tmp_path: Pat
         "--link-base",
         "https://skills.example/",
     )
-    assert site.returncode == 0 and site.stdout.startswith("11 pages for 5 skills"), site.stderr
+    assert site.returncode == 0 and site.stdout.startswith("13 pages for 6 skills"), site.stderr
     assert run("site", "--from", str(out), "--out", str(tmp_path / "s2"), "--only", "nope").returncode == 2
     assert run("site", "--out", str(tmp_path / "s3")).returncode == 2

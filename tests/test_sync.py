@@ -17,8 +17,9 @@ from skillport_build.client import Client
 from skillport_build.errors import ClientError, SignatureError
 from skillport_build.sync import STATE, default_folder, known_to_claude, sync
 
-ALL_PLUGINS = {"writing", "data-tools", "engineering", "operations"}
-ENGINEER = {"writing", "data-tools", "engineering"}  # a plugin shows when all its skills may be read
+ALL_PLUGINS = {"writing", "data-tools", "engineering", "operations", "skillport"}
+# A plugin shows when all its skills may be read.
+ENGINEER = {"writing", "data-tools", "engineering", "skillport"}
 
 
 class Counting(httpx.HTTPTransport):

@@ -97,14 +97,19 @@ def test_search_table_and_json(run: Run, shared: LiveProxy) -> None:
     code, out, _ = run("search")
     lines = out.splitlines()
     assert code == 0 and lines[0].split() == ["NAME", "VERSION", "PLUGIN", "DESCRIPTION"]
-    assert {line.split()[0] for line in lines[1:]} == {"release-notes", "csv-profiler", "pr-review"}
+    assert {line.split()[0] for line in lines[1:]} == {
+        "release-notes",
+        "csv-profiler",
+        "pr-review",
+        "skillport",
+    }
     assert all(len(line) <= 100 for line in lines) and any(line.endswith("…") for line in lines)
     found = json.loads(run("search", "profile", "--json")[1])
     assert found["skills"][0]["name"] == "csv-profiler" and "score" in found["skills"][0]
     assert "deprecated" in found["skills"][0]
     assert run("search", "--category", "nothing-like-this") == (0, "no skills match\n", "")
     desktop = json.loads(run("search", "--surface", "desktop", "--json")[1])
-    assert {s["name"] for s in desktop["skills"]} == {"release-notes", "csv-profiler"}
+    assert {s["name"] for s in desktop["skills"]} == {"release-notes", "csv-profiler", "skillport"}
     assert run("search", "--surface", "CC")[0] == 2
 
 
@@ -209,13 +214,13 @@ def test_claude_code_sync_prints_the_one_command(
     folder = user_env["HOME"] / ".skillport/claude-code/acme-skills"
     code, out, err = run("claude-code", "sync")
     assert (code, out) == (0, f"claude plugin marketplace add {folder}\n")
-    assert err == f"synced acme-skills into {folder} (3 added, 0 updated, 0 removed, 0 unchanged)\n"
+    assert err == f"synced acme-skills into {folder} (4 added, 0 updated, 0 removed, 0 unchanged)\n"
     known = user_env["CLAUDE_CONFIG_DIR"] / "plugins/known_marketplaces.json"
     known.parent.mkdir(parents=True)
     known.write_text(json.dumps({"acme-skills": {"source": {"source": "directory", "path": str(folder)}}}))
     code, out, err = run("claude-code", "sync")
     assert (code, out) == (0, "claude plugin marketplace update acme-skills\n")
-    assert err.endswith("(0 added, 0 updated, 0 removed, 3 unchanged)\n")
+    assert err.endswith("(0 added, 0 updated, 0 removed, 4 unchanged)\n")
     other = user_env["HOME"] / "my market"
     assert run("claude-code", "sync", "--dir", str(other))[1] == f"claude plugin marketplace add '{other}'\n"
 

@@ -72,7 +72,7 @@ def _visible(page: Any) -> list[str]:
 
 def test_a_word_from_a_skill_body_finds_it(browser: Any, site: str) -> None:
     page = _open(browser, f"{site}/index.html", viewport={"width": 1200, "height": 900})
-    assert len(_visible(page)) == 6
+    assert len(_visible(page)) == 7
     page.fill("#q", "delimiter")  # only in csv-profiler's SKILL.md body
     assert _visible(page) == ["csv-profiler"]
     assert page.inner_text("#count") == "1 skill"
@@ -135,7 +135,7 @@ def test_browsing_works_without_javascript(browser: Any, site: str) -> None:
     page = context.new_page()
     page.goto(f"{site}/index.html")
     assert page.is_hidden("#finder")
-    assert len(page.query_selector_all("#skills > li")) == 6
+    assert len(page.query_selector_all("#skills > li")) == 7
     page.click("text=csv-profiler")
     assert page.url.endswith("/skills/csv-profiler.html")
     context.close()

@@ -27,7 +27,7 @@ PEOPLE = {
     "engineer": ("eve@acme.example", ("engineering",)),
     "admin": ("ada@acme.example", ("platform",)),
 }
-OPEN_SKILLS = {"release-notes", "csv-profiler", "pr-review"}
+OPEN_SKILLS = {"release-notes", "csv-profiler", "pr-review", "skillport"}
 SEES = {
     "anyone": OPEN_SKILLS,
     "sre": OPEN_SKILLS | {"incident-postmortem"},

@@ -9,10 +9,10 @@ import pytest
 from proxy.served import ALL_SKILLS, PEOPLE, SEES, Served
 
 PLUGINS_SEEN = {
-    "anyone": {"data-tools", "engineering"},
-    "sre": {"data-tools", "engineering", "operations"},
-    "engineer": {"data-tools", "engineering", "writing"},
-    "admin": {"data-tools", "engineering", "operations", "writing"},
+    "anyone": {"data-tools", "engineering", "skillport"},
+    "sre": {"data-tools", "engineering", "operations", "skillport"},
+    "engineer": {"data-tools", "engineering", "skillport", "writing"},
+    "admin": {"data-tools", "engineering", "operations", "skillport", "writing"},
 }
 WHO = sorted(PEOPLE)
 

@@ -218,6 +218,6 @@ def test_whoami_names_the_token_holder(served: Served) -> None:
 
 def test_lists_report_the_total_before_the_limit(served: Served) -> None:
     page = served.get("admin", "/api/skills?limit=2").json()
-    assert page["count"] == 2 and page["total"] == 5
+    assert page["count"] == 2 and page["total"] == 6
     history = served.get("admin", "/api/skills/release-notes").json()["history"]
     assert history[0]["digest"] and history[0]["sha256"]

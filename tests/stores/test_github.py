@@ -50,7 +50,7 @@ def test_layout_is_one_release_per_version_and_downloads_are_octet_streams(
     publish(release(repo, tmp_path / "o1", store), store)
     tags = sorted(r.tag for r in github.releases.values())
     assert "skillport/bundles/csv-profiler/1.0.0" in tags and "skillport/catalogs/1" in tags
-    assert "skillport/plugins/engineering/1.0.0" in tags and len(tags) == 10
+    assert "skillport/plugins/engineering/1.0.0" in tags and len(tags) == 12
     latest = github.releases[github.latest or 0]
     assert latest.tag == "skillport/catalogs/1"
     assert sorted(a.name for a in latest.assets) == ["catalog.json", "catalog.json.minisig"]

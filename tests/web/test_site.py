@@ -28,7 +28,7 @@ def _render(built: Path, out: Path, **kw: object):  # type: ignore[no-untyped-de
 
 def test_every_page_is_written(built: Path, tmp_path: Path) -> None:
     catalog, result = _render(built, tmp_path / "site")
-    assert result.skills == 5 and result.pages == 5 + 4 + 2
+    assert result.skills == 6 and result.pages == 6 + 5 + 2
     names = sorted(
         p.relative_to(tmp_path / "site").as_posix() for p in (tmp_path / "site").rglob("*") if p.is_file()
     )
@@ -93,7 +93,7 @@ def test_a_tampered_bundle_is_refused(built: Path, tmp_path: Path) -> None:
 
 def test_bundles_are_linked_beside_a_static_site(built: Path, tmp_path: Path) -> None:
     catalog, _ = _render(built, tmp_path / "site")
-    assert link_bundles(catalog, built, tmp_path / "site") == 9
+    assert link_bundles(catalog, built, tmp_path / "site") == 11
     assert (tmp_path / "site/bundles/csv-profiler/1.0.0/csv-profiler-1.0.0.zip").read_bytes() == (
         built / "bundles/csv-profiler/1.0.0/csv-profiler-1.0.0.zip"
     ).read_bytes()
