@@ -14,17 +14,16 @@ from skillport_build.connector.skills_ext import SkillFiles
 from skillport_build.errors import ProposalError
 from skillport_build.models.access import Identity
 from skillport_build.proxy.config import ServeConfig
-from skillport_build.proxy.service import Proxy
 
 Proposer = Callable[[Identity, Proposal], dict[str, Any]]
 
 
-def make_proposer(config: ServeConfig, proxy: Proxy) -> Proposer | None:
+def make_proposer(config: ServeConfig, files: SkillFiles) -> Proposer | None:
     """The proposer for this proxy, or None when no GitHub token is configured."""
     settings = config.propose
     if settings is None:
         return None
-    files = SkillFiles(proxy)
+    proxy = files.proxy
 
     def propose(identity: Identity, proposal: Proposal) -> dict[str, Any]:
         catalog = proxy.indexed().catalog

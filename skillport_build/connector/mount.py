@@ -130,7 +130,8 @@ def create_connector(config: ServeConfig, proxy: Proxy, state: State, limiter: R
         access_ttl=config.mcp_access_ttl,
         refresh_ttl=config.mcp_refresh_ttl,
     )
-    server = build_server(Tools(proxy), SkillFiles(proxy), make_proposer(config, proxy))
+    files = SkillFiles(proxy)
+    server = build_server(Tools(proxy, files), files, make_proposer(config, files))
     server.streamable_http_app(
         stateless_http=True,
         json_response=True,

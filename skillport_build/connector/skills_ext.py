@@ -22,6 +22,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS, PaginatedRequestParams, RequestParams
 
 from skillport_build.catalog import SkillRecord
+from skillport_build.digest import sha256_bytes
 from skillport_build.loader import split_front_matter
 from skillport_build.models.access import Identity
 from skillport_build.proxy.service import Proxy
@@ -67,20 +68,28 @@ class SkillFiles:
             }
 
     def entry(self, skill: SkillRecord) -> dict[str, Any]:
-        """The extension's Skill entry: URI, verbatim front matter, complete file manifest."""
+        """The extension's Skill entry: URI, verbatim front matter, complete file manifest.
+
+        Digests and sizes are of the bytes served (the bundle's files, whose zip was checked against
+        the signed catalog): the bundle's SKILL.md carries the version the build stamped into it."""
         key = (self.proxy.indexed().catalog.catalog_version, skill.name)
         with self._lock:
             cached = self._entries.get(key)
         if cached is not None:
             return cached
-        front = split_front_matter(self.files(skill)[SKILL_MD].decode("utf-8-sig"))
+        files = self.files(skill)
+        front = split_front_matter(files[SKILL_MD].decode("utf-8-sig"))
         matter = yaml.safe_load(front[0]) if not isinstance(front, str) else None
         entry = {
             "uri": skill_uri(skill.name),
             "frontmatter": matter if isinstance(matter, dict) else {"name": skill.name},
             "resources": [
-                {"uri": skill_uri(skill.name, f.path), "digest": f"sha256:{f.sha256}", "size": f.size}
-                for f in skill.files
+                {
+                    "uri": skill_uri(skill.name, path),
+                    "digest": f"sha256:{sha256_bytes(data)}",
+                    "size": len(data),
+                }
+                for path, data in sorted(files.items())
             ],
         }
         with self._lock:
@@ -89,12 +98,21 @@ class SkillFiles:
             self._entries[key] = entry
         return entry
 
+    def manifest(self, skill: SkillRecord) -> list[dict[str, Any]]:
+        """The skill's files as served: path, size, sha256."""
+        prefix = len(skill_uri(skill.name, ""))
+        return [
+            {"path": r["uri"][prefix:], "size": r["size"], "sha256": r["digest"].removeprefix("sha256:")}
+            for r in self.entry(skill)["resources"]
+        ]
+
     def read(self, identity: Identity, name: str, path: str) -> bytes:
         """One file of a visible skill; LookupError for anything else."""
         skill = self.visible(identity, name)
-        if skill is None or path not in {f.path for f in skill.files}:
+        data = self.files(skill).get(path) if skill is not None else None
+        if data is None:
             raise LookupError(f"no such skill file: {skill_uri(name, path)}")
-        return self.files(skill)[path]
+        return data
 
 
 class SkillsExtension(Extension):

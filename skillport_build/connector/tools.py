@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from skillport_build.catalog import SkillRecord
+from skillport_build.connector.skills_ext import SkillFiles
 from skillport_build.errors import SkillportError
 from skillport_build.models.access import Identity
 from skillport_build.models.marketplace import ALL_SURFACES
@@ -30,8 +31,8 @@ class ToolRefused(SkillportError):
 class Tools:
     """The connector's operations over one proxy."""
 
-    def __init__(self, proxy: Proxy) -> None:
-        self.proxy = proxy
+    def __init__(self, proxy: Proxy, files: SkillFiles) -> None:
+        self.proxy, self.files = proxy, files
 
     def _audit(self, event: str, identity: Identity, detail: dict[str, Any]) -> None:
         self.proxy.state.audit(event, identity.email, {**detail, "via": "mcp"})
@@ -91,7 +92,7 @@ class Tools:
             if detail.get(key) not in (None, [], "")
         } | {
             "versions": [r["version"] for r in detail["history"] if not r["yanked"]][-5:],
-            "files": [{"path": f.path, "size": f.size, "sha256": f.sha256} for f in skill.files],
+            "files": self.files.manifest(skill),
             "skill_md": detail["skill_md"],
         }
 
