@@ -47,6 +47,8 @@ demo: $(STAMP)
 	@echo "  Sign in with any email on the development form (groups: platform = admin, sre, engineering)."
 	@echo "  Demo token (admin): $$(cat $(DEMO)/token)"
 	@echo "  Try: curl -H \"Authorization: Bearer $$(cat $(DEMO)/token)\" http://127.0.0.1:$(DEMO_PORT)/api/skills"
+	@echo "  MCP: claude mcp add --transport http skillport http://127.0.0.1:$(DEMO_PORT)/mcp \\"
+	@echo "         --header \"Authorization: Bearer $$(cat $(DEMO)/token)\""
 	@echo
 	$(BIN)/skillport serve --store $(DEMO)/store --key $(DEMO)/demo.pub --db $(DEMO)/skillport.db \
 	  --host 127.0.0.1 --port $(DEMO_PORT) --dev
