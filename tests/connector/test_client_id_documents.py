@@ -1,4 +1,4 @@
-"""Client ID metadata documents are fetched only over https from public addresses: a document URL
+"""Client ID metadata documents (unit): fetched only over https from public addresses: a document URL
 that resolves to a private or loopback address is refused before any connection (unless the proxy
 itself runs on loopback), and so is anything that is not an https URL with a path."""
 

@@ -56,7 +56,7 @@ def test_we_verify_a_signature_made_by_minisign(tmp_path: Path) -> None:
         capture_output=True,
     )
     keys = load_public_keys((tmp_path / "m.pub",))
-    assert verify_dir(tmp_path / "out", keys, LATER, None).bundles == 9
+    assert verify_dir(tmp_path / "out", keys, LATER, None).bundles == 11
     assert parse_secret_key((tmp_path / "m.key").read_text(), None).public() == keys[0]
 
 

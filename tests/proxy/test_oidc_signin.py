@@ -97,7 +97,7 @@ def test_sign_in_with_group_claims_mapped_to_policy_groups(proxy_url: tuple[str,
 def test_sign_in_without_groups_sees_only_open_skills(proxy_url: tuple[str, State]) -> None:
     url, _ = proxy_url
     _, listed, _ = browse_as(url, "ann@acme.example")
-    assert listed == ["csv-profiler", "pr-review", "release-notes"]
+    assert listed == ["csv-profiler", "pr-review", "release-notes", "skillport"]
 
 
 def test_a_domain_that_is_not_allowed_gets_no_session(proxy_url: tuple[str, State]) -> None:

@@ -52,7 +52,7 @@ def test_publish_to_a_registry_and_back(registry: Registry, tmp_path: Path) -> N
     shutil.copytree(TEMPLATE, repo)
     store = _store(registry)
     first = publish(release(repo, tmp_path / "o1", store), store)
-    assert len(first.uploaded) == 9
+    assert len(first.uploaded) == 11
     change(repo, "plugins/writing/skills/release-notes/SKILL.md", "writing")
     second = publish(release(repo, tmp_path / "o2", store, now=LATER), store)
     assert sorted(second.uploaded) == [
