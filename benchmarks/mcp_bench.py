@@ -1,0 +1,327 @@
+"""Context cost and search latency of the MCP connector (`/mcp` of `skillport serve`).
+
+Usage: python benchmarks/mcp_bench.py [--skills N] [--samples S] [--warmup W] [--json]
+
+The synthetic marketplace the other benchmarks use is built, signed and published to a local
+store and served by the proxy app (uvicorn in a thread on 127.0.0.1). The MCP SDK's client talks to
+it over streamable HTTP (initialize handshake, then stateless POSTs) with a personal token:
+- context cost: what an MCP client puts into the model's context from this server, i.e. the tools
+  of the `tools/list` result (names, descriptions, input schemas, annotations) as compact JSON, as
+  sent on the wire, plus the `instructions` of the initialize result (target: under 1,500 tokens).
+  No tokenizer is used (Claude's is not published, and tiktoken fetches its tables at run time):
+  tokens are approximated as characters / 4, rounded up, the usual rate for English and JSON text;
+  the bytes are printed too.
+- search latency: W warm-up calls, then S `tools/call`s of `search_skills` over the N skills,
+  cycling through a mix of queries: empty (lists all), single words found in nearly every SKILL.md
+  (the whole catalog is ranked), several words, a skill's name, a word found nowhere. The time is
+  taken inside the server: an ASGI wrapper around the whole app times each POST /mcp whose body is
+  such a call, from the request entering the app to the last byte of the answer handed to uvicorn
+  (middleware, bearer check, rate limit, the SDK's transport, the tool). Target: median under 10 ms.
+  For reference, the same calls are timed with the tool alone (`MCPServer.call_tool` in process on
+  a second server built as the connector builds it, the caller's token set as the SDK's auth
+  context) and as the client's HTTP round trip.
+Client and server share one process; the client only waits while the server works. The server is
+stopped and the temp dir removed on exit or Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import math
+import os
+import signal
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx2
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.server.auth.middleware.auth_context import auth_context_var
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+from mcp.server.auth.provider import AccessToken
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
+
+from integration.registry import free_port  # noqa: E402
+from proxy.live_server import running  # noqa: E402
+from validate_bench import make_tree  # noqa: E402
+
+from skillport_build.build import BuildOptions, build  # noqa: E402
+from skillport_build.connector.provider import SCOPES  # noqa: E402
+from skillport_build.connector.server import build_server  # noqa: E402
+from skillport_build.connector.skills_ext import SkillFiles  # noqa: E402
+from skillport_build.connector.tools import Tools  # noqa: E402
+from skillport_build.keys import load_public_keys  # noqa: E402
+from skillport_build.proxy.app import create_app  # noqa: E402
+from skillport_build.proxy.config import ServeConfig  # noqa: E402
+from skillport_build.proxy.service import Proxy  # noqa: E402
+from skillport_build.publish import publish  # noqa: E402
+from skillport_build.sign import sign_dir  # noqa: E402
+from skillport_build.signing import generate  # noqa: E402
+from skillport_build.stores import LocalStore  # noqa: E402
+from skillport_build.web.state import State  # noqa: E402
+
+TOKEN_TARGET, LATENCY_TARGET_MS = 1500, 10.0
+CHARS_PER_TOKEN = 4
+INTERRUPTED = threading.Event()
+T = TypeVar("T")
+EMAIL = "bench@example.com"
+QUERIES = (
+    "",
+    "incident",
+    "latency budget",
+    "deploy service owner",
+    "customer report",
+    "review",
+    "kubernetes",
+)
+
+
+class Timed:
+    """Around the whole app: the time each POST /mcp that calls `search_skills` spends in it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.samples: list[float] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != "/mcp" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        start, body, elapsed = time.perf_counter(), bytearray(), 0.0
+
+        async def receiving() -> Message:
+            message = await receive()
+            body.extend(message.get("body", b""))
+            return message
+
+        async def sending(message: Message) -> None:
+            nonlocal elapsed
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                elapsed = time.perf_counter() - start
+            await send(message)
+
+        await self.app(scope, receiving, sending)
+        if _is_search(json.loads(body) if body else None):
+            self.samples.append(elapsed * 1000)
+
+
+def _is_search(request: Any) -> bool:
+    return (
+        isinstance(request, dict)
+        and request.get("method") == "tools/call"
+        and request.get("params", {}).get("name") == "search_skills"
+    )
+
+
+def _publish(work: Path, skills: int) -> tuple[LocalStore, Path]:
+    (work / "market").mkdir()
+    make_tree(work / "market", skills)
+    build(work / "market", BuildOptions(out=work / "dist"))
+    key = generate()
+    sign_dir(work / "dist", key)
+    store = LocalStore(work / "store")
+    publish(work / "dist", store)
+    public = work / "trusted.pub"
+    public.write_text(key.public().to_text())
+    return store, public
+
+
+def _wire(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _tokens(text: str) -> int:
+    return math.ceil(len(text) / CHARS_PER_TOKEN)
+
+
+def _calls(count: int, skills: int) -> list[dict[str, str]]:
+    """`count` search arguments cycling through the queries and one skill's name."""
+    queries = itertools.cycle((*QUERIES, f"skill-{skills // 2:04d}"))
+    return [{"query": q} for q in itertools.islice(queries, count)]
+
+
+def _check(text: str, query: str, skills: int) -> None:
+    """Exit unless the empty query listed every skill and a skill's name found that skill first."""
+    found = json.loads(text)
+    if not query and found["total"] != skills:
+        raise SystemExit(f"search_skills listed {found['total']} skills, not {skills}: {text[:500]}")
+    if query.startswith("skill-") and found["skills"][0]["name"] != query:
+        raise SystemExit(f"search_skills for {query!r} did not find it first: {text[:500]}")
+
+
+async def _client(url: str, token: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Connect as an MCP client: the context parts, then warm-up and timed search calls."""
+    async with (
+        httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=60) as http,
+        Client(streamable_http_client(f"{url}/mcp", http_client=http), mode="legacy") as client,
+    ):
+        tools = [
+            t.model_dump(by_alias=True, exclude_none=True, mode="json")
+            for t in (await client.list_tools()).tools
+        ]
+        instructions = client.instructions or ""
+        round_trips = []
+        for i, arguments in enumerate(_calls(args.warmup + args.samples, args.skills)):
+            if INTERRUPTED.is_set():
+                break
+            start = time.perf_counter()
+            result = await client.call_tool("search_skills", arguments)
+            elapsed = time.perf_counter() - start
+            text = result.content[0].text  # type: ignore[union-attr]
+            if result.is_error:
+                raise SystemExit(f"search_skills {arguments} failed: {text}")
+            _check(text, arguments["query"], args.skills)
+            if i >= args.warmup:
+                round_trips.append(elapsed * 1000)
+    return {"tools": tools, "instructions": instructions, "round_trips": round_trips}
+
+
+async def _tool_alone(proxy: Proxy, args: argparse.Namespace) -> list[float]:
+    """The same calls straight to a second MCPServer over the same proxy, in process."""
+    files = SkillFiles(proxy)
+    server = build_server(Tools(proxy, files), files, None)  # as create_connector builds it
+    access = AccessToken(token="bench", client_id="bench", scopes=list(SCOPES), subject=EMAIL, claims={})
+    reset = auth_context_var.set(AuthenticatedUser(access))
+    times = []
+    try:
+        for i, arguments in enumerate(_calls(args.warmup + args.samples, args.skills)):
+            if INTERRUPTED.is_set():
+                break
+            start = time.perf_counter()
+            await server.call_tool("search_skills", arguments)
+            if i >= args.warmup:
+                times.append((time.perf_counter() - start) * 1000)
+    finally:
+        auth_context_var.reset(reset)
+    return times
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    """Ctrl-C or SIGTERM: raise KeyboardInterrupt, so every `finally` runs. In the client's event loop,
+    where it would land in one of the SDK's tasks, only ask the loops to stop (a second signal raises)."""
+    again = INTERRUPTED.is_set()
+    INTERRUPTED.set()
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        again = True
+    if again:
+        raise KeyboardInterrupt
+
+
+def _run_async(main: Coroutine[Any, Any, T]) -> T:
+    result = asyncio.run(main)
+    if INTERRUPTED.is_set():
+        raise KeyboardInterrupt
+    return result
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Publish, serve, connect, measure; returns the figures."""
+    with tempfile.TemporaryDirectory(prefix="skillport-mcp-bench-") as tmp:
+        work = Path(tmp)
+        store, public = _publish(work, args.skills)
+        port = free_port()
+        config = ServeConfig(
+            store=str(store.root),
+            keys=(public,),
+            db=work / "state.db",
+            cache_dir=work / "sites",
+            dev=True,
+            host="127.0.0.1",
+            port=port,
+            rate_limit=1_000_000,
+            rate_burst=1_000_000,
+        )
+        state = State(config.db)
+        try:
+            app = create_app(config, store, load_public_keys(config.keys), state, refresh=False)
+            timed = Timed(app)
+            token = state.create_token(EMAIL, (), "mcp_bench")[0]
+            with running(timed, port) as url:
+                seen = _run_async(_client(url, token, args))
+                alone = _run_async(_tool_alone(app.state.proxy, args))
+        finally:
+            state.close()
+    server = timed.samples[args.warmup :]
+    if len(server) != args.samples:
+        raise SystemExit(f"the server timed {len(server)} search calls, not {args.samples}")
+    parts = {t["name"]: _wire(t) for t in seen["tools"]} | {"instructions": seen["instructions"]}
+    context = _wire(seen["tools"]) + seen["instructions"]
+    return {
+        "skills": args.skills,
+        "context_bytes": len(context.encode()),
+        "context_tokens": _tokens(context),
+        "parts": {name: len(text.encode()) for name, text in parts.items()},
+        "search_p50_ms": statistics.median(server),
+        "search_p95_ms": statistics.quantiles(server, n=20)[-1],
+        "tool_p50_ms": statistics.median(alone),
+        "roundtrip_p50_ms": statistics.median(seen["round_trips"]),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skills", type=int, default=1000)
+    parser.add_argument("--samples", type=int, default=400, help="timed search_skills calls")
+    parser.add_argument("--warmup", type=int, default=40, help="search_skills calls before timing")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args()
+    if args.skills < 1 or args.samples < 20:
+        parser.error("--skills must be at least 1 and --samples at least 20")
+    for signum in (signal.SIGINT, signal.SIGTERM):  # not asyncio's SIGINT handler: it cancels the client
+        signal.signal(signum, _interrupted)
+    try:
+        f = run(args)
+    except KeyboardInterrupt:
+        raise SystemExit("interrupted; server stopped") from None
+    if args.json:
+        print(
+            json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in f.items() if k != "parts"})
+        )
+        return
+    _print(args, f)
+
+
+def _print(args: argparse.Namespace, f: dict[str, Any]) -> None:
+    met = {True: "met", False: "MISSED"}
+    tokens, p50 = f["context_tokens"], f["search_p50_ms"]
+    print(
+        f"{args.skills} skills; the MCP SDK client over streamable HTTP with a personal token; "
+        f"{args.samples} search_skills calls after {args.warmup} of warm-up; {os.cpu_count()} CPUs"
+    )
+    print(
+        f"context: tools/list's tools as compact JSON + instructions; tokens ≈ characters / {CHARS_PER_TOKEN}"
+    )
+    rows = [
+        ("", "value", "target"),
+        ("context tokens (approx.)", f"{tokens}", f"< {TOKEN_TARGET:,}: {met[tokens < TOKEN_TARGET]}"),
+        ("context bytes", f"{f['context_bytes']} B", ""),
+        *((f"  {name}", f"{size} B", "") for name, size in f["parts"].items()),
+        (
+            "search_skills median, in server",
+            f"{p50:.2f} ms",
+            f"< {LATENCY_TARGET_MS:g} ms: {met[p50 < LATENCY_TARGET_MS]}",
+        ),
+        ("search_skills p95, in server", f"{f['search_p95_ms']:.2f} ms", ""),
+        ("  median, the tool alone", f"{f['tool_p50_ms']:.2f} ms", ""),
+        ("  median, client round trip", f"{f['roundtrip_p50_ms']:.2f} ms", ""),
+    ]
+    for label, value, target in rows:
+        print(f"{label:34}{value:>10}  {target}".rstrip())
+
+
+if __name__ == "__main__":
+    main()
