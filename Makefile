@@ -120,6 +120,7 @@ bench: $(STAMP) tools
 	command -v nginx >/dev/null && command -v wrk >/dev/null || (apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx wrk)
 	$(BIN)/python benchmarks/serve_bench.py
+	$(BIN)/python benchmarks/mcp_bench.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info

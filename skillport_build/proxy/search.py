@@ -37,26 +37,26 @@ class Filters:
 @dataclass(frozen=True)
 class _Fields:
     name: str
-    tags: str
-    description: str
-    meta: str
-    body: str
+    weighted: tuple[tuple[str, float], ...]  # each field's lower-cased text with its weight
+    everything: str  # all of them, for one quick test that a word occurs at all
+
+
+def _fields(skill: SkillRecord, body: str) -> _Fields:
+    texts = {
+        "name": skill.name.lower(),
+        "tags": " ".join(skill.tags).lower(),
+        "description": skill.description.lower(),
+        "meta": f"{skill.category or ''} {skill.plugin}".lower(),
+        "body": body.lower(),
+    }
+    return _Fields(texts["name"], tuple((texts[f], w) for f, w in WEIGHTS.items()), "\n".join(texts.values()))
 
 
 class SearchIndex:
     """Lower-cased fields of every skill of one catalog, with their SKILL.md text."""
 
     def __init__(self, skills: Iterable[SkillRecord], texts: Mapping[str, str]) -> None:
-        self._fields = {
-            s.name: _Fields(
-                s.name.lower(),
-                " ".join(s.tags).lower(),
-                s.description.lower(),
-                f"{s.category or ''} {s.plugin}".lower(),
-                texts.get(s.name, "").lower(),
-            )
-            for s in skills
-        }
+        self._fields = {s.name: _fields(s, texts.get(s.name, "")) for s in skills}
 
     def search(
         self,
@@ -82,19 +82,13 @@ class SearchIndex:
 
 
 def _score(fields: _Fields, words: list[str], phrase: str) -> float:
+    if not all(word in fields.everything for word in words):
+        return 0.0  # every word must match somewhere
     total = EXACT_NAME if fields.name == phrase else 0.0
     for word in words:
-        best = 0.0
-        for field, weight in WEIGHTS.items():
-            text = getattr(fields, field)
-            if word in text:
-                best += weight * (1.5 if _starts_word(text, word) else 1.0)
-        if best == 0:
-            return 0.0  # every word must match somewhere
-        total += best
+        for text, weight in fields.weighted:
+            index = text.find(word)
+            if index >= 0:
+                starts_word = index == 0 or not text[index - 1].isalnum()
+                total += weight * (1.5 if starts_word else 1.0)
     return total
-
-
-def _starts_word(text: str, word: str) -> bool:
-    index = text.find(word)
-    return index == 0 or not text[index - 1].isalnum()
