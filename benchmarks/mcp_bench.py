@@ -55,9 +55,8 @@ sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
 from integration.registry import free_port  # noqa: E402
 from proxy.live_server import running  # noqa: E402
-from validate_bench import make_tree  # noqa: E402
+from serve_bench import publish_synthetic  # noqa: E402
 
-from skillport_build.build import BuildOptions, build  # noqa: E402
 from skillport_build.connector.provider import SCOPES  # noqa: E402
 from skillport_build.connector.server import build_server  # noqa: E402
 from skillport_build.connector.skills_ext import SkillFiles  # noqa: E402
@@ -66,10 +65,6 @@ from skillport_build.keys import load_public_keys  # noqa: E402
 from skillport_build.proxy.app import create_app  # noqa: E402
 from skillport_build.proxy.config import ServeConfig  # noqa: E402
 from skillport_build.proxy.service import Proxy  # noqa: E402
-from skillport_build.publish import publish  # noqa: E402
-from skillport_build.sign import sign_dir  # noqa: E402
-from skillport_build.signing import generate  # noqa: E402
-from skillport_build.stores import LocalStore  # noqa: E402
 from skillport_build.web.state import State  # noqa: E402
 
 TOKEN_TARGET, LATENCY_TARGET_MS = 1500, 10.0
@@ -123,19 +118,6 @@ def _is_search(request: Any) -> bool:
         and request.get("method") == "tools/call"
         and request.get("params", {}).get("name") == "search_skills"
     )
-
-
-def _publish(work: Path, skills: int) -> tuple[LocalStore, Path]:
-    (work / "market").mkdir()
-    make_tree(work / "market", skills)
-    build(work / "market", BuildOptions(out=work / "dist"))
-    key = generate()
-    sign_dir(work / "dist", key)
-    store = LocalStore(work / "store")
-    publish(work / "dist", store)
-    public = work / "trusted.pub"
-    public.write_text(key.public().to_text())
-    return store, public
 
 
 def _wire(value: Any) -> str:
@@ -232,7 +214,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     """Publish, serve, connect, measure; returns the figures."""
     with tempfile.TemporaryDirectory(prefix="skillport-mcp-bench-") as tmp:
         work = Path(tmp)
-        store, public = _publish(work, args.skills)
+        store, public = publish_synthetic(work, args.skills)
         port = free_port()
         config = ServeConfig(
             store=str(store.root),

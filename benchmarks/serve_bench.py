@@ -153,7 +153,8 @@ def _get(url: str, headers: dict[str, str]) -> tuple[int, bytes]:
         return exc.code, exc.read()
 
 
-def _publish(work: Path, skills: int) -> tuple[LocalStore, Path]:
+def publish_synthetic(work: Path, skills: int) -> tuple[LocalStore, Path]:
+    """The synthetic marketplace of `skills` skills built, signed and published to a local store."""
     (work / "market").mkdir()
     make_tree(work / "market", skills)
     build(work / "market", BuildOptions(out=work / "dist"))
@@ -179,7 +180,7 @@ def run(args: argparse.Namespace) -> dict[str, float]:
         )
     with tempfile.TemporaryDirectory(prefix="skillport-serve-bench-") as tmp:
         work = Path(tmp)
-        store, public = _publish(work, args.skills)
+        store, public = publish_synthetic(work, args.skills)
         catalog = current_catalog(store)
         assert catalog is not None
         by_size = sorted(catalog.skills, key=lambda s: s.bundle.size)

@@ -19,8 +19,7 @@ import httpx
 import httpx2
 import pytest
 from integration.browser import chromium
-from integration.oidc import running_oidc_provider, sign_in
-from integration.registry import free_port
+from integration.oidc import sign_in
 from mcp import Client
 from mcp.client.auth import OAuthClientProvider
 from mcp.client.streamable_http import streamable_http_client
@@ -30,12 +29,8 @@ from mcp.shared.auth import (
     OAuthClientMetadata,
     OAuthToken,
 )
-from proxy.live_server import running
-from proxy.served import publish_template
+from proxy.live_server import oidc_proxy
 
-from skillport_build.keys import load_public_keys
-from skillport_build.proxy.app import create_app
-from skillport_build.proxy.config import ServeConfig
 from skillport_build.web.state import State
 
 pytestmark = pytest.mark.integration
@@ -102,36 +97,8 @@ class Person:
 
 @pytest.fixture(scope="module")
 def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, State]]:
-    tmp = tmp_path_factory.mktemp("mcp-oauth")
-    store, public, _ = publish_template(tmp)
-    port = free_port()
-    client = {
-        "client_id": "skillport",
-        "client_secret": "test-secret-for-oidc",
-        "redirect_uris": [f"http://127.0.0.1:{port}/auth/oidc"],
-    }
-    with running_oidc_provider(tmp / "idp", [client], USERS) as issuer:
-        settings = ServeConfig(
-            store=str(store.root),
-            keys=(public,),
-            db=tmp / "state.db",
-            port=port,
-            cache_dir=tmp / "sites",
-            oidc={
-                "issuer": issuer,
-                "client_id": "skillport",
-                "client_secret": "test-secret-for-oidc",
-                "scopes": "openid email profile groups",
-                "label": "Acme SSO",
-            },  # type: ignore[arg-type]
-            allowed_domains=("acme.example",),
-            group_map={"idp-sre": "sre"},
-        )
-        state = State(settings.db)
-        app = create_app(settings, store, load_public_keys(settings.keys), state, refresh=False)
-        with running(app, port) as url:
-            yield url, state
-        state.close()
+    with oidc_proxy(tmp_path_factory.mktemp("mcp-oauth"), USERS) as served:
+        yield served
 
 
 def oauth(url: str, person: Person, storage: Memory) -> OAuthClientProvider:

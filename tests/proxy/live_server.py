@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from integration.oidc import running_oidc_provider
 from integration.registry import free_port
 from proxy.served import PEOPLE, config, publish_template
 from starlette.applications import Starlette
@@ -21,6 +22,7 @@ from starlette.types import ASGIApp
 
 from skillport_build.keys import load_public_keys
 from skillport_build.proxy.app import create_app
+from skillport_build.proxy.config import ServeConfig
 from skillport_build.signing import SecretKey
 from skillport_build.web.state import State
 
@@ -81,6 +83,41 @@ def live_proxy(tmp_path: Path, **extra: Any) -> Iterator[LiveProxy]:
                 live.tokens[who] = state.create_token(email, groups, "test")[0]
             yield live
     finally:
+        state.close()
+
+
+@contextmanager
+def oidc_proxy(tmp: Path, users: dict[str, dict[str, Any]]) -> Iterator[tuple[str, State]]:
+    """The template served on 127.0.0.1 with sign-in ("Acme SSO") through a real OpenID provider
+    holding `users`; its `idp-sre` group is the policy's `sre`. Yields the URL and the state."""
+    store, public, _ = publish_template(tmp)
+    port = free_port()
+    client = {
+        "client_id": "skillport",
+        "client_secret": "test-secret-for-oidc",
+        "redirect_uris": [f"http://127.0.0.1:{port}/auth/oidc"],
+    }
+    with running_oidc_provider(tmp / "idp", [client], users) as issuer:
+        settings = ServeConfig(
+            store=str(store.root),
+            keys=(public,),
+            db=tmp / "state.db",
+            port=port,
+            cache_dir=tmp / "sites",
+            oidc={
+                "issuer": issuer,
+                "client_id": "skillport",
+                "client_secret": "test-secret-for-oidc",
+                "scopes": "openid email profile groups",
+                "label": "Acme SSO",
+            },  # type: ignore[arg-type]
+            allowed_domains=("acme.example",),
+            group_map={"idp-sre": "sre"},
+        )
+        state = State(settings.db)
+        app = create_app(settings, store, load_public_keys(settings.keys), state, refresh=False)
+        with running(app, port) as url:
+            yield url, state
         state.close()
 
 

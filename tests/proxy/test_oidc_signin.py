@@ -9,14 +9,9 @@ from typing import Any
 
 import pytest
 from integration.browser import chromium
-from integration.oidc import running_oidc_provider, sign_in
-from integration.registry import free_port
-from proxy.live_server import running
-from proxy.served import publish_template
+from integration.oidc import sign_in
+from proxy.live_server import oidc_proxy
 
-from skillport_build.keys import load_public_keys
-from skillport_build.proxy.app import create_app
-from skillport_build.proxy.config import ServeConfig
 from skillport_build.web.state import State
 
 pytestmark = pytest.mark.integration
@@ -30,36 +25,8 @@ USERS = {
 
 @pytest.fixture(scope="module")
 def proxy_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, State]]:
-    tmp = tmp_path_factory.mktemp("oidc")
-    store, public, _ = publish_template(tmp)
-    port = free_port()
-    client = {
-        "client_id": "skillport",
-        "client_secret": "test-secret-for-oidc",
-        "redirect_uris": [f"http://127.0.0.1:{port}/auth/oidc"],
-    }
-    with running_oidc_provider(tmp / "idp", [client], USERS) as issuer:
-        settings = ServeConfig(
-            store=str(store.root),
-            keys=(public,),
-            db=tmp / "state.db",
-            port=port,
-            cache_dir=tmp / "sites",
-            oidc={
-                "issuer": issuer,
-                "client_id": "skillport",
-                "client_secret": "test-secret-for-oidc",
-                "scopes": "openid email profile groups",
-                "label": "Acme SSO",
-            },  # type: ignore[arg-type]
-            allowed_domains=("acme.example",),
-            group_map={"idp-sre": "sre"},
-        )
-        state = State(settings.db)
-        app = create_app(settings, store, load_public_keys(settings.keys), state, refresh=False)
-        with running(app, port) as url:
-            yield url, state
-        state.close()
+    with oidc_proxy(tmp_path_factory.mktemp("oidc"), USERS) as served:
+        yield served
 
 
 def browse_as(url: str, email: str) -> tuple[str, list[str], Any]:
