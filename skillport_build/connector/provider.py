@@ -52,10 +52,10 @@ class SkillportCode(AuthorizationCode):
 
 
 class SkillportRefresh(RefreshToken):
-    """A refresh token with its grant."""
+    """A refresh token with its grant and the person's groups."""
 
     grant_id: str
-    secret: str
+    groups: list[str]
 
 
 class SkillportAccess(AccessToken):
@@ -232,25 +232,24 @@ class AuthProvider:
             resource=grant.resource,
             subject=grant.user,
             grant_id=grant.grant_id,
-            secret=refresh_token,
+            groups=list(grant.groups),
         )
 
     async def exchange_refresh_token(
         self, client: OAuthClientInformationFull, refresh_token: SkillportRefresh, scopes: list[str]
     ) -> OAuthToken:
         """Rotate: the old refresh token is used up and a new pair is issued under the same grant."""
-        grant = self.grants.token(refresh_token.secret, "refresh")
-        if grant is None or not self.grants.use_refresh(refresh_token.secret):
+        if not self.grants.use_refresh(refresh_token.token):  # lost a race with another exchange
             raise TokenError("invalid_grant", "the refresh token was already used or revoked")
         issued = self.grants.issue(
             client.client_id,
-            grant.user,
-            grant.groups,
+            refresh_token.subject or "",
+            tuple(refresh_token.groups),
             tuple(scopes),
-            grant.resource,
+            refresh_token.resource or self.resource,
             self.access_ttl,
             self.refresh_ttl,
-            grant_id=grant.grant_id,
+            grant_id=refresh_token.grant_id,
         )
         return self._answer(issued.access, issued.refresh, issued.grant.scopes)
 
