@@ -46,7 +46,7 @@ from skillport_build.connector.skills_ext import SkillFiles
 from skillport_build.connector.tools import Tools
 from skillport_build.proxy.config import ServeConfig, is_loopback
 from skillport_build.proxy.guard import RateLimiter
-from skillport_build.proxy.identity import QUERY_TOKEN_NAMES, bearer
+from skillport_build.proxy.identity import bearer, token_in_query
 from skillport_build.proxy.service import Proxy
 from skillport_build.web.state import State
 
@@ -69,7 +69,7 @@ def origin_of(url: str) -> str:
 
 
 class Guard:
-    """The checks before and after authentication that the SDK's middleware does not make."""
+    """The checks before authentication that the SDK's middleware does not make."""
 
     def __init__(self, app: ASGIApp, origins: frozenset[str], state: State) -> None:
         self.app, self.origins, self.state = app, origins, state
@@ -77,7 +77,7 @@ class Guard:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope)
         problem: Response | None = None
-        if any(name in request.query_params for name in QUERY_TOKEN_NAMES):
+        if token_in_query(request):
             problem = _error(
                 400, "invalid_request", "credentials go in the Authorization header, never in the URL"
             )
