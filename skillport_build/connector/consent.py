@@ -1,9 +1,11 @@
-"""The page where a person, signed in through the website's own sign-in, lets an MCP client act for
-them (or not). A client never gets a code without this decision: dynamic registration lets anyone
-make a client, so the person sees which one is asking and where their browser will go next."""
+"""The pages where a person, signed in through the website's own sign-in, lets an MCP client act for
+them (or not), and later sees and disconnects the clients they allowed. A client never gets a code
+without this decision: dynamic registration lets anyone make a client, so the person sees which one
+is asking and where their browser will go next."""
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
 from starlette.exceptions import HTTPException
@@ -74,4 +76,36 @@ def consent_routes(provider: AuthProvider) -> list[BaseRoute]:
         response.headers["content-security-policy"] = csp((origin,))
         return response
 
-    return [Route("/oauth/consent", consent, methods=["GET", "POST"])]
+    async def apps(request: Request) -> Response:
+        caller = signed_in(request)
+        if isinstance(caller, RedirectResponse):
+            return caller
+        if request.method == "POST":
+            form = await request.form()
+            if not csrf_ok(request, form.get("csrf")):
+                raise HTTPException(
+                    403, "the form expired or came from another site; reload the page and try again"
+                )
+            grant_id = request.path_params.get("grant_id", "")
+            if grant_id not in {g.grant_id for g in provider.grants.connected(caller.email)}:
+                raise HTTPException(404, "no such connected app of yours")
+            provider.grants.revoke_grant(grant_id, reason="disconnected by its person")
+            return RedirectResponse("/oauth/apps", status_code=303)
+        connected = []
+        for grant in provider.grants.connected(caller.email):
+            client = await provider.get_client(grant.client_id)
+            connected.append(
+                {
+                    "id": grant.grant_id,
+                    "name": (client.client_name if client else None) or grant.client_id,
+                    "scopes": [SCOPE_TEXT.get(s, s) for s in grant.scopes],
+                    "until": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(grant.expires)),
+                }
+            )
+        return render(request, "proxy/apps.html", user=caller.email, apps=connected, csrf=csrf_token(request))
+
+    return [
+        Route("/oauth/consent", consent, methods=["GET", "POST"]),
+        Route("/oauth/apps", apps, methods=["GET"]),
+        Route("/oauth/apps/{grant_id}/disconnect", apps, methods=["POST"]),
+    ]

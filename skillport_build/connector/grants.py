@@ -247,6 +247,19 @@ class Grants:
                 ).rowcount
             )
 
+    def connected(self, user: str) -> list[Grant]:
+        """The person's live grants (a refresh token not yet used or expired), newest first."""
+        rows = self.state.query(
+            "SELECT grant_id, client_id, user, groups, scopes, resource, MAX(expires) FROM oauth_tokens "
+            "WHERE user = ? AND kind = 'refresh' AND used = 0 AND expires > ? "
+            "GROUP BY grant_id ORDER BY MAX(expires) DESC",
+            (user, self.clock()),
+        )
+        return [
+            Grant(g, c, u, tuple(json.loads(groups)), tuple(scopes.split()), r, e)
+            for g, c, u, groups, scopes, r, e in rows
+        ]
+
     def revoke_grant(self, grant_id: str, reason: str = "revoked") -> None:
         """End a grant: every token made under it stops working at once."""
         with self.state.transaction() as db:

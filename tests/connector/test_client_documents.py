@@ -121,7 +121,9 @@ def authorize(live: LiveProxy, client_id: str, challenge: str) -> httpx.Response
     )
 
 
-def test_a_client_metadata_document_client_gets_a_working_token(documents: tuple[str, LiveProxy]) -> None:
+def test_a_client_metadata_document_client_gets_a_working_token_until_disconnected(
+    documents: tuple[str, LiveProxy],
+) -> None:
     base, live = documents
     client_id = f"{base}/good.json"
     verifier = secrets.token_urlsafe(48)
@@ -138,36 +140,56 @@ def test_a_client_metadata_document_client_gets_a_working_token(documents: tuple
         csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
         request_id = parse_qs(urlsplit(consent).query)["request"][0]
         back = browser.post("/oauth/consent", data={"csrf": csrf, "request": request_id, "decision": "allow"})
-    assert back.status_code == 303 and back.headers["location"].startswith(CALLBACK)
-    query = parse_qs(urlsplit(back.headers["location"]).query)
-    assert query["state"] == ["st"] and query["iss"] == [live.url]
-    exchange = {
-        "grant_type": "authorization_code",
-        "code": query["code"][0],
-        "redirect_uri": CALLBACK,
-        "client_id": client_id,
-        "code_verifier": "wrong" + verifier[5:],
-        "resource": f"{live.url}/mcp",
-    }
-    assert httpx.post(f"{live.url}/token", data=exchange).json()["error"] == "invalid_grant"
-    tokens = httpx.post(f"{live.url}/token", data={**exchange, "code_verifier": verifier}).json()
-    assert tokens["token_type"] == "Bearer" and tokens["expires_in"] == 3600 and tokens["refresh_token"]
-    again = httpx.post(f"{live.url}/token", data={**exchange, "code_verifier": verifier}).json()
-    assert again["error"] == "invalid_grant"  # a code works once
-    listed = httpx.post(
-        f"{live.url}/mcp",
-        json={
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "tools/call",
-            "params": {"name": "search_skills", "arguments": {}},
-        },
-        headers={
+        assert back.status_code == 303 and back.headers["location"].startswith(CALLBACK)
+        query = parse_qs(urlsplit(back.headers["location"]).query)
+        assert query["state"] == ["st"] and query["iss"] == [live.url]
+        exchange = {
+            "grant_type": "authorization_code",
+            "code": query["code"][0],
+            "redirect_uri": CALLBACK,
+            "client_id": client_id,
+            "code_verifier": "wrong" + verifier[5:],
+            "resource": f"{live.url}/mcp",
+        }
+        assert httpx.post(f"{live.url}/token", data=exchange).json()["error"] == "invalid_grant"
+        tokens = httpx.post(f"{live.url}/token", data={**exchange, "code_verifier": verifier}).json()
+        assert tokens["token_type"] == "Bearer" and tokens["expires_in"] == 3600 and tokens["refresh_token"]
+        again = httpx.post(f"{live.url}/token", data={**exchange, "code_verifier": verifier}).json()
+        assert again["error"] == "invalid_grant"  # a code works once
+        listed = httpx.post(
+            f"{live.url}/mcp",
+            json={
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "tools/call",
+                "params": {"name": "search_skills", "arguments": {}},
+            },
+            headers={
+                "Authorization": f"Bearer {tokens['access_token']}",
+                "Accept": "application/json, text/event-stream",
+            },
+        )
+        assert listed.status_code == 200 and "incident-postmortem" in listed.text  # sam is in sre
+        mcp = {
             "Authorization": f"Bearer {tokens['access_token']}",
             "Accept": "application/json, text/event-stream",
-        },
-    )
-    assert listed.status_code == 200 and "incident-postmortem" in listed.text  # sam is in sre
+        }
+        ping = {"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {}}
+        apps = browser.get("/oauth/apps")
+        assert apps.status_code == 200 and "Document client" in apps.text
+        grant = apps.text.split('action="/oauth/apps/')[1].split("/")[0]
+        csrf = apps.text.split('name="csrf" value="')[1].split('"')[0]
+        assert browser.post("/oauth/apps/not-mine/disconnect", data={"csrf": csrf}).status_code == 404
+        assert httpx.post(f"{live.url}/mcp", json=ping, headers=mcp).status_code == 200
+        gone = browser.post(f"/oauth/apps/{grant}/disconnect", data={"csrf": csrf})
+        assert gone.status_code == 303 and "No apps are connected" in browser.get("/oauth/apps").text
+        assert httpx.post(f"{live.url}/mcp", json=ping, headers=mcp).status_code == 401
+        refresh = {
+            "grant_type": "refresh_token",
+            "refresh_token": tokens["refresh_token"],
+            "client_id": client_id,
+        }
+        assert httpx.post(f"{live.url}/token", data=refresh).json()["error"] == "invalid_grant"
 
 
 @pytest.mark.parametrize("name", ["impostor", "secretive", "foreign", "missing/deeper"])
