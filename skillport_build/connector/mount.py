@@ -91,7 +91,8 @@ class Guard:
 
 
 class Limited:
-    """After authentication: count the caller's rate, and audit refused credentials."""
+    """After the bearer check, before the answer to it: audit a credential that was refused (the SDK
+    then answers 401), or count the caller's rate (429 when over it)."""
 
     def __init__(self, app: ASGIApp, limiter: RateLimiter, state: State) -> None:
         self.app, self.limiter, self.state = app, limiter, state
@@ -147,7 +148,7 @@ def create_connector(config: ServeConfig, proxy: Proxy, state: State, limiter: R
     guarded = Guard(
         AuthenticationMiddleware(
             AuthContextMiddleware(
-                RequireAuthMiddleware(Limited(transport, limiter, state), [SCOPE_READ], metadata_url)
+                Limited(RequireAuthMiddleware(transport, [SCOPE_READ], metadata_url), limiter, state)
             ),
             backend=BearerAuthBackend(provider, resource_server_url=resource),
         ),

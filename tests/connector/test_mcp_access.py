@@ -231,3 +231,19 @@ def test_reads_and_links_through_mcp_are_audited(live: LiveProxy) -> None:
         "incident-postmortem",
         "mcp",
     )
+
+
+def test_refused_tokens_are_audited(live: LiveProxy) -> None:
+    assert rpc(live, "spa_forged", "tools/list", {}).status_code == 401
+    event = live.state.audit_tail(1)[0]
+    assert (event["event"], event["path"]) == ("auth.refused", "/mcp")
+
+
+def test_over_the_rate_a_caller_gets_429(tmp_path_factory: pytest.TempPathFactory) -> None:
+    with live_proxy(tmp_path_factory.mktemp("rate"), rate_limit=0.01, rate_burst=2) as strict:
+        answers = [rpc(strict, strict.tokens["anyone"], "tools/list", {}).status_code for _ in range(3)]
+        limited = rpc(strict, strict.tokens["anyone"], "tools/list", {})
+        other = rpc(strict, strict.tokens["sre"], "tools/list", {})
+    assert answers[:2] == [200, 200] and answers[2] == 429
+    assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
+    assert other.status_code == 200  # counted per caller
