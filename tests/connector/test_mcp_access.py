@@ -6,13 +6,17 @@ resource, a token in the query string, a foreign browser Origin, a token without
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import httpx2
 import pytest
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
 from proxy.live_server import LiveProxy, live_proxy
 from proxy.served import ALL_SKILLS, PEOPLE, SEES
 
@@ -247,3 +251,24 @@ def test_over_the_rate_a_caller_gets_429(tmp_path_factory: pytest.TempPathFactor
     assert answers[:2] == [200, 200] and answers[2] == 429
     assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
     assert other.status_code == 200  # counted per caller
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+def test_the_sdk_client_works_in_both_protocol_eras(live: LiveProxy, mode: str) -> None:
+    """2025-11-25 (initialize handshake) and 2026-07-28 (per-request envelope, server/discover)."""
+
+    async def session() -> tuple[list[str], Any, str | None, str]:
+        headers = {"Authorization": f"Bearer {live.tokens['sre']}"}
+        async with (
+            httpx2.AsyncClient(headers=headers) as http,
+            Client(streamable_http_client(f"{live.url}/mcp", http_client=http), mode=mode) as client,
+        ):
+            tools = [t.name for t in (await client.list_tools()).tools]
+            found = await client.call_tool("search_skills", {"query": "blameless"})
+            return tools, client.server_capabilities, client.instructions, found.content[0].text  # type: ignore[union-attr]
+
+    tools, capabilities, instructions, found = asyncio.run(session())
+    assert len(tools) == 5 and instructions and "search_skills" in instructions
+    assert json.loads(found)["skills"][0]["name"] == "incident-postmortem"
+    if mode == "auto":  # the modern era advertises extensions
+        assert "io.modelcontextprotocol/skills" in (capabilities.extensions or {})
