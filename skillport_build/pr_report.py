@@ -38,7 +38,7 @@ def pull_request_report(root: Path, previous: Catalog | None, level: str = "patc
     """Validate the branch and, if it is valid, say what merging it would publish."""
     market = load(root)
     report = validate(market)
-    out = [MARKER, "## Skillport", "", *_validation(report)]
+    out = [MARKER, "## Skillport", "", *validation_markdown(report)]
     plan = None
     if not report.errors:
         plan = make_plan(market, previous, level)
@@ -48,9 +48,11 @@ def pull_request_report(root: Path, previous: Catalog | None, level: str = "patc
     return PullRequestReport("\n".join(out).rstrip() + "\n", failed, report, plan)
 
 
-def _validation(report: Report) -> list[str]:
+def validation_markdown(report: Report) -> list[str]:
+    """A validation report as Markdown lines: a verdict, then a table of the findings."""
     if not report.diagnostics:
-        return [f"✅ **Validation passed**: {report.plugins} plugins, {report.skills} skills, no findings."]
+        found = f"{_count(report.plugins, 'plugin')}, {_count(report.skills, 'skill')}"
+        return [f"✅ **Validation passed**: {found}, no findings."]
     counts = f"**{len(report.errors)} error(s)**, {len(report.warnings)} warning(s)"
     head = (
         f"❌ {counts}: fix the errors before merging."
@@ -63,6 +65,10 @@ def _validation(report: Report) -> list[str]:
     more = len(rows) - MAX_FINDINGS
     table = ["| | where | rule | what to do |", "|---|---|---|---|", *rows[:MAX_FINDINGS]]
     return [head, "", *table, *(["", f"… and {more} more (run `skillport validate`)."] if more > 0 else [])]
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _skill_details(plan: Plan, skills: dict[str, Skill], previous: Catalog | None) -> list[str]:

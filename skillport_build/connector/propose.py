@@ -31,7 +31,7 @@ from skillport_build.loader import MARKETPLACE_JSON, PLUGIN_JSON, load
 from skillport_build.models.config import human_size
 from skillport_build.models.marketplace import SURFACE_PREFIX, SURFACE_TAGS
 from skillport_build.names import KEBAB, SKILL_NAME_MAX
-from skillport_build.pr_report import _validation as validation_markdown
+from skillport_build.pr_report import validation_markdown
 from skillport_build.validate import validate
 
 __all__ = ["Checked", "Opened", "Proposal", "check_proposal", "open_pull_request"]
