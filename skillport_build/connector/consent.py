@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from skillport_build.connector.provider import SCOPE_PROPOSE, SCOPE_READ, AuthProvider
-from skillport_build.proxy.identity import csrf_ok, csrf_token
+from skillport_build.proxy.identity import csrf_token, posted_form
 from skillport_build.proxy.pages import csp, render, signed_in
 
 SCOPE_TEXT = {
@@ -32,9 +32,9 @@ def consent_routes(provider: AuthProvider) -> list[BaseRoute]:
         if isinstance(caller, RedirectResponse):
             return caller
         if request.method == "POST":
-            form = await request.form()
-            if not csrf_ok(request, form.get("csrf")):
-                raise HTTPException(403, "this form has expired; start connecting again from your MCP client")
+            form = await posted_form(
+                request, "this form has expired; start connecting again from your MCP client"
+            )
             back = provider.decide(
                 str(form.get("request", "")),
                 caller.email,
@@ -81,11 +81,7 @@ def consent_routes(provider: AuthProvider) -> list[BaseRoute]:
         if isinstance(caller, RedirectResponse):
             return caller
         if request.method == "POST":
-            form = await request.form()
-            if not csrf_ok(request, form.get("csrf")):
-                raise HTTPException(
-                    403, "the form expired or came from another site; reload the page and try again"
-                )
+            await posted_form(request)
             grant_id = request.path_params.get("grant_id", "")
             if grant_id not in {g.grant_id for g in provider.grants.connected(caller.email)}:
                 raise HTTPException(404, "no such connected app of yours")

@@ -11,6 +11,8 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from skillport_build.models.access import Identity
@@ -88,6 +90,17 @@ def csrf_token(request: Request) -> str:
         token = secrets.token_urlsafe(24)
         request.session["csrf"] = token
     return token
+
+
+FORM_EXPIRED = "the form expired or came from another site; reload the page and try again"
+
+
+async def posted_form(request: Request, expired: str = FORM_EXPIRED) -> FormData:
+    """The submitted form, when it carries the session's CSRF secret; 403 saying `expired` otherwise."""
+    form = await request.form()
+    if not csrf_ok(request, form.get("csrf")):
+        raise HTTPException(403, expired)
+    return form
 
 
 def csrf_ok(request: Request, submitted: object) -> bool:

@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from skillport_build.proxy.config import ServeConfig, is_loopback
 from skillport_build.proxy.guard import limit, proxy_of
-from skillport_build.proxy.identity import csrf_ok, csrf_token, from_session, sign_in
+from skillport_build.proxy.identity import csrf_token, from_session, posted_form, sign_in
 from skillport_build.proxy.pages import message, render
 
 
@@ -183,9 +183,7 @@ async def dev_login(request: Request) -> Response:
     if not proxy.config.dev or not is_loopback(proxy.config.host):
         raise HTTPException(404, "development sign-in is off")
     limit(request, f"ip:{request.client.host if request.client else '-'}")
-    form = await request.form()
-    if not csrf_ok(request, form.get("csrf")):
-        raise HTTPException(403, "the form expired or came from another site; reload the page and try again")
+    form = await posted_form(request)
     request.session["next"] = safe_next(form.get("next"))
     groups = [g.strip() for g in str(form.get("groups") or "").split(",") if g.strip()]
     try:
@@ -219,9 +217,7 @@ async def logout(request: Request) -> Response:
             form_button="Sign out",
             csrf=csrf_token(request),
         )
-    form = await request.form()
-    if not csrf_ok(request, form.get("csrf")):
-        raise HTTPException(403, "the form expired or came from another site; reload the page and try again")
+    await posted_form(request)
     caller = from_session(request)
     if caller is not None:
         proxy_of(request).state.audit("signout", caller.email, {})

@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from skillport_build.proxy.access import is_admin
 from skillport_build.proxy.guard import limit, proxy_of
-from skillport_build.proxy.identity import Caller, csrf_ok, csrf_token, from_session
+from skillport_build.proxy.identity import Caller, csrf_token, from_session, posted_form
 from skillport_build.proxy.sitecache import SiteCache
 from skillport_build.web.templating import environment
 
@@ -96,11 +96,7 @@ async def tokens_page(request: Request) -> Response:
     proxy = proxy_of(request)
     new_secret = None
     if request.method == "POST":
-        form = await request.form()
-        if not csrf_ok(request, form.get("csrf")):
-            raise HTTPException(
-                403, "the form expired or came from another site; reload the page and try again"
-            )
+        form = await posted_form(request)
         token_id = request.path_params.get("token_id")
         if token_id:
             owned = {t.id for t in proxy.state.tokens(caller.email)}
