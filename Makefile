@@ -17,7 +17,7 @@ help:
 	@echo "make demo       build, sign and serve the example marketplace on http://127.0.0.1:8000"
 	@echo "make test       install everything the tests need, then lint, type-check and test"
 	@echo "make unit       the fast tests only (no third-party tools)"
-	@echo "make lint       ruff format --check and ruff check"
+	@echo "make lint       ruff format --check, ruff check and the import layers (import-linter)"
 	@echo "make typecheck  mypy --strict on the package"
 	@echo "make docs       build the documentation site (mkdocs --strict) into build/docs"
 	@echo "make bench      run the benchmarks (not part of make test)"
@@ -98,6 +98,7 @@ tools: system-deps $(CLAUDE) $(ACTIONLINT) $(OIDC_PROVIDER) $(INSPECTOR)
 lint: $(STAMP)
 	$(BIN)/ruff format --check skillport_build tests benchmarks
 	$(BIN)/ruff check skillport_build tests benchmarks
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

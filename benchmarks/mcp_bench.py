@@ -57,15 +57,15 @@ from integration.registry import free_port  # noqa: E402
 from proxy.live_server import running  # noqa: E402
 from serve_bench import publish_synthetic  # noqa: E402
 
-from skillport_build.connector.provider import SCOPES  # noqa: E402
-from skillport_build.connector.server import build_server  # noqa: E402
-from skillport_build.connector.skills_ext import SkillFiles  # noqa: E402
-from skillport_build.connector.tools import Tools  # noqa: E402
-from skillport_build.keys import load_public_keys  # noqa: E402
 from skillport_build.proxy.app import create_app  # noqa: E402
 from skillport_build.proxy.config import ServeConfig  # noqa: E402
+from skillport_build.proxy.connector.provider import SCOPES  # noqa: E402
+from skillport_build.proxy.connector.server import build_server  # noqa: E402
+from skillport_build.proxy.connector.skills_ext import SkillFiles  # noqa: E402
+from skillport_build.proxy.connector.tools import Tools  # noqa: E402
 from skillport_build.proxy.service import Proxy  # noqa: E402
-from skillport_build.web.state import State  # noqa: E402
+from skillport_build.proxy.state import State  # noqa: E402
+from skillport_build.trust.keys import load_public_keys  # noqa: E402
 
 TOKEN_TARGET, LATENCY_TARGET_MS = 1500, 10.0
 CHARS_PER_TOKEN = 4

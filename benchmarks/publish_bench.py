@@ -24,13 +24,13 @@ sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 from integration.registry import PASSWORD, USER, running_registry  # noqa: E402
 from validate_bench import make_tree  # noqa: E402
 
-from skillport_build.build import BuildOptions, build  # noqa: E402
-from skillport_build.bump import bump  # noqa: E402
-from skillport_build.publish import publish  # noqa: E402
-from skillport_build.sign import sign_dir  # noqa: E402
-from skillport_build.signing import generate  # noqa: E402
+from skillport_build.release.build import BuildOptions, build  # noqa: E402
+from skillport_build.release.bump import bump  # noqa: E402
+from skillport_build.release.publish import publish  # noqa: E402
 from skillport_build.stores import current_catalog, open_store  # noqa: E402
 from skillport_build.stores.base import Store  # noqa: E402
+from skillport_build.trust.minisign import generate  # noqa: E402
+from skillport_build.trust.sign import sign_dir  # noqa: E402
 
 
 def _release(root: Path, out: Path, store: Store, key: object) -> Path:

@@ -40,11 +40,11 @@ sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 from integration.registry import free_port  # noqa: E402
 from validate_bench import make_tree  # noqa: E402
 
-from skillport_build.build import BuildOptions, build  # noqa: E402
-from skillport_build.publish import publish  # noqa: E402
-from skillport_build.sign import sign_dir  # noqa: E402
-from skillport_build.signing import generate  # noqa: E402
+from skillport_build.release.build import BuildOptions, build  # noqa: E402
+from skillport_build.release.publish import publish  # noqa: E402
 from skillport_build.stores import LocalStore, current_catalog  # noqa: E402
+from skillport_build.trust.minisign import generate  # noqa: E402
+from skillport_build.trust.sign import sign_dir  # noqa: E402
 
 API_TARGET, DOWNLOAD_TARGET = 0.25, 0.5
 BYTES = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}  # wrk's units

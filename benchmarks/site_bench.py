@@ -26,7 +26,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 from integration.browser import chromium, static_server  # noqa: E402
 from validate_bench import make_tree  # noqa: E402
 
-from skillport_build.build import BuildOptions, build  # noqa: E402
+from skillport_build.release.build import BuildOptions, build  # noqa: E402
 
 QUERIES = ["incident", "review schema", "zzz-nothing", "owner"]
 TIME_KEYSTROKE = """(text) => {

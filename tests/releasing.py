@@ -9,14 +9,14 @@ from pathlib import Path
 
 from factory import TEMPLATE
 
-from skillport_build.build import BuildOptions, BuildResult, build
-from skillport_build.bump import bump
-from skillport_build.catalog import Catalog
-from skillport_build.publish import publish
-from skillport_build.sign import sign_dir
-from skillport_build.signing import SecretKey, generate
+from skillport_build.models.catalog import Catalog
+from skillport_build.release.build import BuildOptions, BuildResult, build
+from skillport_build.release.bump import bump
+from skillport_build.release.publish import publish
 from skillport_build.stores import LocalStore, current_catalog
 from skillport_build.stores.base import Store
+from skillport_build.trust.minisign import SecretKey, generate
+from skillport_build.trust.sign import sign_dir
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 

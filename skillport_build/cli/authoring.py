@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from skillport_build import scaffold
 from skillport_build.cli.common import EXIT_FAILED, EXIT_OK, folder
-from skillport_build.render import RENDERERS
-from skillport_build.rules import RULES
+from skillport_build.repo import scaffold
+from skillport_build.repo.rules import RULES
 from skillport_build.validate import validate_path
+from skillport_build.validate.render import RENDERERS
 
 
 @click.command()

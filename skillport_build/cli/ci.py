@@ -10,15 +10,15 @@ from pathlib import Path
 
 import click
 
-from skillport_build import keys
 from skillport_build.cli.common import EXIT_FAILED, EXIT_OK, folder
-from skillport_build.maintain import reconcile
-from skillport_build.plan import LEVELS
-from skillport_build.pr_report import pull_request_report
-from skillport_build.render import as_github
-from skillport_build.resign import resign as resign_catalog
-from skillport_build.signing import SecretKey
+from skillport_build.release.maintain import reconcile
+from skillport_build.release.plan import LEVELS
+from skillport_build.release.pr_report import pull_request_report
+from skillport_build.release.resign import resign as resign_catalog
 from skillport_build.stores import current_catalog, open_store
+from skillport_build.trust import keys
+from skillport_build.trust.minisign import SecretKey
+from skillport_build.validate.render import as_github
 
 
 @click.group()
@@ -52,7 +52,7 @@ def pull_request(path: Path, url: str | None, level: str) -> int:
     if event and token and Path(event).is_file():
         number = json.loads(Path(event).read_text()).get("pull_request", {}).get("number")
         if number:
-            from skillport_build.github_pr import client, upsert_report
+            from skillport_build.release.github_pr import client, upsert_report
 
             done = upsert_report(client(token), os.environ["GITHUB_REPOSITORY"], int(number), result.markdown)
             click.echo(f"report comment {done} on #{number}")
@@ -68,7 +68,7 @@ def pull_request(path: Path, url: str | None, level: str) -> int:
 @click.option("--push/--no-push", default=True, help="Push the version-bump commit.")
 def release(path: Path, url: str, level: str | None, push: bool) -> int:
     """Bump what changed, build, sign and publish; write the job summary."""
-    from skillport_build.release_job import release as run_release
+    from skillport_build.release.job import release as run_release
 
     level = level or _level_from_labels()
     outcome = run_release(path, open_store(url), _signing_key(), level=level, git_push=push)
@@ -81,7 +81,7 @@ def _level_from_labels() -> str:
     token, sha, repository = (os.environ.get(k) for k in ("GITHUB_TOKEN", "GITHUB_SHA", "GITHUB_REPOSITORY"))
     if not (token and sha and repository):
         return "patch"
-    from skillport_build.github_pr import client, level_for_commit
+    from skillport_build.release.github_pr import client, level_for_commit
 
     return level_for_commit(client(token), repository, sha)
 

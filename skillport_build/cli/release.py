@@ -9,15 +9,15 @@ from typing import Any
 
 import click
 
-from skillport_build import build as build_step
-from skillport_build import lifecycle
-from skillport_build.bump import bump as bump_versions
-from skillport_build.catalog import Catalog, parse_time
 from skillport_build.cli.common import EXIT_FAILED, EXIT_OK, existing_file, folder
 from skillport_build.errors import UsageError
-from skillport_build.loader import LIFECYCLE_YAML, load
-from skillport_build.plan import LEVELS, make_plan
-from skillport_build.render_plan import RENDERERS
+from skillport_build.models.catalog import Catalog, parse_time
+from skillport_build.release import build as build_step
+from skillport_build.release import lifecycle
+from skillport_build.release.bump import bump as bump_versions
+from skillport_build.release.plan import LEVELS, make_plan
+from skillport_build.release.render_plan import RENDERERS
+from skillport_build.repo.loader import LIFECYCLE_YAML, load
 from skillport_build.stores import current_catalog, open_store
 
 

@@ -12,7 +12,7 @@ import click
 from skillport_build.cli.common import EXIT_OK
 from skillport_build.errors import UsageError
 from skillport_build.proxy.config import ENV_PREFIX, load_config
-from skillport_build.web.state import TOKEN_PREFIX, State
+from skillport_build.proxy.state import TOKEN_PREFIX, State
 
 config_file = click.Path(exists=True, dir_okay=False, path_type=Path)
 db_file = click.Path(dir_okay=False, path_type=Path)

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import click
 
-from skillport_build import keys
-from skillport_build.catalog import Catalog
 from skillport_build.cli.common import EXIT_OK, existing_file, folder
 from skillport_build.errors import UsageError
+from skillport_build.models.catalog import Catalog
+from skillport_build.site.render import BundleReader, folder_reader, link_bundles, render_site, store_reader
 from skillport_build.stores import open_store
-from skillport_build.verify import verify_catalog
-from skillport_build.web.site import BundleReader, folder_reader, link_bundles, render_site, store_reader
+from skillport_build.trust import keys
+from skillport_build.trust.verify import verify_catalog
 
 
 @click.command()

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import click
 
-from skillport_build import keys, maintain
 from skillport_build.cli.common import EXIT_FAILED, EXIT_OK, folder
-from skillport_build.publish import publish as publish_build
+from skillport_build.release import maintain
+from skillport_build.release.publish import publish as publish_build
 from skillport_build.stores import open_store
+from skillport_build.trust import keys
 
 _store = click.option(
     "--store", "url", required=True, help="Store URL: a folder, file://, github://, oci://."

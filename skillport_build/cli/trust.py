@@ -9,11 +9,11 @@ from pathlib import Path
 
 import click
 
-from skillport_build import keys, signing
 from skillport_build.cli.common import EXIT_OK, existing_file, folder
 from skillport_build.errors import UsageError
-from skillport_build.sign import sign_dir
-from skillport_build.verify import TrustState, default_state_file, verify_dir, verify_zip
+from skillport_build.trust import keys, minisign
+from skillport_build.trust.sign import sign_dir
+from skillport_build.trust.verify import TrustState, default_state_file, verify_dir, verify_zip
 
 
 def _new_passphrase(no_passphrase: bool) -> str | None:
@@ -40,7 +40,7 @@ def _new_passphrase(no_passphrase: bool) -> str | None:
 @click.option("--force", is_flag=True, help="Replace existing key files.")
 def keygen(prefix: Path, no_passphrase: bool, force: bool) -> int:
     """Make an Ed25519 signing key pair in minisign format."""
-    key = signing.generate()
+    key = minisign.generate()
     secret, public = keys.write_key_pair(prefix, key, _new_passphrase(no_passphrase), force=force)
     click.echo(f"secret key: {secret} (keep it secret; store it as a CI secret)")
     click.echo(f"public key: {public} (key id {key.public().id_hex}; commit it under .skillport/keys/)")

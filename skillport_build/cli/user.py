@@ -13,14 +13,14 @@ from typing import Any
 
 import click
 
-from skillport_build import credentials
 from skillport_build.cli.common import EXIT_OK, folder
-from skillport_build.client import Client, SkillSummary, UpdateStatus
+from skillport_build.client import credentials
+from skillport_build.client.api import Client, SkillSummary, UpdateStatus
+from skillport_build.client.install import check_updates, install_skill, save_zip, skills_dir
+from skillport_build.client.login import browser_login, check_token
+from skillport_build.client.sync import sync
 from skillport_build.errors import UsageError
-from skillport_build.install import check_updates, install_skill, save_zip, skills_dir
 from skillport_build.models.marketplace import ALL_SURFACES
-from skillport_build.signin import browser_login, check_token
-from skillport_build.sync import sync
 
 URL_HELP = "The proxy to use [SKILLPORT_URL] (default: the one you signed in to last)."
 url_option = click.option("--url", "url", help=URL_HELP)

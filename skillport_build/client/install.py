@@ -20,10 +20,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from skillport_build.client import Client, Link, SkillDetail, UpdateStatus
-from skillport_build.credentials import home
+from skillport_build.client.api import Client, Link, SkillDetail, UpdateStatus
+from skillport_build.client.credentials import home
+from skillport_build.client.unpack import extract_zip, staging, swap_in, write_atomic
 from skillport_build.errors import ClientError
-from skillport_build.unpack import extract_zip, staging, swap_in, write_atomic
 
 RECORD = ".skillport.json"
 

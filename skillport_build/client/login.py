@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from types import TracebackType
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from skillport_build.client import Client, TokenGrant
+from skillport_build.client.api import Client, TokenGrant
 from skillport_build.errors import ClientError
 
 TIMEOUT = 300.0

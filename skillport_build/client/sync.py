@@ -21,11 +21,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from skillport_build.client import Client, Marketplace, MarketplaceEntry
-from skillport_build.credentials import home
+from skillport_build.client.api import Client, Marketplace, MarketplaceEntry
+from skillport_build.client.credentials import home
+from skillport_build.client.install import claude_dir
+from skillport_build.client.unpack import extract_zip, remove, staging, swap_in, write_atomic
 from skillport_build.errors import ClientError
-from skillport_build.install import claude_dir
-from skillport_build.unpack import extract_zip, remove, staging, swap_in, write_atomic
 
 STATE = ".skillport-sync.json"
 MANIFEST = Path(".claude-plugin") / "marketplace.json"

@@ -8,7 +8,7 @@ import semver
 from pydantic import Field, field_validator
 
 from skillport_build.models.base import Model, fail, type_name
-from skillport_build.names import PLUGIN_NAME, unsafe_characters
+from skillport_build.models.names import PLUGIN_NAME, unsafe_characters
 
 # Component keys whose value is a path (or list of paths) inside the plugin.
 PATH_COMPONENTS = ("commands", "agents", "skills", "outputStyles")

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from pydantic import Field, field_validator
 
 from skillport_build.models.base import Model, fail, type_name
-from skillport_build.names import KEBAB, SKILL_NAME_MAX
+from skillport_build.models.names import KEBAB, SKILL_NAME_MAX
 
 PORTABLE_KEYS = frozenset({"name", "description", "license", "compatibility", "metadata", "allowed-tools"})
 DESCRIPTION_MAX = 1024

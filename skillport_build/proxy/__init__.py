@@ -1,5 +1,7 @@
 """`skillport serve`: the authenticated proxy in front of a store.
 
+state      the database: personal tokens (hashed), the audit log, download counts
+live       the served catalog: verified before use, refreshed from the store, kept when it is down
 config     settings from a file, SKILLPORT_* variables and flags
 access     what one person may see in the served catalog (fail closed)
 links      signed, expiring download links bound to a user and a bundle digest
@@ -11,4 +13,8 @@ bundles    bundles read from the store with their sha256 checked, cached by dige
 api        the JSON API, the Claude Code marketplace and the well-known index
 pages      the website, the tokens page, the admin page
 app        the Starlette application and its middleware
+server     run it: open the store, keys and state, then serve with uvicorn
+service    what the routes answer, for one identity
+guard      what every route starts with: who is calling (or refuse), and their rate
+connector/ the MCP connector at /mcp, one face of the proxy
 """

@@ -11,8 +11,8 @@ import hashlib
 from dataclasses import dataclass
 from functools import cached_property
 
-from skillport_build.catalog import Bundle, Catalog, PluginRecord, SkillRecord
 from skillport_build.models.access import Identity
+from skillport_build.models.catalog import Bundle, Catalog, PluginRecord, SkillRecord
 
 
 @dataclass(frozen=True)

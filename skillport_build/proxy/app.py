@@ -20,19 +20,19 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from skillport_build.connector.mount import create_connector
 from skillport_build.proxy import api, login, pages
 from skillport_build.proxy.bundles import BundleCache
 from skillport_build.proxy.config import ServeConfig
+from skillport_build.proxy.connector.mount import create_connector
 from skillport_build.proxy.guard import RateLimiter
 from skillport_build.proxy.links import LinkSigner
+from skillport_build.proxy.live import Clock, LiveCatalog, utc_now
 from skillport_build.proxy.service import Proxy, Unavailable
 from skillport_build.proxy.sitecache import SiteCache
-from skillport_build.signing import PublicKey
+from skillport_build.proxy.state import State
+from skillport_build.site.templating import templates_dir
 from skillport_build.stores.base import Store
-from skillport_build.web.live import Clock, LiveCatalog, utc_now
-from skillport_build.web.state import State
-from skillport_build.web.templating import templates_dir
+from skillport_build.trust.minisign import PublicKey
 
 LOG = logging.getLogger("skillport.serve")
 MACHINE_PREFIXES = ("/api/", "/bundles/", "/claude-code/", "/.well-known/", "/healthz", "/mcp")

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from skillport_build.models.access import Identity
-from skillport_build.web.state import State
+from skillport_build.proxy.state import State
 
 QUERY_TOKEN_NAMES = ("token", "access_token", "api_key", "apikey")
 

@@ -8,11 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from skillport_build.catalog import Catalog, SkillRecord, format_time
 from skillport_build.errors import CatalogError, SignatureError
-from skillport_build.signing import PublicKey
+from skillport_build.models.catalog import Catalog, SkillRecord, format_time
 from skillport_build.stores.base import Store, StoreError
-from skillport_build.verify import verify_catalog
+from skillport_build.trust.minisign import PublicKey
+from skillport_build.trust.verify import verify_catalog
 
 Clock = Callable[[], datetime]
 

@@ -18,7 +18,7 @@ from skillport_build.proxy.access import is_admin
 from skillport_build.proxy.guard import limit, proxy_of
 from skillport_build.proxy.identity import Caller, csrf_token, from_session, posted_form
 from skillport_build.proxy.sitecache import SiteCache
-from skillport_build.web.templating import environment
+from skillport_build.site.templating import environment
 
 SITE_FILE = re.compile(r"^(index\.html|404\.html|search-index\.json|(skills|plugins)/[A-Za-z0-9._-]+\.html)$")
 CLI_CODE_TTL = 120

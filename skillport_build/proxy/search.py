@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from skillport_build.catalog import SkillRecord
+from skillport_build.models.catalog import SkillRecord
 
 _WORD = re.compile(r"[\w.+#-]+")
 # How much a query word counts in each field; an exact name match outranks everything.

@@ -7,11 +7,11 @@ import sys
 
 import uvicorn
 
-from skillport_build.keys import load_public_keys
 from skillport_build.proxy.app import create_app
 from skillport_build.proxy.config import ServeConfig
+from skillport_build.proxy.state import State
 from skillport_build.stores import open_store
-from skillport_build.web.state import State
+from skillport_build.trust.keys import load_public_keys
 
 
 def configure_logging() -> None:

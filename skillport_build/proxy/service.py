@@ -13,18 +13,18 @@ from typing import Any
 
 import semver
 
-from skillport_build.catalog import Catalog, PluginRecord, SkillRecord
 from skillport_build.errors import SignatureError, SkillportError
 from skillport_build.models.access import Identity
+from skillport_build.models.catalog import Catalog, PluginRecord, SkillRecord
 from skillport_build.proxy.access import BundleRef, View, bundle_refs, view_for
 from skillport_build.proxy.bundles import BundleCache
 from skillport_build.proxy.config import ServeConfig
 from skillport_build.proxy.links import LinkSigner
+from skillport_build.proxy.live import LiveCatalog
 from skillport_build.proxy.search import Filters, SearchIndex
+from skillport_build.proxy.state import State
+from skillport_build.site.render import SEARCH_TEXT_LIMIT, skill_markdown
 from skillport_build.stores.base import StoreError
-from skillport_build.web.live import LiveCatalog
-from skillport_build.web.site import SEARCH_TEXT_LIMIT, skill_markdown
-from skillport_build.web.state import State
 
 LOG = logging.getLogger("skillport.serve")
 DISCOVERY_SCHEMA = "https://schemas.agentskills.io/discovery/0.2.0/schema.json"

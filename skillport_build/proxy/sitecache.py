@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 from skillport_build.proxy.access import View
-from skillport_build.web.site import BundleReader, render_site
+from skillport_build.site.render import BundleReader, render_site
 
 
 class SiteCache:

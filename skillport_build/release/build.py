@@ -22,9 +22,8 @@ from datetime import UTC, datetime, timedelta
 from itertools import repeat
 from pathlib import Path
 
-from skillport_build.buildcache import BuildCache, cache_salt
-from skillport_build.bundle import Deflated, deflate, source_date_epoch, stamp_skill_md, zip_deflated
-from skillport_build.catalog import (
+from skillport_build.errors import BuildError, CatalogError, ValidationFailed
+from skillport_build.models.catalog import (
     Author,
     Bundle,
     Catalog,
@@ -39,12 +38,13 @@ from skillport_build.catalog import (
     Source,
     format_time,
 )
-from skillport_build.diagnostics import Diagnostic
-from skillport_build.errors import BuildError, CatalogError, ValidationFailed
-from skillport_build.loader import VALIDATE_YAML, load
-from skillport_build.marketplace import Marketplace, Plugin, Skill
 from skillport_build.models.lifecycle import Lifecycle
-from skillport_build.plan import Change, Plan, make_plan
+from skillport_build.release.bundle import Deflated, deflate, source_date_epoch, stamp_skill_md, zip_deflated
+from skillport_build.release.plan import Change, Plan, make_plan
+from skillport_build.repo.buildcache import BuildCache, cache_salt
+from skillport_build.repo.diagnostics import Diagnostic
+from skillport_build.repo.loader import VALIDATE_YAML, load
+from skillport_build.repo.marketplace import Marketplace, Plugin, Skill
 from skillport_build.validate import validate_by_plugin
 
 DEFAULT_VALIDITY = timedelta(days=30)

@@ -11,12 +11,12 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from skillport_build.catalog import Catalog
 from skillport_build.errors import UsageError
-from skillport_build.jsonedit import set_key
-from skillport_build.loader import MARKETPLACE_JSON, PLUGIN_JSON, load
-from skillport_build.marketplace import Plugin
-from skillport_build.plan import LEVELS, make_plan, next_version
+from skillport_build.models.catalog import Catalog
+from skillport_build.release.plan import LEVELS, make_plan, next_version
+from skillport_build.repo.jsonedit import set_key
+from skillport_build.repo.loader import MARKETPLACE_JSON, PLUGIN_JSON, load
+from skillport_build.repo.marketplace import Plugin
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from skillport_build.loader import split_front_matter
+from skillport_build.repo.loader import split_front_matter
 
 ZIP_MIN_EPOCH = 315532800  # 1980-01-01T00:00:00Z
 _FILE_MODE = {False: 0o100644, True: 0o100755}

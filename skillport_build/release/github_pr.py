@@ -6,7 +6,7 @@ import os
 
 from github import Auth, Github
 
-from skillport_build.pr_report import MARKER
+from skillport_build.release.pr_report import MARKER
 
 DEFAULT_API = "https://api.github.com"
 LABEL_LEVELS = {"release:major": "major", "release:minor": "minor", "release:patch": "patch"}

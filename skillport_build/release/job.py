@@ -8,16 +8,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from skillport_build.build import BuildOptions, build
-from skillport_build.bump import Bumped, bump
 from skillport_build.errors import BuildError
-from skillport_build.loader import load
-from skillport_build.plan import Change, make_plan
-from skillport_build.publish import publish
-from skillport_build.sign import sign_dir
-from skillport_build.signing import SecretKey
+from skillport_build.release.build import BuildOptions, build
+from skillport_build.release.bump import Bumped, bump
+from skillport_build.release.plan import Change, make_plan
+from skillport_build.release.publish import publish
+from skillport_build.repo.loader import load
 from skillport_build.stores import current_catalog
 from skillport_build.stores.base import Store
+from skillport_build.trust.minisign import SecretKey
+from skillport_build.trust.sign import sign_dir
 
 BOT_NAME = "skillport[bot]"
 BOT_EMAIL = "skillport-bot@users.noreply.github.com"

@@ -13,11 +13,11 @@ from pathlib import Path
 import semver
 import yaml
 
-from skillport_build.documents import DocumentError, YamlDocument, decode_text
 from skillport_build.errors import ManifestError, UsageError
-from skillport_build.loader import LIFECYCLE_YAML, load
 from skillport_build.models.lifecycle import Deprecation, Lifecycle, Yank
-from skillport_build.names import did_you_mean
+from skillport_build.models.names import did_you_mean
+from skillport_build.repo.documents import DocumentError, YamlDocument, decode_text
+from skillport_build.repo.loader import LIFECYCLE_YAML, load
 
 HEADER = (
     "# Withdrawn versions and skills on their way out. Written by `skillport yank` and\n"

@@ -12,8 +12,8 @@ from enum import StrEnum
 
 import semver
 
-from skillport_build.catalog import Catalog, Release
-from skillport_build.marketplace import Marketplace, Plugin
+from skillport_build.models.catalog import Catalog, Release
+from skillport_build.repo.marketplace import Marketplace, Plugin
 
 LEVELS = ("patch", "minor", "major", "prerelease")
 

@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from skillport_build.bundle import deflate, zip_deflated
-from skillport_build.catalog import Catalog, SkillRecord
-from skillport_build.diagnostics import Report
-from skillport_build.loader import load
-from skillport_build.marketplace import Skill
+from skillport_build.models.catalog import Catalog, SkillRecord
 from skillport_build.models.config import human_size
-from skillport_build.plan import Change, Plan, make_plan
-from skillport_build.render_plan import as_markdown
+from skillport_build.release.bundle import deflate, zip_deflated
+from skillport_build.release.plan import Change, Plan, make_plan
+from skillport_build.release.render_plan import as_markdown
+from skillport_build.repo.diagnostics import Report
+from skillport_build.repo.loader import load
+from skillport_build.repo.marketplace import Skill
 from skillport_build.validate import validate
 
 MARKER = "<!-- skillport-report -->"

@@ -17,10 +17,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from skillport_build.catalog import Catalog
 from skillport_build.errors import SkillportError
+from skillport_build.models.catalog import Catalog
 from skillport_build.stores.base import BlobConflict, Pointer, PointerMoved, Store, StoreError
-from skillport_build.verify import CATALOG, SIGNATURE, referenced_bundles
+from skillport_build.trust.verify import CATALOG, SIGNATURE, referenced_bundles
 
 Hook = Callable[[str], None]  # called before each step ("blob:3", "verify", ...); tests inject faults
 

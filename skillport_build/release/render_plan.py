@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from skillport_build.plan import Change, Item, Plan, next_version
+from skillport_build.release.plan import Change, Item, Plan, next_version
 
 _ICON = {
     Change.NEW: "🆕 new",

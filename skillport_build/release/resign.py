@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from skillport_build.catalog import Catalog, format_time
-from skillport_build.publish import PublishConflict, immutable_catalog_keys
-from skillport_build.signing import SecretKey, sign
+from skillport_build.models.catalog import Catalog, format_time
+from skillport_build.release.publish import PublishConflict, immutable_catalog_keys
 from skillport_build.stores.base import BlobConflict, Pointer, PointerMoved, Store, StoreError
-from skillport_build.verify import trusted_comment
+from skillport_build.trust.minisign import SecretKey, sign
+from skillport_build.trust.verify import trusted_comment
 
 
 def resign(store: Store, key: SecretKey, now: datetime, validity: timedelta) -> Catalog:

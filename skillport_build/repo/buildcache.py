@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from skillport_build import __version__
-from skillport_build.catalog import canonical_json
-from skillport_build.diagnostics import Diagnostic, Severity
-from skillport_build.marketplace import FileEntry, Plugin, Skill
 from skillport_build.models import PluginEntry, PluginManifest, SkillFrontMatter
-from skillport_build.tree import SKIPPED_DIRS
+from skillport_build.models.catalog import canonical_json
+from skillport_build.repo.diagnostics import Diagnostic, Severity
+from skillport_build.repo.marketplace import FileEntry, Plugin, Skill
+from skillport_build.repo.tree import SKIPPED_DIRS
 
 CACHE_FILE = Path(".cache") / "skillport-build.json"
 _FORMAT = 1

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # marketplace.py uses this module
-    from skillport_build.marketplace import FileEntry
+    from skillport_build.repo.marketplace import FileEntry
 
 PREFIX = "sha256:"
 

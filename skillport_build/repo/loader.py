@@ -12,11 +12,7 @@ import os
 from pathlib import Path
 from typing import Any, TypeVar
 
-from skillport_build.buildcache import BuildCache, plugin_fingerprint
-from skillport_build.diagnostics import Diagnostic
-from skillport_build.documents import DocumentError, JsonDocument, YamlDocument, decode_text
 from skillport_build.errors import ManifestError
-from skillport_build.marketplace import FileEntry, Marketplace, Plugin, Skill
 from skillport_build.models import (
     AccessPolicy,
     MarketplaceManifest,
@@ -27,9 +23,13 @@ from skillport_build.models import (
 )
 from skillport_build.models.access import from_legacy_json
 from skillport_build.models.lifecycle import Lifecycle
-from skillport_build.rules import rule
-from skillport_build.schema import check
-from skillport_build.tree import TreeReader, is_junk
+from skillport_build.repo.buildcache import BuildCache, plugin_fingerprint
+from skillport_build.repo.diagnostics import Diagnostic
+from skillport_build.repo.documents import DocumentError, JsonDocument, YamlDocument, decode_text
+from skillport_build.repo.marketplace import FileEntry, Marketplace, Plugin, Skill
+from skillport_build.repo.rules import rule
+from skillport_build.repo.schema import check
+from skillport_build.repo.tree import TreeReader, is_junk
 
 S = TypeVar("S", ValidateConfig, Lifecycle)
 MARKETPLACE_JSON = ".claude-plugin/marketplace.json"

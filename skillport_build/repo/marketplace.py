@@ -6,9 +6,6 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from skillport_build.diagnostics import Diagnostic
-from skillport_build.digest import content_digest
-from skillport_build.documents import JsonDocument, YamlDocument
 from skillport_build.models import (
     AccessPolicy,
     MarketplaceManifest,
@@ -18,6 +15,9 @@ from skillport_build.models import (
     ValidateConfig,
 )
 from skillport_build.models.lifecycle import Lifecycle
+from skillport_build.repo.diagnostics import Diagnostic
+from skillport_build.repo.digest import content_digest
+from skillport_build.repo.documents import JsonDocument, YamlDocument
 
 
 @dataclass(frozen=True)

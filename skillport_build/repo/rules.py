@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from skillport_build.diagnostics import Diagnostic, Severity
+from skillport_build.repo.diagnostics import Diagnostic, Severity
 
 E, W = Severity.ERROR, Severity.WARNING
 

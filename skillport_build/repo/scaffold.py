@@ -10,12 +10,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from skillport_build.documents import DocumentError, JsonDocument
 from skillport_build.errors import ScaffoldError, UsageError
-from skillport_build.jsonedit import append_to_array, set_value
-from skillport_build.loader import MARKETPLACE_JSON, PLUGIN_JSON
 from skillport_build.models.marketplace import SURFACE_TAGS
-from skillport_build.names import KEBAB, SKILL_NAME_MAX, reserved_marketplace_reason
+from skillport_build.models.names import KEBAB, SKILL_NAME_MAX, reserved_marketplace_reason
+from skillport_build.repo.documents import DocumentError, JsonDocument
+from skillport_build.repo.jsonedit import append_to_array, set_value
+from skillport_build.repo.loader import MARKETPLACE_JSON, PLUGIN_JSON
 
 SKILL_TEMPLATE = """\
 ---
@@ -47,7 +47,7 @@ DEFAULT_SKILL_DESCRIPTION = (
 
 def template_dir() -> Path:
     """Locate marketplace-template/: beside the package in a checkout, inside it when installed."""
-    checkout = Path(__file__).resolve().parent.parent / "marketplace-template"
+    checkout = Path(__file__).resolve().parents[2] / "marketplace-template"
     if checkout.is_dir():
         return checkout
     packaged = Path(str(resources.files("skillport_build") / "marketplace_template"))

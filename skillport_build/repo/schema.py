@@ -8,11 +8,11 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from skillport_build.diagnostics import Diagnostic
-from skillport_build.documents import JsonDocument, Loc, YamlDocument
 from skillport_build.models.base import Model, type_name
-from skillport_build.names import did_you_mean
-from skillport_build.rules import RULES
+from skillport_build.models.names import did_you_mean
+from skillport_build.repo.diagnostics import Diagnostic
+from skillport_build.repo.documents import JsonDocument, Loc, YamlDocument
+from skillport_build.repo.rules import RULES
 
 M = TypeVar("M", bound=Model)
 Document = JsonDocument | YamlDocument

@@ -12,9 +12,9 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from skillport_build.diagnostics import Diagnostic
-from skillport_build.marketplace import FileEntry
-from skillport_build.rules import rule
+from skillport_build.repo.diagnostics import Diagnostic
+from skillport_build.repo.marketplace import FileEntry
+from skillport_build.repo.rules import rule
 
 SKIPPED_DIRS = frozenset({".git", ".hg", ".svn"})
 JUNK_DIRS = frozenset({"__pycache__", "node_modules", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".venv"})

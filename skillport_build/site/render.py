@@ -21,12 +21,12 @@ from typing import Any
 
 from markupsafe import Markup
 
-from skillport_build.catalog import Bundle, Catalog, SkillRecord, canonical_json
+from skillport_build.models.catalog import Bundle, Catalog, SkillRecord, canonical_json
 from skillport_build.errors import SignatureError
-from skillport_build.loader import split_front_matter
+from skillport_build.repo.loader import split_front_matter
 from skillport_build.stores.base import Store
-from skillport_build.web import markdown
-from skillport_build.web.templating import environment, templates_dir
+from skillport_build.site import markdown
+from skillport_build.site.templating import environment, templates_dir
 
 BundleReader = Callable[[Bundle], bytes]
 SURFACE_LABELS = {"claude-ai": "Claude.ai", "desktop": "Claude Desktop", "claude-code": "Claude Code"}

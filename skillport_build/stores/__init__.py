@@ -8,8 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from skillport_build.catalog import Catalog
 from skillport_build.errors import UsageError
+from skillport_build.models.catalog import Catalog
 from skillport_build.stores.base import Store
 from skillport_build.stores.local import LocalStore
 

@@ -6,7 +6,13 @@ import os
 from pathlib import Path
 
 from skillport_build.errors import KeyFileError, UsageError
-from skillport_build.signing import PublicKey, SecretKey, parse_public_key, parse_secret_key, secret_key_text
+from skillport_build.trust.minisign import (
+    PublicKey,
+    SecretKey,
+    parse_public_key,
+    parse_secret_key,
+    secret_key_text,
+)
 
 KEY_ENV = "SKILLPORT_SIGNING_KEY"  # the secret key file's content, e.g. from a CI secret
 PASSPHRASE_ENV = "SKILLPORT_KEY_PASSPHRASE"

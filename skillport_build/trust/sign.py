@@ -6,9 +6,9 @@ import os
 import tempfile
 from pathlib import Path
 
-from skillport_build.catalog import Catalog
-from skillport_build.signing import SecretKey, sign
-from skillport_build.verify import CATALOG, SIGNATURE, trusted_comment
+from skillport_build.models.catalog import Catalog
+from skillport_build.trust.minisign import SecretKey, sign
+from skillport_build.trust.verify import CATALOG, SIGNATURE, trusted_comment
 
 
 def sign_dir(root: Path, key: SecretKey) -> Path:

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from skillport_build.catalog import Bundle, Catalog, format_time, parse_time
 from skillport_build.errors import SignatureError
-from skillport_build.signing import PublicKey, verify
+from skillport_build.models.catalog import Bundle, Catalog, format_time, parse_time
+from skillport_build.trust.minisign import PublicKey, verify
 
 CATALOG = "catalog.json"
 SIGNATURE = "catalog.json.minisig"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from skillport_build.diagnostics import Diagnostic, Report
-from skillport_build.loader import load
-from skillport_build.marketplace import Marketplace, Plugin
 from skillport_build.models.marketplace import UPLOAD_SURFACES
+from skillport_build.repo.diagnostics import Diagnostic, Report
+from skillport_build.repo.loader import load
+from skillport_build.repo.marketplace import Marketplace, Plugin
 from skillport_build.validate import secrets
 from skillport_build.validate.plugins import check_plugin
 from skillport_build.validate.repo import (

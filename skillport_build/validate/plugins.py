@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from skillport_build.diagnostics import Diagnostic, Severity
-from skillport_build.documents import DocumentError, JsonDocument
-from skillport_build.loader import MARKETPLACE_JSON, PLUGIN_JSON
-from skillport_build.marketplace import Plugin
 from skillport_build.models.marketplace import ENTRY_KEYS
+from skillport_build.models.names import KEBAB, PLUGIN_NAME, did_you_mean, reserved_plugin_reason
 from skillport_build.models.plugin import COMPONENT_KEYS, CONFIG_COMPONENTS, ENTRY_ONLY_KEYS, KNOWN_KEYS
-from skillport_build.names import KEBAB, PLUGIN_NAME, did_you_mean, reserved_plugin_reason
-from skillport_build.rules import rule
+from skillport_build.repo.diagnostics import Diagnostic, Severity
+from skillport_build.repo.documents import DocumentError, JsonDocument
+from skillport_build.repo.loader import MARKETPLACE_JSON, PLUGIN_JSON
+from skillport_build.repo.marketplace import Plugin
+from skillport_build.repo.rules import rule
 
 # The hook events Claude Code 2.1.329 knows; any other is ignored at run time.
 HOOK_EVENTS = frozenset(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from skillport_build.diagnostics import Diagnostic, Report, Severity
+from skillport_build.repo.diagnostics import Diagnostic, Report, Severity
 
 
 def summary(report: Report, *, strict: bool = False) -> str:

@@ -7,18 +7,18 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from functools import partial
 
-from skillport_build.diagnostics import Diagnostic, Severity
-from skillport_build.loader import LIFECYCLE_YAML, MARKETPLACE_JSON, PLUGIN_JSON
-from skillport_build.marketplace import FileEntry, Marketplace
 from skillport_build.models.config import human_size
 from skillport_build.models.marketplace import KNOWN_KEYS, METADATA_KEYS
-from skillport_build.names import (
+from skillport_build.models.names import (
     KEBAB,
     did_you_mean,
     reserved_marketplace_reason,
     unsafe_characters,
 )
-from skillport_build.rules import rule
+from skillport_build.repo.diagnostics import Diagnostic, Severity
+from skillport_build.repo.loader import LIFECYCLE_YAML, MARKETPLACE_JSON, PLUGIN_JSON
+from skillport_build.repo.marketplace import FileEntry, Marketplace
+from skillport_build.repo.rules import rule
 from skillport_build.validate.plugins import reserved_name
 
 

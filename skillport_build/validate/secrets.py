@@ -12,10 +12,10 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
-from skillport_build.diagnostics import Diagnostic
-from skillport_build.marketplace import FileEntry
 from skillport_build.models.config import ValidateConfig
-from skillport_build.rules import rule
+from skillport_build.repo.diagnostics import Diagnostic
+from skillport_build.repo.marketplace import FileEntry
+from skillport_build.repo.rules import rule
 
 _PATTERNS: dict[str, str] = {
     "a private key": r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |PGP |ENCRYPTED )?PRIVATE KEY(?: BLOCK)?-----",

@@ -8,12 +8,12 @@ from pathlib import PurePosixPath
 
 import yaml
 
-from skillport_build.diagnostics import Diagnostic, Severity
-from skillport_build.marketplace import Skill
 from skillport_build.models.config import MB, ValidateConfig, human_size
+from skillport_build.models.names import did_you_mean
 from skillport_build.models.skill import PORTABLE_KEYS
-from skillport_build.names import did_you_mean
-from skillport_build.rules import rule
+from skillport_build.repo.diagnostics import Diagnostic, Severity
+from skillport_build.repo.marketplace import Skill
+from skillport_build.repo.rules import rule
 
 BODY_MAX_LINES = 500
 BODY_MAX_TOKENS = 5_000

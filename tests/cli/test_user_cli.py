@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from integration.registry import free_port
 from proxy.live_server import LiveProxy, browser_sign_in, live_proxy
-from release import change
+from releasing import change
 
 from skillport_build.cli import main
 from skillport_build.cli.user import skills_table, update_line
-from skillport_build.client import SkillSummary, UpdateStatus
-from skillport_build.credentials import load
+from skillport_build.client.api import SkillSummary, UpdateStatus
+from skillport_build.client.credentials import load
 
 
 @pytest.fixture(scope="module")

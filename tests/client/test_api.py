@@ -13,7 +13,7 @@ from integration.registry import free_port
 from proxy.live_server import LiveProxy, Tamper, live_proxy
 from proxy.served import SEES
 
-from skillport_build.client import Client
+from skillport_build.client.api import Client
 from skillport_build.errors import ClientError, SignatureError
 
 

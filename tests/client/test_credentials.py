@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from skillport_build import credentials
+from skillport_build.client import credentials
 from skillport_build.errors import ClientError, UsageError
 
 

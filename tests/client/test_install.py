@@ -11,12 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 from proxy.live_server import LiveProxy, Tamper, live_proxy
-from release import change
+from releasing import change
 
-from skillport_build.bundle import Entry, zip_bytes
-from skillport_build.client import Client
-from skillport_build.errors import ClientError, SignatureError
-from skillport_build.install import (
+from skillport_build.client.api import Client
+from skillport_build.client.install import (
     RECORD,
     check_updates,
     claude_dir,
@@ -25,6 +23,8 @@ from skillport_build.install import (
     save_zip,
     skills_dir,
 )
+from skillport_build.errors import ClientError, SignatureError
+from skillport_build.release.bundle import Entry, zip_bytes
 
 
 @pytest.fixture(scope="module")

@@ -14,9 +14,9 @@ import httpx
 import pytest
 from proxy.live_server import LiveProxy, browser_sign_in, live_proxy
 
-from skillport_build.client import Client
+from skillport_build.client.api import Client
+from skillport_build.client.login import Callback, browser_login, login_url, new_pkce
 from skillport_build.errors import ClientError
-from skillport_build.signin import Callback, browser_login, login_url, new_pkce
 
 
 @pytest.fixture(scope="module")

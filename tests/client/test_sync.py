@@ -10,12 +10,12 @@ from pathlib import Path
 import httpx
 import pytest
 from proxy.live_server import LiveProxy, Tamper, live_proxy
-from release import change
+from releasing import change
 
-from skillport_build.bundle import Entry, zip_bytes
-from skillport_build.client import Client
+from skillport_build.client.api import Client
+from skillport_build.client.sync import STATE, default_folder, known_to_claude, sync
 from skillport_build.errors import ClientError, SignatureError
-from skillport_build.sync import STATE, default_folder, known_to_claude, sync
+from skillport_build.release.bundle import Entry, zip_bytes
 
 ALL_PLUGINS = {"writing", "data-tools", "engineering", "operations", "skillport"}
 # A plugin shows when all its skills may be read.

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from skillport_build.bundle import Entry, zip_bytes
+from skillport_build.client.unpack import extract_zip, staging, swap_in, write_atomic
 from skillport_build.errors import ClientError
-from skillport_build.unpack import extract_zip, staging, swap_in, write_atomic
+from skillport_build.release.bundle import Entry, zip_bytes
 
 
 def crafted(name: str, mode: int = stat.S_IFREG | 0o644, data: bytes = b"x") -> bytes:

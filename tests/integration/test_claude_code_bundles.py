@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from factory import TEMPLATE
 from integration.claude_code import Claude
-from release import build_at
+from releasing import build_at
 
 pytestmark = pytest.mark.integration
 

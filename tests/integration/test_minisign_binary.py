@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from factory import TEMPLATE
 from integration.tools import require
-from release import LATER, build_at, signed_build
+from releasing import LATER, build_at, signed_build
 
-from skillport_build.keys import load_public_keys
-from skillport_build.signing import parse_secret_key, secret_key_text
-from skillport_build.verify import trusted_comment, verify_dir
+from skillport_build.trust.keys import load_public_keys
+from skillport_build.trust.minisign import parse_secret_key, secret_key_text
+from skillport_build.trust.verify import trusted_comment, verify_dir
 
 pytestmark = pytest.mark.integration
 

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from factory import TEMPLATE, write
 from integration.browser import chromium, static_server
-from release import build_at
+from releasing import build_at
 
-from skillport_build.catalog import Catalog
-from skillport_build.web.site import folder_reader, link_bundles, render_site
+from skillport_build.models.catalog import Catalog
+from skillport_build.site.render import folder_reader, link_bundles, render_site
 
 pytestmark = pytest.mark.integration
 # Screenshots go to a scratch folder; SKILLPORT_SCREENSHOTS=docs/assets refreshes the docs' copies.

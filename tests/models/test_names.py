@@ -2,7 +2,11 @@ from __future__ import annotations
 
 import pytest
 
-from skillport_build.names import reserved_marketplace_reason, reserved_plugin_reason, unsafe_characters
+from skillport_build.models.names import (
+    reserved_marketplace_reason,
+    reserved_plugin_reason,
+    unsafe_characters,
+)
 
 
 @pytest.mark.parametrize(

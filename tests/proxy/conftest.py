@@ -7,9 +7,9 @@ import pytest
 from proxy.served import PEOPLE, Served, config, publish_template
 from starlette.testclient import TestClient
 
-from skillport_build.keys import load_public_keys
 from skillport_build.proxy.app import create_app
-from skillport_build.web.state import State
+from skillport_build.proxy.state import State
+from skillport_build.trust.keys import load_public_keys
 
 
 @pytest.fixture(scope="module")

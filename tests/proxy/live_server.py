@@ -20,11 +20,11 @@ from proxy.served import PEOPLE, config, publish_template
 from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
-from skillport_build.keys import load_public_keys
 from skillport_build.proxy.app import create_app
 from skillport_build.proxy.config import ServeConfig
-from skillport_build.signing import SecretKey
-from skillport_build.web.state import State
+from skillport_build.proxy.state import State
+from skillport_build.trust.keys import load_public_keys
+from skillport_build.trust.minisign import SecretKey
 
 
 @contextmanager

@@ -10,15 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from factory import TEMPLATE
-from release import build_at
+from releasing import build_at
 from starlette.testclient import TestClient
 
 from skillport_build.proxy.config import ServeConfig
-from skillport_build.publish import publish
-from skillport_build.sign import sign_dir
-from skillport_build.signing import SecretKey, generate
+from skillport_build.proxy.state import State
+from skillport_build.release.publish import publish
 from skillport_build.stores import LocalStore, current_catalog
-from skillport_build.web.state import State
+from skillport_build.trust.minisign import SecretKey, generate
+from skillport_build.trust.sign import sign_dir
 
 # Who sees what in the template's policy (.skillport/access.yaml).
 PEOPLE = {

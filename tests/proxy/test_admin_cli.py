@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from skillport_build.cli import main
-from skillport_build.web.state import State
+from skillport_build.proxy.state import State
 
 Run = Callable[..., tuple[int, str, str]]
 

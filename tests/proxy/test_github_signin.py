@@ -18,10 +18,10 @@ from integration.registry import free_port
 from proxy.live_server import running
 from proxy.served import OPEN_SKILLS, publish_template
 
-from skillport_build.keys import load_public_keys
 from skillport_build.proxy.app import create_app
 from skillport_build.proxy.config import GitHubSettings, ServeConfig
-from skillport_build.web.state import State
+from skillport_build.proxy.state import State
+from skillport_build.trust.keys import load_public_keys
 
 ORG = "acme"
 START = "/login/github?next=/tokens"

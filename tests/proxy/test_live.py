@@ -4,13 +4,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from release import KEY, LATER, T0, change, published_store, release
+from releasing import KEY, LATER, T0, change, published_store, release
 
-from skillport_build.publish import publish
-from skillport_build.signing import generate
+from skillport_build.proxy.live import LiveCatalog
+from skillport_build.release.publish import publish
 from skillport_build.stores import LocalStore
 from skillport_build.stores.base import Pointer, TransientStoreError
-from skillport_build.web.live import LiveCatalog
+from skillport_build.trust.minisign import generate
 
 
 class Clock:

@@ -26,8 +26,8 @@ import yaml
 from integration.registry import free_port
 from proxy.served import ALL_SKILLS, PEOPLE, SEES, publish_template
 
+from skillport_build.proxy.state import State
 from skillport_build.stores import current_catalog
-from skillport_build.web.state import State
 
 pytestmark = [
     pytest.mark.integration,

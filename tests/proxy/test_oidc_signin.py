@@ -12,7 +12,7 @@ from integration.browser import chromium
 from integration.oidc import sign_in
 from proxy.live_server import oidc_proxy
 
-from skillport_build.web.state import State
+from skillport_build.proxy.state import State
 
 pytestmark = pytest.mark.integration
 

@@ -10,11 +10,11 @@ import pytest
 from proxy.served import Served, config, publish_template
 from starlette.testclient import TestClient
 
-from skillport_build.keys import load_public_keys
 from skillport_build.proxy.app import create_app
 from skillport_build.proxy.links import LinkSigner
+from skillport_build.proxy.state import State
 from skillport_build.stores import LocalStore
-from skillport_build.web.state import State
+from skillport_build.trust.keys import load_public_keys
 
 BUNDLE = "bundles/release-notes/1.0.0/release-notes-1.0.0.zip"
 

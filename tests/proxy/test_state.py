@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from skillport_build.errors import UsageError
-from skillport_build.web.state import TOKEN_PREFIX, State
+from skillport_build.proxy.state import TOKEN_PREFIX, State
 
 
 def test_tokens_are_shown_once_and_stored_hashed(tmp_path: Path) -> None:

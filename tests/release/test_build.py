@@ -8,14 +8,14 @@ from pathlib import Path
 import jsonschema
 import pytest
 from factory import TEMPLATE, make_marketplace, write
-from release import LATER, T0, build_at, zip_names, zip_text
+from releasing import LATER, T0, build_at, zip_names, zip_text
 
-from skillport_build.build import BuildOptions, build
-from skillport_build.buildcache import BuildCache, cache_salt
-from skillport_build.bump import bump
-from skillport_build.catalog import SCHEMA_FILE, Catalog, json_schema
 from skillport_build.errors import BuildError, ValidationFailed
-from skillport_build.loader import load
+from skillport_build.models.catalog import SCHEMA_FILE, Catalog, json_schema
+from skillport_build.release.build import BuildOptions, build
+from skillport_build.release.bump import bump
+from skillport_build.repo.buildcache import BuildCache, cache_salt
+from skillport_build.repo.loader import load
 
 
 def _tree(root: Path) -> dict[str, bytes]:

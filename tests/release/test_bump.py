@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 from factory import write
-from release import build_at
+from releasing import build_at
 
-from skillport_build.bump import bump
 from skillport_build.errors import UsageError
+from skillport_build.release.bump import bump
 from skillport_build.validate import validate_path
 
 

@@ -5,7 +5,7 @@ import zipfile
 import pytest
 import yaml
 
-from skillport_build.bundle import ZIP_MIN_EPOCH, Entry, source_date_epoch, stamp_skill_md, zip_bytes
+from skillport_build.release.bundle import ZIP_MIN_EPOCH, Entry, source_date_epoch, stamp_skill_md, zip_bytes
 
 ENTRIES = [
     Entry("s/b.md", b"b" * 5000),

@@ -3,11 +3,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from release import KEY, LATER, change, published_store, release
+from releasing import KEY, LATER, change, published_store, release
 
-from skillport_build.catalog import Catalog
-from skillport_build.maintain import catalog_versions, fetch_catalog, prune, reconcile
-from skillport_build.publish import publish
+from skillport_build.models.catalog import Catalog
+from skillport_build.release.maintain import catalog_versions, fetch_catalog, prune, reconcile
+from skillport_build.release.publish import publish
 from skillport_build.stores import LocalStore
 from skillport_build.stores.base import StoreError
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from factory import write
-from release import build_at
+from releasing import build_at
 
-from skillport_build.loader import load
-from skillport_build.plan import Change, make_plan, next_version
-from skillport_build.render_plan import as_json, as_markdown, as_text
+from skillport_build.release.plan import Change, make_plan, next_version
+from skillport_build.release.render_plan import as_json, as_markdown, as_text
+from skillport_build.repo.loader import load
 
 
 def test_first_release_is_all_new(market: Path) -> None:

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 from factory import TEMPLATE
-from release import KEY, LATER, build_at, change, release
+from releasing import KEY, LATER, build_at, change, release
 
 from skillport_build.errors import SkillportError
-from skillport_build.publish import PublishConflict, publish
+from skillport_build.release.publish import PublishConflict, publish
 from skillport_build.stores import LocalStore, current_catalog
-from skillport_build.verify import verify_dir
+from skillport_build.trust.verify import verify_dir
 
 
 @pytest.fixture

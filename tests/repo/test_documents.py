@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from skillport_build.documents import MAX_YAML_NODES, DocumentError, JsonDocument, YamlDocument, decode_text
+from skillport_build.repo.documents import (
+    MAX_YAML_NODES,
+    DocumentError,
+    JsonDocument,
+    YamlDocument,
+    decode_text,
+)
 
 
 def test_json_lines_follow_key_paths() -> None:

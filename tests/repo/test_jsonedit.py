@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 
-from skillport_build.jsonedit import append_to_array, set_value
+from skillport_build.repo.jsonedit import append_to_array, set_value
 
 FOUR_SPACES = '{\n    "name": "x",\n    "plugins": [\n        {"name": "a"}\n    ]\n}\n'
 

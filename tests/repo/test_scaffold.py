@@ -7,7 +7,7 @@ import pytest
 from factory import TEMPLATE
 
 from skillport_build.errors import ScaffoldError, UsageError
-from skillport_build.scaffold import init, new_plugin, new_skill
+from skillport_build.repo.scaffold import init, new_plugin, new_skill
 from skillport_build.validate import validate_path
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from skillport_build.web.markdown import plain_text, render
+from skillport_build.site.markdown import plain_text, render
 
 
 @pytest.mark.parametrize(

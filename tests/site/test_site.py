@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 from factory import TEMPLATE
-from release import build_at
+from releasing import build_at
 
 from skillport_build.errors import SignatureError
-from skillport_build.web.site import folder_reader, link_bundles, render_site
+from skillport_build.site.render import folder_reader, link_bundles, render_site
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _render(built: Path, out: Path, **kw: object):  # type: ignore[no-untyped-def]
-    from skillport_build.catalog import Catalog
+    from skillport_build.models.catalog import Catalog
 
     catalog = Catalog.load(built)
     return catalog, render_site(catalog, folder_reader(built), out, **kw)  # type: ignore[arg-type]
@@ -102,7 +102,7 @@ def test_bundles_are_linked_beside_a_static_site(built: Path, tmp_path: Path) ->
 def test_rendering_on_every_core_gives_the_same_site(
     built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from skillport_build.web import site as site_module
+    from skillport_build.site import render as site_module
 
     _render(built, tmp_path / "serial", workers=1)
     monkeypatch.setattr(site_module, "PARALLEL_FROM", 1)

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from factory import TEMPLATE
 from fakes.github_api import TOKEN, FakeGitHub
-from release import KEY, LATER, change, release
+from releasing import KEY, LATER, change, release
 from stores.contract import CONTRACT
 
-from skillport_build.maintain import prune, reconcile
-from skillport_build.publish import publish
+from skillport_build.release.maintain import prune, reconcile
+from skillport_build.release.publish import publish
 from skillport_build.stores import open_store
 from skillport_build.stores.base import BlobConflict, Store, StoreAuthError, StoreError
 from skillport_build.stores.github import GithubStore

@@ -10,11 +10,11 @@ from uuid import uuid4
 import pytest
 from factory import TEMPLATE
 from integration.registry import PASSWORD, USER, Registry, running_registry
-from release import KEY, LATER, change, release
+from releasing import KEY, LATER, change, release
 from stores.contract import CONTRACT
 
-from skillport_build.maintain import fetch_catalog, prune, reconcile
-from skillport_build.publish import publish
+from skillport_build.release.maintain import fetch_catalog, prune, reconcile
+from skillport_build.release.publish import publish
 from skillport_build.stores import open_store
 from skillport_build.stores.base import Store, StoreAuthError
 from skillport_build.stores.oci import OciStore

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from skillport_build.errors import KeyFileError, SignatureError
-from skillport_build.signing import (
+from skillport_build.trust.minisign import (
     _scrypt_params,
     generate,
     parse_public_key,

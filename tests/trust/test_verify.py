@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 from factory import TEMPLATE
-from release import LATER, T0, build_at, signed_build
+from releasing import LATER, T0, build_at, signed_build
 
 from skillport_build.errors import SignatureError
-from skillport_build.sign import sign_dir
-from skillport_build.signing import SecretKey, generate
-from skillport_build.verify import TrustState, verify_dir, verify_zip
+from skillport_build.trust.minisign import SecretKey, generate
+from skillport_build.trust.sign import sign_dir
+from skillport_build.trust.verify import TrustState, verify_dir, verify_zip
 
 
 @pytest.fixture(scope="module")

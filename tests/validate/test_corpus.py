@@ -8,7 +8,7 @@ import pytest
 from corpus import CASES, Case, build
 from validate.corpus_expected import EXPECTED
 
-from skillport_build.rules import RULES
+from skillport_build.repo.rules import RULES
 from skillport_build.validate import validate_path
 
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import json
 
-from skillport_build.diagnostics import Diagnostic, Report, Severity
-from skillport_build.render import as_github, as_json, as_text
+from skillport_build.repo.diagnostics import Diagnostic, Report, Severity
+from skillport_build.validate.render import as_github, as_json, as_text
 
 REPORT = Report.of(
     [

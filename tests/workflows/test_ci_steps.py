@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from fakes.github_api import TOKEN, FakeGitHub
 
-from skillport_build import signing
 from skillport_build.stores import LocalStore, current_catalog
-from skillport_build.verify import verify_dir
+from skillport_build.trust import minisign
+from skillport_build.trust.verify import verify_dir
 
 pytestmark = pytest.mark.integration
 
@@ -49,7 +49,7 @@ def world(tmp_path: Path) -> Iterator[dict[str, object]]:
     git(repo, "add", "-A")
     git(repo, "commit", "--quiet", "-m", "Start")
     git(repo, "push", "--quiet", "origin", "main")
-    key = signing.generate()
+    key = minisign.generate()
     (tmp_path / "store").mkdir()
     with FakeGitHub() as api:
         yield {
@@ -58,7 +58,7 @@ def world(tmp_path: Path) -> Iterator[dict[str, object]]:
             "store": tmp_path / "store",
             "api": api,
             "tmp": tmp_path,
-            "key": signing.secret_key_text(key, None),
+            "key": minisign.secret_key_text(key, None),
             "public": key.public(),
         }
 

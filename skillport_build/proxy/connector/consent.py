@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from skillport_build.connector.provider import SCOPE_PROPOSE, SCOPE_READ, AuthProvider
+from skillport_build.proxy.connector.provider import SCOPE_PROPOSE, SCOPE_READ, AuthProvider
 from skillport_build.proxy.identity import csrf_token, posted_form
 from skillport_build.proxy.pages import csp, render, signed_in
 

@@ -8,12 +8,12 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
-from skillport_build import github_pr
-from skillport_build.connector.propose import Proposal, check_proposal, open_pull_request
-from skillport_build.connector.skills_ext import SkillFiles
 from skillport_build.errors import ProposalError
 from skillport_build.models.access import Identity
 from skillport_build.proxy.config import ServeConfig
+from skillport_build.proxy.connector.propose import Proposal, check_proposal, open_pull_request
+from skillport_build.proxy.connector.skills_ext import SkillFiles
+from skillport_build.release import github_pr
 
 Proposer = Callable[[Identity, Proposal], dict[str, Any]]
 

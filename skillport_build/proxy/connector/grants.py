@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from skillport_build.web.state import State
+from skillport_build.proxy.state import State
 
 ACCESS_PREFIX = "spa_"
 REFRESH_PREFIX = "spr_"

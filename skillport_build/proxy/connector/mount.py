@@ -36,19 +36,19 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from skillport_build.connector.consent import consent_routes
-from skillport_build.connector.documents import ClientDocuments
-from skillport_build.connector.editing import make_proposer
-from skillport_build.connector.grants import Grants
-from skillport_build.connector.provider import SCOPE_READ, SCOPES, AuthProvider, allowed_redirect
-from skillport_build.connector.server import build_server
-from skillport_build.connector.skills_ext import SkillFiles
-from skillport_build.connector.tools import Tools
 from skillport_build.proxy.config import ServeConfig, is_loopback
+from skillport_build.proxy.connector.consent import consent_routes
+from skillport_build.proxy.connector.documents import ClientDocuments
+from skillport_build.proxy.connector.editing import make_proposer
+from skillport_build.proxy.connector.grants import Grants
+from skillport_build.proxy.connector.provider import SCOPE_READ, SCOPES, AuthProvider, allowed_redirect
+from skillport_build.proxy.connector.server import build_server
+from skillport_build.proxy.connector.skills_ext import SkillFiles
+from skillport_build.proxy.connector.tools import Tools
 from skillport_build.proxy.guard import RateLimiter
 from skillport_build.proxy.identity import bearer, token_in_query
 from skillport_build.proxy.service import Proxy
-from skillport_build.web.state import State
+from skillport_build.proxy.state import State
 
 PROTECTED_RESOURCE = "/.well-known/oauth-protected-resource"
 

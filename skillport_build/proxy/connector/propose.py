@@ -24,14 +24,14 @@ from github.GitRef import GitRef
 from github.Repository import Repository
 from requests import RequestException
 
-from skillport_build.catalog import Catalog, PluginRecord
-from skillport_build.diagnostics import Diagnostic, Report
 from skillport_build.errors import ProposalError
-from skillport_build.loader import MARKETPLACE_JSON, PLUGIN_JSON, load
+from skillport_build.models.catalog import Catalog, PluginRecord
 from skillport_build.models.config import human_size
 from skillport_build.models.marketplace import SURFACE_PREFIX, SURFACE_TAGS
-from skillport_build.names import KEBAB, SKILL_NAME_MAX
-from skillport_build.pr_report import validation_markdown
+from skillport_build.models.names import KEBAB, SKILL_NAME_MAX
+from skillport_build.release.pr_report import validation_markdown
+from skillport_build.repo.diagnostics import Diagnostic, Report
+from skillport_build.repo.loader import MARKETPLACE_JSON, PLUGIN_JSON, load
 from skillport_build.validate import validate
 
 __all__ = ["Checked", "Opened", "Proposal", "check_proposal", "open_pull_request"]

@@ -30,9 +30,9 @@ from mcp.server.auth.provider import (
 )
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 
-from skillport_build.connector.documents import ClientDocuments
-from skillport_build.connector.grants import Grant, Grants
-from skillport_build.web.state import TOKEN_PREFIX, State
+from skillport_build.proxy.connector.documents import ClientDocuments
+from skillport_build.proxy.connector.grants import Grant, Grants
+from skillport_build.proxy.state import TOKEN_PREFIX, State
 
 SCOPE_READ = "skills:read"
 SCOPE_PROPOSE = "skills:propose"

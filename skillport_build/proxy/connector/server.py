@@ -20,13 +20,13 @@ from mcp_types import ToolAnnotations
 from pydantic import Field
 
 from skillport_build import __version__
-from skillport_build.connector.editing import Proposer
-from skillport_build.connector.propose import Proposal
-from skillport_build.connector.provider import SCOPE_PROPOSE
-from skillport_build.connector.skills_ext import SkillFiles, SkillsExtension
-from skillport_build.connector.tools import Tools
 from skillport_build.errors import SkillportError
 from skillport_build.models.access import Identity
+from skillport_build.proxy.connector.editing import Proposer
+from skillport_build.proxy.connector.propose import Proposal
+from skillport_build.proxy.connector.provider import SCOPE_PROPOSE
+from skillport_build.proxy.connector.skills_ext import SkillFiles, SkillsExtension
+from skillport_build.proxy.connector.tools import Tools
 from skillport_build.proxy.identity import identity_of
 
 INSTRUCTIONS = """\

@@ -11,12 +11,12 @@ import shlex
 from collections.abc import Mapping
 from typing import Any
 
-from skillport_build.catalog import SkillRecord
-from skillport_build.connector.skills_ext import SkillFiles
 from skillport_build.errors import SkillportError
 from skillport_build.models.access import Identity
+from skillport_build.models.catalog import SkillRecord
 from skillport_build.models.marketplace import ALL_SURFACES
 from skillport_build.proxy.access import View
+from skillport_build.proxy.connector.skills_ext import SkillFiles
 from skillport_build.proxy.search import Filters
 from skillport_build.proxy.service import Proxy
 

@@ -8,8 +8,8 @@ import asyncio
 
 import pytest
 
-from skillport_build.connector.documents import ClientDocuments
-from skillport_build.connector.provider import allowed_redirect
+from skillport_build.proxy.connector.documents import ClientDocuments
+from skillport_build.proxy.connector.provider import allowed_redirect
 
 
 @pytest.mark.parametrize(

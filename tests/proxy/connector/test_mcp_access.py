@@ -20,7 +20,7 @@ from mcp.client.streamable_http import streamable_http_client
 from proxy.live_server import LiveProxy, live_proxy
 from proxy.served import ALL_SKILLS, PEOPLE, SEES
 
-from skillport_build.connector.grants import Grants
+from skillport_build.proxy.connector.grants import Grants
 
 MISSING = "no-such-skill"
 

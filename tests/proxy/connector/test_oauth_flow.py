@@ -31,7 +31,7 @@ from mcp.shared.auth import (
 )
 from proxy.live_server import oidc_proxy
 
-from skillport_build.web.state import State
+from skillport_build.proxy.state import State
 
 pytestmark = pytest.mark.integration
 

@@ -14,17 +14,17 @@ import pytest
 from factory import TEMPLATE
 from fakes.github_api import TOKEN, FakeGitHub
 from github import Auth, Github, GithubException, InputGitTreeElement
-from release import build_at
+from releasing import build_at
 
-from skillport_build.catalog import Catalog
-from skillport_build.connector.propose import (
+from skillport_build.errors import ProposalError
+from skillport_build.models.catalog import Catalog
+from skillport_build.proxy.connector.propose import (
     BRANCH_PREFIX,
     Opened,
     Proposal,
     check_proposal,
     open_pull_request,
 )
-from skillport_build.errors import ProposalError
 
 REPOSITORY = "acme/skill-store"
 CSV = "plugins/data-tools/skills/csv-profiler"
