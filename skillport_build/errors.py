@@ -13,8 +13,20 @@
     │                       rolled back, a bundle whose digest differs
     ├── ClientError         a skillport proxy cannot be reached, refused a request, or answered
     │                       something unusable; or what it sent cannot be installed
-    └── ProposalError       a change proposed through the connector cannot become a pull request:
-                            bad paths or sizes, an unknown plugin, validation errors, GitHub refused
+    ├── ProposalError       a change proposed through the connector cannot become a pull request:
+    │                       bad paths or sizes, an unknown plugin, validation errors, GitHub refused
+    ├── StoreError          a store operation failed (after retries, where retrying made sense)
+    │   ├── StoreAuthError  the store refused our credentials
+    │   ├── TransientStoreError  worth retrying: a dropped connection, a 5xx, a 429
+    │   ├── BlobConflict    a key already holds other bytes (versions are immutable)
+    │   └── PointerMoved    another publish moved the catalog pointer since this one began
+    ├── PublishConflict     another publish got there first; this build is stale
+    ├── Unavailable         the proxy has no verified, unexpired catalog to serve right now
+    └── ToolRefused         an MCP tool call that cannot be answered, with what to do instead
+
+Three internal signals never reach the CLI: `repo.documents.DocumentError` (a parse failure and its
+line; callers turn it into a diagnostic or one of the errors above), `proxy.login.SignInRefused` (a
+sign-in page says why) and `proxy.connector.documents.DocumentRefused` (an OAuth error answer).
 
 Anything else that escapes is a bug: the CLI prints its traceback and exits 3.
 """
@@ -76,3 +88,42 @@ class ClientError(SkillportError):
 
 class ProposalError(SkillportError):
     """A proposed change to a skill was refused before, or while, opening its pull request."""
+
+
+class StoreError(SkillportError):
+    """A store operation failed (after retries, where retrying made sense)."""
+
+
+class StoreAuthError(StoreError):
+    """The store refused our credentials; the message names which ones and where."""
+
+
+class TransientStoreError(StoreError):
+    """A failure worth retrying: a dropped connection, a 5xx, a 429."""
+
+
+class BlobConflict(StoreError):
+    """A key already holds different bytes: versions are immutable."""
+
+    def __init__(self, key: str, existing: str, ours: str) -> None:
+        super().__init__(
+            f"{key} already holds other bytes (sha256 {existing}; ours {ours}): a published version "
+            "is never replaced; bump the version and rebuild"
+        )
+        self.key = key
+
+
+class PointerMoved(StoreError):
+    """Another publish moved the pointer since this build was planned."""
+
+
+class PublishConflict(SkillportError):
+    """Another publish got there first; the store is consistent, this build is stale."""
+
+
+class Unavailable(SkillportError):
+    """No verified, unexpired catalog can be served right now."""
+
+
+class ToolRefused(SkillportError):
+    """A tool call that cannot be answered, with what to do instead (shown to the model)."""

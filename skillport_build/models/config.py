@@ -7,17 +7,7 @@ from typing import ClassVar
 from pydantic import ConfigDict, Field
 
 from skillport_build.models.base import Model
-
-MB = 1024 * 1024
-
-
-def human_size(size: float) -> str:
-    """Write a byte count for people: 512 bytes, 3.2 KB, 41.0 MB."""
-    if size < 1024:
-        return f"{size:.0f} bytes"
-    if size < MB:
-        return f"{size / 1024:.1f} KB"
-    return f"{size / MB:.1f} MB"
+from skillport_build.models.text import MB
 
 
 class SecretWaiver(Model):

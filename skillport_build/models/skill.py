@@ -122,3 +122,14 @@ class SkillFrontMatter(Model):
             "skill-allowed-tools",
             '`allowed-tools` must be a space-separated string of tool names (e.g. "Bash(git:*) Read")',
         )
+
+
+def split_front_matter(text: str) -> tuple[str, str, int] | str:
+    """Split SKILL.md into (front matter, body, body's first line), or say what is wrong."""
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].rstrip() != "---":
+        return "SKILL.md must start with a `---` line, then YAML front matter, then `---`"
+    for number, line in enumerate(lines[1:], start=1):
+        if line.rstrip() == "---":
+            return "".join(lines[1:number]), "".join(lines[number + 1 :]), number + 2
+    return "the front matter is never closed: add a `---` line after it"

@@ -18,14 +18,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from skillport_build.errors import SignatureError
+from skillport_build.errors import SignatureError, StoreError
 from skillport_build.models.catalog import SkillRecord
 from skillport_build.proxy.access import View, is_admin
 from skillport_build.proxy.guard import BEARER_CHALLENGE, authenticate, limit, proxy_of, require_caller
 from skillport_build.proxy.identity import Caller
 from skillport_build.proxy.search import Filters
 from skillport_build.proxy.service import Proxy
-from skillport_build.stores.base import StoreError
 
 JSON = "application/json"
 MAX_UPDATES = 1000

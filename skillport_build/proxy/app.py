@@ -20,6 +20,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from skillport_build.errors import Unavailable
 from skillport_build.proxy import api, login, pages
 from skillport_build.proxy.bundles import BundleCache
 from skillport_build.proxy.config import ServeConfig
@@ -27,7 +28,7 @@ from skillport_build.proxy.connector.mount import create_connector
 from skillport_build.proxy.guard import RateLimiter
 from skillport_build.proxy.links import LinkSigner
 from skillport_build.proxy.live import Clock, LiveCatalog, utc_now
-from skillport_build.proxy.service import Proxy, Unavailable
+from skillport_build.proxy.service import Proxy
 from skillport_build.proxy.sitecache import SiteCache
 from skillport_build.proxy.state import State
 from skillport_build.site.templating import templates_dir

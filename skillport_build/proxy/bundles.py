@@ -8,9 +8,9 @@ import hashlib
 import threading
 from collections import OrderedDict
 
-from skillport_build.errors import SignatureError
+from skillport_build.errors import SignatureError, StoreError
 from skillport_build.models.catalog import Bundle
-from skillport_build.stores.base import Store, StoreError
+from skillport_build.stores.base import Store
 
 
 class BundleCache:

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from skillport_build.errors import CatalogError, SignatureError
+from skillport_build.errors import CatalogError, SignatureError, StoreError
 from skillport_build.models.catalog import Catalog, SkillRecord, format_time
-from skillport_build.stores.base import Store, StoreError
+from skillport_build.stores.base import Store
 from skillport_build.trust.minisign import PublicKey
 from skillport_build.trust.verify import verify_catalog
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import semver
 
-from skillport_build.errors import SignatureError, SkillportError
+from skillport_build.errors import SignatureError, StoreError, Unavailable
 from skillport_build.models.access import Identity
 from skillport_build.models.catalog import Catalog, PluginRecord, SkillRecord
 from skillport_build.proxy.access import BundleRef, View, bundle_refs, view_for
@@ -23,17 +23,12 @@ from skillport_build.proxy.links import LinkSigner
 from skillport_build.proxy.live import LiveCatalog
 from skillport_build.proxy.search import Filters, SearchIndex
 from skillport_build.proxy.state import State
-from skillport_build.site.render import SEARCH_TEXT_LIMIT, skill_markdown
-from skillport_build.stores.base import StoreError
+from skillport_build.release.bundle import SEARCH_TEXT_LIMIT, skill_markdown
 
 LOG = logging.getLogger("skillport.serve")
 DISCOVERY_SCHEMA = "https://schemas.agentskills.io/discovery/0.2.0/schema.json"
 VIEW_CACHE = 4096
 ANSWER_CACHE = 2048
-
-
-class Unavailable(SkillportError):
-    """No verified, unexpired catalog can be served right now."""
 
 
 @dataclass(frozen=True)

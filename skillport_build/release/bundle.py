@@ -7,9 +7,11 @@ SOURCE_DATE_EPOCH names another), never the clock or a file's mtime; modes are n
 
 from __future__ import annotations
 
+import io
 import os
 import struct
 import time
+import zipfile
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,11 +19,12 @@ from typing import Any
 
 import yaml
 
-from skillport_build.repo.loader import split_front_matter
+from skillport_build.models.skill import split_front_matter
 
 ZIP_MIN_EPOCH = 315532800  # 1980-01-01T00:00:00Z
 _FILE_MODE = {False: 0o100644, True: 0o100755}
 _DIR_MODE = 0o40755
+SEARCH_TEXT_LIMIT = 20_000  # characters of a skill's SKILL.md that search reads
 
 
 @dataclass(frozen=True)
@@ -96,3 +99,11 @@ def stamp_skill_md(raw: bytes, version: str, digest: str) -> bytes:
     front["metadata"] = metadata
     dumped = yaml.safe_dump(front, sort_keys=False, allow_unicode=True, width=1_000_000)
     return f"---\n{dumped}---\n{body}".encode()
+
+
+def skill_markdown(bundle_bytes: bytes, name: str) -> str:
+    """The body of SKILL.md from a skill bundle (front matter removed)."""
+    with zipfile.ZipFile(io.BytesIO(bundle_bytes)) as archive:
+        text = archive.read(f"{name}/SKILL.md").decode("utf-8-sig")
+    split = split_front_matter(text)
+    return text if isinstance(split, str) else split[1]

@@ -6,10 +6,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from skillport_build.errors import CatalogError
+from skillport_build.errors import CatalogError, StoreError
 from skillport_build.models.catalog import Catalog
 from skillport_build.release.publish import immutable_catalog_keys
-from skillport_build.stores.base import Pointer, Store, StoreError
+from skillport_build.stores.base import Pointer, Store
 from skillport_build.trust.minisign import PublicKey, verify
 from skillport_build.trust.verify import referenced_bundles
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from skillport_build.models.catalog import Catalog, SkillRecord
-from skillport_build.models.config import human_size
+from skillport_build.models.text import human_size
 from skillport_build.release.bundle import deflate, zip_deflated
 from skillport_build.release.plan import Change, Plan, make_plan
 from skillport_build.release.render_plan import as_markdown

@@ -17,16 +17,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from skillport_build.errors import SkillportError
+from skillport_build.errors import BlobConflict, PointerMoved, PublishConflict, StoreError
 from skillport_build.models.catalog import Catalog
-from skillport_build.stores.base import BlobConflict, Pointer, PointerMoved, Store, StoreError
+from skillport_build.stores.base import Pointer, Store
 from skillport_build.trust.verify import CATALOG, SIGNATURE, referenced_bundles
 
 Hook = Callable[[str], None]  # called before each step ("blob:3", "verify", ...); tests inject faults
-
-
-class PublishConflict(SkillportError):
-    """Another publish got there first; the store is consistent, this build is stale."""
 
 
 @dataclass

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from skillport_build.errors import BlobConflict, PointerMoved, PublishConflict, StoreError
 from skillport_build.models.catalog import Catalog, format_time
-from skillport_build.release.publish import PublishConflict, immutable_catalog_keys
-from skillport_build.stores.base import BlobConflict, Pointer, PointerMoved, Store, StoreError
+from skillport_build.release.publish import immutable_catalog_keys
+from skillport_build.stores.base import Pointer, Store
 from skillport_build.trust.minisign import SecretKey, sign
 from skillport_build.trust.verify import trusted_comment
 

@@ -23,6 +23,7 @@ from skillport_build.models import (
 )
 from skillport_build.models.access import from_legacy_json
 from skillport_build.models.lifecycle import Lifecycle
+from skillport_build.models.skill import split_front_matter
 from skillport_build.repo.buildcache import BuildCache, plugin_fingerprint
 from skillport_build.repo.diagnostics import Diagnostic
 from skillport_build.repo.documents import DocumentError, JsonDocument, YamlDocument, decode_text
@@ -330,17 +331,6 @@ def _parse_skill(skill: Skill, raw: bytes, problems: list[Diagnostic]) -> Skill:
     front_matter, found = check(SkillFrontMatter, doc.data, doc)
     problems.extend(found)
     return _replace(skill, fm_text, body, body_line, front_matter, doc)
-
-
-def split_front_matter(text: str) -> tuple[str, str, int] | str:
-    """Split SKILL.md into (front matter, body, body's first line), or say what is wrong."""
-    lines = text.splitlines(keepends=True)
-    if not lines or lines[0].rstrip() != "---":
-        return "SKILL.md must start with a `---` line, then YAML front matter, then `---`"
-    for number, line in enumerate(lines[1:], start=1):
-        if line.rstrip() == "---":
-            return "".join(lines[1:number]), "".join(lines[number + 1 :]), number + 2
-    return "the front matter is never closed: add a `---` line after it"
 
 
 def _replace(

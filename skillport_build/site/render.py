@@ -23,14 +23,13 @@ from markupsafe import Markup
 
 from skillport_build.models.catalog import Bundle, Catalog, SkillRecord, canonical_json
 from skillport_build.errors import SignatureError
-from skillport_build.repo.loader import split_front_matter
+from skillport_build.release.bundle import SEARCH_TEXT_LIMIT, skill_markdown
 from skillport_build.stores.base import Store
 from skillport_build.site import markdown
 from skillport_build.site.templating import environment, templates_dir
 
 BundleReader = Callable[[Bundle], bytes]
 SURFACE_LABELS = {"claude-ai": "Claude.ai", "desktop": "Claude Desktop", "claude-code": "Claude Code"}
-SEARCH_TEXT_LIMIT = 20_000  # characters of SKILL.md per skill in the search index
 PARALLEL_FROM = 200  # skills; below this, forking costs more than it saves
 
 
@@ -58,14 +57,6 @@ def folder_reader(root: Path) -> BundleReader:
 def store_reader(store: Store) -> BundleReader:
     """Read bundles from a store, checking each one's sha256 against the catalog."""
     return lambda bundle: store.read_verified(bundle.path, bundle.sha256)
-
-
-def skill_markdown(bundle_bytes: bytes, name: str) -> str:
-    """The body of SKILL.md from a skill bundle (front matter removed)."""
-    with zipfile.ZipFile(io.BytesIO(bundle_bytes)) as archive:
-        text = archive.read(f"{name}/SKILL.md").decode("utf-8-sig")
-    split = split_front_matter(text)
-    return text if isinstance(split, str) else split[1]
 
 
 @dataclass

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from skillport_build.models.config import human_size
+from skillport_build.models.text import human_size
 
 
 def templates_dir() -> Path:

@@ -21,38 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from skillport_build.errors import SkillportError
+from skillport_build.errors import BlobConflict, StoreError, TransientStoreError
 
 T = TypeVar("T")
 POINTER = "catalog.json"
 POINTER_SIGNATURE = "catalog.json.minisig"
-
-
-class StoreError(SkillportError):
-    """A store operation failed (after retries, where retrying made sense)."""
-
-
-class StoreAuthError(StoreError):
-    """The store refused our credentials; the message names which ones and where."""
-
-
-class TransientStoreError(StoreError):
-    """A failure worth retrying: a dropped connection, a 5xx, a 429."""
-
-
-class BlobConflict(StoreError):
-    """A key already holds different bytes: versions are immutable."""
-
-    def __init__(self, key: str, existing: str, ours: str) -> None:
-        super().__init__(
-            f"{key} already holds other bytes (sha256 {existing}; ours {ours}): a published version "
-            "is never replaced; bump the version and rebuild"
-        )
-        self.key = key
-
-
-class PointerMoved(StoreError):
-    """Another publish moved the pointer since this build was planned."""
 
 
 @dataclass(frozen=True)

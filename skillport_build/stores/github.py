@@ -31,18 +31,8 @@ from github.GitReleaseAsset import GitReleaseAsset
 from github.Repository import Repository
 from requests import RequestException
 
-from skillport_build.stores.base import (
-    POINTER,
-    POINTER_SIGNATURE,
-    BlobConflict,
-    Pointer,
-    PointerMoved,
-    Store,
-    StoreAuthError,
-    StoreError,
-    TransientStoreError,
-    retry,
-)
+from skillport_build.errors import BlobConflict, PointerMoved, StoreAuthError, StoreError, TransientStoreError
+from skillport_build.stores.base import POINTER, POINTER_SIGNATURE, Pointer, Store, retry
 
 T = TypeVar("T")
 PREFIX = "skillport"

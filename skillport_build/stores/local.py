@@ -10,15 +10,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from skillport_build.stores.base import (
-    POINTER,
-    POINTER_SIGNATURE,
-    BlobConflict,
-    Pointer,
-    PointerMoved,
-    Store,
-    StoreError,
-)
+from skillport_build.errors import BlobConflict, PointerMoved, StoreError
+from skillport_build.stores.base import POINTER, POINTER_SIGNATURE, Pointer, Store
 
 LOCK = ".skillport.lock"
 

@@ -29,16 +29,8 @@ from urllib.parse import urlparse
 import oras.provider
 import requests
 
-from skillport_build.stores.base import (
-    POINTER,
-    Pointer,
-    PointerMoved,
-    Store,
-    StoreAuthError,
-    StoreError,
-    TransientStoreError,
-    retry,
-)
+from skillport_build.errors import PointerMoved, StoreAuthError, StoreError, TransientStoreError
+from skillport_build.stores.base import POINTER, Pointer, Store, retry
 
 ARTIFACT_TYPE = "application/vnd.skillport.artifact.v1"
 EMPTY_CONFIG = b"{}"

@@ -7,7 +7,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from functools import partial
 
-from skillport_build.models.config import human_size
 from skillport_build.models.marketplace import KNOWN_KEYS, METADATA_KEYS
 from skillport_build.models.names import (
     KEBAB,
@@ -15,6 +14,7 @@ from skillport_build.models.names import (
     reserved_marketplace_reason,
     unsafe_characters,
 )
+from skillport_build.models.text import human_size
 from skillport_build.repo.diagnostics import Diagnostic, Severity
 from skillport_build.repo.loader import LIFECYCLE_YAML, MARKETPLACE_JSON, PLUGIN_JSON
 from skillport_build.repo.marketplace import FileEntry, Marketplace

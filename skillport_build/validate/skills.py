@@ -8,9 +8,10 @@ from pathlib import PurePosixPath
 
 import yaml
 
-from skillport_build.models.config import MB, ValidateConfig, human_size
+from skillport_build.models.config import ValidateConfig
 from skillport_build.models.names import did_you_mean
 from skillport_build.models.skill import PORTABLE_KEYS
+from skillport_build.models.text import MB, human_size
 from skillport_build.repo.diagnostics import Diagnostic, Severity
 from skillport_build.repo.marketplace import Skill
 from skillport_build.repo.rules import rule

@@ -6,10 +6,11 @@ from pathlib import Path
 import pytest
 from releasing import KEY, LATER, T0, change, published_store, release
 
+from skillport_build.errors import TransientStoreError
 from skillport_build.proxy.live import LiveCatalog
 from skillport_build.release.publish import publish
 from skillport_build.stores import LocalStore
-from skillport_build.stores.base import Pointer, TransientStoreError
+from skillport_build.stores.base import Pointer
 from skillport_build.trust.minisign import generate
 
 

@@ -5,11 +5,11 @@ from pathlib import Path
 import pytest
 from releasing import KEY, LATER, change, published_store, release
 
+from skillport_build.errors import StoreError
 from skillport_build.models.catalog import Catalog
 from skillport_build.release.maintain import catalog_versions, fetch_catalog, prune, reconcile
 from skillport_build.release.publish import publish
 from skillport_build.stores import LocalStore
-from skillport_build.stores.base import StoreError
 
 
 @pytest.fixture

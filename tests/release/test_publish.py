@@ -11,8 +11,8 @@ import pytest
 from factory import TEMPLATE
 from releasing import KEY, LATER, build_at, change, release
 
-from skillport_build.errors import SkillportError
-from skillport_build.release.publish import PublishConflict, publish
+from skillport_build.errors import PublishConflict, SkillportError
+from skillport_build.release.publish import publish
 from skillport_build.stores import LocalStore, current_catalog
 from skillport_build.trust.verify import verify_dir
 

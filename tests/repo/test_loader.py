@@ -11,7 +11,8 @@ import pytest
 from factory import TEMPLATE, write
 
 from skillport_build.errors import ManifestError
-from skillport_build.repo.loader import load, split_front_matter
+from skillport_build.models.skill import split_front_matter
+from skillport_build.repo.loader import load
 
 _OPENED: list[Counter[str]] = []  # a counter while a test is watching, else empty
 

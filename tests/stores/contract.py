@@ -6,7 +6,8 @@ import hashlib
 
 import pytest
 
-from skillport_build.stores.base import BlobConflict, Pointer, PointerMoved, Store
+from skillport_build.errors import BlobConflict, PointerMoved
+from skillport_build.stores.base import Pointer, Store
 
 
 def check_put_get_and_immutability(store: Store) -> None:

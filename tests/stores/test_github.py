@@ -13,10 +13,11 @@ from fakes.github_api import TOKEN, FakeGitHub
 from releasing import KEY, LATER, change, release
 from stores.contract import CONTRACT
 
+from skillport_build.errors import BlobConflict, StoreAuthError, StoreError
 from skillport_build.release.maintain import prune, reconcile
 from skillport_build.release.publish import publish
 from skillport_build.stores import open_store
-from skillport_build.stores.base import BlobConflict, Store, StoreAuthError, StoreError
+from skillport_build.stores.base import Store
 from skillport_build.stores.github import GithubStore
 
 

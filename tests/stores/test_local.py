@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from stores.contract import CONTRACT
 
-from skillport_build.errors import UsageError
+from skillport_build.errors import StoreError, UsageError
 from skillport_build.stores import LocalStore, open_store
-from skillport_build.stores.base import Store, StoreError
+from skillport_build.stores.base import Store
 
 
 @pytest.mark.parametrize("check", CONTRACT, ids=lambda c: c.__name__)

@@ -13,10 +13,11 @@ from integration.registry import PASSWORD, USER, Registry, running_registry
 from releasing import KEY, LATER, change, release
 from stores.contract import CONTRACT
 
+from skillport_build.errors import StoreAuthError
 from skillport_build.release.maintain import fetch_catalog, prune, reconcile
 from skillport_build.release.publish import publish
 from skillport_build.stores import open_store
-from skillport_build.stores.base import Store, StoreAuthError
+from skillport_build.stores.base import Store
 from skillport_build.stores.oci import OciStore
 
 pytestmark = pytest.mark.integration

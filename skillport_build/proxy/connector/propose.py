@@ -26,9 +26,9 @@ from requests import RequestException
 
 from skillport_build.errors import ProposalError
 from skillport_build.models.catalog import Catalog, PluginRecord
-from skillport_build.models.config import human_size
 from skillport_build.models.marketplace import SURFACE_PREFIX, SURFACE_TAGS
 from skillport_build.models.names import KEBAB, SKILL_NAME_MAX
+from skillport_build.models.text import human_size
 from skillport_build.release.pr_report import validation_markdown
 from skillport_build.repo.diagnostics import Diagnostic, Report
 from skillport_build.repo.loader import MARKETPLACE_JSON, PLUGIN_JSON, load

@@ -23,9 +23,9 @@ from mcp_types import INVALID_PARAMS, PaginatedRequestParams, RequestParams
 
 from skillport_build.models.access import Identity
 from skillport_build.models.catalog import SkillRecord
+from skillport_build.models.skill import split_front_matter
 from skillport_build.proxy.service import Proxy
 from skillport_build.repo.digest import sha256_bytes
-from skillport_build.repo.loader import split_front_matter
 
 IDENTIFIER = "io.modelcontextprotocol/skills"
 PAGE = 100

@@ -11,7 +11,7 @@ import shlex
 from collections.abc import Mapping
 from typing import Any
 
-from skillport_build.errors import SkillportError
+from skillport_build.errors import ToolRefused
 from skillport_build.models.access import Identity
 from skillport_build.models.catalog import SkillRecord
 from skillport_build.models.marketplace import ALL_SURFACES
@@ -22,10 +22,6 @@ from skillport_build.proxy.service import Proxy
 
 MAX_LIMIT = 50
 DESCRIPTION_CHARS = 300
-
-
-class ToolRefused(SkillportError):
-    """A tool call that cannot be answered, with what to do instead (shown to the model)."""
 
 
 class Tools:
