@@ -15,11 +15,12 @@ import click
 
 from skillport_build.cli.common import EXIT_OK, folder
 from skillport_build.client import credentials
-from skillport_build.client.api import Client, SkillSummary, UpdateStatus
+from skillport_build.client.api import Client
 from skillport_build.client.install import check_updates, install_skill, save_zip, skills_dir
 from skillport_build.client.login import browser_login, check_token
 from skillport_build.client.sync import sync
 from skillport_build.errors import UsageError
+from skillport_build.models.api import SkillSummary, UpdateStatus
 from skillport_build.models.marketplace import ALL_SURFACES
 
 URL_HELP = "The proxy to use [SKILLPORT_URL] (default: the one you signed in to last)."

@@ -11,151 +11,27 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from skillport_build import __version__
 from skillport_build.errors import ClientError, SignatureError
+from skillport_build.models.api import (
+    AnswerT,
+    Link,
+    Marketplace,
+    Me,
+    SearchResult,
+    SkillDetail,
+    TokenGrant,
+    Updates,
+)
 
 MAX_DOWNLOAD = 512 * 1024 * 1024
 TIMEOUT = 30.0
-
-
-class Answer(BaseModel):
-    """A JSON object the proxy sends; keys this client does not know are kept, not refused."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-
-
-class SkillSummary(Answer):
-    """A skill as the list and search answers name it."""
-
-    name: str
-    plugin: str
-    version: str = Field(description="the current version")
-    description: str
-    category: str | None = None
-    tags: list[str] = Field(default_factory=list)
-    surfaces: list[str] = Field(default_factory=list)
-    digest: str = Field(description="content digest of the current version's source files")
-    sha256: str = Field(description="hex sha256 of the current version's zip, from the signed catalog")
-    size: int
-    deprecated: dict[str, Any] | None = None
-    page: str | None = Field(default=None, description="the skill's page on the proxy")
-    score: float | None = Field(default=None, description="search relevance, when there was a query")
-
-
-class Published(Answer):
-    """One published version of a skill."""
-
-    version: str
-    published_at: str
-    yanked: str | None = Field(default=None, description="why it was withdrawn, when it was")
-    sha256: str
-
-
-class SkillDetail(SkillSummary):
-    """Everything the proxy tells about one skill."""
-
-    license: str | None = None
-    compatibility: str | None = None
-    allowed_tools: str | None = None
-    metadata: dict[str, str] = Field(default_factory=dict)
-    files: list[dict[str, Any]] = Field(default_factory=list)
-    history: list[Published] = Field(default_factory=list)
-    skill_md: str = ""
-
-    def sha256_of(self, version: str) -> str | None:
-        """The signed catalog's sha256 of a version's zip, None for a version it does not list."""
-        if version == self.version:
-            return self.sha256
-        return next((r.sha256 for r in self.history if r.version == version), None)
-
-
-class SearchResult(Answer):
-    """GET /api/skills."""
-
-    catalog_version: int
-    count: int
-    skills: list[SkillSummary]
-
-
-class Link(Answer):
-    """A signed, expiring download link for one version of a skill."""
-
-    name: str
-    version: str
-    url: str
-    expires: str
-    sha256: str
-    size: int
-    filename: str
-
-
-class UpdateStatus(Answer):
-    """What the proxy says about one installed skill."""
-
-    name: str
-    status: str = Field(description="current, update, yanked, deprecated, removed or unknown")
-    installed: str | None = None
-    latest: str | None = None
-    reason: str | None = None
-    replacement: str | None = None
-    last_version: str | None = None
-
-
-class Updates(Answer):
-    """POST /api/updates."""
-
-    catalog_version: int
-    results: list[UpdateStatus]
-
-
-class ArchiveSource(Answer):
-    """Where Claude Code gets a plugin: a zip and its sha256."""
-
-    source: str
-    url: str
-    sha256: str
-
-
-class MarketplaceEntry(Answer):
-    """One plugin of the proxy's Claude Code marketplace (description, author, ... are extras)."""
-
-    name: str
-    version: str | None = None
-    source: ArchiveSource
-
-
-class Marketplace(Answer):
-    """GET /claude-code/marketplace.json: the caller's plugins."""
-
-    name: str
-    owner: dict[str, Any]
-    metadata: dict[str, Any] = Field(default_factory=dict)
-    plugins: list[MarketplaceEntry]
-
-
-class Me(Answer):
-    """GET /api/me: who the credentials name."""
-
-    email: str
-    groups: list[str] = []
-    admin: bool = False
-
-
-class TokenGrant(Answer):
-    """POST /api/cli/token: a personal token made for this computer."""
-
-    token: str = Field(repr=False)
-    user: str
-    token_id: str
-
-
-AnswerT = TypeVar("AnswerT", bound=Answer)
 
 
 class Client:

@@ -20,10 +20,11 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from skillport_build.client.api import Client, Link, SkillDetail, UpdateStatus
+from skillport_build.client.api import Client
 from skillport_build.client.credentials import home
 from skillport_build.client.unpack import extract_zip, staging, swap_in, write_atomic
 from skillport_build.errors import ClientError
+from skillport_build.models.api import Link, SkillDetail, UpdateStatus
 
 RECORD = ".skillport.json"
 

@@ -21,8 +21,9 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from types import TracebackType
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from skillport_build.client.api import Client, TokenGrant
+from skillport_build.client.api import Client
 from skillport_build.errors import ClientError
+from skillport_build.models.api import TokenGrant
 
 TIMEOUT = 300.0
 DONE_PAGE = (

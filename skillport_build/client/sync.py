@@ -21,11 +21,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from skillport_build.client.api import Client, Marketplace, MarketplaceEntry
+from skillport_build.client.api import Client
 from skillport_build.client.credentials import home
 from skillport_build.client.install import claude_dir
 from skillport_build.client.unpack import extract_zip, remove, staging, swap_in, write_atomic
 from skillport_build.errors import ClientError
+from skillport_build.models.api import Marketplace, MarketplaceEntry
 
 STATE = ".skillport-sync.json"
 MANIFEST = Path(".claude-plugin") / "marketplace.json"
@@ -173,11 +174,11 @@ def _manifest(market: Marketplace) -> dict[str, Any]:
 
 
 def _entry(plugin: MarketplaceEntry) -> dict[str, Any]:
-    extras = plugin.model_extra or {}
     entry: dict[str, Any] = {"name": plugin.name, "source": f"./plugins/{plugin.name}"}
     if plugin.version:
         entry["version"] = plugin.version
-    entry.update({key: extras[key] for key in KEPT_KEYS if extras.get(key) is not None})
+    kept = plugin.model_dump(include=set(KEPT_KEYS), exclude_none=True)
+    entry.update({key: kept[key] for key in KEPT_KEYS if key in kept})
     return entry
 
 

@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from skillport_build.errors import SignatureError, StoreError
+from skillport_build.models.api import Answer, Me, SearchResult, TokenGrant, Updates
 from skillport_build.models.catalog import SkillRecord
 from skillport_build.proxy.access import View, is_admin
 from skillport_build.proxy.guard import BEARER_CHALLENGE, authenticate, limit, proxy_of, require_caller
@@ -28,11 +29,6 @@ from skillport_build.proxy.service import Proxy
 
 JSON = "application/json"
 MAX_UPDATES = 1000
-
-
-def dumps(value: Any) -> bytes:
-    """Compact UTF-8 JSON."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 async def list_skills(request: Request) -> Response:
@@ -49,14 +45,10 @@ async def list_skills(request: Request) -> Response:
 
     def produce() -> bytes:
         total, skills = proxy.search(view, query, filters, top)
-        return dumps(
-            {
-                "catalog_version": view.catalog.catalog_version,
-                "count": len(skills),
-                "total": total,
-                "skills": skills,
-            }
+        found = SearchResult(
+            catalog_version=view.catalog.catalog_version, count=len(skills), total=total, skills=skills
         )
+        return found.dump_json()
 
     body = proxy.answer(key, produce)
     proxy.state.audit("list", caller.email, {"q": query} if query else {})
@@ -79,7 +71,7 @@ async def get_skill(request: Request) -> Response:
     """GET /api/skills/{name}"""
     caller, proxy, _, skill = _visible_skill(request)
     proxy.state.audit("read", caller.email, {"skill": skill.name, "version": skill.version})
-    return JSONResponse(proxy.detail(skill))
+    return _answer(proxy.detail(skill))
 
 
 async def make_link(request: Request) -> Response:
@@ -93,8 +85,8 @@ async def make_link(request: Request) -> Response:
         link = proxy.link(view, skill, caller.email, version)
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from exc
-    proxy.state.audit("link", caller.email, {"skill": skill.name, "version": link["version"]})
-    return JSONResponse(link)
+    proxy.state.audit("link", caller.email, {"skill": skill.name, "version": link.version})
+    return _answer(link)
 
 
 async def updates(request: Request) -> Response:
@@ -110,7 +102,7 @@ async def updates(request: Request) -> Response:
     view = proxy.view(caller.identity)
     results = proxy.updates(view, caller.identity, installed)
     proxy.state.audit("updates", caller.email, {"checked": len(installed)})
-    return JSONResponse({"catalog_version": view.catalog.catalog_version, "results": results})
+    return _answer(Updates(catalog_version=view.catalog.catalog_version, results=results))
 
 
 async def claude_code_marketplace(request: Request) -> Response:
@@ -123,12 +115,12 @@ async def discovery_index(request: Request) -> Response:
     return _whole_view(request, "well-known index", Proxy.discovery_index)
 
 
-def _whole_view(request: Request, what: str, make: Callable[[Proxy, View], dict[str, Any]]) -> Response:
+def _whole_view(request: Request, what: str, make: Callable[[Proxy, View], Answer]) -> Response:
     """A document made from the caller's whole view, shared by everyone with the same view."""
     caller = require_caller(request)
     proxy = proxy_of(request)
     view = proxy.view(caller.identity)
-    body = proxy.answer((view.key, what), lambda: dumps(make(proxy, view)))
+    body = proxy.answer((view.key, what), lambda: make(proxy, view).dump_json())
     proxy.state.audit("list", caller.email, {"what": what})
     return Response(body, media_type=JSON)
 
@@ -194,14 +186,13 @@ async def whoami(request: Request) -> Response:
     """GET /api/me: who the credentials name, and whether they administer this catalog."""
     caller = require_caller(request)
     catalog = proxy_of(request).indexed().catalog
-    return JSONResponse(
-        {
-            "email": caller.email,
-            "groups": sorted(caller.identity.groups),
-            "via": caller.via,
-            "admin": is_admin(catalog, caller.identity),
-        }
+    me = Me(
+        email=caller.email,
+        groups=sorted(caller.identity.groups),
+        via=caller.via,
+        admin=is_admin(catalog, caller.identity),
     )
+    return _answer(me)
 
 
 async def healthz(request: Request) -> Response:
@@ -226,7 +217,11 @@ async def cli_token(request: Request) -> Response:
     host = str(body.get("host", ""))[:60] or "a computer"
     secret, info = proxy.state.create_token(user, groups, f"skillport CLI on {host}")
     proxy.state.audit("signin", user, {"via": "cli", "token": info.id})
-    return JSONResponse({"token": secret, "user": user, "token_id": info.id})
+    return _answer(TokenGrant(token=secret, user=user, token_id=info.id))
+
+
+def _answer(answer: Answer) -> Response:
+    return Response(answer.dump_json(), media_type=JSON)
 
 
 async def _json_body(request: Request, required: bool = True) -> dict[str, Any]:

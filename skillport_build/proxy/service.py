@@ -15,6 +15,18 @@ import semver
 
 from skillport_build.errors import SignatureError, StoreError, Unavailable
 from skillport_build.models.access import Identity
+from skillport_build.models.api import (
+    ArchiveSource,
+    DiscoveryEntry,
+    DiscoveryIndex,
+    Link,
+    Marketplace,
+    MarketplaceEntry,
+    Published,
+    SkillDetail,
+    SkillSummary,
+    UpdateStatus,
+)
 from skillport_build.models.catalog import Catalog, PluginRecord, SkillRecord
 from skillport_build.proxy.access import BundleRef, View, bundle_refs, view_for
 from skillport_build.proxy.bundles import BundleCache
@@ -131,17 +143,13 @@ class Proxy:
 
     def search(
         self, view: View, query: str, filters: Filters, limit: int | None = None
-    ) -> tuple[int, list[dict[str, Any]]]:
+    ) -> tuple[int, list[SkillSummary]]:
         """How many visible skills match a query, and the ranked summaries of the first `limit`."""
         hits = self.indexed().search.search(view.skills, query, filters)
         total, hits = len(hits), hits[:limit] if limit is not None else hits
-        return total, [
-            {**self.summary(skill), "score": round(score, 2)} if query else self.summary(skill)
-            for skill, score in hits
-        ]
+        return total, [self.summary(skill, round(score, 2) if query else None) for skill, score in hits]
 
-    def summary(self, skill: SkillRecord) -> dict[str, Any]:
-        """A skill as the API lists it."""
+    def _summary_fields(self, skill: SkillRecord) -> dict[str, Any]:
         return {
             "name": skill.name,
             "plugin": skill.plugin,
@@ -157,29 +165,34 @@ class Proxy:
             "page": f"{self.config.base_url}/skills/{skill.name}.html",
         }
 
-    def detail(self, skill: SkillRecord) -> dict[str, Any]:
+    def summary(self, skill: SkillRecord, score: float | None = None) -> SkillSummary:
+        """A skill as the API lists it (with its search score, when there was a query)."""
+        fields = self._summary_fields(skill)
+        return SkillSummary(**fields) if score is None else SkillSummary(**fields, score=score)
+
+    def detail(self, skill: SkillRecord) -> SkillDetail:
         """Everything about one skill: metadata, SKILL.md, files, history."""
-        return {
-            **self.summary(skill),
-            "license": skill.license,
-            "compatibility": skill.compatibility,
-            "allowed_tools": skill.allowed_tools,
-            "metadata": skill.metadata,
-            "files": [f.model_dump() for f in skill.files],
-            "history": [
-                {
-                    "version": r.version,
-                    "published_at": r.published_at,
-                    "yanked": r.yanked,
-                    "digest": r.digest,
-                    "sha256": r.bundle.sha256,
-                }
+        return SkillDetail(
+            **self._summary_fields(skill),
+            license=skill.license,
+            compatibility=skill.compatibility,
+            allowed_tools=skill.allowed_tools,
+            metadata=skill.metadata,
+            files=[f.model_dump() for f in skill.files],
+            history=[
+                Published(
+                    version=r.version,
+                    published_at=r.published_at,
+                    yanked=r.yanked,
+                    digest=r.digest,
+                    sha256=r.bundle.sha256,
+                )
                 for r in skill.history
             ],
-            "skill_md": self.indexed().texts.get(skill.name, ""),
-        }
+            skill_md=self.indexed().texts.get(skill.name, ""),
+        )
 
-    def link(self, view: View, skill: SkillRecord, user: str, version: str | None = None) -> dict[str, Any]:
+    def link(self, view: View, skill: SkillRecord, user: str, version: str | None = None) -> Link:
         """A signed, expiring download link for a visible skill (the current or a given version)."""
         bundle = skill.bundle
         if version is not None and version != skill.version:
@@ -191,26 +204,24 @@ class Proxy:
         else:
             version_text = skill.version
         path, expires = self.signer.make(bundle.path, bundle.sha256, user, self.config.link_ttl)
-        return {
-            "name": skill.name,
-            "version": version_text,
-            "url": f"{self.config.base_url}{path}",
-            "expires": datetime.fromtimestamp(expires, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "sha256": bundle.sha256,
-            "size": bundle.size,
-            "filename": bundle.path.rsplit("/", 1)[-1],
-        }
+        return Link(
+            name=skill.name,
+            version=version_text,
+            url=f"{self.config.base_url}{path}",
+            expires=datetime.fromtimestamp(expires, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            sha256=bundle.sha256,
+            size=bundle.size,
+            filename=bundle.path.rsplit("/", 1)[-1],
+        )
 
-    def updates(
-        self, view: View, identity: Identity, installed: list[dict[str, Any]]
-    ) -> list[dict[str, Any]]:
+    def updates(self, view: View, identity: Identity, installed: list[dict[str, Any]]) -> list[UpdateStatus]:
         """For each installed skill (name + version or digest): what is newer, yanked or removed.
 
         A removed skill is reported to those the policy's rule for its name lets read it; anyone
         else hears "unknown", as for a name that never existed."""
         catalog = view.catalog
         removed = {r.name: r for r in catalog.removed if r.kind == "skill"}
-        results = []
+        results: list[UpdateStatus] = []
         for item in installed:
             name = str(item.get("name", ""))
             skill = view.skill(name)
@@ -218,65 +229,62 @@ class Proxy:
                 gone = removed.get(name)
                 visible = gone is not None and identity.matches(catalog.access.readers("", name))
                 results.append(
-                    {"name": name, "status": "removed", "last_version": gone.last_version}
+                    UpdateStatus(name=name, status="removed", last_version=gone.last_version)
                     if gone is not None and visible
-                    else {"name": name, "status": "unknown"}
+                    else UpdateStatus(name=name, status="unknown")
                 )
                 continue
             results.append(_update_status(skill, item))
         return results
 
-    def marketplace(self, view: View) -> dict[str, Any]:
+    def marketplace(self, view: View) -> Marketplace:
         """The per-person Claude Code marketplace: archive sources with their sha256."""
         catalog = view.catalog
-        owner = catalog.marketplace.owner.model_dump(exclude_none=True)
-        return {
-            "name": catalog.marketplace.name,
-            "owner": owner,
-            "metadata": {
+        return Marketplace(
+            name=catalog.marketplace.name,
+            owner=catalog.marketplace.owner.model_dump(exclude_none=True),
+            metadata={
                 "description": catalog.marketplace.description or f"{catalog.marketplace.name} skills",
                 "version": str(catalog.catalog_version),
             },
-            "plugins": [self._plugin_entry(p) for p in view.plugins],
-        }
+            plugins=[self._plugin_entry(p) for p in view.plugins],
+        )
 
-    def _plugin_entry(self, plugin: PluginRecord) -> dict[str, Any]:
-        entry: dict[str, Any] = {
-            "name": plugin.name,
-            "version": plugin.version,
-            "source": {
-                "source": "archive",
-                "url": f"{self.config.base_url}/bundles/{plugin.bundle.path}",
-                "sha256": plugin.bundle.sha256,
-            },
+    def _plugin_entry(self, plugin: PluginRecord) -> MarketplaceEntry:
+        source = ArchiveSource(
+            source="archive",
+            url=f"{self.config.base_url}/bundles/{plugin.bundle.path}",
+            sha256=plugin.bundle.sha256,
+        )
+        optional: dict[str, Any] = {
+            key: getattr(plugin, key)
+            for key in ("description", "category", "homepage", "license")
+            if getattr(plugin, key)
         }
-        for key in ("description", "category", "homepage", "license"):
-            if getattr(plugin, key):
-                entry[key] = getattr(plugin, key)
         if plugin.author:
-            entry["author"] = plugin.author.model_dump(exclude_none=True)
+            optional["author"] = plugin.author.model_dump(exclude_none=True)
         if plugin.keywords or plugin.tags:
-            entry["keywords"] = sorted(set(plugin.keywords) | set(plugin.tags))
-        return entry
+            optional["keywords"] = sorted(set(plugin.keywords) | set(plugin.tags))
+        return MarketplaceEntry(name=plugin.name, version=plugin.version, source=source, **optional)
 
-    def discovery_index(self, view: View) -> dict[str, Any]:
+    def discovery_index(self, view: View) -> DiscoveryIndex:
         """The agent-agnostic index (Agent Skills discovery, schema 0.2.0): one zip per skill."""
-        return {
-            "$schema": DISCOVERY_SCHEMA,
-            "skills": [
-                {
-                    "name": s.name,
-                    "type": "archive",
-                    "description": s.description,
-                    "url": f"/bundles/{s.bundle.path}",
-                    "digest": f"sha256:{s.bundle.sha256}",
-                }
+        return DiscoveryIndex(
+            schema_=DISCOVERY_SCHEMA,
+            skills=[
+                DiscoveryEntry(
+                    name=s.name,
+                    type="archive",
+                    description=s.description,
+                    url=f"/bundles/{s.bundle.path}",
+                    digest=f"sha256:{s.bundle.sha256}",
+                )
                 for s in view.skills
             ],
-        }
+        )
 
 
-def _update_status(skill: SkillRecord, item: dict[str, Any]) -> dict[str, Any]:
+def _update_status(skill: SkillRecord, item: dict[str, Any]) -> UpdateStatus:
     out: dict[str, Any] = {"name": skill.name, "latest": skill.version}
     version = item.get("version")
     digest = item.get("digest")
@@ -298,7 +306,7 @@ def _update_status(skill: SkillRecord, item: dict[str, Any]) -> dict[str, Any]:
         )
     else:
         out["status"] = "current"
-    return out
+    return UpdateStatus(**out)
 
 
 def _older(installed: str, latest: str) -> bool:

@@ -17,8 +17,8 @@ from releasing import change
 
 from skillport_build.cli import main
 from skillport_build.cli.user import skills_table, update_line
-from skillport_build.client.api import SkillSummary, UpdateStatus
 from skillport_build.client.credentials import load
+from skillport_build.models.api import SkillSummary, UpdateStatus
 
 
 @pytest.fixture(scope="module")

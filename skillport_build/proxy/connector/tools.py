@@ -22,6 +22,7 @@ from skillport_build.proxy.service import Proxy
 
 MAX_LIMIT = 50
 DESCRIPTION_CHARS = 300
+LINK_FIELDS = {"name", "version", "url", "sha256", "size", "expires"}
 
 
 class Tools:
@@ -67,7 +68,7 @@ class Tools:
     def get(self, identity: Identity, name: str) -> dict[str, Any]:
         """One skill: metadata, its SKILL.md and its files."""
         skill = self._visible(self.proxy.view(identity), name)
-        detail = self.proxy.detail(skill)
+        detail = self.proxy.detail(skill).dump()
         self._audit("read", identity, {"skill": skill.name, "version": skill.version})
         return {
             key: detail[key]
@@ -101,14 +102,9 @@ class Tools:
         link = self.proxy.link(view, skill, identity.email)
         self._audit("link", identity, {"skill": skill.name, "version": skill.version, "surface": surface})
         base = self.proxy.config.base_url
-        answer: dict[str, Any] = {
-            "name": skill.name,
-            "version": skill.version,
-            "url": link["url"],
-            "sha256": link["sha256"],
-            "size": link["size"],
-            "expires": link["expires"],
-        }
+        answer: dict[str, Any] = link.model_dump(
+            include={"name", "version", "url", "sha256", "size", "expires"}
+        )
         if surface == "claude-code":
             plugin = next((p for p in view.plugins if p.name == skill.plugin), None)
             answer["steps"] = [
@@ -125,9 +121,9 @@ class Tools:
                 ),
             ]
             return answer
-        answer["command"] = download_command(link["url"], link["filename"], link["sha256"])
+        answer["command"] = download_command(link.url, link.filename, link.sha256)
         answer["steps"] = [
-            f"Within 5 minutes, run the command: it downloads {link['filename']} and refuses it unless the "
+            f"Within 5 minutes, run the command: it downloads {link.filename} and refuses it unless the "
             "sha256 matches; then present the zip file to the person.",
             "If you cannot run commands or reach the link, give the person the link instead: it is theirs "
             "alone and expires soon.",
@@ -148,8 +144,8 @@ class Tools:
         results = self.proxy.updates(view, identity, items)
         self._audit("updates", identity, {"checked": len(items)})
         return {
-            "updates": [r for r in results if r.get("status") != "current"],
-            "current": sorted(r["name"] for r in results if r.get("status") == "current"),
+            "updates": [r.dump() for r in results if r.status != "current"],
+            "current": sorted(r.name for r in results if r.status == "current"),
         }
 
 
