@@ -22,6 +22,7 @@
     │   └── PointerMoved    another publish moved the catalog pointer since this one began
     ├── PublishConflict     another publish got there first; this build is stale
     ├── Unavailable         the proxy has no verified, unexpired catalog to serve right now
+    ├── Refused             the proxy refuses a request; `status` is its HTTP answer
     └── ToolRefused         an MCP tool call that cannot be answered, with what to do instead
 
 Three internal signals never reach the CLI: `repo.documents.DocumentError` (a parse failure and its
@@ -123,6 +124,15 @@ class PublishConflict(SkillportError):
 
 class Unavailable(SkillportError):
     """No verified, unexpired catalog can be served right now."""
+
+
+class Refused(SkillportError):
+    """The proxy refuses a request: `status` is the HTTP status it answers with, the message why."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.headers = headers or {}
 
 
 class ToolRefused(SkillportError):

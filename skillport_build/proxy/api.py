@@ -18,11 +18,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from skillport_build.errors import SignatureError, StoreError
 from skillport_build.models.api import Answer, Me, SearchResult, TokenGrant, Updates
 from skillport_build.models.catalog import SkillRecord
 from skillport_build.proxy.access import View, is_admin
-from skillport_build.proxy.guard import BEARER_CHALLENGE, authenticate, limit, proxy_of, require_caller
+from skillport_build.proxy.guard import authenticate, proxy_of, require_caller
 from skillport_build.proxy.identity import Caller
 from skillport_build.proxy.search import Filters
 from skillport_build.proxy.service import Proxy
@@ -128,56 +127,19 @@ def _whole_view(request: Request, what: str, make: Callable[[Proxy, View], Answe
 async def download(request: Request) -> Response:
     """GET /bundles/{path}: by signed link, personal token or session; sha256 checked first."""
     proxy = proxy_of(request)
-    path = request.path_params["path"]
-    refs = proxy.indexed().refs
-    ref = refs.get(path)
-    params = dict(request.query_params)
-    caller = authenticate(request)
-    user: str | None = None
-    if "s" in params:
-        claims = proxy.signer.check(path, ref.bundle.sha256, params) if ref else None
-        if claims is None or (caller is not None and caller.email != claims.user):
-            proxy.state.audit(
-                "download.refused", caller.email if caller else None, {"path": path, "reason": "bad link"}
-            )
-            raise HTTPException(403, "this download link is invalid, expired or not yours; ask for a new one")
-        user = claims.user
-        limit(request, f"user:{user}")
-        allowed = ref
-    else:
-        if caller is None:
-            raise HTTPException(
-                401, "sign in, send a personal token, or use a signed download link", BEARER_CHALLENGE
-            )
-        limit(request, caller.rate_key)
-        user = caller.email
-        allowed = proxy.view(caller.identity).bundle(refs, path)
-    if allowed is None:
-        raise HTTPException(404, "no such bundle")
-    data = proxy.bundles.cached(allowed.bundle)
-    if data is None:
-        try:
-            data = await run_in_threadpool(proxy.bundles.read, allowed.bundle)
-        except SignatureError as exc:
-            proxy.state.audit("download.refused", user, {"path": path, "reason": str(exc)})
-            raise HTTPException(
-                502, "the store holds other bytes than the signed catalog names; not served"
-            ) from exc
-        except StoreError as exc:
-            raise HTTPException(503, f"the store cannot be read right now: {exc}") from exc
-    proxy.state.count_download(allowed.name, allowed.version)
-    proxy.state.audit(
-        "download", user, {"kind": allowed.kind, "name": allowed.name, "version": allowed.version}
-    )
-    filename = path.rsplit("/", 1)[-1]
+    allowed = proxy.allow_download(request.path_params["path"], request.query_params, authenticate(request))
+    bundle = allowed.ref.bundle
+    data = proxy.bundles.cached(bundle) or await run_in_threadpool(proxy.read_download, allowed)
+    proxy.record_download(allowed)
+    filename = bundle.path.rsplit("/", 1)[-1]
     return Response(
         data,
         media_type="application/zip",
         headers={
             "Content-Disposition": f'attachment; filename="{filename}"',
-            "ETag": f'"{allowed.bundle.sha256}"',
+            "ETag": f'"{bundle.sha256}"',
             "Cache-Control": "private, max-age=31536000, immutable",
-            "X-Content-SHA256": allowed.bundle.sha256,
+            "X-Content-SHA256": bundle.sha256,
         },
     )
 

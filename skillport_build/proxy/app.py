@@ -20,7 +20,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from skillport_build.errors import Unavailable
+from skillport_build.errors import Refused, Unavailable
 from skillport_build.proxy import api, login, pages
 from skillport_build.proxy.bundles import BundleCache
 from skillport_build.proxy.config import ServeConfig
@@ -103,6 +103,8 @@ class BodyLimit:
 def _error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, Unavailable):
         status, detail, headers = 503, f"no catalog can be served: {exc}", {"Retry-After": "30"}
+    elif isinstance(exc, Refused):
+        status, detail, headers = exc.status, str(exc), dict(exc.headers)
     else:
         assert isinstance(exc, HTTPException)
         status, detail, headers = exc.status_code, str(exc.detail), dict(exc.headers or {})
@@ -125,16 +127,17 @@ def create_app(
     """Build the proxy around its collaborators (tests pass their own store, state and clock)."""
     live = LiveCatalog(store, keys, clock)
     bundles = BundleCache(store, config.bundle_cache_mb * 1024 * 1024)
+    limiter = RateLimiter(config.rate_limit, config.rate_burst)
     proxy = Proxy(
         config,
         live,
         state,
         bundles,
         LinkSigner(config.secret.encode() if config.secret else state.secret("links")),
+        limiter.allow,
     )
     cache_dir = config.cache_dir or Path(tempfile.mkdtemp(prefix="skillport-sites-"))
     stop = threading.Event()
-    limiter = RateLimiter(config.rate_limit, config.rate_burst)
     connector = create_connector(config, proxy, state, limiter)
 
     @contextlib.asynccontextmanager
@@ -171,12 +174,12 @@ def create_app(
                 https_only=config.secure_cookies,
             ),
         ],
-        exception_handlers={HTTPException: _error, Unavailable: _error},
+        exception_handlers={HTTPException: _error, Unavailable: _error, Refused: _error},
         lifespan=lifespan,
     )
     app.state.proxy = proxy
+    app.state.auth_provider = connector.provider
     app.state.sites = SiteCache(cache_dir, bundles.read)
-    app.state.limiter = limiter
     app.state.oauth = login.make_oauth(config)
     return app
 

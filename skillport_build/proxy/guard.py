@@ -11,9 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from skillport_build.proxy.identity import Caller, bearer, from_session, from_token, token_in_query
-from skillport_build.proxy.service import Proxy
-
-BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="skillport"'}
+from skillport_build.proxy.service import BEARER_CHALLENGE, Proxy
 
 
 class RateLimiter:
@@ -77,7 +75,4 @@ def require_caller(request: Request, *, session: bool = True) -> Caller:
 
 def limit(request: Request, key: str) -> None:
     """429 when `key` is over its rate."""
-    limiter: RateLimiter = request.app.state.limiter
-    wait = limiter.allow(key)
-    if wait > 0:
-        raise HTTPException(429, "too many requests; slow down", {"Retry-After": str(max(1, round(wait)))})
+    proxy_of(request).limit(key)

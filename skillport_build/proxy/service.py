@@ -6,14 +6,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import semver
 
-from skillport_build.errors import SignatureError, StoreError, Unavailable
+from skillport_build.errors import Refused, SignatureError, StoreError, Unavailable
 from skillport_build.models.access import Identity
 from skillport_build.models.api import (
     ArchiveSource,
@@ -31,6 +31,7 @@ from skillport_build.models.catalog import Catalog, PluginRecord, SkillRecord
 from skillport_build.proxy.access import BundleRef, View, bundle_refs, view_for
 from skillport_build.proxy.bundles import BundleCache
 from skillport_build.proxy.config import ServeConfig
+from skillport_build.proxy.identity import Caller
 from skillport_build.proxy.links import LinkSigner
 from skillport_build.proxy.live import LiveCatalog
 from skillport_build.proxy.search import Filters, SearchIndex
@@ -41,6 +42,7 @@ LOG = logging.getLogger("skillport.serve")
 DISCOVERY_SCHEMA = "https://schemas.agentskills.io/discovery/0.2.0/schema.json"
 VIEW_CACHE = 4096
 ANSWER_CACHE = 2048
+BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="skillport"'}
 
 
 @dataclass(frozen=True)
@@ -53,13 +55,28 @@ class Indexed:
     texts: dict[str, str]
 
 
+@dataclass(frozen=True)
+class Download:
+    """A bundle someone may download, and who (for the audit and the counts)."""
+
+    ref: BundleRef
+    user: str
+
+
 class Proxy:
     """The serving core. Thread-safe; one per process."""
 
     def __init__(
-        self, config: ServeConfig, live: LiveCatalog, state: State, bundles: BundleCache, signer: LinkSigner
+        self,
+        config: ServeConfig,
+        live: LiveCatalog,
+        state: State,
+        bundles: BundleCache,
+        signer: LinkSigner,
+        rate: Callable[[str], float],
     ) -> None:
         self.config, self.live, self.state, self.bundles, self.signer = config, live, state, bundles, signer
+        self.rate = rate
         self._indexed: Indexed | None = None
         self._lock = threading.Lock()
         self._views: OrderedDict[tuple[int, str, frozenset[str]], View] = OrderedDict()
@@ -213,6 +230,57 @@ class Proxy:
             size=bundle.size,
             filename=bundle.path.rsplit("/", 1)[-1],
         )
+
+    def allow_download(self, path: str, params: Mapping[str, str], caller: Caller | None) -> Download:
+        """Who may have the bundle at `path`: the holder of a signed link made for it, or a signed-in
+        caller whose view includes it. Refused (403, 401, 404, 429) otherwise; hidden and missing
+        bundles answer alike."""
+        refs = self.indexed().refs
+        if "s" in params:
+            ref = refs.get(path)
+            claims = self.signer.check(path, ref.bundle.sha256, dict(params)) if ref else None
+            if ref is None or claims is None or (caller is not None and caller.email != claims.user):
+                who = caller.email if caller else None
+                self.state.audit("download.refused", who, {"path": path, "reason": "bad link"})
+                raise Refused(403, "this download link is invalid, expired or not yours; ask for a new one")
+            self.limit(f"user:{claims.user}")
+            return Download(ref, claims.user)
+        if caller is None:
+            raise Refused(
+                401, "sign in, send a personal token, or use a signed download link", BEARER_CHALLENGE
+            )
+        self.limit(caller.rate_key)
+        visible = self.view(caller.identity).bundle(refs, path)
+        if visible is None:
+            raise Refused(404, "no such bundle")
+        return Download(visible, caller.email)
+
+    def read_download(self, download: Download) -> bytes:
+        """The bundle's bytes, their sha256 checked against the signed catalog (blocking I/O)."""
+        bundle = download.ref.bundle
+        try:
+            return self.bundles.read(bundle)
+        except SignatureError as exc:
+            self.state.audit("download.refused", download.user, {"path": bundle.path, "reason": str(exc)})
+            raise Refused(
+                502, "the store holds other bytes than the signed catalog names; not served"
+            ) from exc
+        except StoreError as exc:
+            raise Refused(503, f"the store cannot be read right now: {exc}") from exc
+
+    def record_download(self, download: Download) -> None:
+        """Count a served download and audit it."""
+        ref = download.ref
+        self.state.count_download(ref.name, ref.version)
+        self.state.audit(
+            "download", download.user, {"kind": ref.kind, "name": ref.name, "version": ref.version}
+        )
+
+    def limit(self, key: str) -> None:
+        """Refused (429) when `key` is over its rate."""
+        wait = self.rate(key)
+        if wait > 0:
+            raise Refused(429, "too many requests; slow down", {"Retry-After": str(max(1, round(wait)))})
 
     def updates(self, view: View, identity: Identity, installed: list[dict[str, Any]]) -> list[UpdateStatus]:
         """For each installed skill (name + version or digest): what is newer, yanked or removed.

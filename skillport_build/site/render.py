@@ -8,11 +8,9 @@ checks each one's sha256 against the catalog before anything from it reaches a p
 from __future__ import annotations
 
 import hashlib
-import io
 import multiprocessing
 import os
 import shutil
-import zipfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -21,12 +19,12 @@ from typing import Any
 
 from markupsafe import Markup
 
-from skillport_build.models.catalog import Bundle, Catalog, SkillRecord, canonical_json
 from skillport_build.errors import SignatureError
+from skillport_build.models.catalog import Bundle, Catalog, SkillRecord, canonical_json
 from skillport_build.release.bundle import SEARCH_TEXT_LIMIT, skill_markdown
-from skillport_build.stores.base import Store
 from skillport_build.site import markdown
 from skillport_build.site.templating import environment, templates_dir
+from skillport_build.stores.base import Store
 
 BundleReader = Callable[[Bundle], bytes]
 SURFACE_LABELS = {"claude-ai": "Claude.ai", "desktop": "Claude Desktop", "claude-code": "Claude Code"}

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import Route
 
 from skillport_build.proxy.connector.provider import SCOPE_PROPOSE, SCOPE_READ, AuthProvider
 from skillport_build.proxy.identity import csrf_token, posted_form
@@ -21,87 +21,95 @@ SCOPE_TEXT = {
     SCOPE_READ: "find, read and install the skills you may read",
     SCOPE_PROPOSE: "propose changes to skills you may edit, as pull requests for review",
 }
+EXPIRED_FORM = "this form has expired; start connecting again from your MCP client"
 UNKNOWN = "This connection request is unknown or has expired. Start connecting again from your MCP client."
 
 
-def consent_routes(provider: AuthProvider) -> list[BaseRoute]:
-    """GET shows the request; POST records the decision and sends the browser back to the client."""
+def provider_of(request: Request) -> AuthProvider:
+    """The authorization server the app was built with."""
+    provider: AuthProvider = request.app.state.auth_provider
+    return provider
 
-    async def consent(request: Request) -> Response:
-        caller = signed_in(request)
-        if isinstance(caller, RedirectResponse):
-            return caller
-        if request.method == "POST":
-            form = await posted_form(
-                request, "this form has expired; start connecting again from your MCP client"
-            )
-            back = provider.decide(
-                str(form.get("request", "")),
-                caller.email,
-                tuple(sorted(caller.identity.groups)),
-                allow=form.get("decision") == "allow",
-            )
-            if back is None:
-                raise HTTPException(400, UNKNOWN)
-            return RedirectResponse(back, status_code=303, headers={"Cache-Control": "no-store"})
-        request_id = request.query_params.get("request", "")
-        pending = provider.pending(request_id)
-        client = await provider.get_client(pending[0]) if pending else None
-        if pending is None or client is None:
+
+async def consent(request: Request) -> Response:
+    """GET /oauth/consent shows the request; POST records the decision and sends the browser back."""
+    caller = signed_in(request)
+    if isinstance(caller, RedirectResponse):
+        return caller
+    provider = provider_of(request)
+    if request.method == "POST":
+        form = await posted_form(
+            request, "this form has expired; start connecting again from your MCP client"
+        )
+        back = provider.decide(
+            str(form.get("request", "")),
+            caller.email,
+            tuple(sorted(caller.identity.groups)),
+            allow=form.get("decision") == "allow",
+        )
+        if back is None:
             raise HTTPException(400, UNKNOWN)
-        _, scopes, redirect_uri = pending
-        target = urlsplit(redirect_uri)
-        origin = (
-            f"{target.scheme}://{target.netloc}"
-            if target.scheme in ("http", "https")
-            else f"{target.scheme}:"
-        )
-        response = render(
-            request,
-            "proxy/consent.html",
-            client={
-                "name": client.client_name or "An MCP client",
-                "uri": str(client.client_uri) if client.client_uri else "",
-                "id": client.client_id,
-            },
-            user=caller.email,
-            scopes=[s for s in scopes if s in SCOPE_TEXT],
-            scope_text=SCOPE_TEXT,
-            redirect_host=target.netloc or f"{target.scheme}:",
-            refresh_days=max(1, round(provider.refresh_ttl / 86400)),
-            request_id=request_id,
-            csrf=csrf_token(request),
-            form_origin=origin,
-        )
-        response.headers["content-security-policy"] = csp((origin,))
-        return response
+        return RedirectResponse(back, status_code=303, headers={"Cache-Control": "no-store"})
+    request_id = request.query_params.get("request", "")
+    pending = provider.pending(request_id)
+    client = await provider.get_client(pending[0]) if pending else None
+    if pending is None or client is None:
+        raise HTTPException(400, UNKNOWN)
+    _, scopes, redirect_uri = pending
+    target = urlsplit(redirect_uri)
+    origin = (
+        f"{target.scheme}://{target.netloc}" if target.scheme in ("http", "https") else f"{target.scheme}:"
+    )
+    response = render(
+        request,
+        "proxy/consent.html",
+        client={
+            "name": client.client_name or "An MCP client",
+            "uri": str(client.client_uri) if client.client_uri else "",
+            "id": client.client_id,
+        },
+        user=caller.email,
+        scopes=[s for s in scopes if s in SCOPE_TEXT],
+        scope_text=SCOPE_TEXT,
+        redirect_host=target.netloc or f"{target.scheme}:",
+        refresh_days=max(1, round(provider.refresh_ttl / 86400)),
+        request_id=request_id,
+        csrf=csrf_token(request),
+        form_origin=origin,
+    )
+    response.headers["content-security-policy"] = csp((origin,))
+    return response
 
-    async def apps(request: Request) -> Response:
-        caller = signed_in(request)
-        if isinstance(caller, RedirectResponse):
-            return caller
-        if request.method == "POST":
-            await posted_form(request)
-            grant_id = request.path_params.get("grant_id", "")
-            if grant_id not in {g.grant_id for g in provider.grants.connected(caller.email)}:
-                raise HTTPException(404, "no such connected app of yours")
-            provider.grants.revoke_grant(grant_id, reason="disconnected by its person")
-            return RedirectResponse("/oauth/apps", status_code=303)
-        connected = []
-        for grant in provider.grants.connected(caller.email):
-            client = await provider.get_client(grant.client_id)
-            connected.append(
-                {
-                    "id": grant.grant_id,
-                    "name": (client.client_name if client else None) or grant.client_id,
-                    "scopes": [SCOPE_TEXT.get(s, s) for s in grant.scopes],
-                    "until": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(grant.expires)),
-                }
-            )
-        return render(request, "proxy/apps.html", user=caller.email, apps=connected, csrf=csrf_token(request))
 
-    return [
-        Route("/oauth/consent", consent, methods=["GET", "POST"]),
-        Route("/oauth/apps", apps, methods=["GET"]),
-        Route("/oauth/apps/{grant_id}/disconnect", apps, methods=["POST"]),
-    ]
+async def apps(request: Request) -> Response:
+    """GET /oauth/apps lists the person's connected clients; POST …/disconnect ends one's grant."""
+    caller = signed_in(request)
+    if isinstance(caller, RedirectResponse):
+        return caller
+    provider = provider_of(request)
+    if request.method == "POST":
+        await posted_form(request)
+        grant_id = request.path_params.get("grant_id", "")
+        if grant_id not in {g.grant_id for g in provider.grants.connected(caller.email)}:
+            raise HTTPException(404, "no such connected app of yours")
+        provider.grants.revoke_grant(grant_id, reason="disconnected by its person")
+        return RedirectResponse("/oauth/apps", status_code=303)
+    connected = []
+    for grant in provider.grants.connected(caller.email):
+        client = await provider.get_client(grant.client_id)
+        connected.append(
+            {
+                "id": grant.grant_id,
+                "name": (client.client_name if client else None) or grant.client_id,
+                "scopes": [SCOPE_TEXT.get(s, s) for s in grant.scopes],
+                "until": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(grant.expires)),
+            }
+        )
+    return render(request, "proxy/apps.html", user=caller.email, apps=connected, csrf=csrf_token(request))
+
+
+ROUTES = [
+    Route("/oauth/consent", consent, methods=["GET", "POST"]),
+    Route("/oauth/apps", apps, methods=["GET"]),
+    Route("/oauth/apps/{grant_id}/disconnect", apps, methods=["POST"]),
+]

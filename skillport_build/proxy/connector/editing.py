@@ -10,7 +10,7 @@ from typing import Any
 
 from skillport_build.errors import ProposalError
 from skillport_build.models.access import Identity
-from skillport_build.proxy.config import ServeConfig
+from skillport_build.proxy.config import ProposeSettings, ServeConfig
 from skillport_build.proxy.connector.propose import Proposal, check_proposal, open_pull_request
 from skillport_build.proxy.connector.skills_ext import SkillFiles
 from skillport_build.release import github_pr
@@ -18,18 +18,18 @@ from skillport_build.release import github_pr
 Proposer = Callable[[Identity, Proposal], dict[str, Any]]
 
 
-def make_proposer(config: ServeConfig, files: SkillFiles) -> Proposer | None:
-    """The proposer for this proxy, or None when no GitHub token is configured."""
-    settings = config.propose
-    if settings is None:
-        return None
-    proxy = files.proxy
+class Editor:
+    """Opens the pull requests editors propose, through one GitHub token."""
 
-    def propose(identity: Identity, proposal: Proposal) -> dict[str, Any]:
-        catalog = proxy.indexed().catalog
+    def __init__(self, settings: ProposeSettings, files: SkillFiles) -> None:
+        self.settings, self.files, self.proxy = settings, files, files.proxy
+
+    def propose(self, identity: Identity, proposal: Proposal) -> dict[str, Any]:
+        """Check who asks and what they send, then open one pull request; say where it is."""
+        catalog = self.proxy.indexed().catalog
         plugin = next((p for p in catalog.plugins if p.name == proposal.plugin), None)
         if plugin is None or not identity.matches(catalog.access.writers(proposal.plugin, proposal.skill)):
-            proxy.state.audit(
+            self.proxy.state.audit(
                 "propose.refused", identity.email, {"plugin": proposal.plugin, "skill": proposal.skill}
             )
             raise ProposalError(
@@ -41,14 +41,15 @@ def make_proposer(config: ServeConfig, files: SkillFiles) -> Proposer | None:
             raise ProposalError(
                 f"{proposal.skill} belongs to the plugin {existing.plugin}; propose the change there"
             )
-        checked = check_proposal(proposal, files.files(existing) if existing else {}, catalog)
-        repository = settings.repository or catalog.source.repository
+        checked = check_proposal(proposal, self.files.files(existing) if existing else {}, catalog)
+        repository = self.settings.repository or catalog.source.repository
         if not repository:
             raise ProposalError(
                 "the catalog does not say which repository it was built from; set propose.repository"
             )
-        opened = open_pull_request(github_pr.client(settings.token, settings.api_url), repository, checked)
-        proxy.state.audit(
+        github = github_pr.client(self.settings.token, self.settings.api_url)
+        opened = open_pull_request(github, repository, checked)
+        self.proxy.state.audit(
             "propose",
             identity.email,
             {
@@ -60,4 +61,7 @@ def make_proposer(config: ServeConfig, files: SkillFiles) -> Proposer | None:
         )
         return asdict(opened)
 
-    return propose
+
+def proposer_for(config: ServeConfig, files: SkillFiles) -> Proposer | None:
+    """This proxy's proposer, or None when no GitHub token is configured (editing is off)."""
+    return Editor(config.propose, files).propose if config.propose is not None else None

@@ -10,8 +10,7 @@ live and issued for this proxy's /mcp (RFC 8707 audience) or be a personal token
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -26,7 +25,7 @@ from mcp.server.auth.routes import (
     create_auth_routes,
 )
 from mcp.server.auth.settings import AuthSettings, ClientRegistrationOptions, RevocationOptions
-from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
+from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.shared.auth import ProtectedResourceMetadata
 from pydantic import AnyHttpUrl
@@ -37,9 +36,9 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from skillport_build.proxy.config import ServeConfig, is_loopback
-from skillport_build.proxy.connector.consent import consent_routes
+from skillport_build.proxy.connector import consent
 from skillport_build.proxy.connector.documents import ClientDocuments
-from skillport_build.proxy.connector.editing import make_proposer
+from skillport_build.proxy.connector.editing import proposer_for
 from skillport_build.proxy.connector.grants import Grants
 from skillport_build.proxy.connector.provider import SCOPE_READ, SCOPES, AuthProvider, allowed_redirect
 from skillport_build.proxy.connector.server import build_server
@@ -58,8 +57,14 @@ class Connector:
     """What the proxy app needs from the connector."""
 
     routes: list[BaseRoute]
-    lifespan: Callable[[], AbstractAsyncContextManager[None]]
+    sessions: StreamableHTTPSessionManager
     provider: AuthProvider
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self) -> AsyncIterator[None]:
+        """Run the MCP transport's task group while the app serves."""
+        async with self.sessions.run():
+            yield
 
 
 def origin_of(url: str) -> str:
@@ -132,7 +137,7 @@ def create_connector(config: ServeConfig, proxy: Proxy, state: State, limiter: R
         refresh_ttl=config.mcp_refresh_ttl,
     )
     files = SkillFiles(proxy)
-    server = build_server(Tools(proxy, files), files, make_proposer(config, files))
+    server = build_server(Tools(proxy, files), files, proposer_for(config, files))
     server.streamable_http_app(
         stateless_http=True,
         json_response=True,
@@ -155,20 +160,14 @@ def create_connector(config: ServeConfig, proxy: Proxy, state: State, limiter: R
         frozenset({origin_of(base), *config.mcp_origins}),
         state,
     )
-
-    @contextlib.asynccontextmanager
-    async def lifespan() -> AsyncIterator[None]:
-        async with sessions.run():
-            yield
-
     return Connector(
         [
             Route("/mcp", guarded, methods=["GET", "POST", "DELETE"]),
             *_authorization_routes(provider, urls.issuer_url),
             *_resource_routes(resource, urls.issuer_url),
-            *consent_routes(provider),
+            *consent.ROUTES,
         ],
-        lifespan,
+        sessions,
         provider,
     )
 
@@ -187,7 +186,7 @@ def _authorization_routes(provider: AuthProvider, issuer: AnyHttpUrl) -> list[Ba
     routes.append(
         Route(
             "/revoke",
-            endpoint=cors_middleware(_revocation(provider), ["POST", "OPTIONS"]),
+            endpoint=cors_middleware(revoke, ["POST", "OPTIONS"]),
             methods=["POST", "OPTIONS"],
         )
     )
@@ -205,25 +204,21 @@ def _authorization_routes(provider: AuthProvider, issuer: AnyHttpUrl) -> list[Ba
     return routes
 
 
-def _revocation(provider: AuthProvider) -> Callable[[Request], Awaitable[Response]]:
-    """RFC 7009 revocation. (The SDK's handler requires a client_secret field even from public
-    clients, which have none, so they could never revoke.)"""
-    clients = ClientAuthenticator(provider)
-
-    async def revoke(request: Request) -> Response:
-        try:
-            client = await clients.authenticate_request(request)
-        except AuthenticationError as exc:
-            return _error(401, "invalid_client", exc.message)
-        token = str((await request.form()).get("token") or "")
-        if not token:
-            return _error(400, "invalid_request", "the token to revoke is missing")
-        found = await provider.load_access_token(token) or await provider.load_refresh_token(client, token)
-        if found is not None and found.client_id == client.client_id:
-            await provider.revoke_token(found)
-        return Response(status_code=200, headers={"Cache-Control": "no-store"})  # unknown tokens too
-
-    return revoke
+async def revoke(request: Request) -> Response:
+    """POST /revoke: RFC 7009 revocation. (The SDK's handler requires a client_secret field even
+    from public clients, which have none, so they could never revoke.)"""
+    provider = consent.provider_of(request)
+    try:
+        client = await ClientAuthenticator(provider).authenticate_request(request)
+    except AuthenticationError as exc:
+        return _error(401, "invalid_client", exc.message)
+    token = str((await request.form()).get("token") or "")
+    if not token:
+        return _error(400, "invalid_request", "the token to revoke is missing")
+    found = await provider.load_access_token(token) or await provider.load_refresh_token(client, token)
+    if found is not None and found.client_id == client.client_id:
+        await provider.revoke_token(found)
+    return Response(status_code=200, headers={"Cache-Control": "no-store"})  # unknown tokens too
 
 
 def _resource_routes(resource: AnyHttpUrl, issuer: AnyHttpUrl) -> list[BaseRoute]:

@@ -96,7 +96,7 @@ def build_server(tools: Tools, files: SkillFiles, propose: Proposer | None) -> M
     @server.tool(annotations=READ_ONLY, structured_output=False)
     async def install_skill(name: str, surface: Surface) -> str:
         """A short-lived download link (with sha256) and install steps for the surface."""
-        return _run(lambda: tools.install(caller(), name, surface))
+        return _run(lambda: tools.install_steps(caller(), name, surface))
 
     @server.tool(annotations=READ_ONLY, structured_output=False)
     async def check_updates(

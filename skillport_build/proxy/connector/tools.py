@@ -93,7 +93,7 @@ class Tools:
             "skill_md": detail["skill_md"],
         }
 
-    def install(self, identity: Identity, name: str, surface: str) -> dict[str, Any]:
+    def install_steps(self, identity: Identity, name: str, surface: str) -> dict[str, Any]:
         """A signed download link and the steps that install the skill on `surface`."""
         if surface not in ALL_SURFACES:
             raise ToolRefused(f"surface must be one of {', '.join(sorted(ALL_SURFACES))}")
