@@ -1,4 +1,4 @@
-"""The one store interface every backend implements, its errors, and retries with backoff.
+"""The one store interface every backend implements, and retries with backoff (errors: errors.py).
 
 Keys are the logical layout shared by every backend:
 
