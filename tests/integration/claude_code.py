@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 
-VERSION = "2.1.329"
+VERSION = "2.1.332"
 
 
 def claude_binary() -> str:
@@ -55,6 +56,24 @@ class Claude:
         except json.JSONDecodeError:
             report = {"stdout": result.stdout, "stderr": result.stderr}
         return result.returncode == 0, report
+
+    def installed(self, marketplace: str) -> dict[str, dict[str, Any]]:
+        """`claude plugin list --json`, only the plugins of `marketplace`, by plugin name."""
+        listing = json.loads(self.run("plugin", "list", "--json").stdout)
+        suffix = f"@{marketplace}"
+        return {e["id"].removesuffix(suffix): e for e in listing if e["id"].endswith(suffix)}
+
+    def inventory(self, plugin_id: str) -> dict[str, list[str]]:
+        """What `claude plugin details` says a plugin loads: skills (commands too), agents, hooks,
+        MCP and LSP servers, each as a sorted list of names."""
+        text = self.run("plugin", "details", plugin_id).stdout
+        found: dict[str, list[str]] = {}
+        for line in text.split("Component inventory", 1)[-1].split("Projected token cost", 1)[0].splitlines():
+            match = re.match(r"\s+(Skills|Agents|Hooks|MCP servers|LSP servers) \((\d+)\)\s*(.*)$", line)
+            if match:
+                names = re.sub(r"\s+\(.*\)$", "", match.group(3)).strip()
+                found[match.group(1)] = sorted(n.strip() for n in names.split(",") if n.strip())
+        return found
 
 
 def validate_targets(root: Path) -> list[Path]:

@@ -1,4 +1,4 @@
-"""Claude Code's own validator and installer agree with ours (Claude Code 2.1.329, offline)."""
+"""Claude Code's own validator and installer agree with ours (Claude Code 2.1.332, offline)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from corpus import CASES, Case, build
 from factory import TEMPLATE
-from integration.claude_code import Claude, validate_targets
+from integration.claude_code import VERSION, Claude, validate_targets
 
 from skillport_build.validate import validate_path
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 
 def test_cli_is_the_pinned_version(claude: Claude) -> None:
-    assert claude.run("--version").stdout.startswith("2.1.329")
+    assert claude.run("--version").stdout.startswith(VERSION)
 
 
 @pytest.mark.parametrize("target", validate_targets(TEMPLATE), ids=lambda p: p.name)

@@ -36,6 +36,6 @@ def test_built_plugin_zips_install_offline(claude: Claude, tmp_path: Path) -> No
     for plugin in catalog.plugins:
         installed = claude.run("plugin", "install", f"{plugin.name}@acme-mirror")
         assert installed.returncode == 0, installed.stdout + installed.stderr
-    listing = json.loads(claude.run("plugin", "list", "--json").stdout)
-    assert len(listing) == len(catalog.plugins)
-    assert not any(entry.get("errors") for entry in listing if isinstance(entry, dict)), listing
+    listing = claude.installed("acme-mirror")
+    assert set(listing) == {p.name for p in catalog.plugins}
+    assert not any(entry.get("errors") for entry in listing.values()), listing
