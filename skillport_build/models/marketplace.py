@@ -8,7 +8,14 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, ValidationError, field_validator
 
 from skillport_build.models.base import Model, fail, type_name
-from skillport_build.models.plugin import ENTRY_ONLY_KEYS, Author, check_name, check_semver
+from skillport_build.models.plugin import (
+    COMPONENT_KEYS,
+    ENTRY_ONLY_KEYS,
+    Author,
+    Components,
+    check_name,
+    check_semver,
+)
 from skillport_build.models.plugin import KNOWN_KEYS as PLUGIN_KEYS
 
 SURFACE_PREFIX = "surface:"
@@ -183,14 +190,15 @@ def _check_source(value: Any) -> Any:
         fail("entry-source-object", f"`source.{where}`: {first['msg']} (in a `{kind}` source)")
 
 
-class PluginEntry(Model):
-    """One plugin listed in marketplace.json; may repeat any plugin.json field."""
+class PluginEntry(Components):
+    """One plugin listed in marketplace.json; may repeat any plugin.json field, components too."""
 
     FIELD_RULES: ClassVar[dict[str, str]] = {
         "name": "entry-name",
         "source": "entry-source-path",
         "version": "entry-version",
         "tags": "entry-field",
+        **dict.fromkeys(COMPONENT_KEYS, "plugin-component-path"),
     }
     DEFAULT_RULE: ClassVar[str] = "entry-field"
 

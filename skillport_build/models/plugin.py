@@ -60,6 +60,51 @@ ENTRY_ONLY_KEYS = frozenset(
 )
 
 
+class Components(Model):
+    """Where a plugin's components are, beyond their default folders (plugin.json or its entry)."""
+
+    commands: str | list[str] | None = None
+    agents: str | list[str] | None = None
+    skills: str | list[str] | None = None
+    outputStyles: str | list[str] | None = None
+    hooks: str | list[str] | dict[str, Any] | None = None
+    mcpServers: str | list[str] | dict[str, Any] | None = None
+    lspServers: str | list[str] | dict[str, Any] | None = None
+
+    @field_validator(*PATH_COMPONENTS, mode="before")
+    @classmethod
+    def _path_component(cls, value: Any) -> Any:
+        if value is None or isinstance(value, str):
+            return value
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return value
+        fail("plugin-component-path", 'must be a path such as "./extra" or a list of paths')
+
+    @field_validator(*CONFIG_COMPONENTS, mode="before")
+    @classmethod
+    def _config_component(cls, value: Any) -> Any:
+        if value is None or isinstance(value, str | dict):
+            return value
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return value
+        fail(
+            "plugin-component-path",
+            "must be a path to a .json file, a list of such paths, or the configuration object",
+        )
+
+    def component_paths(self, key: str) -> list[str]:
+        """The paths listed under a component key (none when it is absent or inline)."""
+        value = getattr(self, key)
+        if isinstance(value, str):
+            return [value]
+        return list(value) if isinstance(value, list) else []
+
+    @property
+    def declared_components(self) -> list[str]:
+        """The component keys this document sets."""
+        return [key for key in COMPONENT_KEYS if getattr(self, key) is not None]
+
+
 class Author(Model):
     """Who made the plugin or marketplace."""
 
@@ -98,7 +143,7 @@ def check_semver(value: Any, rule: str, where: str) -> str | None:
     return value
 
 
-class PluginManifest(Model):
+class PluginManifest(Components):
     """The plugin manifest; unknown keys are kept so that rules can warn about them."""
 
     FIELD_RULES: ClassVar[dict[str, str]] = {
@@ -116,13 +161,6 @@ class PluginManifest(Model):
     repository: str | None = Field(default=None, description="source repository URL")
     license: str | None = Field(default=None, description="SPDX licence identifier")
     keywords: list[str] | None = Field(default=None, description="search keywords")
-    commands: str | list[str] | None = None
-    agents: str | list[str] | None = None
-    skills: str | list[str] | None = None
-    outputStyles: str | list[str] | None = None
-    hooks: str | list[str] | dict[str, Any] | None = None
-    mcpServers: str | list[str] | dict[str, Any] | None = None
-    lspServers: str | list[str] | dict[str, Any] | None = None
 
     @field_validator("name", mode="before")
     @classmethod
@@ -142,24 +180,3 @@ class PluginManifest(Model):
         ):
             fail("plugin-field", "`homepage` must be an http(s) URL")
         return value
-
-    @field_validator(*PATH_COMPONENTS, mode="before")
-    @classmethod
-    def _path_component(cls, value: Any) -> Any:
-        if value is None or isinstance(value, str):
-            return value
-        if isinstance(value, list) and all(isinstance(v, str) for v in value):
-            return value
-        fail("plugin-component-path", 'must be a path such as "./extra" or a list of paths')
-
-    @field_validator(*CONFIG_COMPONENTS, mode="before")
-    @classmethod
-    def _config_component(cls, value: Any) -> Any:
-        if value is None or isinstance(value, str | dict):
-            return value
-        if isinstance(value, list) and all(isinstance(v, str) for v in value):
-            return value
-        fail(
-            "plugin-component-path",
-            "must be a path to a .json file, a list of such paths, or the configuration object",
-        )

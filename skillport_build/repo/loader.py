@@ -24,13 +24,14 @@ from skillport_build.models import (
 from skillport_build.models.access import from_legacy_json
 from skillport_build.models.lifecycle import Lifecycle
 from skillport_build.models.skill import split_front_matter
+from skillport_build.repo import components
 from skillport_build.repo.buildcache import BuildCache, plugin_fingerprint
 from skillport_build.repo.diagnostics import Diagnostic
 from skillport_build.repo.documents import DocumentError, JsonDocument, YamlDocument, decode_text
 from skillport_build.repo.marketplace import FileEntry, Marketplace, Plugin, Skill
 from skillport_build.repo.rules import rule
 from skillport_build.repo.schema import check
-from skillport_build.repo.tree import TreeReader, is_junk
+from skillport_build.repo.tree import TreeReader
 
 S = TypeVar("S", ValidateConfig, Lifecycle)
 MARKETPLACE_JSON = ".claude-plugin/marketplace.json"
@@ -39,7 +40,6 @@ ACCESS_YAML = ".skillport/access.yaml"
 ACCESS_JSON = ".skillport/access.json"
 VALIDATE_YAML = ".skillport/validate.yaml"
 LIFECYCLE_YAML = ".skillport/lifecycle.yaml"
-DEFAULT_SKILLS_DIR = "skills"
 
 
 def load(root: Path | str, cache: BuildCache | None = None) -> Marketplace:
@@ -58,8 +58,10 @@ def load(root: Path | str, cache: BuildCache | None = None) -> Marketplace:
     access, access_doc = _load_access(root, problems)
     plugins = []
     if manifest is not None and manifest_doc is not None:
+        folders = _local_folders(manifest.plugins)
         for index, raw in enumerate(manifest.plugins):
-            plugin = _load_entry(reader, manifest_doc, index, raw, problems, cache)
+            others = [f for n, f in enumerate(folders) if n != index and f is not None]
+            plugin = _load_entry(reader, manifest_doc, index, raw, problems, cache, others)
             if plugin is not None:
                 plugins.append(plugin)
     return Marketplace(
@@ -73,6 +75,18 @@ def load(root: Path | str, cache: BuildCache | None = None) -> Marketplace:
         lifecycle=_load_lifecycle(root, problems),
         problems=tuple(problems),
     )
+
+
+def _local_folders(entries: list[Any]) -> list[str | None]:
+    """Each entry's `./` folder, repo-relative ("." for the root), None for other sources."""
+    found: list[str | None] = []
+    for raw in entries:
+        source = raw.get("source") if isinstance(raw, dict) else None
+        if isinstance(source, str) and source.startswith("./") and ".." not in source.split("/"):
+            found.append(source[2:].rstrip("/") or ".")
+        else:
+            found.append(None)
+    return found
 
 
 def _read_small(path: Path, rel: str, problems: list[Diagnostic], rule_id: str) -> bytes | None:
@@ -191,6 +205,7 @@ def _load_entry(
     raw: Any,
     problems: list[Diagnostic],
     cache: BuildCache | None,
+    others: list[str],
 ) -> Plugin | None:
     label = f"plugins[{index}]" + (
         f" ({raw['name']})" if isinstance(raw, dict) and isinstance(raw.get("name"), str) else ""
@@ -221,15 +236,23 @@ def _load_entry(
     if cache and fingerprint and (hit := cache.plugin(reader.rel(folder), fingerprint, entry, index)):
         return hit
     own = TreeReader(reader.root, reader.max_file_bytes, [], reader.large_files)
-    plugin = _load_plugin(own, entry, index, folder, own.problems)
+    prefix = "" if entry.local_path == "." else f"{reader.rel(folder)}/"
+    nested = [o[len(prefix) :] for o in others if o != "." and o.startswith(prefix) and o != prefix[:-1]]
+    plugin = _load_plugin(own, entry, index, folder, own.problems, nested)
     return dataclasses.replace(plugin, problems=tuple(own.problems), fingerprint=fingerprint)
 
 
 def _load_plugin(
-    reader: TreeReader, entry: PluginEntry, index: int, folder: Path, problems: list[Diagnostic]
+    reader: TreeReader,
+    entry: PluginEntry,
+    index: int,
+    folder: Path,
+    problems: list[Diagnostic],
+    others: list[str],
 ) -> Plugin:
     """Read one plugin folder; its problems go to `problems` (the plugin's own list)."""
     rel = reader.rel(folder)
+    at_root = rel == "."
     files = reader.read_folder(folder)
     by_path = {f.path: f for f in files}
     manifest_doc, manifest = None, None
@@ -242,30 +265,24 @@ def _load_plugin(
             manifest, found = check(PluginManifest, manifest_doc.data, manifest_doc)
             problems.extend(found)
     name = manifest.name if manifest else entry.name
-    skills = tuple(
-        _load_skill(reader, name, folder, skill_dir, files, problems)
-        for skill_dir in _skill_dirs(folder, manifest)
+    dirs = components.skill_dirs(folder, entry, manifest, at_root=at_root)
+    mine = components.own_files(
+        files, [Path(os.path.relpath(d, folder)).as_posix() for d in dirs], at_root=at_root, others=others
     )
-    return Plugin(name, rel, index, entry, manifest, manifest_doc, tuple(files), skills)
+    skills = tuple(_load_skill(reader, name, folder, skill_dir, list(mine), problems) for skill_dir in dirs)
+    raw_manifest = manifest_doc.data if manifest_doc and isinstance(manifest_doc.data, dict) else None
+    generated = (
+        components.bundle_manifest(entry, raw_manifest)
+        if raw_manifest or PLUGIN_JSON not in by_path
+        else None
+    )
+    if generated is not None:
+        mine = (*(f for f in mine if f.path != PLUGIN_JSON), generated)
+    return Plugin(name, rel, index, entry, manifest, manifest_doc, tuple(sorted(mine, key=_path)), skills)
 
 
-def _skill_dirs(folder: Path, manifest: PluginManifest | None) -> list[Path]:
-    """Find skill folders: each folder under `skills/` and under any extra `skills` path."""
-    roots = [DEFAULT_SKILLS_DIR]
-    extra = manifest.skills if manifest else None
-    roots += [extra] if isinstance(extra, str) else list(extra or [])
-    found: list[Path] = []
-    for item in dict.fromkeys(r.removeprefix("./").rstrip("/") or "." for r in roots):
-        base = folder / item
-        if ".." in Path(item).parts or not base.is_dir():
-            continue  # reported by the component-path rule
-        if (base / "SKILL.md").is_file():
-            found.append(base)
-            continue
-        for child in sorted(os.scandir(base), key=lambda e: e.name):
-            if child.is_dir() and not is_junk(child.name, True) and child.name not in {".git"}:
-                found.append(Path(child.path))
-    return list(dict.fromkeys(found))
+def _path(entry: FileEntry) -> str:
+    return entry.path
 
 
 def _load_skill(
@@ -281,7 +298,7 @@ def _load_skill(
     files = tuple(
         FileEntry(f.path[len(prefix) :], f.size, f.sha256, f.executable, f.data)
         for f in plugin_files
-        if f.path.startswith(prefix)
+        if f.path.startswith(prefix) and not (prefix == "" and f.path.startswith(".claude-plugin/"))
     )
     rel = reader.rel(skill_dir)
     skill_md = next((f for f in files if f.path == "SKILL.md"), None)

@@ -158,7 +158,7 @@ def _entry(plugin: Plugin, doc: JsonDocument) -> Iterator[Diagnostic]:
             f"{label}: `version` {entry.version} differs from plugin.json's {manifest.version}; "
             "make them equal (plugin.json is the version of record) or drop it here",
         )
-    declared = [k for k in STRICT_CLASH_KEYS if k in (entry.model_extra or {})]
+    declared = [k for k in STRICT_CLASH_KEYS if k in entry.model_fields_set or k in (entry.model_extra or {})]
     if entry.strict is False and declared and plugin.manifest_doc is not None:
         yield rule("entry-strict-components")(
             MARKETPLACE_JSON,
