@@ -59,7 +59,16 @@ def init(dest: Path, name: str | None) -> int:
 
 @click.group()
 def new() -> None:
-    """Add a plugin or a skill to the marketplace in the current folder."""
+    """Add a plugin, a skill or an access policy to the marketplace in the current folder."""
+
+
+@new.command("access")
+@click.option("--root", type=folder, default=".", help="Marketplace root.")
+def new_access(root: Path) -> int:
+    """Write .skillport/access.yaml: every signed-in user may read everything, to edit from there."""
+    click.echo(f"wrote {scaffold.new_access(root)}")
+    click.echo("Next: edit who may read what, then run skillport validate --strict")
+    return EXIT_OK
 
 
 @new.command("plugin")

@@ -43,7 +43,7 @@ from skillport_build.release.bundle import Deflated, deflate, source_date_epoch,
 from skillport_build.release.plan import Change, Plan, make_plan
 from skillport_build.repo.buildcache import BuildCache, cache_salt
 from skillport_build.repo.diagnostics import Diagnostic
-from skillport_build.repo.loader import VALIDATE_YAML, load
+from skillport_build.repo.loader import ACCESS_YAML, VALIDATE_YAML, load
 from skillport_build.repo.marketplace import Marketplace, Plugin, Skill
 from skillport_build.validate import validate_by_plugin
 
@@ -96,6 +96,11 @@ def build(root: Path, options: BuildOptions, progress: Progress | None = None) -
     if report.errors:
         lines = [f"{d.location()}: {d.rule}: {d.message}" for d in report.errors[:5]]
         raise ValidationFailed(len(report.errors), lines)
+    if market.access is None:
+        raise BuildError(
+            f"{ACCESS_YAML} is missing: nothing is built without an access policy, so that nothing is "
+            "ever served to the wrong people; `skillport new access` writes one to start from"
+        )
     plan = make_plan(market, options.previous)
     _refuse_problems(plan)
     now = options.now or datetime.fromtimestamp(source_date_epoch(int(datetime.now(UTC).timestamp())), UTC)

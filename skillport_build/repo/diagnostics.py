@@ -8,10 +8,11 @@ from enum import StrEnum
 
 
 class Severity(StrEnum):
-    """How bad a finding is: errors always fail, warnings fail only with --strict."""
+    """How bad a finding is: errors always fail, warnings fail only with --strict, notes never."""
 
     ERROR = "error"
     WARNING = "warning"
+    NOTE = "note"
 
 
 @dataclass(frozen=True, order=True)
@@ -58,6 +59,11 @@ class Report:
     def warnings(self) -> tuple[Diagnostic, ...]:
         """The diagnostics that fail only a strict run."""
         return tuple(d for d in self.diagnostics if d.severity is Severity.WARNING)
+
+    @property
+    def notes(self) -> tuple[Diagnostic, ...]:
+        """What is worth knowing and fails nothing."""
+        return tuple(d for d in self.diagnostics if d.severity is Severity.NOTE)
 
     def failed(self, *, strict: bool = False) -> bool:
         """Tell whether this report fails a run (warnings count only when strict)."""

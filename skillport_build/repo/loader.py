@@ -183,8 +183,9 @@ def _load_access(
             rule("access-missing")(
                 ACCESS_YAML,
                 None,
-                "no access policy, so nothing could be served; add .skillport/access.yaml "
-                '(`defaults: {read: ["*"]}` lets every signed-in user read everything)',
+                "no access policy yet: Claude Code does not need one, but `skillport build` and the "
+                "proxy refuse to go on without it (they fail closed); `skillport new access` writes "
+                "one that lets every signed-in user read everything, to edit from there",
             )
         )
         return None, None

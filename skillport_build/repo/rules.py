@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from skillport_build.repo.diagnostics import Diagnostic, Severity
 
-E, W = Severity.ERROR, Severity.WARNING
+E, W, N = Severity.ERROR, Severity.WARNING, Severity.NOTE
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,8 @@ _ALL = [
     Rule("entry-source-object", 32, E, "An object source is well-formed", "CC"),
     Rule("entry-strict-components", 33, E, "strict:false entries don't clash with plugin.json", "CC"),
     Rule("entry-version", 20, E, "Entry `version` is a semantic version", "CC"),
-    Rule("entry-version-mismatch", 34, E, "Entry and plugin.json versions agree", "CC SP"),
+    Rule("entry-version-mismatch", 34, W, "Entry and plugin.json versions agree (plugin.json wins)", "CC SP"),
+    Rule("remote-entries", 32, N, "Entries with remote sources are checked for shape, not fetched", "SP"),
     Rule("marketplace-renames", 35, E, "`renames` chains end at a listed plugin or null", "CC"),
     Rule("surface-tag", 36, E, "`surface:` tags are CC, CD, CAI, CDAI or CALL", "SP"),
     # across the repo
@@ -101,7 +102,7 @@ _ALL = [
     Rule("file-unreadable", 39, E, "Every file is a readable regular file", "SP"),
     Rule("file-size", 40, E, "No file over the size limit without an override", "SP"),
     Rule("secret", 41, E, "No likely secrets in skill or plugin files", "SP"),
-    Rule("access-missing", 42, E, "The repo has .skillport/access.yaml", "SP"),
+    Rule("access-missing", 42, N, "No access policy yet: the build and the proxy refuse to go on", "SP"),
     Rule("access-syntax", 42, E, "The access policy parses", "SP"),
     Rule("access-schema", 42, E, "The access policy has the documented shape", "SP"),
     Rule("access-principal", 42, E, "Every principal is well-formed", "SP"),

@@ -15,7 +15,7 @@ from skillport_build.models.marketplace import SURFACE_TAGS
 from skillport_build.models.names import KEBAB, SKILL_NAME_MAX, reserved_marketplace_reason
 from skillport_build.repo.documents import DocumentError, JsonDocument
 from skillport_build.repo.jsonedit import append_to_array, set_value
-from skillport_build.repo.loader import MARKETPLACE_JSON, PLUGIN_JSON
+from skillport_build.repo.loader import ACCESS_JSON, ACCESS_YAML, MARKETPLACE_JSON, PLUGIN_JSON
 
 SKILL_TEMPLATE = """\
 ---
@@ -167,3 +167,33 @@ def new_skill(root: Path, name: str, plugin: str, *, description: str | None = N
         ),
     )
     return [skill_md]
+
+
+ACCESS_TEMPLATE = """\
+# Who may read what: the proxy applies this to every page, answer and download (docs/access-policy.md).
+# Principals: "*" (any signed-in user), "user:<email>", "domain:<domain>", "group:<name>".
+# The most specific rule wins: a skill's over its plugin's, a plugin's over the defaults.
+
+defaults:
+  read: ["*"]
+
+# plugins:
+#   finance-kit:
+#     read: ["group:finance"]
+# skills:
+#   budget-guard:
+#     read: ["group:finance-leads"]
+
+# Admins see everything and the proxy's admin page.
+# admins: ["group:platform"]
+"""
+
+
+def new_access(root: Path) -> Path:
+    """Write a starting `.skillport/access.yaml` that lets every signed-in user read everything."""
+    _read_manifest(root)  # a marketplace root, not any folder
+    path = root / ACCESS_YAML
+    if path.exists() or (root / ACCESS_JSON).exists():
+        raise ScaffoldError(f"{path.parent} already holds an access policy; edit it instead")
+    _write_atomic(path, ACCESS_TEMPLATE)
+    return path

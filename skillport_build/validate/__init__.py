@@ -53,7 +53,7 @@ def plugin_findings(plugin: Plugin, market: Marketplace) -> list[Diagnostic]:
     found += secrets.scan(plugin.path, plugin.files, market.config)
     upload_bound = bool(plugin.entry.surfaces & UPLOAD_SURFACES)
     for skill in plugin.skills:
-        found += check_skill(skill, upload_bound, market.config)
+        found += check_skill(skill, plugin, upload_bound, market.config)
     return found
 
 

@@ -156,7 +156,7 @@ def _entry(plugin: Plugin, doc: JsonDocument) -> Iterator[Diagnostic]:
             MARKETPLACE_JSON,
             line("version"),
             f"{label}: `version` {entry.version} differs from plugin.json's {manifest.version}; "
-            "make them equal (plugin.json is the version of record) or drop it here",
+            "Claude Code installs plugin.json's, and so does Skillport: make them equal or drop it here",
         )
     declared = [k for k in STRICT_CLASH_KEYS if k in entry.model_fields_set or k in (entry.model_extra or {})]
     if entry.strict is False and declared and plugin.manifest_doc is not None:
@@ -225,7 +225,9 @@ def _layout(plugin: Plugin) -> Iterator[Diagnostic]:
             yield rule("plugin-layout")(
                 plugin.rel(f.path),
                 None,
-                "only plugin.json belongs in .claude-plugin/; move this file to the plugin root",
+                "only plugin.json belongs in .claude-plugin/ (Claude Code ignores the rest); "
+                "move this file to the plugin root",
+                Severity.WARNING,
             )
     if any(f.path == "CLAUDE.md" for f in plugin.files):
         yield rule("plugin-layout")(

@@ -13,7 +13,8 @@ def summary(report: Report, *, strict: bool = False) -> str:
     errors, warnings = len(report.errors), len(report.warnings)
     checked = f"{_plural(report.plugins, 'plugin')}, {_plural(report.skills, 'skill')}"
     if not errors and not warnings:
-        return f"✓ {checked}: no problems found"
+        notes = f" ({_plural(len(report.notes), 'note')})" if report.notes else ""
+        return f"✓ {checked}: no problems found{notes}"
     verdict = "failed" if report.failed(strict=strict) else "passed with warnings"
     return f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')} in {checked}: {verdict}"
 
@@ -37,6 +38,7 @@ def as_json(report: Report, *, strict: bool = False) -> str:
                 "ok": not report.failed(strict=strict),
                 "errors": len(report.errors),
                 "warnings": len(report.warnings),
+                "notes": len(report.notes),
                 "plugins": report.plugins,
                 "skills": report.skills,
                 "diagnostics": [
@@ -66,7 +68,10 @@ def _escape_property(text: str) -> str:
 
 
 def _annotation(d: Diagnostic, strict: bool) -> str:
-    level = "error" if d.severity is Severity.ERROR or strict else "warning"
+    if d.severity is Severity.NOTE:
+        level = "notice"
+    else:
+        level = "error" if d.severity is Severity.ERROR or strict else "warning"
     props = [f"file={_escape_property(d.path)}"]
     if d.line:
         props.append(f"line={d.line}")

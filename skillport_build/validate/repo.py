@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from functools import partial
 
-from skillport_build.models.marketplace import KNOWN_KEYS, METADATA_KEYS
+from skillport_build.models.marketplace import KNOWN_KEYS, METADATA_KEYS, SOURCE_TYPES
 from skillport_build.models.names import (
     KEBAB,
     did_you_mean,
@@ -69,6 +69,30 @@ def check_marketplace(market: Marketplace) -> Iterator[Diagnostic]:
             yield from reserved_name(raw["name"], MARKETPLACE_JSON, where, f"plugins[{index}]: ")
     yield from _duplicates(market)
     yield from _renames(market)
+    yield from _remote(market)
+
+
+def _remote(market: Marketplace) -> Iterator[Diagnostic]:
+    """Say, once, which entries live elsewhere: their shape is checked, their files are not."""
+    assert market.manifest is not None and market.manifest_doc is not None
+    remote = [
+        (index, raw)
+        for index, raw in enumerate(market.manifest.plugins)
+        if isinstance(raw, dict)
+        and isinstance(raw.get("source"), dict)
+        and raw["source"].get("source") in SOURCE_TYPES
+    ]
+    if not remote:
+        return
+    names = ", ".join(
+        f"{raw.get('name', f'plugins[{i}]')} ({raw['source'].get('source')})" for i, raw in remote
+    )
+    count = f"{len(remote)} remote entr{'y' if len(remote) == 1 else 'ies'}"
+    yield rule("remote-entries")(
+        MARKETPLACE_JSON,
+        market.manifest_doc.line(("plugins", remote[0][0], "source")),
+        f"{count}: checked for shape, not fetched: {names}; `skillport build` does not build them yet",
+    )
 
 
 def _duplicates(market: Marketplace) -> Iterator[Diagnostic]:

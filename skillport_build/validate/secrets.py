@@ -2,6 +2,12 @@
 
 A finding prints a fingerprint (a hash of the matched text, never the text) so that a reviewed
 false positive can be waived in `.skillport/validate.yaml` without copying the secret there.
+
+Two kinds of finding: a value in a known key format (private keys, cloud and GitHub tokens, …), and
+a literal value assigned to a secret-sounding name. Only a literal counts: a reference to the
+environment (`process.env.X`, `os.environ["X"]`, `${X}`, `$X`), an identifier, a call, and elided or
+placeholder values (`eyJhbGciOi...`, `<your-key>`, `changeme`) are not secrets. Files with the same
+bytes (a symlinked copy, a shared file) are scanned once.
 """
 
 from __future__ import annotations
@@ -47,12 +53,17 @@ _MARKERS = (
     "sk-",
     "eyJ",
 )
-# A long token right after `:` or `=`; the regex engine skips ahead to those two characters.
-_ASSIGNED_VALUE = re.compile(r"[:=][ \t]*[\"']?([A-Za-z0-9+/_\-=.~]{20,})")
+# A long value right after `:` or `=`, quoted or bare; the regex engine skips ahead to those two.
+_ASSIGNED_VALUE = re.compile(r"[:=][ \t]*(?:([\"'])([^\"'\s]{16,})\1|([A-Za-z0-9+/_\-=.~]{20,}))")
+# What a bare value looks like when it is code rather than a literal: a dotted name, a NAME in
+# capitals (an environment variable), or anything followed by a call or an index.
+_CODE = re.compile(r"^(?:[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+|[A-Z][A-Z0-9_]*|(?:process|os|env)\b.*)$")
 _SECRET_NAME = re.compile(
     r"(?:secret|token|passw(?:or)?d|pwd|api[_-]?key|access[_-]?key|private[_-]?key|auth)[a-z_-]*[\"']?\s*$"
 )
-_PLACEHOLDER = re.compile(r"(?i)example|sample|dummy|placeholder|changeme|your|xxxx|\$\{|<|redacted|fake")
+_PLACEHOLDER = re.compile(
+    r"(?i)example|sample|dummy|placeholder|changeme|your|xxxx|\$\{|<|redacted|fake|\.\.\.|…|\*\*\*"
+)
 _ENTROPY_MIN = 3.5
 
 
@@ -64,9 +75,11 @@ def fingerprint(secret: str) -> str:
 def scan(owner: str, files: Iterable[FileEntry], config: ValidateConfig) -> Iterator[Diagnostic]:
     """Yield a `secret` diagnostic for each likely secret in the text files of a folder."""
     waived = {(w.path, w.fingerprint) for w in config.secrets_allow}
+    seen: set[str] = set()
     for f in files:
-        if f.data is None or b"\x00" in f.data[:8192]:
+        if f.data is None or b"\x00" in f.data[:8192] or f.sha256 in seen:
             continue
+        seen.add(f.sha256)
         text = f.data.decode("utf-8", "replace")
         path = f.path if owner == "." else f"{owner}/{f.path}"
         for line, label, secret in _findings(text):
@@ -87,16 +100,24 @@ def _findings(text: str) -> Iterator[tuple[int, str, str]]:
             if not _PLACEHOLDER.search(match.group(0)):
                 yield _line_of(text, match.start()), label, match.group(0)
     for match in _ASSIGNED_VALUE.finditer(text):
-        value = match.group(1)
+        quoted, value = match.group(2) is not None, match.group(2) or match.group(3)
         start = match.start()
         name = text[max(0, start - 40) : start].lower()
         if (
             _SECRET_NAME.search(name)
+            and _is_literal(value, text[match.end() : match.end() + 1], quoted)
             and _entropy(value) >= _ENTROPY_MIN
             and not _PLACEHOLDER.search(value)
             and not _KNOWN.search(value)
         ):
             yield _line_of(text, start), "a hard-coded credential", value
+
+
+def _is_literal(value: str, after: str, quoted: bool) -> bool:
+    """A value written out, not code that fetches or computes one."""
+    if quoted:
+        return not value.startswith("$")
+    return after not in ("(", "[") and not _CODE.match(value) and any(c.isdigit() for c in value)
 
 
 def _line_of(text: str, position: int) -> int:

@@ -13,7 +13,7 @@ from skillport_build.models.names import did_you_mean
 from skillport_build.models.skill import PORTABLE_KEYS
 from skillport_build.models.text import MB, human_size
 from skillport_build.repo.diagnostics import Diagnostic, Severity
-from skillport_build.repo.marketplace import Skill
+from skillport_build.repo.marketplace import Plugin, Skill
 from skillport_build.repo.rules import rule
 
 BODY_MAX_LINES = 500
@@ -31,14 +31,16 @@ _LICENSE_FILE = re.compile(r"\b((?:LICEN[CS]E|COPYING|NOTICE)[\w.-]*|[\w./-]+\.(
 _YAML11_WORDS = frozenset({"yes", "no", "on", "off", "y", "n"})
 
 
-def check_skill(skill: Skill, upload_bound: bool, config: ValidateConfig) -> Iterator[Diagnostic]:
+def check_skill(
+    skill: Skill, plugin: Plugin, upload_bound: bool, config: ValidateConfig
+) -> Iterator[Diagnostic]:
     """Run every per-skill rule that needs more than the front-matter model."""
     yield from _front_matter_keys(skill, upload_bound)
     yield from _name(skill, upload_bound)
     yield from _allowed_tools(skill)
     yield from _license(skill)
     yield from _lengths(skill)
-    yield from _links(skill)
+    yield from _links(skill, plugin, upload_bound)
     yield from _ambiguous_yaml(skill)
     yield from _bundle(skill, config)
 
@@ -145,7 +147,7 @@ def _lengths(skill: Skill) -> Iterator[Diagnostic]:
         )
 
 
-def _links(skill: Skill) -> Iterator[Diagnostic]:
+def _links(skill: Skill, plugin: Plugin, upload_bound: bool) -> Iterator[Diagnostic]:
     in_fence = False
     for offset, text in enumerate(skill.body.splitlines()):
         if _FENCE.match(text.lstrip()):
@@ -154,8 +156,45 @@ def _links(skill: Skill) -> Iterator[Diagnostic]:
             continue
         for match in _LINK.finditer(text):
             target = match.group(1) or match.group(2)
-            if problem := _link_problem(skill, target):
+            problem = _link_problem(skill, target)
+            if problem is _LEAVES_SKILL:
+                problem = _plugin_link_problem(skill, plugin, target, upload_bound)
+            if problem:
                 yield rule("skill-link")(skill.skill_md, skill.body_line + offset, *problem)
+
+
+_LEAVES_SKILL = ("", Severity.ERROR)  # a link above the skill folder: where it lands decides
+
+
+def _plugin_link_problem(
+    skill: Skill, plugin: Plugin, target: str, upload_bound: bool
+) -> tuple[str, Severity] | None:
+    """A link that leaves the skill folder: Claude Code follows it inside the plugin; the upload
+    zip holds the skill folder alone; outside the plugin it leads nowhere once installed."""
+    base = (
+        PurePosixPath(skill.path).relative_to(plugin.path)
+        if plugin.path != "."
+        else PurePosixPath(skill.path)
+    )
+    parts = list(base.parts)
+    for part in PurePosixPath(target.split("#", 1)[0].split("?", 1)[0]).parts:
+        if part == "..":
+            if not parts:
+                return (f"link {target!r} points outside the plugin folder", Severity.ERROR)
+            parts.pop()
+        elif part != ".":
+            parts.append(part)
+    resolved = "/".join(parts)
+    if not any(f.path == resolved or f.path.startswith(resolved + "/") for f in plugin.files):
+        return (f"link {target!r} points to a file that is not in the plugin", Severity.WARNING)
+    if not upload_bound:
+        return None
+    return (
+        f"link {target!r} points outside the skill folder, to a file of the plugin: Claude Code "
+        "follows it, but the upload zip for Claude.ai and Desktop holds the skill folder only; "
+        "move the file into the skill, or tag the plugin surface:CC",
+        Severity.WARNING,
+    )
 
 
 def _link_problem(skill: Skill, target: str) -> tuple[str, Severity] | None:
@@ -172,7 +211,7 @@ def _link_problem(skill: Skill, target: str) -> tuple[str, Severity] | None:
     for part in PurePosixPath(path).parts:
         if part == "..":
             if not parts:
-                return (f"link {target!r} points outside the skill folder", Severity.ERROR)
+                return _LEAVES_SKILL
             parts.pop()
         elif part != ".":
             parts.append(part)

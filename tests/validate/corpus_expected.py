@@ -266,7 +266,7 @@ EXPECTED: dict[str, list[tuple[str, int | None, str, str, str]]] = {
             5,
             "skill-link",
             "error",
-            "link '../../../../README.md' points outside the skill folder",
+            "link '../../../../README.md' points outside the plugin folder",
         ),
     ],
     "skill-link-backslash": [
@@ -513,8 +513,8 @@ EXPECTED: dict[str, list[tuple[str, int | None, str, str, str]]] = {
             "plugins/tools/.claude-plugin/notes.md",
             None,
             "plugin-layout",
-            "error",
-            "only plugin.json belongs in .claude-plugin/; move this file to the plugin root",
+            "warning",
+            "only plugin.json belongs in .claude-plugin/ (Claude Code ignores the rest); move this file to the plugin root",
         ),
     ],
     "plugin-layout-skill": [
@@ -869,6 +869,13 @@ EXPECTED: dict[str, list[tuple[str, int | None, str, str, str]]] = {
             "plugins[0] (tools): `repo` 'not a repo' must be OWNER/REPO (in a `github` source)",
         ),
         (
+            ".claude-plugin/marketplace.json",
+            13,
+            "remote-entries",
+            "note",
+            "1 remote entry: checked for shape, not fetched: tools (github); `skillport build` does not build them yet",
+        ),
+        (
             "plugins/tools",
             None,
             "plugin-unlisted",
@@ -883,6 +890,13 @@ EXPECTED: dict[str, list[tuple[str, int | None, str, str, str]]] = {
             "entry-source-object",
             "error",
             "plugins[0] (tools): `sha` must be a full 40-character lowercase commit hash (in a `github` source)",
+        ),
+        (
+            ".claude-plugin/marketplace.json",
+            13,
+            "remote-entries",
+            "note",
+            "1 remote entry: checked for shape, not fetched: tools (github); `skillport build` does not build them yet",
         ),
         (
             "plugins/tools",
@@ -901,6 +915,13 @@ EXPECTED: dict[str, list[tuple[str, int | None, str, str, str]]] = {
             "plugins[0] (tools): `url` must use https:// (in a `archive` source)",
         ),
         (
+            ".claude-plugin/marketplace.json",
+            13,
+            "remote-entries",
+            "note",
+            "1 remote entry: checked for shape, not fetched: tools (archive); `skillport build` does not build them yet",
+        ),
+        (
             "plugins/tools",
             None,
             "plugin-unlisted",
@@ -915,6 +936,13 @@ EXPECTED: dict[str, list[tuple[str, int | None, str, str, str]]] = {
             "entry-source-object",
             "error",
             "plugins[0] (tools): `sha256` must be 64 lowercase hex characters (in a `archive` source)",
+        ),
+        (
+            ".claude-plugin/marketplace.json",
+            13,
+            "remote-entries",
+            "note",
+            "1 remote entry: checked for shape, not fetched: tools (archive); `skillport build` does not build them yet",
         ),
         (
             "plugins/tools",
@@ -947,6 +975,13 @@ EXPECTED: dict[str, list[tuple[str, int | None, str, str, str]]] = {
             "entry-source-object",
             "error",
             "plugins[0] (tools): a `git-subdir` source needs `source.path`",
+        ),
+        (
+            ".claude-plugin/marketplace.json",
+            13,
+            "remote-entries",
+            "note",
+            "1 remote entry: checked for shape, not fetched: tools (git-subdir); `skillport build` does not build them yet",
         ),
         (
             "plugins/tools",
@@ -1095,8 +1130,8 @@ EXPECTED: dict[str, list[tuple[str, int | None, str, str, str]]] = {
             ".claude-plugin/marketplace.json",
             15,
             "entry-version-mismatch",
-            "error",
-            "plugins[0] (tools): `version` 1.1.0 differs from plugin.json's 1.0.0; make them equal (plugin.json is the version of record) or drop it here",
+            "warning",
+            "plugins[0] (tools): `version` 1.1.0 differs from plugin.json's 1.0.0; Claude Code installs plugin.json's, and so does Skillport: make them equal or drop it here",
         ),
     ],
     "marketplace-renames-loop": [
@@ -1242,8 +1277,8 @@ EXPECTED: dict[str, list[tuple[str, int | None, str, str, str]]] = {
             ".skillport/access.yaml",
             None,
             "access-missing",
-            "error",
-            'no access policy, so nothing could be served; add .skillport/access.yaml (`defaults: {read: ["*"]}` lets every signed-in user read everything)',
+            "note",
+            "no access policy yet: Claude Code does not need one, but `skillport build` and the proxy refuse to go on without it (they fail closed); `skillport new access` writes one that lets every signed-in user read everything, to edit from there",
         ),
     ],
     "access-syntax": [
