@@ -304,6 +304,21 @@ CASES: list[Case] = [
     ),
     case("plugin-component-skills-file", {PLUGIN: plugin_json(skills="./skills/hello/SKILL.md")}),
     case(
+        "plugin-component-agents-folder",
+        {PLUGIN: plugin_json(agents=["./agents"]), "plugins/tools/agents/reviewer.md": "---\nname: r\n---\n"},
+    ),
+    case(
+        "plugin-component-listed-files",
+        {
+            PLUGIN: plugin_json(commands=["./commands/review.md"]),
+            "plugins/tools/commands/review.md": "---\ndescription: Review\n---\nReview.\n",
+        },
+    ),
+    case(
+        "entry-component-missing",
+        {MARKET: marketplace_json([{**marketplace_json()["plugins"][0], "skills": ["./more-skills"]}])},
+    ),
+    case(
         "marketplace-metadata-key",
         {MARKET: marketplace_json(metadata={"description": "x", "pluginroot": "./p"})},
     ),

@@ -188,9 +188,7 @@ def _known_bundles(options: BuildOptions) -> dict[tuple[str, str], str]:
 
 
 def _version(plugin: Plugin) -> str:
-    if plugin.version is None:  # the plan refuses this first
-        raise BuildError(f"plugin {plugin.name} has no version")
-    return plugin.version
+    return plugin.release_version
 
 
 def _sort_out(

@@ -42,9 +42,7 @@ def bump(
     if changed_since is not None:
         needing = {item.name for item in make_plan(market, changed_since, level).needs_bump}
         targets = [p for p in targets if p.name in needing]
-    if missing := [p.name for p in targets if p.version is None]:
-        raise UsageError(f"plugin {', '.join(missing)} has no version to bump; set one in plugin.json")
-    done = [Bumped(p.name, p.version or "", next_version(p.version or "", level)) for p in targets]
+    done = [Bumped(p.name, p.release_version, next_version(p.release_version, level)) for p in targets]
     manifest_path = market.root / MARKETPLACE_JSON
     manifest = manifest_path.read_text("utf-8")
     edits: dict[Path, str] = {}

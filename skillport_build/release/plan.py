@@ -110,10 +110,8 @@ def _history(previous: Catalog | None, kind: str, name: str) -> tuple[tuple[Rele
 
 
 def _plugin_item(plugin: Plugin, previous: Catalog | None, level: str) -> Item:
-    version, digest = plugin.version, plugin.digest
+    version, digest = plugin.release_version, plugin.digest
     history, published = _history(previous, "plugin", plugin.name)
-    if version is None:
-        return Item("plugin", plugin.name, Change.NEW, None, published, digest, problem="has no version")
     change, problem = _compare("plugin", plugin.name, version, digest, history, published)
     bump = None
     if problem and published == version and _release(history, version):

@@ -31,6 +31,7 @@ MARKETPLACE_JSON = ".claude-plugin/marketplace.json"
 # Never part of a plugin that is the repository itself: the marketplace's own files.
 REPO_ONLY = (".skillport/", ".github/", ".git/", MARKETPLACE_JSON)
 # Fields of an entry that define a plugin with no plugin.json, copied into the one its bundle gets.
+DEFAULT_FOLDERS = {"commands": "commands", "agents": "agents"}
 GENERATED_FIELDS = ("description", "author", "homepage", "license", "keywords")
 
 
@@ -96,10 +97,22 @@ def bundle_manifest(entry: PluginEntry, manifest: dict[str, Any] | None) -> File
     else:
         return None
     for key in entry.declared_components:
-        ours, theirs = doc.get(key), getattr(entry, key)
+        ours, theirs = doc.get(key), _defaults_dropped(key, getattr(entry, key))
+        if theirs is None:
+            continue
         doc[key] = _paths(ours) + _paths(theirs) if ours is not None and _paths(theirs) else theirs
     data = (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode()
     return FileEntry(PLUGIN_JSON, len(data), sha256_bytes(data), False, data)
+
+
+def _defaults_dropped(key: str, value: Any) -> Any:
+    """The entry's list without files in the component's default folder, which Claude Code finds
+    anyway: listed in a plugin.json, command and agent files do not load (Claude Code 2.1.332)."""
+    folder = DEFAULT_FOLDERS.get(key)
+    if folder is None or not isinstance(value, list):
+        return value
+    kept = [p for p in value if not (isinstance(p, str) and p.removeprefix("./").startswith(f"{folder}/"))]
+    return kept or None
 
 
 def _paths(value: Any) -> list[str]:

@@ -19,6 +19,9 @@ from skillport_build.repo.diagnostics import Diagnostic
 from skillport_build.repo.digest import content_digest
 from skillport_build.repo.documents import JsonDocument, YamlDocument
 
+# What a plugin with no version is built as; the first `skillport bump` writes 0.0.1 into it.
+UNVERSIONED = "0.0.0"
+
 
 @dataclass(frozen=True)
 class FileEntry:
@@ -87,6 +90,11 @@ class Plugin:
         if self.manifest and self.manifest.version:
             return self.manifest.version
         return self.entry.version
+
+    @property
+    def release_version(self) -> str:
+        """The version a build gives it: the version of record, else UNVERSIONED."""
+        return self.version or UNVERSIONED
 
     def rel(self, path: str) -> str:
         """Turn a plugin-relative path into a repo-relative one."""

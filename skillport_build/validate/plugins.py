@@ -11,7 +11,7 @@ from skillport_build.models.plugin import COMPONENT_KEYS, CONFIG_COMPONENTS, ENT
 from skillport_build.repo.diagnostics import Diagnostic, Severity
 from skillport_build.repo.documents import DocumentError, JsonDocument
 from skillport_build.repo.loader import MARKETPLACE_JSON, PLUGIN_JSON
-from skillport_build.repo.marketplace import Plugin
+from skillport_build.repo.marketplace import UNVERSIONED, Plugin
 from skillport_build.repo.rules import rule
 
 # The hook events Claude Code 2.1.332 knows; any other is ignored at run time.
@@ -67,7 +67,7 @@ def check_plugin(plugin: Plugin, doc: JsonDocument) -> Iterator[Diagnostic]:
     """Run every per-plugin rule that needs more than the manifest models."""
     yield from _manifest(plugin)
     yield from _entry(plugin, doc)
-    yield from _components(plugin)
+    yield from _components(plugin, doc)
     yield from _layout(plugin)
     yield from _configs(plugin)
 
@@ -117,11 +117,13 @@ def _manifest(plugin: Plugin) -> Iterator[Diagnostic]:
             yield rule("plugin-metadata")(
                 path, _manifest_line(plugin, "name"), f"no `{key}`; add one ({what})"
             )
-    if plugin.manifest_doc is not None and plugin.version is None and "version" not in raw:
+    if plugin.version is None and "version" not in raw:
+        where = plugin.manifest_doc.path if plugin.manifest_doc else MARKETPLACE_JSON
         yield rule("plugin-version")(
-            path,
-            _manifest_line(plugin, "name"),
-            'no `version`; add "version": "0.1.0" so releases can be versioned',
+            where,
+            _manifest_line(plugin, "name") if plugin.manifest_doc else None,
+            f"plugin {plugin.name} has no `version`: Skillport builds it as {UNVERSIONED}, and the first "
+            'bump writes 0.0.1 into it; add "version": "0.1.0" to choose where it starts',
             Severity.WARNING,
         )
 
@@ -184,18 +186,36 @@ def _paths(value: Any) -> list[str]:
     return []
 
 
-def _components(plugin: Plugin) -> Iterator[Diagnostic]:
+def _components(plugin: Plugin, doc: JsonDocument) -> Iterator[Diagnostic]:
+    """Component paths in plugin.json and in the entry, checked as Claude Code checks them."""
     raw = _raw(plugin)
     names = {f.path for f in plugin.files}
     folders = {p.rsplit("/", i)[0] for p in names for i in range(1, p.count("/") + 1)}
+    label = f"plugins[{plugin.index}] ({plugin.entry.name}): "
     for key in COMPONENT_KEYS:
         for path in _paths(raw.get(key)):
             if problem := _component_problem(key, path, names, folders):
                 yield rule("plugin-component-path")(
-                    _manifest_path(plugin),
-                    _manifest_line(plugin, key),
-                    f"`{key}` {path!r} {problem}",
+                    _manifest_path(plugin), _manifest_line(plugin, key), f"`{key}` {path!r} {problem}"
                 )
+        for path in _paths(getattr(plugin.entry, key)):
+            if problem := _component_problem(key, path, names, folders):
+                where = doc.line(("plugins", plugin.index, key))
+                yield rule("plugin-component-path")(
+                    MARKETPLACE_JSON, where, f"{label}`{key}` {path!r} {problem}"
+                )
+        listed_files = [
+            p for p in _paths(raw.get(key)) if key in ("commands", "agents") and p.endswith(".md")
+        ]
+        if listed_files:
+            yield rule("plugin-component-path")(
+                _manifest_path(plugin),
+                _manifest_line(plugin, key),
+                f"`{key}` lists files ({', '.join(listed_files)}); Claude Code 2.1.332 loads none of "
+                f"them from plugin.json: keep them in {key}/ and drop the list, or list them in the "
+                "plugin's marketplace entry",
+                Severity.WARNING,
+            )
 
 
 def _component_problem(key: str, path: str, files: set[str], folders: set[str]) -> str | None:
@@ -212,8 +232,8 @@ def _component_problem(key: str, path: str, files: set[str], folders: set[str]) 
         return "must name a folder of skills, not a file"
     if rel not in files and rel not in folders and rel:
         return "does not exist in the plugin folder"
-    if key == "agents" and rel in files and not rel.endswith(".md"):
-        return "must name a .md file or a folder of them"
+    if key == "agents" and not rel.endswith(".md"):
+        return "must name a .md file: Claude Code refuses to install a plugin whose `agents` names a folder"
     return None
 
 

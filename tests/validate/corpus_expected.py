@@ -435,7 +435,7 @@ EXPECTED: dict[str, list[tuple[str, int | None, str, str, str]]] = {
             2,
             "plugin-version",
             "warning",
-            'no `version`; add "version": "0.1.0" so releases can be versioned',
+            'plugin tools has no `version`: Skillport builds it as 0.0.0, and the first bump writes 0.0.1 into it; add "version": "0.1.0" to choose where it starts',
         ),
     ],
     "plugin-author-string": [
@@ -1105,6 +1105,33 @@ EXPECTED: dict[str, list[tuple[str, int | None, str, str, str]]] = {
             "plugin-component-path",
             "error",
             "`skills` './skills/hello/SKILL.md' must name a folder of skills, not a file",
+        ),
+    ],
+    "plugin-component-agents-folder": [
+        (
+            "plugins/tools/.claude-plugin/plugin.json",
+            9,
+            "plugin-component-path",
+            "error",
+            "`agents` './agents' must name a .md file: Claude Code refuses to install a plugin whose `agents` names a folder",
+        ),
+    ],
+    "plugin-component-listed-files": [
+        (
+            "plugins/tools/.claude-plugin/plugin.json",
+            9,
+            "plugin-component-path",
+            "warning",
+            "`commands` lists files (./commands/review.md); Claude Code 2.1.332 loads none of them from plugin.json: keep them in commands/ and drop the list, or list them in the plugin's marketplace entry",
+        ),
+    ],
+    "entry-component-missing": [
+        (
+            ".claude-plugin/marketplace.json",
+            19,
+            "plugin-component-path",
+            "error",
+            "plugins[0] (tools): `skills` './more-skills' does not exist in the plugin folder",
         ),
     ],
     "marketplace-metadata-key": [
