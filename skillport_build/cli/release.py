@@ -103,6 +103,8 @@ def build(
         f"catalog {catalog.catalog_version}: {len(catalog.skills)} skills, {len(catalog.plugins)} plugins; "
         f"{len(result.written)} bundles written, {len(result.reused)} reused → {out}"
     )
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     return EXIT_OK
 
 

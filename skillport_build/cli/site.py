@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from skillport_build.cli.common import EXIT_OK, existing_file, folder
-from skillport_build.errors import UsageError
+from skillport_build.errors import CatalogError, UsageError
 from skillport_build.models.catalog import Catalog
 from skillport_build.site.render import BundleReader, folder_reader, link_bundles, render_site, store_reader
 from skillport_build.stores import open_store
@@ -51,6 +51,11 @@ def site(
 
 def _open(source: Path | None, url: str | None, key_paths: tuple[Path, ...]) -> tuple[Catalog, BundleReader]:
     if source is not None:
+        if not (source / "catalog.json").is_file():
+            raise CatalogError(
+                f"{source} holds no catalog.json: pass the folder `skillport build --out` wrote, or a "
+                "local store folder (or use --store URL)"
+            )
         raw = (source / "catalog.json").read_bytes()
         signature_file = source / "catalog.json.minisig"
         signature = signature_file.read_text() if signature_file.is_file() else ""

@@ -76,6 +76,7 @@ class BuildResult:
     plan: Plan
     written: tuple[str, ...]  # store-relative paths of bundles made now
     reused: tuple[str, ...]  # bundles already in OUT with the right bytes
+    warnings: tuple[str, ...] = ()  # what the person should know: a dirty tree, remote entries
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,25 @@ def build(root: Path, options: BuildOptions, progress: Progress | None = None) -
     if cache is not None:
         _update_cache(cache, market, findings, options.out, bundles)
     written = tuple(sorted(path for job in jobs for path in job.paths))
-    return BuildResult(catalog, plan, written, reused)
+    return BuildResult(catalog, plan, written, reused, _warnings(market, options, catalog))
+
+
+def _warnings(market: Marketplace, options: BuildOptions, catalog: Catalog) -> tuple[str, ...]:
+    found = []
+    if options.commit is None and catalog.source.commit and _git_dirty(market.root):
+        found.append(
+            f"the working tree has uncommitted changes: the catalog records commit "
+            f"{catalog.source.commit[:12]}, which does not hold them; commit first for a build anyone "
+            "can reproduce"
+        )
+    remote = [
+        raw.get("name", "?")
+        for raw in (market.manifest.plugins if market.manifest else [])
+        if isinstance(raw, dict) and isinstance(raw.get("source"), dict)
+    ]
+    if remote:
+        found.append(f"not built (remote sources are not fetched yet): {', '.join(map(str, remote))}")
+    return tuple(found)
 
 
 def _open_cache(root: Path, out: Path) -> BuildCache:
@@ -491,16 +510,21 @@ def _removed(previous: Catalog | None, plan: Plan) -> tuple[Removed, ...]:
     return tuple(sorted(kept, key=lambda r: (r.kind, r.name)))
 
 
-def _git_head(root: Path) -> str | None:
+def _git(root: Path, *args: str) -> str | None:
+    """git's output in `root`, None when git is missing or says no."""
     try:
         result = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
+            ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10, check=False
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    commit = result.stdout.strip()
-    return commit if result.returncode == 0 and len(commit) == 40 else None
+    return result.stdout if result.returncode == 0 else None
+
+
+def _git_head(root: Path) -> str | None:
+    commit = (_git(root, "rev-parse", "HEAD") or "").strip()
+    return commit if len(commit) == 40 else None
+
+
+def _git_dirty(root: Path) -> bool:
+    return bool(_git(root, "status", "--porcelain", "--untracked-files=normal", "--", "."))

@@ -77,6 +77,19 @@ def load(root: Path | str, cache: BuildCache | None = None) -> Marketplace:
     )
 
 
+def find_root(path: Path | str) -> Path:
+    """The marketplace root at or above `path` (the nearest folder with .claude-plugin/
+    marketplace.json), so that a command run inside a plugin folder finds its repository;
+    `path` itself when no folder above holds one."""
+    start = Path(os.path.realpath(path))
+    for folder in (start, *start.parents):
+        if (folder / MARKETPLACE_JSON).is_file():
+            return folder
+        if (folder / ".git").exists():
+            break  # the repository's top: a marketplace is never above it
+    return Path(path)
+
+
 def _local_folders(entries: list[Any]) -> list[str | None]:
     """Each entry's `./` folder, repo-relative ("." for the root), None for other sources."""
     found: list[str | None] = []

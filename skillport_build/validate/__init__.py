@@ -6,7 +6,7 @@ from pathlib import Path
 
 from skillport_build.models.marketplace import UPLOAD_SURFACES
 from skillport_build.repo.diagnostics import Diagnostic, Report
-from skillport_build.repo.loader import load
+from skillport_build.repo.loader import find_root, load
 from skillport_build.repo.marketplace import Marketplace, Plugin
 from skillport_build.validate import secrets
 from skillport_build.validate.plugins import check_plugin
@@ -58,5 +58,5 @@ def plugin_findings(plugin: Plugin, market: Marketplace) -> list[Diagnostic]:
 
 
 def validate_path(path: Path | str) -> Report:
-    """Load the marketplace at `path` and validate it."""
-    return validate(load(path))
+    """Load the marketplace at `path` (or the one `path` is inside of) and validate it."""
+    return validate(load(find_root(path)))

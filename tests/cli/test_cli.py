@@ -96,3 +96,31 @@ def test_init_new_and_validate_end_to_end(tmp_path: Path) -> None:
 def test_rules_lists_every_rule() -> None:
     out = skillport("rules", "--format", "markdown").stdout
     assert "| `skill-name-format` | 4 | error |" in out
+
+
+def test_validate_inside_a_plugin_folder_finds_the_repository(market: Path) -> None:
+    inside = market / "plugins" / "tools" / "skills"
+    result = skillport("validate", ".", "--strict", cwd=inside)
+    assert (result.returncode, result.stdout) == (0, "✓ 1 plugin, 1 skill: no problems found\n")
+
+
+def test_site_from_a_folder_without_a_catalog_says_what_to_pass(tmp_path: Path) -> None:
+    result = skillport("site", "--from", str(tmp_path), "--out", str(tmp_path / "site"))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == (
+        f"error: {tmp_path} holds no catalog.json: pass the folder `skillport build --out` wrote, "
+        "or a local store folder (or use --store URL)"
+    )
+
+
+def test_no_access_policy_is_a_note_and_new_access_writes_one(market: Path) -> None:
+    (market / ".skillport/access.yaml").unlink()
+    result = skillport("validate", str(market), "--strict")
+    assert result.returncode == 0
+    assert "note access-missing" in result.stdout and "(1 note)" in result.stdout
+    built = skillport("build", str(market), "--out", str(market.parent / "out"))
+    assert built.returncode == 1 and "skillport new access" in built.stderr
+    assert skillport("new", "access", "--root", str(market)).returncode == 0
+    assert skillport("validate", str(market), "--strict").stdout == "✓ 1 plugin, 1 skill: no problems found\n"
+    again = skillport("new", "access", "--root", str(market))
+    assert again.returncode == 1 and "already holds an access policy" in again.stderr

@@ -17,6 +17,9 @@ from skillport_build.release.bump import bump
 from skillport_build.repo.buildcache import BuildCache, cache_salt
 from skillport_build.repo.loader import load
 
+PLUGIN = "plugins/tools/.claude-plugin/plugin.json"
+MARKET = ".claude-plugin/marketplace.json"
+
 
 def _tree(root: Path) -> dict[str, bytes]:
     files = sorted(p for p in root.rglob("*") if p.is_file() and ".cache" not in p.relative_to(root).parts)
@@ -226,3 +229,36 @@ def test_a_deleted_bundle_is_rebuilt_even_from_the_cache(tmp_path: Path) -> None
     again = build_at(TEMPLATE, out, previous=first.catalog)
     assert again.written == ("bundles/pr-review/1.0.0/pr-review-1.0.0.zip",)
     assert gone.read_bytes() == original
+
+
+def test_a_plugin_without_a_version_builds_as_0_0_0_and_the_first_bump_versions_it(
+    market: Path, tmp_path: Path
+) -> None:
+    manifest = json.loads((market / PLUGIN).read_text())
+    del manifest["version"]
+    entries = json.loads((market / MARKET).read_text())
+    del entries["plugins"][0]["version"]
+    write(market, {PLUGIN: manifest, MARKET: entries})
+    first = build_at(market, tmp_path / "one").catalog
+    assert [p.version for p in first.plugins] == ["0.0.0"]
+    (market / "plugins/tools/skills/hello/references/checklist.md").write_text("# Changed\n")
+    assert [(b.old, b.new) for b in bump(market, changed_since=first)] == [("0.0.0", "0.0.1")]
+    assert json.loads((market / PLUGIN).read_text())["version"] == "0.0.1"
+    assert [p.version for p in build_at(market, tmp_path / "two", previous=first).catalog.plugins] == [
+        "0.0.1"
+    ]
+
+
+def test_a_dirty_work_tree_and_remote_entries_are_named_after_a_build(market: Path, tmp_path: Path) -> None:
+    git = ["git", "-C", str(market), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "start"], check=True)
+    assert build(market, BuildOptions(out=tmp_path / "clean", now=T0)).warnings == ()
+    entries = json.loads((market / MARKET).read_text())
+    entries["plugins"].append({"name": "elsewhere", "source": {"source": "github", "repo": "acme/x"}})
+    write(market, {MARKET: entries})
+    warnings = build(market, BuildOptions(out=tmp_path / "dirty", now=T0)).warnings
+    assert len(warnings) == 2
+    assert warnings[0].startswith("the working tree has uncommitted changes: the catalog records commit ")
+    assert warnings[1] == "not built (remote sources are not fetched yet): elsewhere"
