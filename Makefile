@@ -120,6 +120,7 @@ test: $(STAMP) tools lint typecheck docs
 bench: $(STAMP) tools
 	SKILLPORT_CLAUDE=$(abspath $(CLAUDE)) $(BIN)/python benchmarks/validate_bench.py
 	$(BIN)/python benchmarks/build_bench.py
+	$(BIN)/python benchmarks/secrets_bench.py
 	$(BIN)/python benchmarks/publish_bench.py
 	$(BIN)/python benchmarks/site_bench.py
 	command -v nginx >/dev/null && command -v wrk >/dev/null || (apt-get update -qq && \

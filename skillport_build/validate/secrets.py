@@ -65,6 +65,8 @@ _PLACEHOLDER = re.compile(
     r"(?i)example|sample|dummy|placeholder|changeme|your|xxxx|\$\{|<|redacted|fake|\.\.\.|…|\*\*\*"
 )
 _ENTROPY_MIN = 3.5
+_ENTROPY_MIN_HEX = 3.0  # sixteen symbols: a random hex key scores lower than a base64 one
+_HEX = re.compile(r"^[0-9a-fA-F]{32,}$")
 
 
 def fingerprint(secret: str) -> str:
@@ -106,7 +108,7 @@ def _findings(text: str) -> Iterator[tuple[int, str, str]]:
         if (
             _SECRET_NAME.search(name)
             and _is_literal(value, text[match.end() : match.end() + 1], quoted)
-            and _entropy(value) >= _ENTROPY_MIN
+            and _entropy(value) >= (_ENTROPY_MIN_HEX if _HEX.match(value) else _ENTROPY_MIN)
             and not _PLACEHOLDER.search(value)
             and not _KNOWN.search(value)
         ):
