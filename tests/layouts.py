@@ -344,6 +344,38 @@ REMOTE_ENTRIES = Layout(
     },
 )
 
+# Two plugins that each hold a skill called `start`: Claude Code installs both as plugin:skill.
+REPEATED_NAMES = Layout(
+    "repeated-names",
+    "the same skill name in two plugins",
+    {
+        ".claude-plugin/marketplace.json": _market(
+            "company",
+            [
+                {"name": "onboarding", "source": "./plugins/onboarding", "description": "New starters."},
+                {"name": "support", "source": "./plugins/support", "description": "Support desk."},
+            ],
+        ),
+        "plugins/onboarding/.claude-plugin/plugin.json": {
+            "name": "onboarding",
+            "version": "1.0.0",
+            "description": "For new starters.",
+            "author": OWNER,
+        },
+        "plugins/onboarding/skills/start/SKILL.md": skill(
+            "start", "Set up the laptop, then read the handbook."
+        ),
+        "plugins/support/.claude-plugin/plugin.json": {
+            "name": "support",
+            "version": "2.1.0",
+            "description": "For the support desk.",
+            "author": OWNER,
+        },
+        "plugins/support/skills/start/SKILL.md": skill("start", "Open the queue and take the oldest ticket."),
+        "plugins/support/skills/escalate/SKILL.md": skill("escalate"),
+    },
+)
+
 LAYOUTS = [
     SHARED_ROOT,
     ENTRY_DEFINED,
@@ -353,4 +385,5 @@ LAYOUTS = [
     FALSE_SECRETS,
     TEAM_MARKETPLACE,
     REMOTE_ENTRIES,
+    REPEATED_NAMES,
 ]

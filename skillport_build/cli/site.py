@@ -39,9 +39,9 @@ def site(
     if bool(source) == bool(url):
         raise UsageError("give exactly one of --from DIR or --store URL")
     catalog, reader = _open(source, url, key_paths)
-    if unknown := sorted(set(only) - {s.name for s in catalog.skills}):
+    if unknown := sorted(name for name in only if catalog.skill(name) is None):
         raise UsageError(f"--only names skills the catalog does not have: {', '.join(unknown)}")
-    chosen = only or None
+    chosen = [found.ref for name in only if (found := catalog.skill(name))] or None
     result = render_site(catalog, reader, out, only=chosen, link_base=link_base)
     if link_base is None and source is not None:
         link_bundles(catalog, source, out, chosen)

@@ -82,14 +82,14 @@ class Client:
 
     def skill(self, name: str) -> SkillDetail:
         """One skill's metadata, files, history and SKILL.md."""
-        response = self._call("GET", f"/api/skills/{quote(name, safe='')}", f"skill {name}", name=name)
+        response = self._call("GET", f"/api/skills/{_segment(name)}", f"skill {name}", name=name)
         return self._parse(response, SkillDetail, f"skill {name}")
 
     def link(self, name: str, version: str | None = None) -> Link:
         """A signed download link for the current version of a skill, or for `version`."""
         what = f"a download link for {name}" + (f" {version}" if version else "")
         body = {"version": version} if version else None
-        response = self._call("POST", f"/api/skills/{quote(name, safe='')}/link", what, json=body, name=name)
+        response = self._call("POST", f"/api/skills/{_segment(name)}/link", what, json=body, name=name)
         return self._parse(response, Link, what)
 
     def updates(self, installed: Sequence[Mapping[str, str]]) -> Updates:
@@ -206,6 +206,11 @@ class Client:
         if status in (502, 503, 504):
             return ClientError(f"{self.base_url} cannot serve {what} right now: {message}")
         return ClientError(f"{self.base_url} refused {what}: {message} (HTTP {status})")
+
+
+def _segment(name: str) -> str:
+    """A skill's address as one URL path segment: plugin/skill travels as plugin:skill."""
+    return quote(name.replace("/", ":", 1), safe="")
 
 
 def _error_text(response: httpx.Response) -> str:

@@ -25,6 +25,7 @@ from skillport_build.client.credentials import home
 from skillport_build.client.unpack import extract_zip, staging, swap_in, write_atomic
 from skillport_build.errors import ClientError
 from skillport_build.models.api import Link, SkillDetail, UpdateStatus
+from skillport_build.models.names import KEBAB, SKILL_NAME_MAX
 
 RECORD = ".skillport.json"
 
@@ -103,15 +104,25 @@ def install_skill(client: Client, name: str, version: str | None, skills: Path) 
     fetched = fetch(client, name, version)
     record = fetched.record(client.base_url, datetime.now(UTC))
     what = f"{name} {record.version}"
+    bare = folder_name(name)
     try:
         with staging(skills) as stage:
             extract_zip(fetched.data, stage, what)
-            folder = _skill_folder(stage, name, what)
+            folder = _skill_folder(stage, bare, what)
             write_atomic(folder / RECORD, record.model_dump_json(indent=2).encode() + b"\n")
-            swap_in(folder, skills / name)
+            swap_in(folder, skills / bare)
     except OSError as exc:
         raise ClientError(f"cannot install {what} into {skills}: {exc.strerror or exc}") from exc
     return record
+
+
+def folder_name(name: str) -> str:
+    """The folder a skill installs into: its bare name (plugin/skill and plugin:skill say which
+    plugin's), and only ever a name, never a path."""
+    bare = name.replace(":", "/").rsplit("/", 1)[-1]
+    if not KEBAB.match(bare) or len(bare) > SKILL_NAME_MAX:
+        raise ClientError(f"{name!r} is not a skill name (or plugin/skill); `skillport search` lists them")
+    return bare
 
 
 def _skill_folder(stage: Path, name: str, what: str) -> Path:

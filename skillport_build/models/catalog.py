@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
@@ -77,10 +78,28 @@ class SkillRecord(Record):
     files: tuple[FileRecord, ...]
     history: tuple[Release, ...] = Field(description="every published version, oldest first")
     deprecated: Deprecation | None = None
+    id: str | None = Field(
+        default=None, description="plugin/skill, when another plugin has a skill of the same name"
+    )
 
     def release(self, version: str) -> Release | None:
         """The history entry for a version."""
         return next((r for r in self.history if r.version == version), None)
+
+    @property
+    def ref(self) -> str:
+        """How the skill is addressed: its name, or plugin/skill where the name repeats."""
+        return self.id or self.name
+
+    @property
+    def slug(self) -> str:
+        """`ref` as one path segment (store keys, page files): plugin.skill where the name repeats."""
+        return self.ref.replace("/", ".")
+
+
+def skill_ref(plugin: str, name: str) -> str:
+    """The plugin/skill form of a skill's address (Claude Code writes plugin:skill)."""
+    return f"{plugin}/{name}"
 
 
 class Author(Record):
@@ -165,15 +184,20 @@ class Catalog(Record):
 
     @cached_property
     def _skills(self) -> dict[str, SkillRecord]:
-        return {s.name: s for s in self.skills}
+        """Every skill under plugin/skill, and under its bare name where that is unique."""
+        found = {skill_ref(s.plugin, s.name): s for s in self.skills}
+        found.update({s.slug: s for s in self.skills})
+        counts = Counter(s.name for s in self.skills)
+        found.update({s.name: s for s in self.skills if counts[s.name] == 1})
+        return found
 
     @cached_property
     def _plugins(self) -> dict[str, PluginRecord]:
         return {p.name: p for p in self.plugins}
 
-    def skill(self, name: str) -> SkillRecord | None:
-        """A skill by name."""
-        return self._skills.get(name)
+    def skill(self, ref: str) -> SkillRecord | None:
+        """A skill by its name, plugin/skill or plugin:skill; None for a bare name two plugins share."""
+        return self._skills.get(ref.replace(":", "/", 1))
 
     def plugin(self, name: str) -> PluginRecord | None:
         """A plugin by name."""

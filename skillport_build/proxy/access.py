@@ -43,7 +43,7 @@ class View:
     @cached_property
     def skills(self) -> tuple[SkillRecord, ...]:
         """The visible skills, in catalog order."""
-        return tuple(s for s in self.catalog.skills if s.name in self.skill_names)
+        return tuple(s for s in self.catalog.skills if s.ref in self.skill_names)
 
     @cached_property
     def plugins(self) -> tuple[PluginRecord, ...]:
@@ -51,8 +51,10 @@ class View:
         return tuple(p for p in self.catalog.plugins if p.name in self.plugin_names)
 
     def skill(self, name: str) -> SkillRecord | None:
-        """A visible skill by name; None both when it does not exist and when it is hidden."""
-        return self.catalog.skill(name) if name in self.skill_names else None
+        """A visible skill by name (or plugin/skill); None both when it does not exist and when it
+        is hidden."""
+        found = self.catalog.skill(name)
+        return found if found is not None and found.ref in self.skill_names else None
 
     def bundle(self, refs: dict[str, BundleRef], path: str) -> BundleRef | None:
         """A bundle this audience may download, by store path."""
@@ -68,9 +70,9 @@ def view_for(catalog: Catalog, identity: Identity) -> View:
     policy = catalog.access
     if identity.matches(policy.admins):
         return View(
-            catalog, frozenset(s.name for s in catalog.skills), frozenset(p.name for p in catalog.plugins)
+            catalog, frozenset(s.ref for s in catalog.skills), frozenset(p.name for p in catalog.plugins)
         )
-    skills = frozenset(s.name for s in catalog.skills if identity.matches(policy.readers(s.plugin, s.name)))
+    skills = frozenset(s.ref for s in catalog.skills if identity.matches(policy.readers(s.plugin, s.name)))
     plugins = frozenset(
         p.name
         for p in catalog.plugins
@@ -84,12 +86,16 @@ def is_admin(catalog: Catalog, identity: Identity) -> bool:
     return identity.matches(catalog.access.admins)
 
 
+def _ref(record: SkillRecord | PluginRecord) -> str:
+    return record.ref if isinstance(record, SkillRecord) else record.name
+
+
 def bundle_refs(catalog: Catalog) -> dict[str, BundleRef]:
     """Every bundle path of the catalog, current versions and history, to what it belongs to."""
     refs: dict[str, BundleRef] = {}
     for record, kind in [(s, "skill") for s in catalog.skills] + [(p, "plugin") for p in catalog.plugins]:
         for release in record.history:
             if release.yanked is None:
-                refs[release.bundle.path] = BundleRef(kind, record.name, release.version, release.bundle)
-        refs[record.bundle.path] = BundleRef(kind, record.name, record.version, record.bundle)
+                refs[release.bundle.path] = BundleRef(kind, _ref(record), release.version, release.bundle)
+        refs[record.bundle.path] = BundleRef(kind, _ref(record), record.version, record.bundle)
     return refs

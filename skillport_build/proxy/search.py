@@ -56,7 +56,7 @@ class SearchIndex:
     """Lower-cased fields of every skill of one catalog, with their SKILL.md text."""
 
     def __init__(self, skills: Iterable[SkillRecord], texts: Mapping[str, str]) -> None:
-        self._fields = {s.name: _fields(s, texts.get(s.name, "")) for s in skills}
+        self._fields = {s.ref: _fields(s, texts.get(s.ref, "")) for s in skills}
 
     def search(
         self,
@@ -71,13 +71,13 @@ class SearchIndex:
         for skill in skills:
             if not filters.keep(skill):
                 continue
-            fields = self._fields.get(skill.name)
+            fields = self._fields.get(skill.ref)
             if fields is None:
                 continue
             score = _score(fields, words, query.strip().lower()) if words else 1.0
             if score > 0:
                 hits.append((skill, score))
-        hits.sort(key=lambda hit: (-hit[1], hit[0].name))
+        hits.sort(key=lambda hit: (-hit[1], hit[0].name, hit[0].plugin))
         return hits[:limit] if limit is not None else hits
 
 

@@ -103,7 +103,7 @@ class Proxy:
         texts: dict[str, str] = {}
         for skill in catalog.skills:
             try:
-                texts[skill.name] = skill_markdown(self.bundles.read(skill.bundle), skill.name)[
+                texts[skill.ref] = skill_markdown(self.bundles.read(skill.bundle), skill.name)[
                     :SEARCH_TEXT_LIMIT
                 ]
             except (StoreError, SignatureError) as exc:
@@ -168,7 +168,7 @@ class Proxy:
 
     def _summary_fields(self, skill: SkillRecord) -> dict[str, Any]:
         return {
-            "name": skill.name,
+            "name": skill.ref,
             "plugin": skill.plugin,
             "version": skill.version,
             "description": skill.description,
@@ -179,7 +179,7 @@ class Proxy:
             "sha256": skill.bundle.sha256,
             "size": skill.bundle.size,
             "deprecated": skill.deprecated.model_dump() if skill.deprecated else None,
-            "page": f"{self.config.base_url}/skills/{skill.name}.html",
+            "page": f"{self.config.base_url}/skills/{skill.slug}.html",
         }
 
     def summary(self, skill: SkillRecord, score: float | None = None) -> SkillSummary:
@@ -206,7 +206,7 @@ class Proxy:
                 )
                 for r in skill.history
             ],
-            skill_md=self.indexed().texts.get(skill.name, ""),
+            skill_md=self.indexed().texts.get(skill.ref, ""),
         )
 
     def link(self, view: View, skill: SkillRecord, user: str, version: str | None = None) -> Link:
@@ -222,7 +222,7 @@ class Proxy:
             version_text = skill.version
         path, expires = self.signer.make(bundle.path, bundle.sha256, user, self.config.link_ttl)
         return Link(
-            name=skill.name,
+            name=skill.ref,
             version=version_text,
             url=f"{self.config.base_url}{path}",
             expires=datetime.fromtimestamp(expires, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -295,7 +295,8 @@ class Proxy:
             skill = view.skill(name)
             if skill is None:
                 gone = removed.get(name)
-                visible = gone is not None and identity.matches(catalog.access.readers("", name))
+                plugin, _, bare = name.rpartition("/")
+                visible = gone is not None and identity.matches(catalog.access.readers(plugin, bare))
                 results.append(
                     UpdateStatus(name=name, status="removed", last_version=gone.last_version)
                     if gone is not None and visible
@@ -353,7 +354,7 @@ class Proxy:
 
 
 def _update_status(skill: SkillRecord, item: dict[str, Any]) -> UpdateStatus:
-    out: dict[str, Any] = {"name": skill.name, "latest": skill.version}
+    out: dict[str, Any] = {"name": skill.ref, "latest": skill.version}
     version = item.get("version")
     digest = item.get("digest")
     if not isinstance(version, str) and isinstance(digest, str):

@@ -181,9 +181,9 @@ def _refuse_problems(plan: Plan) -> None:
         )
 
 
-def skill_bundle_path(name: str, version: str) -> str:
-    """Where a skill's zip lives in the store."""
-    return f"bundles/{name}/{version}/{name}-{version}.zip"
+def skill_bundle_path(skill: Skill, version: str) -> str:
+    """Where a skill's zip lives in the store (under plugin.skill where the name repeats)."""
+    return f"bundles/{skill.slug}/{version}/{skill.name}-{version}.zip"
 
 
 def plugin_bundle_path(name: str, version: str) -> str:
@@ -232,7 +232,7 @@ def _sort_out(
 def _bundle_paths(plugin: Plugin) -> list[tuple[str, str]]:
     """(store path, content digest) of every bundle a plugin makes: one per skill, one of its own."""
     version = _version(plugin)
-    found = [(skill_bundle_path(s.name, version), s.digest) for s in plugin.skills]
+    found = [(skill_bundle_path(s, version), s.digest) for s in plugin.skills]
     return [*found, (plugin_bundle_path(plugin.name, version), plugin.digest)]
 
 
@@ -291,7 +291,7 @@ def _write_job(job: _Job, out: Path, epoch: int) -> list[Bundle]:
             packed[f"{own}/SKILL.md"] = deflate(stamped)
     made = []
     for skill in plugin.skills:
-        path = skill_bundle_path(skill.name, version)
+        path = skill_bundle_path(skill, version)
         if path in job.paths:
             own = _in_plugin(plugin, skill.path)
             entries = [
@@ -356,8 +356,8 @@ def _catalog(
         version = _version(plugin)
         surfaces = tuple(sorted(plugin.entry.surfaces))
         for skill in plugin.skills:
-            made = release(version, skill.digest, skill_bundle_path(skill.name, version))
-            history = _history(_published(previous, "skill", skill.name), made, skill.name, market.lifecycle)
+            made = release(version, skill.digest, skill_bundle_path(skill, version))
+            history = _history(_published(previous, "skill", skill.ref), made, skill.name, market.lifecycle)
             skills.append(_skill_record(skill, plugin, made, surfaces, history, market.lifecycle))
         made = release(version, plugin.digest, plugin_bundle_path(plugin.name, version))
         history = _history(_published(previous, "plugin", plugin.name), made, plugin.name, market.lifecycle)
@@ -377,7 +377,7 @@ def _catalog(
             description=manifest.summary,
         ),
         plugins=tuple(sorted(plugins, key=lambda p: p.name)),
-        skills=tuple(sorted(skills, key=lambda s: s.name)),
+        skills=tuple(sorted(skills, key=lambda s: (s.name, s.plugin))),
         removed=_removed(previous, plan),
         access=market.access,
     )
@@ -426,6 +426,7 @@ def _skill_record(
     tools = front.allowed_tools
     return SkillRecord(
         name=skill.name,
+        id=skill.ref if skill.ref != skill.name else None,
         plugin=plugin.name,
         version=release.version,
         description=front.description,

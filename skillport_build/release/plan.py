@@ -78,22 +78,22 @@ def make_plan(market: Marketplace, previous: Catalog | None, level: str = "patch
         plugin_item = _plugin_item(plugin, previous, level)
         items.append(plugin_item)
         for skill in plugin.skills:
-            item = _skill_item(plugin, skill.name, skill.digest, previous)
+            item = _skill_item(plugin, skill.ref, skill.digest, previous)
             if plugin_item.bump and item.change is not Change.UNCHANGED:
                 item = replace(item, bump=plugin_item.bump)  # it rides on its plugin's bump
             items.append(item)
     if previous is not None:
         current_plugins = {p.name for p in market.plugins}
-        current_skills = {s.name for s in market.skills}
+        current_skills = {s.ref for s in market.skills} | {f"{s.plugin}/{s.name}" for s in market.skills}
         items += [
             Item("plugin", p.name, Change.REMOVED, None, p.version, None)
             for p in previous.plugins
             if p.name not in current_plugins
         ]
         items += [
-            Item("skill", s.name, Change.REMOVED, None, s.version, None, plugin=s.plugin)
+            Item("skill", s.ref, Change.REMOVED, None, s.version, None, plugin=s.plugin)
             for s in previous.skills
-            if s.name not in current_skills
+            if s.ref not in current_skills
         ]
     previous_version = previous.catalog_version if previous else None
     return Plan(tuple(items), (previous_version or 0) + 1, previous_version)
@@ -121,10 +121,8 @@ def _plugin_item(plugin: Plugin, previous: Catalog | None, level: str) -> Item:
 
 
 def _skill_item(plugin: Plugin, name: str, digest: str, previous: Catalog | None) -> Item:
-    version = plugin.version
+    version = plugin.release_version
     history, published = _history(previous, "skill", name)
-    if version is None:
-        return Item("skill", name, Change.NEW, None, published, digest, plugin=plugin.name)
     change, problem = _compare("skill", name, version, digest, history, published)
     if problem and published == version:
         problem = None  # reported once, on the plugin, as a bump to make

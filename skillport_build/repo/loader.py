@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections import Counter
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -68,7 +69,7 @@ def load(root: Path | str, cache: BuildCache | None = None) -> Marketplace:
         root=root,
         manifest=manifest,
         manifest_doc=manifest_doc,
-        plugins=tuple(plugins),
+        plugins=_addressed(plugins),
         access=access,
         access_doc=access_doc,
         config=config,
@@ -88,6 +89,19 @@ def find_root(path: Path | str) -> Path:
         if (folder / ".git").exists():
             break  # the repository's top: a marketplace is never above it
     return Path(path)
+
+
+def _addressed(plugins: list[Plugin]) -> tuple[Plugin, ...]:
+    """Give every skill its address: its name, or plugin/skill where another plugin shares it."""
+    counts = Counter(s.name for p in plugins for s in p.skills)
+
+    def ref(skill: Skill) -> str:
+        return f"{skill.plugin}/{skill.name}" if counts[skill.name] > 1 else skill.name
+
+    return tuple(
+        dataclasses.replace(p, skills=tuple(dataclasses.replace(s, ref=ref(s)) for s in p.skills))
+        for p in plugins
+    )
 
 
 def _local_folders(entries: list[Any]) -> list[str | None]:

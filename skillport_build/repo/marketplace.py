@@ -47,6 +47,12 @@ class Skill:
     front_matter_text: str
     body: str
     body_line: int  # line of SKILL.md where the body starts
+    ref: str = ""  # how it is addressed: its name, or plugin/skill where another plugin shares it
+
+    @property
+    def slug(self) -> str:
+        """`ref` as one path segment (store keys, page files)."""
+        return (self.ref or self.name).replace("/", ".")
 
     @cached_property
     def digest(self) -> str:

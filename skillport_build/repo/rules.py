@@ -93,7 +93,13 @@ _ALL = [
     Rule("marketplace-renames", 35, E, "`renames` chains end at a listed plugin or null", "CC"),
     Rule("surface-tag", 36, E, "`surface:` tags are CC, CD, CAI, CDAI or CALL", "SP"),
     # across the repo
-    Rule("skill-name-duplicate", 38, E, "Skill names are unique across plugins", "SP"),
+    Rule(
+        "skill-name-duplicate",
+        38,
+        W,
+        "Upload-bound plugins do not share a skill name",
+        "UP",
+    ),
     Rule("symlink-escape", 39, E, "No symlink points outside the repo", "SP"),
     Rule("symlink-broken", 39, E, "No broken or looping symlinks", "SP"),
     Rule("symlink", 39, W, "No symlinks inside plugins (Claude Code does not read them)", "CC"),

@@ -84,7 +84,7 @@ class _Pages:
         """Write a skill's page; return its search-index entry."""
         html, text = markdown.render_with_text(skill_markdown(read_bundle(skill.bundle), skill.name))
         self.page(
-            f"skills/{skill.name}.html",
+            f"skills/{skill.slug}.html",
             "skill.html",
             "../",
             skill=skill,
@@ -145,9 +145,9 @@ def render_site(
     account links the proxy serves.
     """
     visible = set(only) if only is not None else None
-    skills = [s for s in catalog.skills if visible is None or s.name in visible]
-    names = {s.name for s in skills}
-    plugins = [p for p in catalog.plugins if names & set(p.skills)]
+    skills = [s for s in catalog.skills if visible is None or s.ref in visible]
+    shown_in = {(s.plugin, s.name) for s in skills}
+    plugins = [p for p in catalog.plugins if any((p.name, n) in shown_in for n in p.skills)]
     site = {
         "name": catalog.marketplace.name,
         "description": catalog.marketplace.description,
@@ -160,9 +160,9 @@ def render_site(
         (out / folder).mkdir(parents=True, exist_ok=True)
 
     index_entries = _skill_pages(pages, skills, read_bundle, workers)
-    by_name = {s.name: s for s in skills}
+    by_name = {(s.plugin, s.name): s for s in skills}
     for plugin in plugins:
-        shown = [by_name[n] for n in plugin.skills if n in by_name]
+        shown = [by_name[(plugin.name, n)] for n in plugin.skills if (plugin.name, n) in by_name]
         pages.page(
             f"plugins/{plugin.name}.html",
             "plugin.html",
@@ -192,6 +192,7 @@ def render_site(
 def _index_entry(skill: SkillRecord, text: str) -> dict[str, Any]:
     return {
         "n": skill.name,
+        "u": skill.slug,
         "d": skill.description,
         "p": skill.plugin,
         "c": skill.category,
@@ -217,10 +218,11 @@ def link_bundles(catalog: Catalog, source: Path, out: Path, only: Iterable[str] 
     visible = set(only) if only is not None else None
     bundles: list[Bundle] = []
     for skill in catalog.skills:
-        if visible is None or skill.name in visible:
+        if visible is None or skill.ref in visible:
             bundles.append(skill.bundle)
+    shown = {(s.plugin, s.name) for s in catalog.skills if visible is None or s.ref in visible}
     for plugin in catalog.plugins:
-        if visible is None or visible & set(plugin.skills):
+        if any((plugin.name, n) in shown for n in plugin.skills):
             bundles.append(plugin.bundle)
     made: set[Path] = set()
     for bundle in bundles:

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from functools import partial
 
-from skillport_build.models.marketplace import KNOWN_KEYS, METADATA_KEYS, SOURCE_TYPES
+from skillport_build.models.marketplace import KNOWN_KEYS, METADATA_KEYS, SOURCE_TYPES, UPLOAD_SURFACES
 from skillport_build.models.names import (
     KEBAB,
     did_you_mean,
@@ -161,18 +161,25 @@ def check_unlisted(market: Marketplace) -> Iterator[Diagnostic]:
 
 
 def check_skill_names(market: Marketplace) -> Iterator[Diagnostic]:
-    """Skill names must be unique across every plugin."""
-    first: dict[str, str] = {}
-    for skill in market.skills:
-        if skill.name in first:
-            yield rule("skill-name-duplicate")(
-                skill.skill_md,
-                None,
-                f"skill {skill.name!r} also exists at {first[skill.name]}; skill names must be "
-                "unique across the marketplace: rename one",
-            )
-        else:
-            first[skill.name] = skill.path
+    """Two plugins may share a skill name (Claude Code says plugin:skill); Claude.ai and Desktop
+    keep one skill per name, so a person installing both there gets one of them."""
+    first: dict[str, tuple[str, bool]] = {}
+    for plugin in market.plugins:
+        upload = bool(plugin.entry.surfaces & UPLOAD_SURFACES)
+        for skill in plugin.skills:
+            if skill.name not in first:
+                first[skill.name] = (skill.ref, upload)
+                continue
+            other, other_upload = first[skill.name]
+            if upload and other_upload:
+                yield rule("skill-name-duplicate")(
+                    skill.skill_md,
+                    None,
+                    f"skill {skill.name!r} is in another plugin too: Claude Code installs both (as "
+                    f"{other} and {skill.ref}), but Claude.ai and Desktop keep one skill per name, so "
+                    "a person who uploads both keeps only one; rename one, or tag one plugin surface:CC",
+                    Severity.WARNING,
+                )
 
 
 def check_paths(owner: str, files: Iterable[FileEntry], market: Marketplace) -> Iterator[Diagnostic]:

@@ -35,7 +35,7 @@
       if (tag && e.t.indexOf(tag) === -1) { return; }
       if (surface && e.s.indexOf(surface) === -1) { return; }
       var s = terms.length ? score(e, terms) : 1;
-      if (s > 0) { shown.push([s, e.n]); }
+      if (s > 0) { shown.push([s, e.u || e.n]); }
     });
     shown.sort(function (a, b) { return b[0] - a[0] || (a[1] < b[1] ? -1 : 1); });
     var order = shown.map(function (pair) { return pair[1]; });
@@ -61,7 +61,7 @@
       e.head = (e.d + " " + e.p + " " + e.t.join(" ") + " " + (e.c || "")).toLowerCase();
       e.body = e.x.toLowerCase();
       return e;
-    }).filter(function (e) { return cards[e.n]; });
+    }).filter(function (e) { return cards[e.u || e.n]; });
     form.hidden = false;
     ["q", "category", "tag", "surface"].forEach(function (id) {
       document.getElementById(id).addEventListener("input", apply);

@@ -781,8 +781,8 @@ EXPECTED: dict[str, list[tuple[str, int | None, str, str, str]]] = {
             "plugins/tools/skills/hello/SKILL.md",
             None,
             "skill-name-duplicate",
-            "error",
-            "skill 'hello' also exists at plugins/tools/skills/hello; skill names must be unique across the marketplace: rename one",
+            "warning",
+            "skill 'hello' is in another plugin too: Claude Code installs both (as tools/hello and tools/hello), but Claude.ai and Desktop keep one skill per name, so a person who uploads both keeps only one; rename one, or tag one plugin surface:CC",
         ),
     ],
     "entry-field": [
@@ -1193,8 +1193,8 @@ EXPECTED: dict[str, list[tuple[str, int | None, str, str, str]]] = {
             "plugins/more/skills/hello/SKILL.md",
             None,
             "skill-name-duplicate",
-            "error",
-            "skill 'hello' also exists at plugins/tools/skills/hello; skill names must be unique across the marketplace: rename one",
+            "warning",
+            "skill 'hello' is in another plugin too: Claude Code installs both (as tools/hello and more/hello), but Claude.ai and Desktop keep one skill per name, so a person who uploads both keeps only one; rename one, or tag one plugin surface:CC",
         ),
     ],
     "symlinks": [

@@ -72,7 +72,7 @@ class SkillFiles:
 
         Digests and sizes are of the bytes served (the bundle's files, whose zip was checked against
         the signed catalog): the bundle's SKILL.md carries the version the build stamped into it."""
-        key = (self.proxy.indexed().catalog.catalog_version, skill.name)
+        key = (self.proxy.indexed().catalog.catalog_version, skill.ref)
         with self._lock:
             cached = self._entries.get(key)
         if cached is not None:
@@ -81,11 +81,11 @@ class SkillFiles:
         front = split_front_matter(files[SKILL_MD].decode("utf-8-sig"))
         matter = yaml.safe_load(front[0]) if not isinstance(front, str) else None
         entry = {
-            "uri": skill_uri(skill.name),
+            "uri": skill_uri(skill.slug),
             "frontmatter": matter if isinstance(matter, dict) else {"name": skill.name},
             "resources": [
                 {
-                    "uri": skill_uri(skill.name, path),
+                    "uri": skill_uri(skill.slug, path),
                     "digest": f"sha256:{sha256_bytes(data)}",
                     "size": len(data),
                 }
@@ -100,7 +100,7 @@ class SkillFiles:
 
     def manifest(self, skill: SkillRecord) -> list[dict[str, Any]]:
         """The skill's files as served: path, size, sha256."""
-        prefix = len(skill_uri(skill.name, ""))
+        prefix = len(skill_uri(skill.slug, ""))
         return [
             {"path": r["uri"][prefix:], "size": r["size"], "sha256": r["digest"].removeprefix("sha256:")}
             for r in self.entry(skill)["resources"]

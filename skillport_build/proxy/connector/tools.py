@@ -54,7 +54,7 @@ class Tools:
             "total": len(hits),
             "skills": [
                 {
-                    "name": s.name,
+                    "name": s.ref,
                     "version": s.version,
                     "plugin": s.plugin,
                     "description": _short(s.description),
