@@ -59,6 +59,7 @@ def floor(root: Path, scratch: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skills", type=int, default=1000)
+    parser.add_argument("--mixed", action="store_true", help="mix the layout families real repos use")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     if not shutil.which("zip") or not shutil.which("sha256sum"):
@@ -67,7 +68,7 @@ def main() -> None:
         work = Path(tmp)
         root, out = work / "market", work / "out"
         root.mkdir()
-        make_tree(root, args.skills)
+        make_tree(root, args.skills, mixed=args.mixed)
         (work / "floor").mkdir()
         floor_s = floor(root, work / "floor")
         full_s = _timed([*SKILLPORT, "build", str(root), "--out", str(out)])

@@ -39,25 +39,54 @@ def _prose(rng: random.Random, size: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def make_tree(root: Path, skills: int, seed: int = 7) -> None:
-    """Write a marketplace with `skills` plugins of one skill each."""
+FAMILIES = ("plugin-json", "entry-defined", "plugin-root-skill", "hooks-mcp", "shared-root")
+
+
+def make_tree(root: Path, skills: int, seed: int = 7, mixed: bool = False) -> None:
+    """Write a marketplace with `skills` plugins of one skill each; `mixed` cycles through the layout
+    families real marketplaces use (tests/layouts.py), one plugin each in turn."""
     rng = random.Random(seed)
     entries = []
     for i in range(skills):
+        family = FAMILIES[i % len(FAMILIES)] if mixed else "plugin-json"
         plugin, skill = f"plugin-{i:04d}", f"skill-{i:04d}"
         base = root / "plugins" / plugin
-        (base / ".claude-plugin").mkdir(parents=True)
         manifest = {
             "name": plugin,
             "version": f"1.{i % 7}.{i % 13}",
             "description": f"Plugin {i} for the benchmark.",
             "author": {"name": "Bench Team", "email": "bench@example.com"},
         }
-        (base / ".claude-plugin/plugin.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        entry: dict[str, object] = {
+            "name": plugin,
+            "source": f"./plugins/{plugin}",
+            "description": f"Plugin {i} for the benchmark.",
+            "version": manifest["version"],
+            "tags": ["surface:CALL"],
+        }
         folder = base / "skills" / skill
+        if family == "entry-defined":
+            entry.update(strict=False, commands=["./commands/run.md"])
+            (base / "commands").mkdir(parents=True)
+            (base / "commands/run.md").write_text("---\ndescription: Run it\n---\n\nRun it.\n")
+        elif family == "plugin-root-skill":
+            skill, folder = plugin, base
+            manifest["skills"] = ["./"]
+        elif family == "hooks-mcp":
+            entry["tags"] = ["surface:CC"]
+            (base / "hooks").mkdir(parents=True)
+            hooks = {"hooks": {"PostToolUse": [{"hooks": [{"type": "command", "command": "true"}]}]}}
+            (base / "hooks/hooks.json").write_text(json.dumps(hooks))
+            (base / ".mcp.json").write_text(json.dumps({"mcpServers": {"docs": {"command": "node"}}}))
+        elif family == "shared-root":
+            folder = root / "skills" / skill
+            entry.update(source="./", strict=False, skills=[f"./skills/{skill}"])
+        if family not in ("entry-defined", "shared-root"):
+            (base / ".claude-plugin").mkdir(parents=True)
+            (base / ".claude-plugin/plugin.json").write_text(json.dumps(manifest, indent=2) + "\n")
         (folder / "references").mkdir(parents=True)
-        (folder / "scripts").mkdir()
-        (folder / "assets").mkdir()
+        (folder / "scripts").mkdir(exist_ok=True)
+        (folder / "assets").mkdir(exist_ok=True)
         body = _prose(rng, rng.randint(2_000, 6_000))
         (folder / "SKILL.md").write_text(
             f'---\nname: {skill}\ndescription: "Handles {rng.choice(WORDS)} work for team {i}. Use when '
@@ -71,15 +100,7 @@ def make_tree(root: Path, skills: int, seed: int = 7) -> None:
         (folder / "assets/template.md").write_text(_prose(rng, rng.randint(1_000, 3_000)))
         if i % 10 == 0:
             (folder / "assets/sample.csv").write_text(_prose(rng, 100_000))
-        entries.append(
-            {
-                "name": plugin,
-                "source": f"./plugins/{plugin}",
-                "description": f"Plugin {i} for the benchmark.",
-                "version": manifest["version"],
-                "tags": ["surface:CALL"],
-            }
-        )
+        entries.append(entry)
     (root / ".claude-plugin").mkdir()
     (root / ".claude-plugin/marketplace.json").write_text(
         json.dumps(
@@ -114,6 +135,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skills", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--mixed", action="store_true", help="mix the layout families real repos use")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     claude = os.environ.get("SKILLPORT_CLAUDE") or str(DEFAULT_CLAUDE)
@@ -122,7 +144,7 @@ def main() -> None:
     skillport = [sys.executable, "-m", "skillport_build", "validate", "--strict"]
     with tempfile.TemporaryDirectory(prefix="skillport-bench-") as tmp:
         root = Path(tmp) / "market"
-        make_tree(root, args.skills)
+        make_tree(root, args.skills, mixed=args.mixed)
         home = Path(tmp) / "home"
         home.mkdir()
         env = {**os.environ, "HOME": str(home), "CLAUDE_CONFIG_DIR": str(home / ".claude")}
@@ -134,7 +156,8 @@ def main() -> None:
     if args.json:
         print(json.dumps(result))
         return
-    print(f"synthetic marketplace: {args.skills} plugins, {args.skills} skills, {size / 1e6:.1f} MB")
+    kind = "mixed layout families" if args.mixed else "plugin.json layout"
+    print(f"synthetic marketplace ({kind}): {args.skills} plugins, {args.skills} skills, {size / 1e6:.1f} MB")
     print(f"skillport validate --strict   median of {args.runs}: {ours:.3f} s  (target < 3 s)")
     print(f"claude plugin validate        median of {args.runs}: {theirs:.3f} s")
     print("  (claude validates marketplace.json and each plugin.json from the root; it does not read")
