@@ -51,11 +51,32 @@ RESERVED_MARKETPLACE_NAMES = frozenset(
 )
 # Claude Desktop refuses these for organisation-provisioned marketplaces.
 DESKTOP_RESERVED_MARKETPLACE_NAMES = frozenset({"org", "org-provisioned", "unknown"})
+# How Claude Code 2.1.332 tells a look-alike of an official marketplace name: "official" beside
+# "anthropic" or "claude" anywhere, or a name that starts with one of them followed by one of these.
+_LOOKALIKE_WORDS = "marketplace|plugins|official|directory|directories"
+_OFFICIAL_PAIR = r"official[^a-z0-9]*(?:anthropic|claude)|(?:anthropic|claude)[^a-z0-9]*official"
 _IMPERSONATION = re.compile(
-    r"(anthropic|claude).*(official|marketplace|plugins|directory)"
-    r"|(official|marketplace|plugins|directory).*(anthropic|claude)",
-    re.IGNORECASE,
+    rf"{_OFFICIAL_PAIR}|^(?:anthropic|claude)[^a-z0-9]*(?:{_LOOKALIKE_WORDS})", re.IGNORECASE
 )
+_SQUASHED = re.compile(r"official(?:anthropic|claude)|(?:anthropic|claude)official", re.IGNORECASE)
+_JOINED = re.compile(rf"^(?:anthropic|claude)(?:{_LOOKALIKE_WORDS})s?$", re.IGNORECASE)
+_JOINED_MAX = len("anthropic") + len("directories") + 1
+
+
+def _impersonates(name: str) -> bool:
+    """Whether Claude Code refuses `name` as a look-alike of an official marketplace name."""
+    if _IMPERSONATION.search(name) or _IMPERSONATION.search(re.sub(r"^[^a-z0-9]+", "", name, flags=re.I)):
+        return True
+    if _SQUASHED.search(re.sub(r"[^a-z0-9]+", "", name, flags=re.I)):
+        return True
+    joined = ""
+    for token in (t for t in re.split(r"[^a-z0-9]+", name, flags=re.I) if t):
+        joined += token
+        if _JOINED.match(joined):
+            return True
+        if len(joined) > _JOINED_MAX:
+            break
+    return False
 
 
 def unsafe_characters(text: str) -> list[str]:
@@ -77,7 +98,7 @@ def reserved_marketplace_reason(name: str) -> str | None:
         return "is reserved by Claude Code for an official marketplace"
     if lowered in DESKTOP_RESERVED_MARKETPLACE_NAMES:
         return "is reserved by Claude Desktop"
-    if _IMPERSONATION.search(lowered):
+    if _impersonates(lowered):
         return "looks like an official Anthropic marketplace, which Claude Code refuses"
     return None
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from corpus import CASES, Case, build
-from factory import TEMPLATE
+from factory import TEMPLATE, make_marketplace, marketplace_json, write
 from integration.claude_code import VERSION, Claude, validate_targets
 
 from skillport_build.validate import validate_path
@@ -63,3 +63,29 @@ def test_template_plugins_install_offline(claude: Claude, tmp_path: Path) -> Non
     for plugin in plugins:
         assert any(str(i).startswith(plugin) for i in ids), (plugin, listing.stdout)
     assert "error" not in listing.stdout.lower(), listing.stdout
+
+
+MARKETPLACE_NAMES = [
+    "acme-claude-plugins",
+    "claude-plugins-acme",
+    "claude-code-skills",
+    "claudeplugins",
+    "official-claude-tools",
+    "team-anthropic-plugins",
+    "anthropic-directory",
+    "healthcare",
+    "acme-skills",
+]
+
+
+@pytest.mark.parametrize("name", MARKETPLACE_NAMES)
+def test_marketplace_names_are_refused_exactly_when_claude_refuses_them(
+    claude: Claude, name: str, tmp_path: Path
+) -> None:
+    market = make_marketplace(tmp_path / name)
+    write(market, {".claude-plugin/marketplace.json": marketplace_json(name=name)})
+    added = claude.run("plugin", "marketplace", "add", str(market))
+    ours = validate_path(market)
+    assert (added.returncode != 0) == ("marketplace-name-reserved" in {d.rule for d in ours.errors}), (
+        added.stdout + added.stderr
+    )
