@@ -63,19 +63,27 @@ def _listed(entry: PluginEntry, manifest: PluginManifest | None) -> list[str]:
     return paths + entry.component_paths("skills")
 
 
-def own_files(
-    files: Iterable[FileEntry], skills: Iterable[str], *, at_root: bool, others: Iterable[str]
-) -> tuple[FileEntry, ...]:
-    """The files that belong to the plugin: not another entry's folder inside it, and for a plugin
-    that is the repository root, not the marketplace's own files or skills it does not load."""
-    others = tuple(f"{o}/" for o in others)
+def outside(files: Iterable[FileEntry], others: Iterable[str]) -> tuple[FileEntry, ...]:
+    """The files not inside another entry's folder (folders relative to this plugin's)."""
+    nested = frozenset(others)
+    if not nested:
+        return tuple(files)
+
+    def inside_another(path: str) -> bool:
+        parts = path.split("/")
+        return any("/".join(parts[:n]) in nested for n in range(1, len(parts)))
+
+    return tuple(f for f in files if not inside_another(f.path))
+
+
+def own_files(files: Iterable[FileEntry], skills: Iterable[str], *, at_root: bool) -> tuple[FileEntry, ...]:
+    """The files that belong to the plugin: for a plugin that is the repository root, not the
+    marketplace's own files, nor skills under skills/ it does not load."""
+    if not at_root:
+        return tuple(files)
     skill_prefixes = tuple(f"{s}/" for s in skills if s != ".")
 
     def belongs(path: str) -> bool:
-        if path.startswith(others):
-            return False
-        if not at_root:
-            return True
         if path.startswith(REPO_ONLY):
             return False
         return not path.startswith(f"{DEFAULT_SKILLS_DIR}/") or path.startswith(skill_prefixes)

@@ -7,6 +7,7 @@ can report every problem in one run.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import os
 from collections import Counter
@@ -35,6 +36,7 @@ from skillport_build.repo.schema import check
 from skillport_build.repo.tree import TreeReader
 
 S = TypeVar("S", ValidateConfig, Lifecycle)
+
 MARKETPLACE_JSON = ".claude-plugin/marketplace.json"
 PLUGIN_JSON = ".claude-plugin/plugin.json"
 ACCESS_YAML = ".skillport/access.yaml"
@@ -59,10 +61,10 @@ def load(root: Path | str, cache: BuildCache | None = None) -> Marketplace:
     access, access_doc = _load_access(root, problems)
     plugins = []
     if manifest is not None and manifest_doc is not None:
-        folders = _local_folders(manifest.plugins)
+        folders = sorted({f for f in _local_folders(manifest.plugins) if f is not None})
+        read = _Reads()
         for index, raw in enumerate(manifest.plugins):
-            others = [f for n, f in enumerate(folders) if n != index and f is not None]
-            plugin = _load_entry(reader, manifest_doc, index, raw, problems, cache, others)
+            plugin = _load_entry(reader, manifest_doc, index, raw, problems, cache, folders, read)
             if plugin is not None:
                 plugins.append(plugin)
     return Marketplace(
@@ -102,6 +104,37 @@ def _addressed(plugins: list[Plugin]) -> tuple[Plugin, ...]:
         dataclasses.replace(p, skills=tuple(dataclasses.replace(s, ref=ref(s)) for s in p.skills))
         for p in plugins
     )
+
+
+@dataclasses.dataclass
+class _Reads:
+    """The folders one load has read: entries that share a folder (often the root) read it once."""
+
+    read: dict[Path, list[FileEntry]] = dataclasses.field(default_factory=dict)
+    problems: dict[Path, tuple[Diagnostic, ...]] = dataclasses.field(default_factory=dict)
+    kept: dict[tuple[Path, tuple[str, ...]], list[FileEntry]] = dataclasses.field(default_factory=dict)
+
+    def files(self, reader: TreeReader, folder: Path, others: list[str]) -> list[FileEntry]:
+        """The folder's files outside the other entries' folders in it."""
+        if folder not in self.read:
+            self.read[folder] = reader.read_folder(folder)
+            self.problems[folder] = tuple(reader.problems)
+        key = (folder, tuple(others))
+        if key not in self.kept:
+            self.kept[key] = list(components.outside(self.read[folder], others))
+        return self.kept[key]
+
+
+def _nested(folders: list[str], rel: str) -> list[str]:
+    """The other entries' folders inside `rel` (all of them for the root), relative to it."""
+    prefix = "" if rel == "." else f"{rel}/"
+    found = []
+    for other in folders[bisect.bisect_left(folders, prefix) :]:
+        if not other.startswith(prefix):
+            break
+        if other not in (".", rel):
+            found.append(other[len(prefix) :])
+    return found
 
 
 def _local_folders(entries: list[Any]) -> list[str | None]:
@@ -233,7 +266,8 @@ def _load_entry(
     raw: Any,
     problems: list[Diagnostic],
     cache: BuildCache | None,
-    others: list[str],
+    folders: list[str],
+    read: _Reads,
 ) -> Plugin | None:
     label = f"plugins[{index}]" + (
         f" ({raw['name']})" if isinstance(raw, dict) and isinstance(raw.get("name"), str) else ""
@@ -264,9 +298,7 @@ def _load_entry(
     if cache and fingerprint and (hit := cache.plugin(reader.rel(folder), fingerprint, entry, index)):
         return hit
     own = TreeReader(reader.root, reader.max_file_bytes, [], reader.large_files)
-    prefix = "" if entry.local_path == "." else f"{reader.rel(folder)}/"
-    nested = [o[len(prefix) :] for o in others if o != "." and o.startswith(prefix) and o != prefix[:-1]]
-    plugin = _load_plugin(own, entry, index, folder, own.problems, nested)
+    plugin = _load_plugin(own, entry, index, folder, own.problems, _nested(folders, entry.local_path), read)
     return dataclasses.replace(plugin, problems=tuple(own.problems), fingerprint=fingerprint)
 
 
@@ -277,11 +309,13 @@ def _load_plugin(
     folder: Path,
     problems: list[Diagnostic],
     others: list[str],
+    read: _Reads,
 ) -> Plugin:
     """Read one plugin folder; its problems go to `problems` (the plugin's own list)."""
     rel = reader.rel(folder)
     at_root = rel == "."
-    files = reader.read_folder(folder)
+    files = read.files(reader, folder, others)
+    problems.extend(p for p in read.problems[folder] if p not in problems)
     by_path = {f.path: f for f in files}
     manifest_doc, manifest = None, None
     if (plugin_json := by_path.get(PLUGIN_JSON)) is not None and plugin_json.data is not None:
@@ -295,7 +329,7 @@ def _load_plugin(
     name = manifest.name if manifest else entry.name
     dirs = components.skill_dirs(folder, entry, manifest, at_root=at_root)
     mine = components.own_files(
-        files, [Path(os.path.relpath(d, folder)).as_posix() for d in dirs], at_root=at_root, others=others
+        files, [Path(os.path.relpath(d, folder)).as_posix() for d in dirs], at_root=at_root
     )
     skills = tuple(_load_skill(reader, name, folder, skill_dir, list(mine), problems) for skill_dir in dirs)
     raw_manifest = manifest_doc.data if manifest_doc and isinstance(manifest_doc.data, dict) else None
