@@ -74,9 +74,10 @@ def main() -> None:
         full_s = _timed([*SKILLPORT, "build", str(root), "--out", str(out)])
         previous = work / "previous.json"
         shutil.copy(out / "catalog.json", previous)
-        changed = root / "plugins/plugin-0500/skills/skill-0500/references/guide.md"
+        middle = args.skills // 2 // 5 * 5  # a plugin.json-layout plugin in the middle, in either tree
+        changed = root / f"plugins/plugin-{middle:04d}/skills/skill-{middle:04d}/references/guide.md"
         changed.write_text(changed.read_text() + "\nOne more paragraph of guidance.\n")
-        _timed([*SKILLPORT, "bump", str(root), "--plugin", "plugin-0500"])
+        _timed([*SKILLPORT, "bump", str(root), "--plugin", f"plugin-{middle:04d}"])
         incremental_s = _timed(
             [*SKILLPORT, "build", str(root), "--out", str(out), "--previous", str(previous)]
         )

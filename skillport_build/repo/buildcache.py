@@ -30,15 +30,35 @@ CACHE_FILE = Path(".cache") / "skillport-build.json"
 _FORMAT = 1
 
 
-def plugin_fingerprint(folder: Path, entry: Any, salt: str) -> str:
-    """Hash what a plugin folder looks like to `stat`, plus its entry and the settings."""
-    digest = hashlib.sha256(f"{salt}\0".encode() + canonical_json(entry))
+def plugin_fingerprint(
+    folder: Path,
+    entry: Any,
+    salt: str,
+    seen: dict[tuple[Path, tuple[str, ...]], str] | None = None,
+    skip: tuple[str, ...] = (),
+) -> str:
+    """Hash what a plugin folder looks like to `stat` (less `skip`, other entries' folders inside
+    it), plus its entry and the settings. Entries that share a folder pass one `seen`, so that the
+    folder is walked once."""
+    key = (folder, skip)
+    if seen is None or key not in seen:
+        walked = folder_fingerprint(folder, frozenset(skip))
+        if seen is not None:
+            seen[key] = walked
+    else:
+        walked = seen[key]
+    return hashlib.sha256(f"{salt}\0{walked}\0".encode() + canonical_json(entry)).hexdigest()
+
+
+def folder_fingerprint(folder: Path, skip: frozenset[str] = frozenset()) -> str:
+    """Hash what a folder looks like to `stat`: names, modes, sizes, times, inodes, links."""
+    digest = hashlib.sha256()
     stack = [(str(folder), "")]
     while stack:
         path, prefix = stack.pop()
         with os.scandir(path) as entries:
             for item in sorted(entries, key=lambda e: e.name):
-                if item.name in SKIPPED_DIRS:
+                if item.name in SKIPPED_DIRS or f"{prefix}{item.name}" in skip:
                     continue
                 st = item.stat(follow_symlinks=False)
                 digest.update(

@@ -29,7 +29,8 @@ DEFAULT_SKILLS_DIR = "skills"
 PLUGIN_JSON = ".claude-plugin/plugin.json"
 MARKETPLACE_JSON = ".claude-plugin/marketplace.json"
 # Never part of a plugin that is the repository itself: the marketplace's own files.
-REPO_ONLY = (".skillport/", ".github/", ".git/", MARKETPLACE_JSON)
+REPO_ONLY_PATHS = (".skillport", ".github", ".git", MARKETPLACE_JSON)
+REPO_ONLY = (*(f"{p}/" for p in REPO_ONLY_PATHS[:-1]), MARKETPLACE_JSON)
 # Fields of an entry that define a plugin with no plugin.json, copied into the one its bundle gets.
 DEFAULT_FOLDERS = {"commands": "commands", "agents": "agents"}
 GENERATED_FIELDS = ("description", "author", "homepage", "license", "keywords")

@@ -113,6 +113,7 @@ class _Reads:
     read: dict[Path, list[FileEntry]] = dataclasses.field(default_factory=dict)
     problems: dict[Path, tuple[Diagnostic, ...]] = dataclasses.field(default_factory=dict)
     kept: dict[tuple[Path, tuple[str, ...]], list[FileEntry]] = dataclasses.field(default_factory=dict)
+    fingerprints: dict[tuple[Path, tuple[str, ...]], str] = dataclasses.field(default_factory=dict)
 
     def files(self, reader: TreeReader, folder: Path, others: list[str]) -> list[FileEntry]:
         """The folder's files outside the other entries' folders in it."""
@@ -294,11 +295,14 @@ def _load_entry(
             )
         )
         return None
-    fingerprint = plugin_fingerprint(folder, raw, cache.salt) if cache else None
+    nested = _nested(folders, entry.local_path)
+    # A root plugin's files leave out the marketplace's own (components.REPO_ONLY): so does its print.
+    unseen = (*nested, *components.REPO_ONLY_PATHS) if entry.local_path == "." else tuple(nested)
+    fingerprint = plugin_fingerprint(folder, raw, cache.salt, read.fingerprints, unseen) if cache else None
     if cache and fingerprint and (hit := cache.plugin(reader.rel(folder), fingerprint, entry, index)):
         return hit
     own = TreeReader(reader.root, reader.max_file_bytes, [], reader.large_files)
-    plugin = _load_plugin(own, entry, index, folder, own.problems, _nested(folders, entry.local_path), read)
+    plugin = _load_plugin(own, entry, index, folder, own.problems, nested, read)
     return dataclasses.replace(plugin, problems=tuple(own.problems), fingerprint=fingerprint)
 
 
