@@ -42,7 +42,6 @@ class LiveCatalog:
         self._catalog: Catalog | None = None
         self._pointer_sha: str | None = None
         self._pointer_tag: str | None = None
-        self._skills: dict[str, SkillRecord] = {}
         self._checked_at: str | None = None
         self._problem: str | None = None
 
@@ -53,7 +52,7 @@ class LiveCatalog:
 
     def skill(self, name: str) -> SkillRecord | None:
         """A skill of the served catalog by name."""
-        return self._skills.get(name) or (self._catalog.skill(name) if self._catalog else None)
+        return self._catalog.skill(name) if self._catalog else None
 
     def refresh(self) -> bool:
         """Load the store's pointer if it changed; True when a new catalog is now served.
@@ -87,7 +86,6 @@ class LiveCatalog:
             return False
         with self._lock:
             self._catalog, self._pointer_sha, self._pointer_tag = catalog, pointer.sha256, tag
-            self._skills = {s.ref: s for s in catalog.skills}
         self._note(now, None)
         return True
 
