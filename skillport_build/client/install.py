@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import semver
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from skillport_build.client.api import Client
@@ -125,6 +126,16 @@ def folder_name(name: str) -> str:
     return bare
 
 
+def zip_name(name: str, version: str) -> str:
+    """The file an upload zip is saved as in a folder: made here from the skill's name and version,
+    never taken from the proxy's answer (a name from the network is never a path)."""
+    if not semver.Version.is_valid(version):
+        raise ClientError(
+            f"the proxy offered {name} at version {version!r}, which is not a version; nothing was written"
+        )
+    return f"{folder_name(name)}-{version}.zip"
+
+
 def _skill_folder(stage: Path, name: str, what: str) -> Path:
     """The one top folder a skill zip holds, named after the skill, with its SKILL.md."""
     found = sorted(p.name for p in stage.iterdir())
@@ -139,7 +150,7 @@ def _skill_folder(stage: Path, name: str, what: str) -> Path:
 def save_zip(client: Client, name: str, version: str | None, path: Path) -> tuple[InstallRecord, Path]:
     """Write a skill's upload zip to `path` (into it, when it is a folder)."""
     fetched = fetch(client, name, version)
-    target = path / fetched.link.filename if path.is_dir() else path
+    target = path / zip_name(name, fetched.link.version) if path.is_dir() else path
     try:
         write_atomic(target, fetched.data)
     except OSError as exc:

@@ -114,7 +114,7 @@ def test_save_zip_to_a_file_or_a_folder(connect: Callable[..., Client], tmp_path
     assert into == tmp_path / f"decision-record-{record.version}.zip"
 
 
-def canned_skill(data: bytes, link_sha: str | None = None) -> Client:
+def canned_skill(data: bytes, link_sha: str | None = None, filename: str = "x.zip") -> Client:
     """A proxy (canned) offering skill x 1.0.0 as `data`; its link may name other bytes."""
     sha = hashlib.sha256(data).hexdigest()
     skill = {"name": "x", "plugin": "p", "version": "1.0.0", "description": "d", "digest": "d"}
@@ -124,7 +124,7 @@ def canned_skill(data: bytes, link_sha: str | None = None) -> Client:
         if request.url.path == "/api/skills/x":
             return httpx.Response(200, json=skill | {"sha256": sha, "size": len(data)})
         if request.url.path == "/api/skills/x/link":
-            extra = {"sha256": link_sha or sha, "size": len(data), "filename": "x.zip"}
+            extra = {"sha256": link_sha or sha, "size": len(data), "filename": filename}
             return httpx.Response(200, json=link | extra)
         return httpx.Response(200, content=data)
 
@@ -192,3 +192,14 @@ def test_installed_reads_records_and_skips_others(connect: Callable[..., Client]
     assert [r.name for r in report.results] == ["pr-review"]
     assert [r.name for r in report.elsewhere] == ["elsewhere"]
     assert check_updates(client, tmp_path / "none").results == []
+
+
+@pytest.mark.parametrize("filename", ["../../x.zip", "/tmp/evil.zip", "..", "sub/x.zip"])
+def test_a_proxy_cannot_choose_where_an_upload_zip_is_written(filename: str, tmp_path: Path) -> None:
+    data = zip_bytes([Entry("x/SKILL.md", b"x")], 0)
+    client = canned_skill(data, filename=filename)
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    _, written = save_zip(client, "x", None, folder)
+    assert written == folder / "x-1.0.0.zip" and written.read_bytes() == data
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["downloads", "x-1.0.0.zip"]
