@@ -22,6 +22,7 @@ from skillport_build.client.sync import sync
 from skillport_build.errors import UsageError
 from skillport_build.models.api import SkillSummary, UpdateStatus
 from skillport_build.models.marketplace import ALL_SURFACES
+from skillport_build.models.text import printable
 
 URL_HELP = "The proxy to use [SKILLPORT_URL] (default: the one you signed in to last)."
 url_option = click.option("--url", "url", help=URL_HELP)
@@ -109,7 +110,8 @@ def skills_table(skills: list[SkillSummary], width: int) -> str:
     rows = [("NAME", "VERSION", "PLUGIN", "DESCRIPTION")]
     for skill in skills:
         note = "(deprecated) " if skill.deprecated else ""
-        rows.append((skill.name, skill.version, skill.plugin, note + " ".join(skill.description.split())))
+        name, version, plugin = printable(skill.name), printable(skill.version), printable(skill.plugin)
+        rows.append((name, version, plugin, printable(note + skill.description)))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     room = max(20, width - sum(widths) - 6)
     lines = []

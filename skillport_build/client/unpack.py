@@ -15,6 +15,7 @@ import shutil
 import stat
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
@@ -67,8 +68,13 @@ def extract_zip(data: bytes, dest: Path, what: str) -> None:
                 target.mkdir(parents=True, exist_ok=True)
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
-            with archive.open(info) as source, target.open("xb") as out:
-                shutil.copyfileobj(source, out)
+            try:
+                with archive.open(info) as source, target.open("xb") as out:
+                    shutil.copyfileobj(source, out)
+            except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+                raise ClientError(
+                    f"{what} is a damaged zip ({info.filename}: {exc}); nothing was installed"
+                ) from exc
             target.chmod(0o755 if (info.external_attr >> 16) & 0o111 else 0o644)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 MB = 1024 * 1024
 
 
@@ -12,3 +14,14 @@ def human_size(size: float) -> str:
     if size < MB:
         return f"{size / 1024:.1f} KB"
     return f"{size / MB:.1f} MB"
+
+
+def printable(text: str) -> str:
+    """Text from elsewhere made safe for a terminal line: control and format characters (escape
+    sequences, bidi overrides, zero-width marks) removed, runs of white space made one space."""
+    kept = "".join(
+        " " if ch.isspace() else ch
+        for ch in text
+        if unicodedata.category(ch) not in ("Cc", "Cf") or ch.isspace()
+    )
+    return " ".join(kept.split())

@@ -194,6 +194,8 @@ async def _json_body(request: Request, required: bool = True) -> dict[str, Any]:
         body = json.loads(raw)
     except ValueError as exc:
         raise HTTPException(400, f"the request body is not JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise HTTPException(400, "the request body nests too deeply") from exc
     if not isinstance(body, dict):
         raise HTTPException(400, "the request body must be a JSON object")
     return body

@@ -281,3 +281,18 @@ def test_skills_table_cuts_descriptions_to_the_width() -> None:
         "a          1.0.0    p       Short.",
         "long-name  10.2.3   plug    (deprecated) A much longer desc…",
     ]
+
+
+def test_terminal_escapes_from_the_proxy_never_reach_the_terminal() -> None:
+    hostile = SkillSummary(
+        name="x\u202eevil",
+        plugin="p",
+        version="1.0.0",
+        description="Sets the title\x1b]0;owned\x07 and\u200b hides\rthis",
+        digest="d",
+        sha256="s",
+        size=1,
+    )
+    table = skills_table([hostile], 200)
+    assert not any(ch in table for ch in "\x1b\x07\r\u202e\u200b")
+    assert table.splitlines()[1].split("  ")[0] == "xevil"

@@ -104,3 +104,13 @@ def test_staging_is_removed_whatever_happens(tmp_path: Path) -> None:
         (stage / "half").write_text("x")
         raise RuntimeError
     assert list((tmp_path / "skills").iterdir()) == []
+
+
+def test_a_damaged_zip_is_refused_without_a_traceback(tmp_path: Path) -> None:
+    data = bytearray(zip_bytes([Entry("x/SKILL.md", os.urandom(4000))], 0))  # stored as it is: no savings
+    start = data.index(b"x/SKILL.md") + len(b"x/SKILL.md")
+    data[start + 5 : start + 25] = bytes(20)  # the compressed bytes, not the headers
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    with pytest.raises(ClientError, match=r"^x is a damaged zip \(x/SKILL\.md: .*\); nothing was installed$"):
+        extract_zip(bytes(data), dest, "x")

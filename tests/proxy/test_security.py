@@ -221,3 +221,11 @@ def test_lists_report_the_total_before_the_limit(served: Served) -> None:
     assert page["count"] == 2 and page["total"] == 6
     history = served.get("admin", "/api/skills/release-notes").json()["history"]
     assert history[0]["digest"] and history[0]["sha256"]
+
+
+def test_deeply_nested_json_is_a_bad_request_not_a_crash(served: Served) -> None:
+    body = '{"installed": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    response = served.post(
+        "anyone", "/api/updates", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert (response.status_code, response.json()["error"]) == (400, "the request body nests too deeply")

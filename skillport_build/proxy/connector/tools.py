@@ -49,7 +49,7 @@ class Tools:
         view = self.proxy.view(identity)
         limit = max(1, min(limit, MAX_LIMIT))
         hits = self.proxy.indexed().search.search(view.skills, query.strip(), Filters(surface, category))
-        self._audit("list", identity, {"q": query} if query else {})
+        self._audit("list", identity, {"q": query[:200]} if query else {})
         return {
             "total": len(hits),
             "skills": [
