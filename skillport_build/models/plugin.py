@@ -60,6 +60,13 @@ ENTRY_ONLY_KEYS = frozenset(
 )
 
 
+def listed_paths(value: Any) -> list[str]:
+    """The paths a component value lists: one path, a list of them, or none (inline or absent)."""
+    if isinstance(value, str):
+        return [value]
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
 class Components(Model):
     """Where a plugin's components are, beyond their default folders (plugin.json or its entry)."""
 
@@ -94,10 +101,7 @@ class Components(Model):
 
     def component_paths(self, key: str) -> list[str]:
         """The paths listed under a component key (none when it is absent or inline)."""
-        value = getattr(self, key)
-        if isinstance(value, str):
-            return [value]
-        return list(value) if isinstance(value, list) else []
+        return listed_paths(getattr(self, key))
 
     @property
     def declared_components(self) -> list[str]:

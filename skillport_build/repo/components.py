@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from skillport_build.models import PluginEntry, PluginManifest
+from skillport_build.models.plugin import listed_paths
 from skillport_build.repo.digest import sha256_bytes
 from skillport_build.repo.marketplace import FileEntry
 from skillport_build.repo.tree import is_junk
@@ -109,7 +110,8 @@ def bundle_manifest(entry: PluginEntry, manifest: dict[str, Any] | None) -> File
         ours, theirs = doc.get(key), _defaults_dropped(key, getattr(entry, key))
         if theirs is None:
             continue
-        doc[key] = _paths(ours) + _paths(theirs) if ours is not None and _paths(theirs) else theirs
+        listed = listed_paths(theirs)
+        doc[key] = listed_paths(ours) + listed if ours is not None and listed else theirs
     data = (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode()
     return FileEntry(PLUGIN_JSON, len(data), sha256_bytes(data), False, data)
 
@@ -122,9 +124,3 @@ def _defaults_dropped(key: str, value: Any) -> Any:
         return value
     kept = [p for p in value if not (isinstance(p, str) and p.removeprefix("./").startswith(f"{folder}/"))]
     return kept or None
-
-
-def _paths(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []

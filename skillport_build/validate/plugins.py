@@ -7,7 +7,13 @@ from typing import Any
 
 from skillport_build.models.marketplace import ENTRY_KEYS
 from skillport_build.models.names import KEBAB, PLUGIN_NAME, did_you_mean, reserved_plugin_reason
-from skillport_build.models.plugin import COMPONENT_KEYS, CONFIG_COMPONENTS, ENTRY_ONLY_KEYS, KNOWN_KEYS
+from skillport_build.models.plugin import (
+    COMPONENT_KEYS,
+    CONFIG_COMPONENTS,
+    ENTRY_ONLY_KEYS,
+    KNOWN_KEYS,
+    listed_paths,
+)
 from skillport_build.repo.diagnostics import Diagnostic, Severity
 from skillport_build.repo.documents import DocumentError, JsonDocument
 from skillport_build.repo.loader import MARKETPLACE_JSON, PLUGIN_JSON
@@ -178,14 +184,6 @@ def _entry(plugin: Plugin, doc: JsonDocument) -> Iterator[Diagnostic]:
             )
 
 
-def _paths(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [v for v in value if isinstance(v, str)]
-    return []
-
-
 def _components(plugin: Plugin, doc: JsonDocument) -> Iterator[Diagnostic]:
     """Component paths in plugin.json and in the entry, checked as Claude Code checks them."""
     raw = _raw(plugin)
@@ -193,19 +191,19 @@ def _components(plugin: Plugin, doc: JsonDocument) -> Iterator[Diagnostic]:
     folders = {p.rsplit("/", i)[0] for p in names for i in range(1, p.count("/") + 1)}
     label = f"plugins[{plugin.index}] ({plugin.entry.name}): "
     for key in COMPONENT_KEYS:
-        for path in _paths(raw.get(key)):
+        for path in listed_paths(raw.get(key)):
             if problem := _component_problem(key, path, names, folders):
                 yield rule("plugin-component-path")(
                     _manifest_path(plugin), _manifest_line(plugin, key), f"`{key}` {path!r} {problem}"
                 )
-        for path in _paths(getattr(plugin.entry, key)):
+        for path in plugin.entry.component_paths(key):
             if problem := _component_problem(key, path, names, folders):
                 where = doc.line(("plugins", plugin.index, key))
                 yield rule("plugin-component-path")(
                     MARKETPLACE_JSON, where, f"{label}`{key}` {path!r} {problem}"
                 )
         listed_files = [
-            p for p in _paths(raw.get(key)) if key in ("commands", "agents") and p.endswith(".md")
+            p for p in listed_paths(raw.get(key)) if key in ("commands", "agents") and p.endswith(".md")
         ]
         if listed_files:
             yield rule("plugin-component-path")(
@@ -265,7 +263,7 @@ def _configs(plugin: Plugin) -> Iterator[Diagnostic]:
         if isinstance(value, dict):
             yield from _check_config(plugin, key, value, None)
             continue
-        for path in _paths(value) or [default]:
+        for path in listed_paths(value) or [default]:
             rel = path.removeprefix("./")
             entry = next((f for f in plugin.files if f.path == rel), None)
             if entry is None or entry.data is None:

@@ -18,7 +18,7 @@ from skillport_build.trust.keys import load_public_keys
 
 
 @pytest.fixture
-def client(tmp_path: Path) -> Iterator[tuple[TestClient, str]]:
+def client(tmp_path: Path) -> Iterator[TestClient]:
     repo = REPEATED_NAMES.write(tmp_path / "repo")
     write(repo, {".skillport/access.yaml": 'defaults: {read: ["*"]}\n'})
     store, public, _ = publish_template(tmp_path, repo=repo)
@@ -28,14 +28,14 @@ def client(tmp_path: Path) -> Iterator[tuple[TestClient, str]]:
     token = state.create_token("ann@example.com", (), "test")[0]
     with TestClient(app, base_url="http://127.0.0.1:8000") as http:
         http.headers["Authorization"] = f"Bearer {token}"
-        yield http, token
+        yield http
     state.close()
 
 
 def test_both_skills_are_listed_by_their_plugin_and_read_by_either_form(
-    client: tuple[TestClient, str],
+    client: TestClient,
 ) -> None:
-    http, _ = client
+    http = client
     listed = http.get("/api/skills").json()["skills"]
     assert sorted(s["name"] for s in listed) == ["escalate", "onboarding/start", "support/start"]
     assert {s["page"].rsplit("/", 1)[-1] for s in listed} == {
@@ -50,8 +50,8 @@ def test_both_skills_are_listed_by_their_plugin_and_read_by_either_form(
     assert http.get("/api/skills/escalate").json()["name"] == "escalate"  # unique names stay bare
 
 
-def test_each_has_its_own_bundle_page_and_link(client: tuple[TestClient, str]) -> None:
-    http, _ = client
+def test_each_has_its_own_bundle_page_and_link(client: TestClient) -> None:
+    http = client
     links = [http.post(f"/api/skills/{p}:start/link").json() for p in ("onboarding", "support")]
     assert [link["filename"] for link in links] == ["start-1.0.0.zip", "start-2.1.0.zip"]
     assert links[0]["url"] != links[1]["url"]
