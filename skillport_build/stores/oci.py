@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import re
+import threading
 from typing import Any
 from urllib.parse import urlparse
 
@@ -57,6 +58,7 @@ class OciStore(Store):
         self._registry = registry
         self._insecure = insecure
         self._configured: set[str] = set()
+        self._configuring = threading.Lock()
         self._basic = False
 
     # -- requests -----------------------------------------------------------------------------
@@ -182,9 +184,7 @@ class OciStore(Store):
         return digest
 
     def _push(self, repository: str, tag: str, layers: list[tuple[str, bytes]], key: str) -> None:
-        if repository not in self._configured:  # the empty config blob, once per repository
-            self._push_blob(repository, EMPTY_CONFIG, known=True)
-            self._configured.add(repository)
+        self._configure(repository)
         config = "sha256:" + hashlib.sha256(EMPTY_CONFIG).hexdigest()
         descriptors = [
             {
@@ -204,10 +204,31 @@ class OciStore(Store):
             "annotations": {KEY: key},
         }
         body = json.dumps(manifest, separators=(",", ":"), sort_keys=True).encode()
-        response = self._request(
+        response = self._put_manifest(repository, tag, body)
+        if response.status_code == 400 and "BLOB_UNKNOWN" in response.text:
+            # Another upload of the same bytes (a publisher beside us) can leave a blob briefly
+            # unknown while the registry commits it: send what the manifest names again, once.
+            self._push_blob(repository, EMPTY_CONFIG, known=True)
+            for _, data in layers:
+                self._push_blob(repository, data, known=True)
+            response = self._put_manifest(repository, tag, body)
+        _check(response, f"tag {repository}:{tag}", 201)
+
+    def _configure(self, repository: str) -> None:
+        """The empty config blob, once per repository and one upload at a time.
+
+        Parallel uploads of one blob race in Docker's registry (a manifest then names a blob it
+        reports as unknown), so the first push to a repository sends it while the others wait.
+        """
+        with self._configuring:
+            if repository not in self._configured:
+                self._push_blob(repository, EMPTY_CONFIG, known=True)
+                self._configured.add(repository)
+
+    def _put_manifest(self, repository: str, tag: str, body: bytes) -> requests.Response:
+        return self._request(
             "PUT", f"{repository}/manifests/{tag}", data=body, headers={"Content-Type": MANIFEST_TYPE}
         )
-        _check(response, f"tag {repository}:{tag}", 201)
 
     # -- the Store interface ------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,7 +19,7 @@ from skillport_build.release.maintain import fetch_catalog, prune, reconcile
 from skillport_build.release.publish import publish
 from skillport_build.stores import open_store
 from skillport_build.stores.base import Store
-from skillport_build.stores.oci import OciStore
+from skillport_build.stores.oci import EMPTY_CONFIG, OciStore
 
 pytestmark = pytest.mark.integration
 
@@ -97,3 +98,15 @@ def test_missing_credentials_say_how_to_give_them(
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
     with pytest.raises(StoreAuthError, match="none were found; set SKILLPORT_OCI_USERNAME"):
         _store(registry).pointer()
+
+
+@pytest.mark.usefixtures("credentials")
+def test_a_blob_the_registry_lost_is_sent_again(registry: Registry) -> None:
+    store = _store(registry)
+    assert store.put_new("bundles/a/1.0.0/a-1.0.0.zip", b"first")
+    repository = f"{store.namespace}/bundles"
+    config = "sha256:" + hashlib.sha256(EMPTY_CONFIG).hexdigest()
+    unlinked = store._request("DELETE", f"{repository}/blobs/{config}")  # as a racing upload leaves it
+    assert unlinked.status_code == 202
+    assert store.put_new("bundles/b/1.0.0/b-1.0.0.zip", b"second")
+    assert store.get("bundles/b/1.0.0/b-1.0.0.zip") == b"second"
