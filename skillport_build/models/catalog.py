@@ -143,6 +143,10 @@ class Removed(Record):
     last_version: str
     removed_in: int = Field(description="the catalog_version that dropped it")
     history: tuple[Release, ...] = ()
+    readers: tuple[str, ...] | None = Field(
+        default=None,
+        description="who could read it when it was removed (only they hear of it); none recorded: admins",
+    )
 
 
 class Source(Record):

@@ -22,12 +22,13 @@ from skillport_build.models.api import (
     Link,
     Marketplace,
     MarketplaceEntry,
+    Proofs,
     Published,
     SkillDetail,
     SkillSummary,
     UpdateStatus,
 )
-from skillport_build.models.catalog import Catalog, PluginRecord, SkillRecord
+from skillport_build.models.catalog import Catalog, PluginRecord, Removed, SkillRecord
 from skillport_build.proxy.access import BundleRef, View, bundle_refs, view_for
 from skillport_build.proxy.bundles import BundleCache
 from skillport_build.proxy.config import ServeConfig
@@ -37,6 +38,7 @@ from skillport_build.proxy.live import LiveCatalog
 from skillport_build.proxy.search import Filters, SearchIndex
 from skillport_build.proxy.state import State
 from skillport_build.release.bundle import SEARCH_TEXT_LIMIT, skill_markdown
+from skillport_build.trust.records import proof_of
 
 LOG = logging.getLogger("skillport.serve")
 DISCOVERY_SCHEMA = "https://schemas.agentskills.io/discovery/0.2.0/schema.json"
@@ -110,6 +112,11 @@ class Proxy:
                 LOG.warning("skill %s: %s", skill.name, exc)
                 self.state.audit("bundle.refused", None, {"skill": skill.name, "reason": str(exc)})
         return texts
+
+    @property
+    def key_texts(self) -> list[str]:
+        """The trusted public keys, as minisign public key files (for clients to pin)."""
+        return [key.to_text() for key in self.live.keys]
 
     @property
     def current(self) -> Indexed | None:
@@ -207,7 +214,16 @@ class Proxy:
                 for r in skill.history
             ],
             skill_md=self.indexed().texts.get(skill.ref, ""),
+            proof=proof_of(self.indexed().catalog, "skill", skill.ref),
         )
+
+    def proofs(self, view: View, skills: list[str], plugins: list[str]) -> Proofs:
+        """The signed records of the skills and plugins asked for that `view` may read."""
+        found = [("skill", s.ref) for name in skills if (s := view.skill(name)) is not None]
+        found += [("plugin", name) for name in plugins if name in view.plugin_names]
+        catalog = view.catalog
+        proofs = [p for kind, ref in dict.fromkeys(found) if (p := proof_of(catalog, kind, ref)) is not None]
+        return Proofs(catalog_version=catalog.catalog_version, proofs=proofs)
 
     def link(self, view: View, skill: SkillRecord, user: str, version: str | None = None) -> Link:
         """A signed, expiring download link for a visible skill (the current or a given version)."""
@@ -285,8 +301,8 @@ class Proxy:
     def updates(self, view: View, identity: Identity, installed: list[dict[str, Any]]) -> list[UpdateStatus]:
         """For each installed skill (name + version or digest): what is newer, yanked or removed.
 
-        A removed skill is reported to those the policy's rule for its name lets read it; anyone
-        else hears "unknown", as for a name that never existed."""
+        A removed skill is reported to those who could read it when it was removed (and to admins);
+        anyone else hears "unknown", as for a name that never existed."""
         catalog = view.catalog
         removed = {r.name: r for r in catalog.removed if r.kind == "skill"}
         results: list[UpdateStatus] = []
@@ -295,11 +311,9 @@ class Proxy:
             skill = view.skill(name)
             if skill is None:
                 gone = removed.get(name)
-                plugin, _, bare = name.rpartition("/")
-                visible = gone is not None and identity.matches(catalog.access.readers(plugin, bare))
                 results.append(
                     UpdateStatus(name=name, status="removed", last_version=gone.last_version)
-                    if gone is not None and visible
+                    if gone is not None and _may_hear_of(catalog, identity, gone)
                     else UpdateStatus(name=name, status="unknown")
                 )
                 continue
@@ -351,6 +365,13 @@ class Proxy:
                 for s in view.skills
             ],
         )
+
+
+def _may_hear_of(catalog: Catalog, identity: Identity, gone: Removed) -> bool:
+    """Whether a removed skill may be named to this person: the readers it had as it left, never
+    today's policy (its plugin's rule may have left with it, opening it to the defaults' readers).
+    A record from before readers were kept names it to admins only."""
+    return identity.matches(gone.readers or ()) or identity.matches(catalog.access.admins)
 
 
 def _update_status(skill: SkillRecord, item: dict[str, Any]) -> UpdateStatus:

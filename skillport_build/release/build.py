@@ -506,9 +506,20 @@ def _removed(previous: Catalog | None, plan: Plan) -> tuple[Removed, ...]:
                     last_version=item.published,
                     removed_in=plan.catalog_version,
                     history=record.history if record else (),
+                    readers=_readers_when_removed(previous, record),
                 )
             )
     return tuple(sorted(kept, key=lambda r: (r.kind, r.name)))
+
+
+def _readers_when_removed(previous: Catalog, record: SkillRecord | PluginRecord | None) -> tuple[str, ...]:
+    """Who could read a record as it left: its plugin's rule may leave the policy with it, so the
+    update check of a removed skill must not fall back to the defaults (they may open it to all)."""
+    if isinstance(record, SkillRecord):
+        return previous.access.readers(record.plugin, record.name)
+    if isinstance(record, PluginRecord):
+        return previous.access.readers(record.name)
+    return previous.access.admins
 
 
 def _git(root: Path, *args: str) -> str | None:
