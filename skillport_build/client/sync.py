@@ -32,6 +32,8 @@ STATE = ".skillport-sync.json"
 MANIFEST = Path(".claude-plugin") / "marketplace.json"
 PLUGIN_JSON = Path(".claude-plugin") / "plugin.json"
 KEPT_KEYS = ("description", "author", "category", "keywords")
+OWNER_KEYS = ("name", "email", "url")
+METADATA_KEYS = ("description", "version")
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
@@ -167,10 +169,16 @@ def _manifest(market: Marketplace) -> dict[str, Any]:
     """The marketplace.json Claude Code reads: the proxy's, with local folder sources."""
     return {
         "name": market.name,
-        "owner": market.owner,
-        "metadata": market.metadata,
+        "owner": {"name": market.name} | _strings(market.owner, OWNER_KEYS),
+        "metadata": _strings(market.metadata, METADATA_KEYS),
         "plugins": [_entry(p) for p in market.plugins],
     }
+
+
+def _strings(sent: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, str]:
+    """Only the fields we mean to write, and only as text: a proxy's `pluginRoot` (or any key Claude
+    Code may read one day) must not steer where Claude Code looks for plugins."""
+    return {key: sent[key] for key in keys if isinstance(sent.get(key), str)}
 
 
 def _entry(plugin: MarketplaceEntry) -> dict[str, Any]:
@@ -179,6 +187,8 @@ def _entry(plugin: MarketplaceEntry) -> dict[str, Any]:
         entry["version"] = plugin.version
     kept = plugin.model_dump(include=set(KEPT_KEYS), exclude_none=True)
     entry.update({key: kept[key] for key in KEPT_KEYS if key in kept})
+    if "author" in entry:
+        entry["author"] = _strings(entry["author"], OWNER_KEYS)
     return entry
 
 

@@ -202,3 +202,30 @@ def test_names_unsafe_as_folders_are_refused(tmp_path: Path, plugin: str, market
     with pytest.raises(ClientError, match=r"unsafe as a folder"):
         sync(client, tmp_path / "m")
     assert not (tmp_path / "m").exists()
+
+
+class Steering(httpx.HTTPTransport):
+    """Real HTTP, but the marketplace answer carries fields meant to steer Claude Code elsewhere."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        if request.url.path != "/claude-code/marketplace.json":
+            return response
+        market = json.loads(response.read())
+        market["metadata"] |= {"pluginRoot": "/etc", "version": {"not": "text"}}
+        market["owner"] |= {"pluginRoot": "../..", "name": "Acme Platform Team"}
+        market["plugins"][0]["author"] = {"name": "A", "pluginRoot": "/"}
+        response.close()
+        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+        return httpx.Response(response.status_code, headers=headers, json=market)
+
+
+def test_only_the_fields_we_mean_reach_the_local_marketplace(
+    connect: Callable[..., Client], tmp_path: Path
+) -> None:
+    folder = tmp_path / "market"
+    sync(connect("engineer", Steering()), folder)
+    written = manifest(folder)
+    assert written["owner"] == {"name": "Acme Platform Team", "email": "platform@acme.example"}
+    assert set(written["metadata"]) == {"description"}  # type: ignore[arg-type]
+    assert "pluginRoot" not in json.dumps(written)
