@@ -25,7 +25,7 @@ from skillport_build.proxy import api, login, pages
 from skillport_build.proxy.bundles import BundleCache
 from skillport_build.proxy.config import ServeConfig
 from skillport_build.proxy.connector.mount import create_connector
-from skillport_build.proxy.guard import RateLimiter
+from skillport_build.proxy.guard import AuditThrottle, RateLimiter
 from skillport_build.proxy.links import LinkSigner
 from skillport_build.proxy.live import Clock, LiveCatalog, utc_now
 from skillport_build.proxy.service import Proxy
@@ -179,6 +179,8 @@ def create_app(
     )
     app.state.proxy = proxy
     app.state.auth_provider = connector.provider
+    app.state.refusals = AuditThrottle()
+    app.state.on_sign_in = (connector.provider.signed_in,)  # connected clients take the new groups
     app.state.sites = SiteCache(cache_dir, bundles.read)
     app.state.oauth = login.make_oauth(config)
     return app

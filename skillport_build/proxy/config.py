@@ -85,6 +85,9 @@ class ServeConfig(BaseModel):
     mcp_refresh_ttl: int = Field(
         default=7 * 86400, ge=300, description="seconds an MCP client stays connected without a new sign-in"
     )
+    mcp_grant_ttl: int = Field(
+        default=30 * 86400, ge=300, description="seconds an MCP client stays connected at most, then asks again"
+    )
     mcp_origins: tuple[str, ...] = Field(
         default=(), description="browser origins /mcp accepts besides its own"
     )

@@ -12,6 +12,7 @@ from starlette.requests import Request
 
 from skillport_build.proxy.identity import Caller, bearer, from_session, from_token, token_in_query
 from skillport_build.proxy.service import BEARER_CHALLENGE, Proxy
+from skillport_build.proxy.state import State
 
 
 class RateLimiter:
@@ -37,6 +38,47 @@ class RateLimiter:
             return 0.0
 
 
+class AuditThrottle:
+    """At most `burst` audit rows per key (an event and a client address) each `window` seconds: a
+    flood of refusals becomes a few rows a minute, the first of each minute saying how many were held
+    back before it, instead of pushing every real event off /admin."""
+
+    def __init__(
+        self, burst: int = 10, window: float = 60.0, now: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.burst, self.window, self.now = burst, window, now
+        self._seen: dict[str, tuple[float, int, int]] = {}  # key -> window start, rows written, held
+        self._lock = threading.Lock()
+
+    def take(self, key: str) -> int | None:
+        """None when this row is held back, else how many were held back before it."""
+        now = self.now()
+        with self._lock:
+            start, written, held = self._seen.get(key, (now, 0, 0))
+            if now - start >= self.window:
+                start, written = now, 0
+            if written >= self.burst:
+                self._seen[key] = (start, written, held + 1)
+                return None
+            if len(self._seen) > 100_000:
+                self._seen.clear()
+            self._seen[key] = (start, written + 1, 0)
+            return held
+
+
+def address(request: Request) -> str:
+    """The client address rate limits and refusal audits of anonymous requests count against."""
+    return f"ip:{request.client.host if request.client else '-'}"
+
+
+def audit_refusal(request: Request, state: State, throttle: AuditThrottle, reason: str) -> None:
+    """Audit a refused credential, aggregated per client address (see AuditThrottle)."""
+    held = throttle.take(f"auth.refused:{address(request)}")
+    if held is not None:
+        detail: dict[str, object] = {"path": request.url.path, "reason": reason}
+        state.audit("auth.refused", None, detail | ({"held_back": held} if held else {}))
+
+
 def proxy_of(request: Request) -> Proxy:
     """The serving core the app was built with."""
     proxy: Proxy = request.app.state.proxy
@@ -51,9 +93,8 @@ def authenticate(request: Request, *, session: bool = True) -> Caller | None:
     if bearer(request) is not None:
         caller = from_token(request, proxy.state)
         if caller is None:
-            proxy.state.audit(
-                "auth.refused", None, {"path": request.url.path, "reason": "unknown or revoked token"}
-            )
+            proxy.limit(address(request))  # guessing tokens is rate-limited per client address
+            audit_refusal(request, proxy.state, request.app.state.refusals, "unknown or revoked token")
             raise HTTPException(
                 401, "the token is unknown or revoked; create a new one on /tokens", BEARER_CHALLENGE
             )

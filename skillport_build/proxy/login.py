@@ -197,6 +197,8 @@ def _finish(request: Request, email: str, groups: list[str], via: str) -> Respon
     target = safe_next(request.session.get("next"))
     sign_in(request, email, groups, via)
     proxy_of(request).state.audit("signin", email, {"via": via, "groups": sorted(groups)})
+    for listener in getattr(request.app.state, "on_sign_in", ()):
+        listener(email, tuple(sorted(groups)))
     return RedirectResponse(target, status_code=303)
 
 

@@ -41,15 +41,17 @@ from skillport_build.proxy.connector.documents import ClientDocuments
 from skillport_build.proxy.connector.editing import proposer_for
 from skillport_build.proxy.connector.grants import Grants
 from skillport_build.proxy.connector.provider import SCOPE_READ, SCOPES, AuthProvider, allowed_redirect
+from skillport_build.proxy.connector.registration import Registration
 from skillport_build.proxy.connector.server import build_server
 from skillport_build.proxy.connector.skills_ext import SkillFiles
 from skillport_build.proxy.connector.tools import Tools
-from skillport_build.proxy.guard import RateLimiter
+from skillport_build.proxy.guard import AuditThrottle, RateLimiter, address, audit_refusal
 from skillport_build.proxy.identity import bearer, token_in_query
 from skillport_build.proxy.service import Proxy
 from skillport_build.proxy.state import State
 
 PROTECTED_RESOURCE = "/.well-known/oauth-protected-resource"
+LIMITED = ("/authorize", "/token")  # anonymous endpoints, rate-limited per client address
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ class Guard:
 
     def __init__(self, app: ASGIApp, origins: frozenset[str], state: State) -> None:
         self.app, self.origins, self.state = app, origins, state
+        self.refusals = AuditThrottle()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope)
@@ -87,7 +90,7 @@ class Guard:
                 400, "invalid_request", "credentials go in the Authorization header, never in the URL"
             )
         elif "origin" in request.headers and request.headers["origin"] not in self.origins:
-            self.state.audit("auth.refused", None, {"path": "/mcp", "reason": "origin not allowed"})
+            audit_refusal(request, self.state, self.refusals, "origin not allowed")
             problem = _error(403, "forbidden", f"requests from {request.headers['origin']} are not accepted")
         if problem is not None:
             await problem(scope, receive, send)
@@ -101,24 +104,44 @@ class Limited:
 
     def __init__(self, app: ASGIApp, limiter: RateLimiter, state: State) -> None:
         self.app, self.limiter, self.state = app, limiter, state
+        self.refusals = AuditThrottle()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         user = scope.get("user")
         if not isinstance(user, AuthenticatedUser):
-            if bearer(Request(scope)) is not None:
-                self.state.audit(
-                    "auth.refused", None, {"path": "/mcp", "reason": "unknown, expired or foreign token"}
-                )
+            request = Request(scope)
+            if bearer(request) is not None:  # guessing tokens: rate-limited, audited in aggregate
+                if await _over(self.limiter, address(request), scope, receive, send):
+                    return
+                audit_refusal(request, self.state, self.refusals, "unknown, expired or foreign token")
             await self.app(scope, receive, send)
             return
         token = user.access_token
-        wait = self.limiter.allow(f"mcp:{token.client_id}:{token.subject}")
-        if wait > 0:
-            response = _error(429, "too_many_requests", "too many requests; slow down")
-            response.headers["Retry-After"] = str(max(1, round(wait)))
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
+        if not await _over(self.limiter, f"mcp:{token.client_id}:{token.subject}", scope, receive, send):
+            await self.app(scope, receive, send)
+
+
+class PerAddress:
+    """An anonymous endpoint rate-limited per client address (429 with Retry-After when over)."""
+
+    def __init__(self, app: ASGIApp, limiter: RateLimiter, name: str) -> None:
+        self.app, self.limiter, self.name = app, limiter, name
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        key = f"{self.name}:{address(Request(scope))}"
+        if scope["type"] != "http" or not await _over(self.limiter, key, scope, receive, send):
+            await self.app(scope, receive, send)
+
+
+async def _over(limiter: RateLimiter, key: str, scope: Scope, receive: Receive, send: Send) -> bool:
+    """Answer 429 and say True when `key` is over its rate."""
+    wait = limiter.allow(key)
+    if wait <= 0:
+        return False
+    response = _error(429, "too_many_requests", "too many requests; slow down")
+    response.headers["Retry-After"] = str(max(1, round(wait)))
+    await response(scope, receive, send)
+    return True
 
 
 def _error(status: int, error: str, description: str) -> JSONResponse:
@@ -130,7 +153,7 @@ def create_connector(config: ServeConfig, proxy: Proxy, state: State, limiter: R
     base = config.base_url
     provider = AuthProvider(
         base,
-        Grants(state),
+        Grants(state, grant_ttl=config.mcp_grant_ttl, signin_ttl=config.mcp_refresh_ttl),
         state,
         ClientDocuments(allow_loopback=is_loopback(config.host), redirect_ok=allowed_redirect),
         access_ttl=config.mcp_access_ttl,
@@ -163,7 +186,7 @@ def create_connector(config: ServeConfig, proxy: Proxy, state: State, limiter: R
     return Connector(
         [
             Route("/mcp", guarded, methods=["GET", "POST", "DELETE"]),
-            *_authorization_routes(provider, urls.issuer_url),
+            *_authorization_routes(provider, urls.issuer_url, limiter),
             *_resource_routes(resource, urls.issuer_url),
             *consent.ROUTES,
         ],
@@ -172,24 +195,27 @@ def create_connector(config: ServeConfig, proxy: Proxy, state: State, limiter: R
     )
 
 
-def _authorization_routes(provider: AuthProvider, issuer: AnyHttpUrl) -> list[BaseRoute]:
+def _authorization_routes(
+    provider: AuthProvider, issuer: AnyHttpUrl, limiter: RateLimiter
+) -> list[BaseRoute]:
     registration = ClientRegistrationOptions(
         enabled=True, valid_scopes=list(SCOPES), default_scopes=list(SCOPES)
     )
     revocation = RevocationOptions(enabled=True)
-    replaced = ("/.well-known/oauth-authorization-server", "/revoke")
+    replaced = ("/.well-known/oauth-authorization-server", "/revoke", "/register")
     routes: list[BaseRoute] = [
-        r
+        Route(r.path, PerAddress(r.app, limiter, r.path), methods=r.methods) if r.path in LIMITED else r
         for r in create_auth_routes(provider, issuer, None, registration, revocation)
-        if getattr(r, "path", "") not in replaced
+        if isinstance(r, Route) and r.path not in replaced
     ]
-    routes.append(
-        Route(
-            "/revoke",
-            endpoint=cors_middleware(revoke, ["POST", "OPTIONS"]),
-            methods=["POST", "OPTIONS"],
+    for path, endpoint in (("/revoke", revoke), ("/register", Registration(provider, registration))):
+        routes.append(
+            Route(
+                path,
+                endpoint=PerAddress(cors_middleware(endpoint, ["POST", "OPTIONS"]), limiter, path),
+                methods=["POST", "OPTIONS"],
+            )
         )
-    )
     metadata = build_metadata(issuer, None, registration, revocation)
     metadata.client_id_metadata_document_supported = True
     metadata.token_endpoint_auth_methods_supported = ["none", "client_secret_post", "client_secret_basic"]

@@ -31,7 +31,7 @@ from mcp.server.auth.provider import (
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 
 from skillport_build.proxy.connector.documents import ClientDocuments
-from skillport_build.proxy.connector.grants import Grant, Grants
+from skillport_build.proxy.connector.grants import Grant, Grants, Issued
 from skillport_build.proxy.state import TOKEN_PREFIX, State
 
 SCOPE_READ = "skills:read"
@@ -41,7 +41,10 @@ PERSONAL_CLIENT = "personal-token"
 CODE_TTL = 300.0
 BROWSER_SCHEMES = frozenset(
     {"javascript", "data", "file", "vbscript", "about", "blob", "filesystem", "ftp", "ws", "wss"}
+    | {"intent", "view-source", "chrome", "chrome-extension", "chrome-untrusted", "edge", "opera"}
+    | {"moz-extension", "resource", "jar", "mailto", "tel", "sms", "ms-settings", "ms-browser-extension"}
 )
+PKCE_CHALLENGE = re.compile(r"[A-Za-z0-9._~-]{43,128}")  # RFC 7636 section 4.2
 REQUEST_TTL = 600.0
 
 
@@ -67,14 +70,25 @@ class SkillportAccess(AccessToken):
 def allowed_redirect(uri: str) -> bool:
     """https anywhere, http to the person's own machine (RFC 8252 loopback redirects), or a native
     app's private-use scheme (`com.example.app:/cb`, `cursor://…`); never a scheme that runs or reads
-    something in the browser."""
+    something in the browser or hands the code to another app (`intent:`, `mailto:`), never a
+    fragment (RFC 6749 section 3.1.2) and never a user-info part (`https://claude.ai%2F…@evil.example`
+    reads as one host and goes to another)."""
     parts = urlsplit(uri)
     scheme = parts.scheme.lower()
+    if "#" in uri or "@" in parts.netloc or any(ord(c) < 0x21 or c in "\\\x7f" for c in uri):
+        return False
     if scheme == "https":
         return bool(parts.hostname)
     if scheme == "http":
         return parts.hostname in ("127.0.0.1", "localhost", "::1")
     return bool(re.fullmatch(r"[a-z][a-z0-9+.-]*", scheme)) and scheme not in BROWSER_SCHEMES
+
+
+def default_scopes(client: OAuthClientInformationFull) -> list[str]:
+    """What a request that names no scope gets: what the client registered (or its metadata document
+    asks for), never more; read-only for a client that named none."""
+    registered = [s for s in (client.scope or "").split() if s in SCOPES]
+    return registered or [SCOPE_READ]
 
 
 class AuthProvider:
@@ -106,7 +120,8 @@ class AuthProvider:
         return OAuthClientInformationFull.model_validate_json(info) if info else None
 
     async def register_client(self, client_info: OAuthClientInformationFull) -> None:
-        """Dynamic client registration (RFC 7591); redirects must be https or loopback."""
+        """Dynamic client registration (RFC 7591); redirects must be https or loopback (the route,
+        registration.Registration, caps and audits it)."""
         bad = [str(u) for u in client_info.redirect_uris or [] if not allowed_redirect(str(u))]
         if bad:
             raise RegistrationError(
@@ -114,9 +129,6 @@ class AuthProvider:
                 f"redirect URIs must use https, http on loopback, or an app's own scheme: {', '.join(bad)}",
             )
         self.grants.save_client(client_info.client_id, client_info.model_dump_json(exclude_none=True))
-        self.state.audit(
-            "oauth.register", None, {"client": client_info.client_id, "name": client_info.client_name or ""}
-        )
 
     # authorization ------------------------------------------------------------------------------
 
@@ -125,7 +137,9 @@ class AuthProvider:
         resource = (params.resource or self.resource).rstrip("/")
         if resource != self.resource:
             raise AuthorizeError("invalid_target", f"this server issues tokens for {self.resource} only")
-        scopes = params.scopes or list(SCOPES)
+        if not PKCE_CHALLENGE.fullmatch(params.code_challenge):
+            raise AuthorizeError("invalid_request", "code_challenge must be 43-128 characters (RFC 7636)")
+        scopes = params.scopes or default_scopes(client)
         unknown = sorted(set(scopes) - set(SCOPES))
         if unknown:
             raise AuthorizeError("invalid_scope", f"unknown scope {', '.join(unknown)}")
@@ -198,22 +212,25 @@ class AuthProvider:
     async def exchange_authorization_code(
         self, client: OAuthClientInformationFull, authorization_code: SkillportCode
     ) -> OAuthToken:
-        """Codes are used once: a second exchange of the same code fails."""
-        if not self.grants.take_code(authorization_code.code):
-            raise TokenError("invalid_grant", "the authorization code was already used")
+        """Codes are used once: of two exchanges of the same code (even racing), one fails."""
+        code = self.grants.take_code(authorization_code.code)
+        if code is None or code.client_id != client.client_id:
+            raise TokenError("invalid_grant", "the authorization code was already used or has expired")
         issued = self.grants.issue(
             client.client_id,
-            authorization_code.subject or "",
-            tuple(authorization_code.groups),
+            code.user,
+            code.groups,
             tuple(authorization_code.scopes),
             authorization_code.resource or self.resource,
             self.access_ttl,
             self.refresh_ttl,
         )
+        if issued is None:  # a new grant is live unless its lifetimes are set to nothing
+            raise TokenError("invalid_grant", "the grant could not be made; connect again")
         self.state.audit(
             "oauth.token", issued.grant.user, {"client": client.client_id, "grant": issued.grant.grant_id}
         )
-        return self._answer(issued.access, issued.refresh, issued.grant.scopes)
+        return self._answer(issued)
 
     # refresh ------------------------------------------------------------------------------------
 
@@ -251,15 +268,21 @@ class AuthProvider:
             self.refresh_ttl,
             grant_id=refresh_token.grant_id,
         )
-        return self._answer(issued.access, issued.refresh, issued.grant.scopes)
+        if issued is None:
+            raise TokenError("invalid_grant", "this connection has ended; connect again and sign in")
+        return self._answer(issued)
 
-    def _answer(self, access: str, refresh: str, scopes: tuple[str, ...]) -> OAuthToken:
+    def signed_in(self, user: str, groups: tuple[str, ...]) -> None:
+        """The website's sign-in found these groups: the person's connected clients act with them."""
+        self.grants.signed_in(user, groups)
+
+    def _answer(self, issued: Issued) -> OAuthToken:
         return OAuthToken(
-            access_token=access,
+            access_token=issued.access,
             token_type="Bearer",
-            expires_in=int(self.access_ttl),
-            refresh_token=refresh,
-            scope=" ".join(scopes),
+            expires_in=max(1, round(issued.grant.expires - self.grants.clock())),
+            refresh_token=issued.refresh,
+            scope=" ".join(issued.grant.scopes),
         )
 
     # access tokens ------------------------------------------------------------------------------
