@@ -57,28 +57,37 @@ async def consent(request: Request) -> Response:
         raise HTTPException(400, UNKNOWN)
     _, scopes, redirect_uri = pending
     target = urlsplit(redirect_uri)
-    origin = (
-        f"{target.scheme}://{target.netloc}" if target.scheme in ("http", "https") else f"{target.scheme}:"
-    )
+    host = _host(redirect_uri)
+    origin = f"{target.scheme}://{host}" if target.scheme in ("http", "https") else f"{target.scheme}:"
     response = render(
         request,
         "proxy/consent.html",
         client={
-            "name": client.client_name or "An MCP client",
+            "name": client.client_name or "an MCP client",
             "uri": str(client.client_uri) if client.client_uri else "",
             "id": client.client_id,
+            "verified": _host(client.client_id) if client.client_id.startswith("https://") else "",
         },
         user=caller.email,
         scopes=[s for s in scopes if s in SCOPE_TEXT],
         scope_text=SCOPE_TEXT,
-        redirect_host=target.netloc or f"{target.scheme}:",
+        redirect_host=host if target.scheme in ("http", "https") else f"the app behind {target.scheme}:",
         refresh_days=max(1, round(provider.refresh_ttl / 86400)),
+        grant_days=max(1, round(provider.grants.grant_ttl / 86400)),
         request_id=request_id,
         csrf=csrf_token(request),
         form_origin=origin,
     )
     response.headers["content-security-policy"] = csp((origin,))
     return response
+
+
+def _host(url: str) -> str:
+    """The host (and port) a URL really goes to, spelled as the browser will reach it."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    return f"{host}:{parts.port}" if parts.port else host
 
 
 async def apps(request: Request) -> Response:

@@ -77,6 +77,10 @@ def allowed_redirect(uri: str) -> bool:
     scheme = parts.scheme.lower()
     if "#" in uri or "@" in parts.netloc or any(ord(c) < 0x21 or c in "\\\x7f" for c in uri):
         return False
+    try:
+        parts.port  # noqa: B018 - raises on a port that is no number
+    except ValueError:
+        return False
     if scheme == "https":
         return bool(parts.hostname)
     if scheme == "http":
@@ -182,6 +186,8 @@ class AuthProvider:
             return None
         client_id, params = found
         scopes = params.get("scopes")
+        if not allowed_redirect(str(params["redirect_uri"])):  # registered before the rules were stricter
+            return None
         return (
             client_id,
             [str(s) for s in scopes] if isinstance(scopes, list) else [],
