@@ -10,6 +10,8 @@ from typing import Any
 
 from skillport_build.errors import ProposalError
 from skillport_build.models.access import Identity
+from skillport_build.models.catalog import Catalog, SkillRecord, skill_ref
+from skillport_build.proxy.access import view_for
 from skillport_build.proxy.config import ProposeSettings, ServeConfig
 from skillport_build.proxy.connector.propose import Proposal, check_proposal, open_pull_request
 from skillport_build.proxy.connector.skills_ext import SkillFiles
@@ -25,10 +27,15 @@ class Editor:
         self.settings, self.files, self.proxy = settings, files, files.proxy
 
     def propose(self, identity: Identity, proposal: Proposal) -> dict[str, Any]:
-        """Check who asks and what they send, then open one pull request; say where it is."""
+        """Check who asks and what they send, then open one pull request; say where it is.
+
+        A writer must also be a reader: a skill the person may not read is, to them, a skill that
+        does not exist (its files are never loaded, its name never confirmed), and a plugin they may
+        not read or write is refused in the same words as one that does not exist."""
         catalog = self.proxy.indexed().catalog
-        plugin = next((p for p in catalog.plugins if p.name == proposal.plugin), None)
-        if plugin is None or not identity.matches(catalog.access.writers(proposal.plugin, proposal.skill)):
+        view = view_for(catalog, identity)
+        existing = view.skill(skill_ref(proposal.plugin, proposal.skill))
+        if not self._may_write(identity, catalog, proposal, existing):
             self.proxy.state.audit(
                 "propose.refused", identity.email, {"plugin": proposal.plugin, "skill": proposal.skill}
             )
@@ -36,12 +43,8 @@ class Editor:
                 f"you may not propose changes to {proposal.plugin}/{proposal.skill}, or there is no such "
                 "plugin; ask an admin to add you to its writers in .skillport/access.yaml"
             )
-        existing = next((s for s in catalog.skills if s.name == proposal.skill), None)
-        if existing is not None and existing.plugin != proposal.plugin:
-            raise ProposalError(
-                f"{proposal.skill} belongs to the plugin {existing.plugin}; propose the change there"
-            )
-        checked = check_proposal(proposal, self.files.files(existing) if existing else {}, catalog)
+        base = self.files.files(existing) if existing else {}
+        checked = check_proposal(proposal, base, catalog, readable=view.skill_names)
         repository = self.settings.repository or catalog.source.repository
         if not repository:
             raise ProposalError(
@@ -60,6 +63,20 @@ class Editor:
             },
         )
         return asdict(opened)
+
+    @staticmethod
+    def _may_write(
+        identity: Identity, catalog: Catalog, proposal: Proposal, existing: SkillRecord | None
+    ) -> bool:
+        """Whether the person may read and write the plugin, and the skill when they can see it (a
+        hidden skill's own rules are not consulted: to them it does not exist)."""
+        if catalog.plugin(proposal.plugin) is None:
+            return False
+        skill = proposal.skill if existing is not None else None
+        policy = catalog.access
+        return identity.matches(policy.writers(proposal.plugin, skill)) and identity.matches(
+            policy.readers(proposal.plugin, skill)
+        )
 
 
 def proposer_for(config: ServeConfig, files: SkillFiles) -> Proposer | None:

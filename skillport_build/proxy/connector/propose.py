@@ -25,7 +25,7 @@ from github.Repository import Repository
 from requests import RequestException
 
 from skillport_build.errors import ProposalError
-from skillport_build.models.catalog import Catalog, PluginRecord
+from skillport_build.models.catalog import Catalog, PluginRecord, skill_ref
 from skillport_build.models.marketplace import SURFACE_PREFIX, SURFACE_TAGS
 from skillport_build.models.names import KEBAB, SKILL_NAME_MAX
 from skillport_build.models.text import human_size
@@ -78,14 +78,21 @@ class Opened:
     report: str  # the validation report's Markdown, as in the pull request's body
 
 
-def check_proposal(proposal: Proposal, base_files: Mapping[str, bytes], catalog: Catalog) -> Checked:
+def check_proposal(
+    proposal: Proposal,
+    base_files: Mapping[str, bytes],
+    catalog: Catalog,
+    *,
+    readable: frozenset[str] | None = None,
+) -> Checked:
     """Validate the skill as it would be after the change, with the core validator and no network.
 
-    `base_files` are the skill's current files (empty for a new skill). Raise ProposalError, listing
-    every problem, when the change cannot become a pull request.
+    `base_files` are the skill's current files (empty for a new skill). `readable` are the skill refs
+    the proposer may read (None: all): any other skill is, in every answer, one that does not exist.
+    Raise ProposalError, listing every problem, when the change cannot become a pull request.
     """
     plugin = catalog.plugin(proposal.plugin)
-    problems = _proposal_problems(proposal, catalog, plugin)
+    problems = _proposal_problems(proposal, catalog, plugin, readable)
     changes = _changes(proposal, base_files, problems)
     folder = _overlay(base_files, changes)
     problems += _folder_problems(folder)
@@ -94,22 +101,31 @@ def check_proposal(proposal: Proposal, base_files: Mapping[str, bytes], catalog:
     report = _validate(catalog, plugin, proposal.skill, folder)
     if report.errors:
         raise ProposalError(_invalid(proposal, report))
-    new_skill = catalog.skill(proposal.skill) is None
+    found = catalog.skill(skill_ref(proposal.plugin, proposal.skill))
+    new_skill = found is None or (readable is not None and found.ref not in readable)
     return Checked(proposal, changes, new_skill, report, "\n".join(validation_markdown(report)))
 
 
-def _proposal_problems(proposal: Proposal, catalog: Catalog, plugin: PluginRecord | None) -> list[str]:
+def _proposal_problems(
+    proposal: Proposal, catalog: Catalog, plugin: PluginRecord | None, readable: frozenset[str] | None
+) -> list[str]:
     """What is wrong with the proposal itself, before looking at any file's content."""
     problems = []
     if plugin is None:
-        known = ", ".join(f"`{p.name}`" for p in catalog.plugins) or "none"
-        problems.append(f"there is no plugin `{proposal.plugin}` in the catalog; use one of: {known}")
+        known = ", ".join(f"`{p.name}`" for p in catalog.plugins) if readable is None else ""
+        problems.append(
+            f"there is no plugin `{proposal.plugin}` in the catalog; use one of: {known or 'none'}"
+        )
     if not KEBAB.match(proposal.skill) or len(proposal.skill) > SKILL_NAME_MAX:
         problems.append(
             f"`{proposal.skill}` is not a skill name; use 1-{SKILL_NAME_MAX} lowercase letters, "
             "digits and single hyphens"
         )
-    elif (owner := catalog.skill(proposal.skill)) is not None and owner.plugin != proposal.plugin:
+    elif (
+        (owner := catalog.skill(proposal.skill)) is not None
+        and owner.plugin != proposal.plugin
+        and (readable is None or owner.ref in readable)
+    ):
         problems.append(
             f"the skill `{proposal.skill}` belongs to the plugin `{owner.plugin}`; propose the change there"
         )

@@ -14,6 +14,7 @@ from fakes.github_api import TOKEN, FakeGitHub
 from proxy.live_server import LiveProxy, live_proxy
 
 NOTES = "plugins/writing/skills/release-notes"
+MISSING = "no-such-skill"
 
 
 @pytest.fixture(scope="module")
@@ -30,10 +31,24 @@ def live(tmp_path_factory: pytest.TempPathFactory, github: FakeGitHub) -> Iterat
         yield served
 
 
+@pytest.fixture(scope="module")
+def editors(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveProxy, FakeGitHub]]:
+    """A proxy whose policy makes the sre group and ann editors of every plugin; ann reads only what
+    everyone reads, and the sre group cannot read decision-record."""
+    with FakeGitHub() as api:
+        propose = {"token": TOKEN, "repository": "acme/skill-store", "api_url": api.api_url}
+        with live_proxy(tmp_path_factory.mktemp("editors"), propose=propose) as served:
+            policy = served.repo / ".skillport" / "access.yaml"
+            policy.write_text(policy.read_text() + '\neditors: ["group:sre", "user:ann@acme.example"]\n')
+            served.republish()
+            api.seed(served.repo)
+            yield served, api
+
+
 def propose(
-    live: LiveProxy, who: str, files: dict[str, Any], skill: str = "release-notes"
+    live: LiveProxy, who: str, files: dict[str, Any], skill: str = "release-notes", plugin: str = "writing"
 ) -> tuple[bool, Any]:
-    arguments = {"plugin": "writing", "skill": skill, "files": files, "title": "Say who a note is for",
+    arguments = {"plugin": plugin, "skill": skill, "files": files, "title": "Say who a note is for",
                  "description": "Readers asked."}  # fmt: skip
     response = httpx.post(
         f"{live.url}/mcp",
@@ -88,4 +103,27 @@ def test_files_that_do_not_validate_are_refused_with_the_findings_and_nothing_is
     assert failed and "SKILL.md" in text and "description" in text
     failed_path, path_text = propose(live, "admin", {"../escape.md": "x"})
     assert failed_path and ".." in path_text
+    assert github.writes() == []
+
+
+def test_a_writer_who_may_not_read_a_skill_is_answered_as_for_a_missing_one(
+    editors: tuple[LiveProxy, FakeGitHub],
+) -> None:
+    live, github = editors
+    github.requests.clear()
+
+    def attempt(who: str, plugin: str, skill: str) -> str:
+        files = {"SKILL.md": f"---\nname: {skill}\n---\nNo description.\n", "assets/adr-template.md": None}
+        failed, text = propose(live, who, files, skill, plugin)
+        assert failed
+        return str(text).replace(skill, MISSING).replace(plugin, "a-plugin")
+
+    # sam edits everything but may not read decision-record (writing): its files are never loaded
+    assert attempt("sre", "writing", "decision-record") == attempt("sre", "writing", MISSING)
+    # nor is its name confirmed when sam proposes a new skill of that name elsewhere
+    assert attempt("sre", "data-tools", "decision-record") == attempt("sre", "data-tools", MISSING)
+    # ann edits everything but may not read the operations plugin: as if it did not exist
+    hidden = attempt("anyone", "operations", "incident-postmortem")
+    assert hidden == attempt("anyone", "no-such-plugin", "incident-postmortem")
+    assert "you may not propose changes to a-plugin/" in hidden
     assert github.writes() == []
