@@ -19,6 +19,15 @@ from skillport_build.client.api import Client
 from skillport_build.client.install import check_updates, install_skill, save_zip, skills_dir
 from skillport_build.client.login import browser_login, check_token
 from skillport_build.client.sync import sync
+from skillport_build.client.trust import (
+    Pin,
+    Verifier,
+    key_ids,
+    load_pins,
+    parse_keys,
+    save_pin,
+    verifier_for,
+)
 from skillport_build.errors import UsageError
 from skillport_build.models.api import SkillSummary, UpdateStatus
 from skillport_build.models.marketplace import ALL_SURFACES
@@ -34,6 +43,10 @@ def _client(url: str | None) -> Client:
     return Client(found.url, found.token)
 
 
+def _verifier(client: Client) -> Verifier:
+    return verifier_for(client, lambda text: click.echo(text, err=True))
+
+
 def _one_url(argument: str | None, option: str | None) -> str | None:
     if argument and option and credentials.normalize_url(argument) != credentials.normalize_url(option):
         raise UsageError(f"two proxies given ({argument} and --url {option}); give one")
@@ -45,11 +58,21 @@ def _one_url(argument: str | None, option: str | None) -> str | None:
 @click.argument("url")
 @click.option("--token", "with_token", is_flag=True, help="Read a personal token from stdin instead.")
 @click.option("--no-browser", is_flag=True, help="Print the sign-in URL; do not open a browser.")
-def login(url: str, with_token: bool, no_browser: bool) -> int:
+@click.option(
+    "--key",
+    "key_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Your organisation's public signing key (repeat for several); pinned for URL.",
+)
+def login(url: str, with_token: bool, no_browser: bool, key_files: tuple[Path, ...]) -> int:
     """Sign in to the proxy at URL (in the browser) and remember it as the default.
 
-    With --token, paste a personal token (made on URL/tokens) or pipe one in instead.
+    With --token, paste a personal token (made on URL/tokens) or pipe one in instead. Everything
+    installed from URL is checked against your organisation's signing key: --key FILE pins the key
+    your admin publishes; without it, the keys the proxy names are pinned on first use.
     """
+    pinned = _pin_key_files(credentials.normalize_url(url), key_files) if key_files else None
     base = credentials.normalize_url(url)
     user = None
     if with_token:
@@ -62,7 +85,21 @@ def login(url: str, with_token: bool, no_browser: bool) -> int:
         token, user = grant.token, grant.user
     credentials.remember(base, token, user)
     click.echo(f"signed in to {base} as {user}" if user else f"signed in to {base} with a personal token")
+    if pinned:
+        click.echo(f"trusting the signing key {pinned} for {base}")
+    elif base not in load_pins():
+        with Client(base, token) as client:
+            _verifier(client)
     return EXIT_OK
+
+
+def _pin_key_files(base: str, paths: tuple[Path, ...]) -> str:
+    """Pin the public key files given with --key for `base`; their ids."""
+    texts = [path.read_text("utf-8", "replace") for path in paths]
+    keys = [key for path, text in zip(paths, texts, strict=True) for key in parse_keys([text], str(path))]
+    before = load_pins().get(base)
+    save_pin(base, before.model_copy(update={"keys": texts}) if before else Pin(keys=texts))
+    return key_ids(keys)
 
 
 def _read_token(base: str) -> str:
@@ -144,13 +181,13 @@ def install(
         raise UsageError("say where: --claude-code, or --zip PATH for Claude.ai and Claude Desktop")
     with _client(url) as client:
         if zip_path is not None:
-            record, written = save_zip(client, skill, version, zip_path)
+            record, written = save_zip(client, _verifier(client), skill, version, zip_path)
             click.echo(
                 f"saved {record.name} {record.version} to {written}; upload it in Claude.ai or Claude Desktop"
             )
         else:
             target = skills_dir()
-            record = install_skill(client, skill, version, target)
+            record = install_skill(client, _verifier(client), skill, version, target)
             click.echo(f"installed {record.name} {record.version} into {target / record.name}")
     return EXIT_OK
 

@@ -24,9 +24,11 @@ from skillport_build.models.api import (
     Link,
     Marketplace,
     Me,
+    Proofs,
     SearchResult,
     SkillDetail,
     TokenGrant,
+    TrustedKeys,
     Updates,
 )
 
@@ -96,6 +98,17 @@ class Client:
         """What is newer, yanked, deprecated or removed among installed skills."""
         response = self._call("POST", "/api/updates", "the update check", json={"installed": list(installed)})
         return self._parse(response, Updates, "the update check")
+
+    def proofs(self, skills: Sequence[str] = (), plugins: Sequence[str] = ()) -> Proofs:
+        """The signed catalog records of these skills and plugins (the hidden ones left out)."""
+        body = {"skills": list(skills), "plugins": list(plugins)}
+        what = "the signed records"
+        return self._parse(self._call("POST", "/api/proofs", what, json=body), Proofs, what)
+
+    def keys(self) -> TrustedKeys:
+        """The public keys the proxy says the catalog is signed with (pinned on first use)."""
+        what = "the signing keys"
+        return self._parse(self._call("GET", "/api/keys", what), TrustedKeys, what)
 
     def marketplace(self) -> Marketplace:
         """The caller's Claude Code marketplace."""

@@ -6,7 +6,8 @@ the update check over those records.
         SKILL.md, ...        the skill, exactly as its signed zip holds it
         .skillport.json      {"name", "version", "digest", "sha256", "source", "installed_at"}
 
-The zip's sha256 is checked against the signed catalog's before anything is written, and a skill
+The zip's sha256 is checked against the skill's record as the CI signed it (trust/records.py), with
+the organisation's pinned keys, before anything is written, and a skill
 is unpacked beside its folder and renamed into place, so an install either happens whole or not.
 """
 
@@ -23,9 +24,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from skillport_build.client.api import Client
 from skillport_build.client.credentials import home
+from skillport_build.client.trust import Verifier
 from skillport_build.client.unpack import extract_zip, staging, swap_in, write_atomic
 from skillport_build.errors import ClientError
-from skillport_build.models.api import Link, SkillDetail, UpdateStatus
+from skillport_build.models.api import Link, UpdateStatus
+from skillport_build.models.catalog import Bundle, SkillRecord
 from skillport_build.models.names import KEBAB, SKILL_NAME_MAX
 
 RECORD = ".skillport.json"
@@ -46,9 +49,9 @@ class InstallRecord(BaseModel):
 
 @dataclass(frozen=True)
 class Fetched:
-    """A skill's zip, verified, with what the proxy said about it."""
+    """A skill's zip, checked against the skill's signed catalog record."""
 
-    skill: SkillDetail
+    skill: SkillRecord
     link: Link
     data: bytes
 
@@ -86,26 +89,59 @@ def skills_dir(environ: Mapping[str, str] = os.environ) -> Path:
     return claude_dir(environ) / "skills"
 
 
-def fetch(client: Client, name: str, version: str | None = None) -> Fetched:
-    """Download a skill's zip and check it against the sha256 the signed catalog gives it."""
-    skill = client.skill(name)
+def fetch(client: Client, verifier: Verifier, name: str, version: str | None = None) -> Fetched:
+    """Download a skill's zip and check it against the skill's record as the CI signed it."""
+    skill = verifier.skill(client.skill(name).proof, name)
     link = client.link(name, version)
-    expected = skill.sha256_of(link.version)
-    if expected is None or expected != link.sha256:
+    bundle = _signed_bundle(skill, version or skill.version)
+    if bundle is None or link.version != (version or skill.version) or link.sha256 != bundle.sha256:
         raise ClientError(
             f"{client.base_url} offered {name} {link.version} with sha256 {link.sha256}, which the "
-            "catalog does not list for that version; nothing was installed. Tell your skillport admin"
+            f"signed record of {name} does not list for {version or 'its current version'}; nothing "
+            "was installed. Tell your skillport admin"
         )
-    data = client.download(link.url, expected, f"{name} {link.version}")
+    data = client.download(link.url, bundle.sha256, f"{name} {link.version}")
     return Fetched(skill, link, data)
 
 
-def install_skill(client: Client, name: str, version: str | None, skills: Path) -> InstallRecord:
+def _signed_bundle(skill: SkillRecord, version: str) -> Bundle | None:
+    """The bundle a signed record gives a version (None for one it does not list, or withdrew)."""
+    if version == skill.version:
+        return skill.bundle
+    release = skill.release(version)
+    return release.bundle if release is not None and release.yanked is None else None
+
+
+def _refuse_rollback(fetched: Fetched, asked: str | None, folder: Path) -> None:
+    """A proxy cannot move an installed skill to an older version unless the person asked for it."""
+    try:
+        before = InstallRecord.model_validate_json((folder / RECORD).read_bytes())
+    except (OSError, ValidationError):
+        return
+    if asked is None and _older(fetched.link.version, before.version):
+        raise ClientError(
+            f"{fetched.skill.name} {before.version} is installed and the proxy offers the older "
+            f"{fetched.link.version} as current; nothing was installed. To go back on purpose, pass "
+            f"--version {fetched.link.version}"
+        )
+
+
+def _older(candidate: str, than: str) -> bool:
+    try:
+        return bool(semver.Version.parse(candidate) < semver.Version.parse(than))
+    except ValueError:
+        return False
+
+
+def install_skill(
+    client: Client, verifier: Verifier, name: str, version: str | None, skills: Path
+) -> InstallRecord:
     """Install a skill into `skills`/<name>/, replacing any installed version in one rename."""
-    fetched = fetch(client, name, version)
+    bare = folder_name(name)
+    fetched = fetch(client, verifier, name, version)
+    _refuse_rollback(fetched, version, skills / bare)
     record = fetched.record(client.base_url, datetime.now(UTC))
     what = f"{name} {record.version}"
-    bare = folder_name(name)
     try:
         with staging(skills) as stage:
             extract_zip(fetched.data, stage, what)
@@ -147,9 +183,11 @@ def _skill_folder(stage: Path, name: str, what: str) -> Path:
     return stage / name
 
 
-def save_zip(client: Client, name: str, version: str | None, path: Path) -> tuple[InstallRecord, Path]:
+def save_zip(
+    client: Client, verifier: Verifier, name: str, version: str | None, path: Path
+) -> tuple[InstallRecord, Path]:
     """Write a skill's upload zip to `path` (into it, when it is a folder)."""
-    fetched = fetch(client, name, version)
+    fetched = fetch(client, verifier, name, version)
     target = path / zip_name(name, fetched.link.version) if path.is_dir() else path
     try:
         write_atomic(target, fetched.data)

@@ -8,7 +8,7 @@ an update that has none), so each answer carries only what applies.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -58,6 +58,17 @@ class Published(Answer):
     sha256: str
 
 
+class RecordProof(Answer):
+    """One catalog record as the CI signed it, passed along by the proxy (see trust/records.py)."""
+
+    marketplace: str
+    catalog_version: int
+    expires: str
+    kind: Literal["skill", "plugin"]
+    record: dict[str, Any] = Field(description="the catalog record, exactly as signed")
+    signature: str = Field(description="base64 of the key id and the Ed25519 signature")
+
+
 class SkillDetail(SkillSummary):
     """GET /api/skills/{name}: everything the proxy tells about one skill."""
 
@@ -68,12 +79,27 @@ class SkillDetail(SkillSummary):
     files: list[dict[str, Any]] = Field(default_factory=list)
     history: list[Published] = Field(default_factory=list)
     skill_md: str = ""
+    proof: RecordProof | None = Field(default=None, description="the signed catalog record")
 
     def sha256_of(self, version: str) -> str | None:
         """The signed catalog's sha256 of a version's zip, None for a version it does not list."""
         if version == self.version:
             return self.sha256
         return next((r.sha256 for r in self.history if r.version == version), None)
+
+
+class Proofs(Answer):
+    """POST /api/proofs: the signed records of the skills and plugins asked for that the caller may
+    read (one asked for and hidden is left out, exactly like one that does not exist)."""
+
+    catalog_version: int
+    proofs: list[RecordProof]
+
+
+class TrustedKeys(Answer):
+    """GET /api/keys: the public keys the proxy checks the catalog with (minisign format)."""
+
+    keys: list[str]
 
 
 class SearchResult(Answer):

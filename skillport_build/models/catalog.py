@@ -185,6 +185,10 @@ class Catalog(Record):
     skills: tuple[SkillRecord, ...]
     removed: tuple[Removed, ...] = ()
     access: AccessPolicy
+    proofs: dict[str, str] = Field(
+        default_factory=dict,
+        description="skill:<ref> / plugin:<name> -> each record signed on its own (trust/records.py)",
+    )
 
     @cached_property
     def _skills(self) -> dict[str, SkillRecord]:

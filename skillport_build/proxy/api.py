@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from skillport_build.models.api import Answer, Me, SearchResult, TokenGrant, Updates
+from skillport_build.models.api import Answer, Me, SearchResult, TokenGrant, TrustedKeys, Updates
 from skillport_build.models.catalog import SkillRecord
 from skillport_build.proxy.access import View, is_admin
 from skillport_build.proxy.guard import authenticate, proxy_of, require_caller
@@ -102,6 +102,26 @@ async def updates(request: Request) -> Response:
     results = proxy.updates(view, caller.identity, installed)
     proxy.state.audit("updates", caller.email, {"checked": len(installed)})
     return _answer(Updates(catalog_version=view.catalog.catalog_version, results=results))
+
+
+async def proofs(request: Request) -> Response:
+    """POST /api/proofs  {"skills": [names], "plugins": [names]}: their signed catalog records."""
+    caller = require_caller(request)
+    proxy = proxy_of(request)
+    body = await _json_body(request)
+    asked = {kind: body.get(kind, []) for kind in ("skills", "plugins")}
+    if not all(isinstance(v, list) and all(isinstance(n, str) for n in v) for v in asked.values()):
+        raise HTTPException(400, 'send {"skills": [name, ...], "plugins": [name, ...]}')
+    if sum(len(v) for v in asked.values()) > MAX_UPDATES:
+        raise HTTPException(413, f"at most {MAX_UPDATES} records per request")
+    answer = proxy.proofs(proxy.view(caller.identity), asked["skills"], asked["plugins"])
+    return _answer(answer)
+
+
+async def keys(request: Request) -> Response:
+    """GET /api/keys: the public keys this proxy verifies the catalog with."""
+    require_caller(request)
+    return _answer(TrustedKeys(keys=proxy_of(request).key_texts))
 
 
 async def claude_code_marketplace(request: Request) -> Response:
@@ -206,6 +226,8 @@ ROUTES = [
     Route("/api/skills/{name}", get_skill, methods=["GET"]),
     Route("/api/skills/{name}/link", make_link, methods=["POST"]),
     Route("/api/updates", updates, methods=["POST"]),
+    Route("/api/proofs", proofs, methods=["POST"]),
+    Route("/api/keys", keys, methods=["GET"]),
     Route("/api/me", whoami, methods=["GET"]),
     Route("/api/cli/token", cli_token, methods=["POST"]),
     Route("/claude-code/marketplace.json", claude_code_marketplace, methods=["GET"]),

@@ -22,6 +22,7 @@ from skillport_build.models.api import (
     Link,
     Marketplace,
     MarketplaceEntry,
+    Proofs,
     Published,
     SkillDetail,
     SkillSummary,
@@ -37,6 +38,7 @@ from skillport_build.proxy.live import LiveCatalog
 from skillport_build.proxy.search import Filters, SearchIndex
 from skillport_build.proxy.state import State
 from skillport_build.release.bundle import SEARCH_TEXT_LIMIT, skill_markdown
+from skillport_build.trust.records import proof_of
 
 LOG = logging.getLogger("skillport.serve")
 DISCOVERY_SCHEMA = "https://schemas.agentskills.io/discovery/0.2.0/schema.json"
@@ -110,6 +112,11 @@ class Proxy:
                 LOG.warning("skill %s: %s", skill.name, exc)
                 self.state.audit("bundle.refused", None, {"skill": skill.name, "reason": str(exc)})
         return texts
+
+    @property
+    def key_texts(self) -> list[str]:
+        """The trusted public keys, as minisign public key files (for clients to pin)."""
+        return [key.to_text() for key in self.live.keys]
 
     @property
     def current(self) -> Indexed | None:
@@ -207,7 +214,16 @@ class Proxy:
                 for r in skill.history
             ],
             skill_md=self.indexed().texts.get(skill.ref, ""),
+            proof=proof_of(self.indexed().catalog, "skill", skill.ref),
         )
+
+    def proofs(self, view: View, skills: list[str], plugins: list[str]) -> Proofs:
+        """The signed records of the skills and plugins asked for that `view` may read."""
+        found = [("skill", s.ref) for name in skills if (s := view.skill(name)) is not None]
+        found += [("plugin", name) for name in plugins if name in view.plugin_names]
+        catalog = view.catalog
+        proofs = [p for kind, ref in dict.fromkeys(found) if (p := proof_of(catalog, kind, ref)) is not None]
+        return Proofs(catalog_version=catalog.catalog_version, proofs=proofs)
 
     def link(self, view: View, skill: SkillRecord, user: str, version: str | None = None) -> Link:
         """A signed, expiring download link for a visible skill (the current or a given version)."""

@@ -14,6 +14,7 @@ from skillport_build.models.catalog import Catalog, format_time
 from skillport_build.release.publish import immutable_catalog_keys
 from skillport_build.stores.base import Pointer, Store
 from skillport_build.trust.minisign import SecretKey, sign
+from skillport_build.trust.records import prove
 from skillport_build.trust.verify import trusted_comment
 
 
@@ -23,12 +24,15 @@ def resign(store: Store, key: SecretKey, now: datetime, validity: timedelta) -> 
     if pointer is None:
         raise StoreError(f"{store.url} has no catalog to re-sign")
     current = Catalog.from_bytes(pointer.catalog, f"{store.url}/catalog.json")
-    renewed = current.model_copy(
-        update={
-            "catalog_version": current.catalog_version + 1,
-            "generated_at": format_time(now),
-            "expires": format_time(now + validity),
-        }
+    renewed = prove(
+        current.model_copy(
+            update={
+                "catalog_version": current.catalog_version + 1,
+                "generated_at": format_time(now),
+                "expires": format_time(now + validity),
+            }
+        ),
+        key,
     )
     raw = renewed.to_bytes()
     signature = sign(

@@ -1,8 +1,9 @@
 """`skillport verify`: check a signed catalog, and the bundles it names, before trusting either.
 
-Refused: a bad signature, an unknown key, a trusted comment that disagrees with the catalog, an
-expired catalog (freeze attack), a catalog_version below the last one accepted (rollback), and a
-bundle whose sha256 or size differs from the catalog (tampering, or bundles swapped between skills).
+Refused: a bad signature, an unknown key, a record without its own valid signature, a trusted
+comment that disagrees with the catalog, an expired catalog (freeze attack), a catalog_version
+below the last one accepted (rollback), and a bundle whose sha256 or size differs from the catalog
+(tampering, or bundles swapped between skills).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from skillport_build.errors import SignatureError
 from skillport_build.models.catalog import Bundle, Catalog, format_time, parse_time
 from skillport_build.trust.minisign import PublicKey, verify
+from skillport_build.trust.records import check_proofs
 
 CATALOG = "catalog.json"
 SIGNATURE = "catalog.json.minisig"
@@ -130,6 +132,7 @@ def verify_dir(root: Path, keys: list[PublicKey], now: datetime, state: TrustSta
     """Verify DIR/catalog.json and every bundle it names that DIR holds (current ones must be there)."""
     raw, signature = _read_pair(root)
     catalog, key_id = verify_catalog(raw, signature, keys, now, state)
+    check_proofs(catalog, keys)
     current = {record.bundle.path for record in catalog.records()}
     count = 0
     for owner, bundle in referenced_bundles(catalog):

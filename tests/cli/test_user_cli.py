@@ -18,7 +18,9 @@ from releasing import change
 from skillport_build.cli import main
 from skillport_build.cli.user import skills_table, update_line
 from skillport_build.client.credentials import load
+from skillport_build.client.trust import load_pins
 from skillport_build.models.api import SkillSummary, UpdateStatus
+from skillport_build.trust.minisign import generate
 
 
 @pytest.fixture(scope="module")
@@ -63,10 +65,44 @@ def login(run: Run, live: LiveProxy, who: str) -> None:
 
 def test_login_with_a_token(run: Run, shared: LiveProxy) -> None:
     code, out, err = run("login", shared.url + "/", "--token", stdin=shared.tokens["anyone"] + "\n")
-    assert (code, out, err) == (0, f"signed in to {shared.url} as ann@acme.example\n", "")
+    assert (code, out) == (0, f"signed in to {shared.url} as ann@acme.example\n")
+    key = shared.key.public().id_hex
+    assert err == (
+        f"warning: trusting the signing key {key} that {shared.url} names (first use). Compare it with "
+        f"the key your admin publishes; to pin that file instead run `skillport login {shared.url} "
+        "--key FILE`\n"
+    )
+    assert load_pins()[shared.url].keys == [shared.key.public().to_text()]
     stored = load()
     assert stored.default == shared.url and stored.servers[shared.url].token == shared.tokens["anyone"]
     assert stored.servers[shared.url].user == "ann@acme.example"
+
+
+def test_login_with_the_admins_key_pins_it(run: Run, shared: LiveProxy, tmp_path: Path) -> None:
+    published = tmp_path / "acme.pub"
+    published.write_text(shared.key.public().to_text())
+    token = shared.tokens["anyone"] + "\n"
+    code, out, err = run("login", shared.url, "--token", "--key", str(published), stdin=token)
+    key = shared.key.public().id_hex
+    assert (code, err) == (0, "")
+    assert out.endswith(f"trusting the signing key {key} for {shared.url}\n")
+    assert run("install", "csv-profiler", "--claude-code")[0] == 0
+
+
+def test_a_catalog_signed_by_another_key_installs_nothing(
+    run: Run, shared: LiveProxy, tmp_path: Path, user_env: dict[str, Path]
+) -> None:
+    stranger = generate().public()
+    other = tmp_path / "other.pub"
+    other.write_text(stranger.to_text())
+    run("login", shared.url, "--token", "--key", str(other), stdin=shared.tokens["anyone"] + "\n")
+    code, out, err = run("install", "csv-profiler", "--claude-code")
+    assert (code, out) == (1, "")
+    assert err == (
+        f"error: {shared.url}: skill csv-profiler 1.0.0 is signed by key {shared.key.public().id_hex}, "
+        f"which you do not trust (trusted: {stranger.id_hex}); nothing was installed\n"
+    )
+    assert not (user_env["CLAUDE_CONFIG_DIR"] / "skills").exists()
 
 
 def test_login_with_a_bad_token_saves_nothing(run: Run, shared: LiveProxy, user_env: dict[str, Path]) -> None:

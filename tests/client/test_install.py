@@ -23,8 +23,13 @@ from skillport_build.client.install import (
     save_zip,
     skills_dir,
 )
+from skillport_build.client.trust import Pin, Verifier
 from skillport_build.errors import ClientError, SignatureError
+from skillport_build.models.api import RecordProof
+from skillport_build.models.catalog import SkillRecord
 from skillport_build.release.bundle import Entry, zip_bytes
+from skillport_build.trust.minisign import SecretKey, generate
+from skillport_build.trust.records import sign_statement, statement
 
 
 @pytest.fixture(scope="module")
@@ -47,16 +52,29 @@ def connect(shared: LiveProxy) -> Iterator[Callable[..., Client]]:
         client.close()
 
 
+@pytest.fixture
+def trust(shared: LiveProxy, tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Verifier]:
+    """A verifier pinned to the organisation's key (the one the live proxy's catalog is signed with)."""
+
+    def make(live: LiveProxy = shared, key: SecretKey | None = None) -> Verifier:
+        pin = Pin(keys=[(key or live.key).public().to_text()])
+        return Verifier(live.url, pin, {"SKILLPORT_CONFIG_DIR": str(tmp_path_factory.mktemp("config"))})
+
+    return make
+
+
 def test_skills_dir_follows_claude_config_dir(tmp_path: Path) -> None:
     assert skills_dir({"HOME": str(tmp_path)}) == tmp_path / ".claude/skills"
     assert skills_dir({"HOME": str(tmp_path), "CLAUDE_CONFIG_DIR": "/cc"}) == Path("/cc/skills")
     assert claude_dir({"HOME": str(tmp_path)}) == tmp_path / ".claude"
 
 
-def test_install_unpacks_the_skill_with_its_record(connect: Callable[..., Client], tmp_path: Path) -> None:
+def test_install_unpacks_the_skill_with_its_record(
+    connect: Callable[..., Client], tmp_path: Path, trust: Callable[..., Verifier]
+) -> None:
     client = connect("sre")
     skills = tmp_path / "skills"
-    record = install_skill(client, "incident-postmortem", None, skills)
+    record = install_skill(client, trust(), "incident-postmortem", None, skills)
     folder = skills / "incident-postmortem"
     assert (folder / "SKILL.md").is_file() and (folder / "assets/postmortem-template.md").is_file()
     detail = client.skill("incident-postmortem")
@@ -72,57 +90,74 @@ def test_install_unpacks_the_skill_with_its_record(connect: Callable[..., Client
     assert sorted(p.name for p in skills.iterdir()) == ["incident-postmortem"]
 
 
-def test_reinstall_replaces_the_folder(connect: Callable[..., Client], tmp_path: Path) -> None:
+def test_reinstall_replaces_the_folder(
+    connect: Callable[..., Client], tmp_path: Path, trust: Callable[..., Verifier]
+) -> None:
     skills = tmp_path / "skills"
-    install_skill(connect("anyone"), "csv-profiler", None, skills)
+    install_skill(connect("anyone"), trust(), "csv-profiler", None, skills)
     (skills / "csv-profiler/stale.txt").write_text("from before")
-    install_skill(connect("anyone"), "csv-profiler", None, skills)
+    install_skill(connect("anyone"), trust(), "csv-profiler", None, skills)
     assert not (skills / "csv-profiler/stale.txt").exists()
     assert (skills / "csv-profiler/scripts/profile_csv.py").stat().st_mode & 0o111
     assert sorted(p.name for p in skills.iterdir()) == ["csv-profiler"]
 
 
-def test_tampered_download_writes_nothing(connect: Callable[..., Client], tmp_path: Path) -> None:
+def test_tampered_download_writes_nothing(
+    connect: Callable[..., Client], tmp_path: Path, trust: Callable[..., Verifier]
+) -> None:
     skills = tmp_path / "skills"
-    install_skill(connect("anyone"), "release-notes", None, skills)
+    install_skill(connect("anyone"), trust(), "release-notes", None, skills)
     before = (skills / "release-notes/SKILL.md").read_bytes()
     tampering = connect("anyone", http=httpx.Client(transport=Tamper()))
     with pytest.raises(SignatureError, match="nothing was written"):
-        install_skill(tampering, "release-notes", None, skills)
+        install_skill(tampering, trust(), "release-notes", None, skills)
     with pytest.raises(SignatureError):
-        install_skill(tampering, "csv-profiler", None, skills)
+        install_skill(tampering, trust(), "csv-profiler", None, skills)
     with pytest.raises(SignatureError):
-        save_zip(tampering, "csv-profiler", None, tmp_path / "upload.zip")
+        save_zip(tampering, trust(), "csv-profiler", None, tmp_path / "upload.zip")
     assert sorted(p.name for p in skills.iterdir()) == ["release-notes"]
     assert (skills / "release-notes/SKILL.md").read_bytes() == before
     assert not (tmp_path / "upload.zip").exists()
 
 
-def test_a_hidden_skill_cannot_be_installed(connect: Callable[..., Client], tmp_path: Path) -> None:
+def test_a_hidden_skill_cannot_be_installed(
+    connect: Callable[..., Client], tmp_path: Path, trust: Callable[..., Verifier]
+) -> None:
     with pytest.raises(ClientError, match=r"^no skill named decision-record \(or you may not read it\)"):
-        install_skill(connect("anyone"), "decision-record", None, tmp_path / "skills")
+        install_skill(connect("anyone"), trust(), "decision-record", None, tmp_path / "skills")
     assert not (tmp_path / "skills").exists()
 
 
-def test_save_zip_to_a_file_or_a_folder(connect: Callable[..., Client], tmp_path: Path) -> None:
+def test_save_zip_to_a_file_or_a_folder(
+    connect: Callable[..., Client], tmp_path: Path, trust: Callable[..., Verifier]
+) -> None:
     client = connect("engineer")
-    record, written = save_zip(client, "decision-record", None, tmp_path / "adr.zip")
+    record, written = save_zip(client, trust(), "decision-record", None, tmp_path / "adr.zip")
     assert written == tmp_path / "adr.zip"
     assert hashlib.sha256(written.read_bytes()).hexdigest() == record.sha256
     assert zipfile.ZipFile(written).namelist()[0] == "decision-record/"
-    _, into = save_zip(client, "decision-record", None, tmp_path)
+    _, into = save_zip(client, trust(), "decision-record", None, tmp_path)
     assert into == tmp_path / f"decision-record-{record.version}.zip"
 
 
+CANNED_KEY = generate()
+
+
 def canned_skill(data: bytes, link_sha: str | None = None, filename: str = "x.zip") -> Client:
-    """A proxy (canned) offering skill x 1.0.0 as `data`; its link may name other bytes."""
+    """A proxy (canned) offering skill x 1.0.0 as `data`, with its record signed by CANNED_KEY; its
+    link may name other bytes."""
     sha = hashlib.sha256(data).hexdigest()
     skill = {"name": "x", "plugin": "p", "version": "1.0.0", "description": "d", "digest": "d"}
     link = {"name": "x", "version": "1.0.0", "url": "http://p.test/bundles/x.zip?s=1", "expires": "-"}
+    bundle = {"path": "bundles/x/1.0.0/x-1.0.0.zip", "sha256": sha, "size": len(data)}
+    record = SkillRecord.model_validate(
+        skill | {"surfaces": [], "bundle": bundle, "files": [], "history": []}
+    )
+    proof = signed_proof(CANNED_KEY, record)
 
     def answer(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/api/skills/x":
-            return httpx.Response(200, json=skill | {"sha256": sha, "size": len(data)})
+            return httpx.Response(200, json=skill | {"sha256": sha, "size": len(data), "proof": proof.dump()})
         if request.url.path == "/api/skills/x/link":
             extra = {"sha256": link_sha or sha, "size": len(data), "filename": filename}
             return httpx.Response(200, json=link | extra)
@@ -131,10 +166,20 @@ def canned_skill(data: bytes, link_sha: str | None = None, filename: str = "x.zi
     return Client("http://p.test", "sp_t", httpx.Client(transport=httpx.MockTransport(answer)))
 
 
-def test_a_zip_without_the_skill_folder_is_not_installed(tmp_path: Path) -> None:
+def signed_proof(key: SecretKey, record: SkillRecord, catalog_version: int = 1) -> RecordProof:
+    """What a proxy passes along for `record`, signed with `key`."""
+    dumped = record.model_dump(mode="json", exclude_none=True)
+    meta = {"marketplace": "m", "catalog_version": catalog_version, "expires": "2999-01-01T00:00:00Z"}
+    signed = statement(meta["marketplace"], catalog_version, meta["expires"], "skill", dumped)
+    return RecordProof(**meta, kind="skill", record=dumped, signature=sign_statement(CANNED_KEY, signed))
+
+
+def test_a_zip_without_the_skill_folder_is_not_installed(
+    tmp_path: Path, trust: Callable[..., Verifier]
+) -> None:
     client = canned_skill(zip_bytes([Entry("other/SKILL.md", b"x")], 0))
     with pytest.raises(ClientError) as refused:
-        install_skill(client, "x", None, tmp_path / "skills")
+        install_skill(client, trust(key=CANNED_KEY), "x", None, tmp_path / "skills")
     assert str(refused.value) == (
         "x 1.0.0: the zip should hold one folder x/ with SKILL.md in it, not ['other']; nothing was "
         "installed. Tell your skillport admin"
@@ -142,23 +187,28 @@ def test_a_zip_without_the_skill_folder_is_not_installed(tmp_path: Path) -> None
     assert list((tmp_path / "skills").iterdir()) == []
 
 
-def test_a_link_to_bytes_the_catalog_does_not_name_is_refused(tmp_path: Path) -> None:
+def test_a_link_to_bytes_the_catalog_does_not_name_is_refused(
+    tmp_path: Path, trust: Callable[..., Verifier]
+) -> None:
     client = canned_skill(zip_bytes([Entry("x/SKILL.md", b"x")], 0), link_sha="0" * 64)
     with pytest.raises(ClientError) as refused:
-        install_skill(client, "x", None, tmp_path / "skills")
+        install_skill(client, trust(key=CANNED_KEY), "x", None, tmp_path / "skills")
     assert str(refused.value) == (
-        f"http://p.test offered x 1.0.0 with sha256 {'0' * 64}, which the catalog does not list for "
-        "that version; nothing was installed. Tell your skillport admin"
+        f"http://p.test offered x 1.0.0 with sha256 {'0' * 64}, which the signed record of x does not "
+        "list for its current version; nothing was installed. Tell your skillport admin"
     )
     assert not (tmp_path / "skills").exists()
 
 
-def test_updates_after_a_new_release(connect: Callable[..., Client], tmp_path: Path) -> None:
+def test_updates_after_a_new_release(
+    connect: Callable[..., Client], tmp_path: Path, trust: Callable[..., Verifier]
+) -> None:
     with live_proxy(tmp_path / "proxy") as live:
         client = connect("anyone", live)
         skills = tmp_path / "skills"
-        old = install_skill(client, "release-notes", None, skills)
-        install_skill(client, "csv-profiler", None, skills)
+        verifier = trust(live)
+        old = install_skill(client, verifier, "release-notes", None, skills)
+        install_skill(client, verifier, "csv-profiler", None, skills)
         assert {(r.name, r.status) for r in check_updates(client, skills).results} == {
             ("release-notes", "current"),
             ("csv-profiler", "current"),
@@ -169,15 +219,17 @@ def test_updates_after_a_new_release(connect: Callable[..., Client], tmp_path: P
         statuses = {r.name: (r.status, r.installed, r.latest) for r in report.results}
         assert statuses["release-notes"] == ("update", old.version, "1.0.1")
         assert statuses["csv-profiler"][0] == "current"
-        pinned = install_skill(client, "release-notes", old.version, skills)
+        pinned = install_skill(client, verifier, "release-notes", old.version, skills)
         assert (pinned.version, pinned.digest) == (old.version, None)
-        assert install_skill(client, "release-notes", None, skills).version == "1.0.1"
+        assert install_skill(client, verifier, "release-notes", None, skills).version == "1.0.1"
 
 
-def test_installed_reads_records_and_skips_others(connect: Callable[..., Client], tmp_path: Path) -> None:
+def test_installed_reads_records_and_skips_others(
+    connect: Callable[..., Client], tmp_path: Path, trust: Callable[..., Verifier]
+) -> None:
     client = connect("anyone")
     skills = tmp_path / "skills"
-    install_skill(client, "pr-review", None, skills)
+    install_skill(client, trust(), "pr-review", None, skills)
     (skills / "mine").mkdir()  # a skill made by hand: no record, not ours
     (skills / "mine/SKILL.md").write_text("x")
     (skills / "broken").mkdir()
@@ -195,11 +247,13 @@ def test_installed_reads_records_and_skips_others(connect: Callable[..., Client]
 
 
 @pytest.mark.parametrize("filename", ["../../x.zip", "/tmp/evil.zip", "..", "sub/x.zip"])
-def test_a_proxy_cannot_choose_where_an_upload_zip_is_written(filename: str, tmp_path: Path) -> None:
+def test_a_proxy_cannot_choose_where_an_upload_zip_is_written(
+    filename: str, tmp_path: Path, trust: Callable[..., Verifier]
+) -> None:
     data = zip_bytes([Entry("x/SKILL.md", b"x")], 0)
     client = canned_skill(data, filename=filename)
     folder = tmp_path / "downloads"
     folder.mkdir()
-    _, written = save_zip(client, "x", None, folder)
+    _, written = save_zip(client, trust(key=CANNED_KEY), "x", None, folder)
     assert written == folder / "x-1.0.0.zip" and written.read_bytes() == data
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["downloads", "x-1.0.0.zip"]
