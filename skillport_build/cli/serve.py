@@ -62,16 +62,22 @@ def serve(
 
 
 def _open_state(db: Path | None, config_path: Path | None, create: bool = False) -> State:
-    """The state database: --db, else the config file's `db` (or the file next to it), else $SKILLPORT_DB."""
-    if db is None and config_path is not None:
-        db = load_config(
+    """The state database: --db, else the config file's `db` (or the file next to it), else
+    $SKILLPORT_DB; with the config's token lives, so a token made here obeys the proxy's maximum."""
+    config = None
+    if config_path is not None:
+        config = load_config(
             config_path, overrides={"store": "-", "keys": ("-",), "dev": True, "host": "127.0.0.1"}
-        ).db
+        )
+        db = db or config.db
     if db is None:
         db = Path(os.environ.get(f"{ENV_PREFIX}DB", "skillport.db"))
     if not create and not db.exists():
         raise UsageError(f"{db}: no such state database; give --db (the file `skillport serve` uses)")
-    return State(db)
+    state = State(db)
+    if config is not None:
+        state.limit_tokens(config.token_days, config.token_max_days)
+    return state
 
 
 state_options = [
@@ -97,16 +103,23 @@ def tokens() -> None:
 @click.option("--user", required=True, help="The person's email.")
 @click.option("--groups", default="", help="Comma-separated policy groups.")
 @click.option("--name", default="", help="What the token is for.")
-def tokens_create(db: Path | None, config_path: Path | None, user: str, groups: str, name: str) -> int:
+@click.option("--days", type=click.IntRange(1), help="Days it lives (default: the proxy's token_days).")
+def tokens_create(
+    db: Path | None, config_path: Path | None, user: str, groups: str, name: str, days: int | None
+) -> int:
     """Create a token; prints the secret alone on stdout, once."""
     if "@" not in user:
         raise UsageError(f"--user must be an email address, not {user!r}")
     state = _open_state(db, config_path, create=True)
     group_list = tuple(g.strip() for g in groups.split(",") if g.strip())
-    secret, info = state.create_token(user, group_list, name or "created with skillport tokens create")
-    state.close()
+    try:
+        secret, info = state.create_token(
+            user, group_list, name or "created with skillport tokens create", days
+        )
+    finally:
+        state.close()
     click.echo(secret)
-    click.echo(f"token {info.id} for {info.user} created; it is shown once", err=True)
+    click.echo(f"token {info.id} for {info.user} created, expires {info.expires}; it is shown once", err=True)
     return EXIT_OK
 
 
@@ -133,7 +146,7 @@ def tokens_list(db: Path | None, config_path: Path | None, user: str | None) -> 
     """List tokens (never their secrets)."""
     state = _open_state(db, config_path)
     for info in state.tokens(user):
-        status = f"revoked {info.revoked}" if info.revoked else "active"
+        status = f"revoked {info.revoked}" if info.revoked else f"expires {info.expires}"
         click.echo(
             f"{info.id}  {info.user}  [{','.join(info.groups)}]  {info.name}  {info.created}  {status}"
         )

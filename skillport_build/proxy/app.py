@@ -100,6 +100,23 @@ class BodyLimit:
         await self.app(scope, counted, send)
 
 
+class LiveSessions:
+    """Forget a signed-in session cookie whose server-side id has ended (signed out) or is missing
+    (a copy of a cookie from before ids were kept): the cookie's signature alone proves only that
+    this proxy once issued it."""
+
+    def __init__(self, app: ASGIApp, state: State) -> None:
+        self.app, self.state = app, state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        session = scope.get("session")
+        if scope["type"] == "http" and session and "user" in session:
+            session_id = session.get(login.SESSION_ID)
+            if not isinstance(session_id, str) or not self.state.session_live(session_id):
+                session.clear()
+        await self.app(scope, receive, send)
+
+
 def _error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, Unavailable):
         status, detail, headers = 503, f"no catalog can be served: {exc}", {"Retry-After": "30"}
@@ -126,6 +143,7 @@ def create_app(
 ) -> Starlette:
     """Build the proxy around its collaborators (tests pass their own store, state and clock)."""
     live = LiveCatalog(store, keys, clock)
+    state.limit_tokens(config.token_days, config.token_max_days)
     bundles = BundleCache(store, config.bundle_cache_mb * 1024 * 1024)
     limiter = RateLimiter(config.rate_limit, config.rate_burst)
     proxy = Proxy(
@@ -173,6 +191,7 @@ def create_app(
                 same_site="lax",
                 https_only=config.secure_cookies,
             ),
+            Middleware(LiveSessions, state=state),
         ],
         exception_handlers={HTTPException: _error, Unavailable: _error, Refused: _error},
         lifespan=lifespan,

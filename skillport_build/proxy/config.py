@@ -75,6 +75,8 @@ class ServeConfig(BaseModel):
     group_map: dict[str, str] = Field(default_factory=dict, description="IdP group -> policy group")
     link_ttl: int = Field(default=300, ge=10, description="seconds a signed download link lives")
     session_ttl: int = Field(default=8 * 3600, ge=60, description="seconds a sign-in lasts")
+    token_days: int = Field(default=90, ge=1, description="days a new personal token lives unless asked")
+    token_max_days: int = Field(default=365, ge=1, description="days any personal token lives at most")
     refresh_interval: float = Field(default=30.0, gt=0, description="seconds between catalog checks")
     rate_limit: float = Field(default=20.0, gt=0, description="requests per second per caller")
     rate_burst: int = Field(default=200, ge=1, description="requests a caller may send at once")
@@ -122,6 +124,11 @@ class ServeConfig(BaseModel):
             raise UsageError(
                 f"the proxy listens on {self.host}, so links and sign-in redirects need the address people "
                 "use: set public_url (--public-url https://skills.example.com or SKILLPORT_PUBLIC_URL)"
+            )
+        if self.token_days > self.token_max_days:
+            raise UsageError(
+                f"token_days ({self.token_days}) is more than token_max_days ({self.token_max_days}); "
+                "a new token cannot live longer than any token may"
             )
         if not (self.dev or self.oidc or self.github):
             raise UsageError(

@@ -19,6 +19,8 @@ from skillport_build.proxy.guard import limit, proxy_of
 from skillport_build.proxy.identity import csrf_token, from_session, posted_form, sign_in
 from skillport_build.proxy.pages import message, render
 
+SESSION_ID = "sid"
+
 
 class SignInRefused(Exception):
     """The identity provider vouched for someone who may not use this proxy."""
@@ -196,6 +198,9 @@ async def dev_login(request: Request) -> Response:
 def _finish(request: Request, email: str, groups: list[str], via: str) -> Response:
     target = safe_next(request.session.get("next"))
     sign_in(request, email, groups, via)
+    state = proxy_of(request).state
+    request.session[SESSION_ID] = state.start_session(email, proxy_of(request).config.session_ttl)
+    state.record_sign_in(email, groups)
     proxy_of(request).state.audit("signin", email, {"via": via, "groups": sorted(groups)})
     for listener in getattr(request.app.state, "on_sign_in", ()):
         listener(email, tuple(sorted(groups)))
@@ -223,6 +228,9 @@ async def logout(request: Request) -> Response:
     caller = from_session(request)
     if caller is not None:
         proxy_of(request).state.audit("signout", caller.email, {})
+    session_id = request.session.get(SESSION_ID)
+    if isinstance(session_id, str):
+        proxy_of(request).state.end_session(session_id)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 

@@ -104,7 +104,10 @@ async def tokens_page(request: Request) -> Response:
                 raise HTTPException(404, "no such active token of yours")
             return RedirectResponse("/tokens", status_code=303)
         name = str(form.get("name") or "").strip()[:60] or "personal token"
-        new_secret, _ = proxy.state.create_token(caller.email, tuple(sorted(caller.identity.groups)), name)
+        days = _token_days(form.get("days"), proxy.state.token_days, proxy.state.token_max_days)
+        new_secret, _ = proxy.state.create_token(
+            caller.email, tuple(sorted(caller.identity.groups)), name, days
+        )
     catalog = proxy.indexed().catalog
     return render(
         request,
@@ -116,7 +119,20 @@ async def tokens_page(request: Request) -> Response:
         csrf=csrf_token(request),
         base_url=proxy.config.base_url,
         admin=is_admin(catalog, caller.identity),
+        now=proxy.state.now(),
+        token_days=proxy.state.token_days,
+        token_max_days=proxy.state.token_max_days,
     )
+
+
+def _token_days(value: object, default: int, maximum: int) -> int:
+    """The days a new token should live, from the form; 400 naming the range when it is not one."""
+    text = str(value or "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or not 1 <= int(text) <= maximum:
+        raise HTTPException(400, f"a token may live 1 to {maximum} days; {text[:20]!r} is not in that range")
+    return int(text)
 
 
 def admin_page(request: Request) -> Response:

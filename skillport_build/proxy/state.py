@@ -13,9 +13,9 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,10 @@ from skillport_build.errors import UsageError
 TOKEN_PREFIX = "sp_"
 AUDIT_LOG = logging.getLogger("skillport.audit")
 TOKEN_CACHE_SECONDS = 5.0
+TOKEN_DAYS = 90  # a personal token's life when nobody says otherwise
+TOKEN_MAX_DAYS = 365
+DAY = 86400
+_TOKEN_COLUMNS = "id, hash, user, groups, name, created, revoked, expires"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tokens (
     id TEXT PRIMARY KEY,
@@ -53,6 +57,16 @@ CREATE TABLE IF NOT EXISTS codes (
     challenge TEXT NOT NULL,
     expires REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS sessions (
+    hash TEXT PRIMARY KEY,
+    user TEXT NOT NULL,
+    expires REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS people (
+    user TEXT PRIMARY KEY,
+    groups TEXT NOT NULL,
+    signed_in TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS downloads (
     skill TEXT NOT NULL,
     version TEXT NOT NULL,
@@ -72,21 +86,36 @@ class TokenInfo:
     name: str
     created: str
     revoked: str | None
+    expires: str = ""
+
+    def expired(self, now: str) -> bool:
+        """Tell whether the token's life is over at `now` (a stamp like `created`)."""
+        return self.expires <= now
 
 
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def _stamp(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse(stamp: str) -> float:
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
+
+
 def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _stamp(time.time())
 
 
 class State:
     """SQLite-backed state; safe to share between the server's threads."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, clock: Callable[[], float] = time.time) -> None:
         self.path = str(path)
+        self.clock = clock
+        self.token_days, self.token_max_days = TOKEN_DAYS, TOKEN_MAX_DAYS
         if self.path.split(":", 1)[0] in ("postgres", "postgresql"):
             raise UsageError(
                 "PostgreSQL state is not available in this release; give a SQLite file for --db "
@@ -99,6 +128,9 @@ class State:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(tokens)")}
+        if "expires" not in columns:  # databases from before tokens expired: their life is the maximum
+            self._db.execute("ALTER TABLE tokens ADD COLUMN expires TEXT")
 
     def migrate(self, schema: str) -> None:
         """Create the tables another module keeps in this database (idempotent SQL)."""
@@ -128,21 +160,58 @@ class State:
 
     # tokens -------------------------------------------------------------------------------------
 
-    def create_token(self, user: str, groups: tuple[str, ...] = (), name: str = "") -> tuple[str, TokenInfo]:
-        """Make a personal token; the secret is returned once and only its hash is kept."""
+    def now(self) -> str:
+        """The state's clock as a stamp like a token's `created`."""
+        return _stamp(self.clock())
+
+    def limit_tokens(self, days: int, max_days: int) -> None:
+        """Set the admin's token lives: `days` for a new token unless asked otherwise, `max_days` at
+        most for every token, also those made before the maximum was lowered."""
+        if not 1 <= days <= max_days:
+            raise UsageError(f"token_days ({days}) must be between 1 and token_max_days ({max_days})")
+        self.token_days, self.token_max_days = days, max_days
+        self._token_cache = {}
+
+    def create_token(
+        self, user: str, groups: tuple[str, ...] = (), name: str = "", days: int | None = None
+    ) -> tuple[str, TokenInfo]:
+        """Make a personal token living `days` (the admin's default when None); the secret is
+        returned once and only its hash is kept."""
+        days = self.token_days if days is None else days
+        if not 1 <= days <= self.token_max_days:
+            raise UsageError(f"a token may live 1 to {self.token_max_days} days, not {days}")
         token_id = secrets.token_hex(6)
         secret = f"{TOKEN_PREFIX}{token_id}_{secrets.token_urlsafe(32)}"
-        info = TokenInfo(token_id, user.lower(), tuple(groups), name or "personal token", _now(), None)
+        now = self.clock()
+        info = TokenInfo(
+            token_id,
+            user.lower(),
+            tuple(groups),
+            name or "personal token",
+            _stamp(now),
+            None,
+            _stamp(now + days * DAY),
+        )
         with self.transaction() as db:
             db.execute(
-                "INSERT INTO tokens VALUES (?, ?, ?, ?, ?, ?, NULL)",
-                (info.id, _hash(secret), info.user, json.dumps(list(info.groups)), info.name, info.created),
+                "INSERT INTO tokens (id, hash, user, groups, name, created, revoked, expires) "
+                "VALUES (?, ?, ?, ?, ?, ?, NULL, ?)",
+                (
+                    info.id,
+                    _hash(secret),
+                    info.user,
+                    json.dumps(list(info.groups)),
+                    info.name,
+                    info.created,
+                    info.expires,
+                ),
             )
-        self.audit("token.create", info.user, {"token": info.id, "name": info.name})
+        self.audit("token.create", info.user, {"token": info.id, "name": info.name, "expires": info.expires})
         return secret, info
 
     def check_token(self, secret: str) -> TokenInfo | None:
-        """The live token a secret belongs to, or None (unknown, malformed or revoked).
+        """The live token a secret belongs to, or None (unknown, malformed, revoked or expired),
+        with the groups of its holder's latest sign-in (see `groups_now`).
 
         Answers are remembered for TOKEN_CACHE_SECONDS: a revocation here takes effect at once, one
         made by another process (`skillport tokens revoke`, another replica) within that time."""
@@ -151,21 +220,34 @@ class State:
         key = _hash(secret)
         cached = self._token_cache.get(key)
         if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
-        info = self._lookup_token(secret)
-        if info is not None:
-            if len(self._token_cache) > 10_000:
-                self._token_cache.clear()
-            self._token_cache[key] = (time.monotonic() + TOKEN_CACHE_SECONDS, info)
-        return info
+            info: TokenInfo | None = cached[1]
+        else:
+            info = self._lookup_token(secret)
+            if info is not None:
+                if len(self._token_cache) > 10_000:
+                    self._token_cache.clear()
+                self._token_cache[key] = (time.monotonic() + TOKEN_CACHE_SECONDS, info)
+        return None if info is None or info.expired(_stamp(self.clock())) else info
 
     def _lookup_token(self, secret: str) -> TokenInfo | None:
         token_id = secret[len(TOKEN_PREFIX) :].split("_", 1)[0]
         with self._lock:
-            row = self._db.execute("SELECT * FROM tokens WHERE id = ?", (token_id,)).fetchone()
+            row = self._db.execute(
+                f"SELECT {_TOKEN_COLUMNS} FROM tokens WHERE id = ?", (token_id,)
+            ).fetchone()
         if row is None or not hmac.compare_digest(row[1], _hash(secret)) or row[6] is not None:
             return None
-        return TokenInfo(row[0], row[2], tuple(json.loads(row[3])), row[4], row[5], row[6])
+        return self._token_info(row)
+
+    def _token_info(self, row: tuple[Any, ...]) -> TokenInfo:
+        """A stored token as it stands now: its life capped by today's maximum, its groups by its
+        holder's latest sign-in."""
+        token_id, _, user, groups, name, created, revoked, expires = row
+        latest = _stamp(_parse(created) + self.token_max_days * DAY)
+        info = TokenInfo(
+            token_id, user, tuple(json.loads(groups)), name, created, revoked, min(expires or latest, latest)
+        )
+        return replace(info, groups=self.groups_now(user, info.groups, since=created))
 
     def revoke_token(self, token_id: str, actor: str) -> bool:
         """Revoke a token; False when there is no such live token."""
@@ -180,12 +262,63 @@ class State:
 
     def tokens(self, user: str | None = None) -> list[TokenInfo]:
         """Every token (of one user), newest first."""
-        query, args = "SELECT * FROM tokens", tuple[str, ...]()
+        query, args = f"SELECT {_TOKEN_COLUMNS} FROM tokens", tuple[str, ...]()
         if user is not None:
             query, args = query + " WHERE user = ?", (user.lower(),)
         with self._lock:
             rows = self._db.execute(query + " ORDER BY created DESC, id", args).fetchall()
-        return [TokenInfo(r[0], r[2], tuple(json.loads(r[3])), r[4], r[5], r[6]) for r in rows]
+        return [self._token_info(r) for r in rows]
+
+    # sessions ----------------------------------------------------------------------------------
+
+    def start_session(self, user: str, ttl: float) -> str:
+        """A server-side id for a new sign-in (kept hashed): the signed cookie carries it, and only
+        an id still here makes the cookie good, so signing out ends every copy of the cookie."""
+        session_id = secrets.token_urlsafe(32)
+        with self.transaction() as db:
+            db.execute("DELETE FROM sessions WHERE expires < ?", (self.clock(),))
+            db.execute(
+                "INSERT INTO sessions VALUES (?, ?, ?)", (_hash(session_id), user.lower(), self.clock() + ttl)
+            )
+        return session_id
+
+    def session_live(self, session_id: str) -> bool:
+        """Tell whether a session id was started here and has not ended or expired."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT expires FROM sessions WHERE hash = ?", (_hash(session_id),)
+            ).fetchone()
+        return row is not None and row[0] > self.clock()
+
+    def end_session(self, session_id: str) -> None:
+        """End a session: its cookie, and any copy of it, signs nobody in from now on."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM sessions WHERE hash = ?", (_hash(session_id),))
+
+    # who people were at their latest sign-in ----------------------------------------------------
+
+    def record_sign_in(self, user: str, groups: tuple[str, ...] | list[str]) -> None:
+        """Remember the groups the identity provider gave at this sign-in: tokens and links made
+        earlier keep no group the person has lost since."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO people VALUES (?, ?, ?) ON CONFLICT(user) DO UPDATE SET "
+                "groups = excluded.groups, signed_in = excluded.signed_in",
+                (user.lower(), json.dumps(sorted(set(groups))), _stamp(self.clock())),
+            )
+        self._token_cache = {k: v for k, v in self._token_cache.items() if v[1].user != user.lower()}
+
+    def groups_now(self, user: str, groups: tuple[str, ...], since: str) -> tuple[str, ...]:
+        """`groups` (held at `since`) less any the person lacked at a sign-in after `since`: groups
+        are re-derived at each sign-in, and a credential never gains one it was not made with."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT groups, signed_in FROM people WHERE user = ?", (user.lower(),)
+            ).fetchone()
+        if row is None or row[1] <= since:
+            return groups
+        latest = set(json.loads(row[0]))
+        return tuple(g for g in groups if g in latest)
 
     # server secrets and one-time sign-in codes ----------------------------------------------------
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import threading
 from pathlib import Path
 
@@ -56,3 +57,68 @@ def test_state_survives_restarts_and_threads(tmp_path: Path) -> None:
 def test_a_postgresql_url_is_refused_with_a_clear_message() -> None:
     with pytest.raises(UsageError, match="PostgreSQL state is not available"):
         State("postgresql://skillport@db/skillport")
+
+
+class Clock:
+    """A settable clock for the state."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_tokens_expire_after_their_days_and_never_outlive_the_maximum(tmp_path: Path) -> None:
+    clock = Clock()
+    state = State(tmp_path / "state.db", clock)
+    state.limit_tokens(30, 90)
+    default, info = state.create_token("ann@acme.example")
+    longer, _ = state.create_token("ann@acme.example", days=90)
+    assert info.expires == "2027-02-14T08:00:00Z"  # 30 days after 2027-01-15T08:00:00Z
+    with pytest.raises(UsageError, match="a token may live 1 to 90 days, not 91"):
+        state.create_token("ann@acme.example", days=91)
+    clock.now += 30 * 86400 - 1
+    assert state.check_token(default) is not None
+    clock.now += 1
+    assert state.check_token(default) is None and state.check_token(longer) is not None
+    clock.now += 30 * 86400  # day 60 of a 90-day token
+    assert state.check_token(longer) is not None
+    state.limit_tokens(30, 60)  # the admin lowers the maximum: older tokens shorten too
+    assert state.check_token(longer) is None
+    assert sorted(t.expires for t in state.tokens()) == ["2027-02-14T08:00:00Z", "2027-03-16T08:00:00Z"]
+    with pytest.raises(UsageError, match="between 1 and token_max_days"):
+        state.limit_tokens(61, 60)
+
+
+def test_tokens_from_before_expiry_get_the_maximum_life(tmp_path: Path) -> None:
+    import sqlite3
+
+    old = sqlite3.connect(tmp_path / "state.db")
+    old.execute(
+        "CREATE TABLE tokens (id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, user TEXT NOT NULL, "
+        "groups TEXT NOT NULL, name TEXT NOT NULL, created TEXT NOT NULL, revoked TEXT)"
+    )
+    old.execute(
+        "INSERT INTO tokens VALUES ('abc', ?, 'ann@acme.example', '[]', 'old', '2020-01-01T00:00:00Z', NULL)",
+        (hashlib.sha256(b"sp_abc_secret").hexdigest(),),
+    )
+    old.commit()
+    old.close()
+    state = State(tmp_path / "state.db")
+    assert state.check_token("sp_abc_secret") is None  # 2020 + 365 days is long gone
+    assert state.tokens()[0].expires == "2020-12-31T00:00:00Z"
+
+
+def test_a_tokens_groups_follow_the_holders_latest_sign_in(tmp_path: Path) -> None:
+    clock = Clock()
+    state = State(tmp_path / "state.db", clock)
+    state.record_sign_in("sam@acme.example", ["sre", "oncall"])
+    secret, _ = state.create_token("sam@acme.example", ("sre", "oncall"))
+    clock.now += 60
+    assert state.check_token(secret).groups == ("sre", "oncall")  # type: ignore[union-attr]
+    state.record_sign_in("Sam@acme.example", ["oncall", "platform"])  # left sre, joined platform
+    assert state.check_token(secret).groups == ("oncall",)  # type: ignore[union-attr]
+    assert state.tokens("sam@acme.example")[0].groups == ("oncall",)
+    admin_made, _ = state.create_token("sam@acme.example", ("sre",))  # after the sign-in: as made
+    assert state.check_token(admin_made).groups == ("sre",)  # type: ignore[union-attr]
