@@ -6,6 +6,7 @@ that do not name themselves, ask for a secret, or list foreign redirects get no 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime
 import hashlib
@@ -13,6 +14,7 @@ import ipaddress
 import secrets
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,7 +34,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from skillport_build.proxy.connector.documents import ClientDocuments
+from skillport_build.proxy.connector.provider import allowed_redirect
+
 CALLBACK = "http://127.0.0.1:9/callback"
+PINNED_HOST = "docs.skillport.test"  # in no DNS: only a connection to the checked address reaches it
+FETCHES: Counter[str] = Counter()
 
 
 def certificate(folder: Path) -> tuple[Path, Path]:
@@ -49,7 +56,10 @@ def certificate(folder: Path) -> tuple[Path, Path]:
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(hours=1))
         .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName(PINNED_HOST)]
+            ),
+            False,
         )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
         .sign(key, hashes.SHA256())
@@ -74,8 +84,9 @@ def documents(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple
 
     async def document(request: Request) -> JSONResponse:
         name = request.path_params["name"]
+        FETCHES[name] += 1
         doc: dict[str, Any] = {
-            "client_id": f"{base}/{name}.json",
+            "client_id": f"https://{request.headers['host']}/{name}.json",
             "client_name": "Document client",
             "redirect_uris": [CALLBACK],
             "token_endpoint_auth_method": "none",
@@ -203,3 +214,40 @@ def test_documents_are_fetched_over_https_only(documents: tuple[str, LiveProxy])
     base, live = documents
     refused = authorize(live, base.replace("https://", "http://") + "/good.json", "x" * 43)
     assert refused.status_code == 400
+
+
+def test_a_refused_document_is_remembered_and_fetched_once(documents: tuple[str, LiveProxy]) -> None:
+    base, live = documents
+    FETCHES.clear()
+    answers = {authorize(live, f"{base}/impostor.json", "x" * 43).status_code for _ in range(10)}
+    assert answers == {400} and FETCHES["impostor"] == 1
+
+
+def test_the_connection_goes_to_the_address_that_was_checked(documents: tuple[str, LiveProxy]) -> None:
+    base, _ = documents
+    port = urlsplit(base).port
+    asked: list[str] = []
+
+    async def resolve(host: str, port: int) -> list[str]:
+        asked.append(host)
+        return ["127.0.0.1"]
+
+    found = ClientDocuments(allow_loopback=True, redirect_ok=allowed_redirect, resolve=resolve)
+    url = f"https://{PINNED_HOST}:{port}/good.json"
+    client = asyncio.run(found.client(url))
+    assert client is not None and client.client_id == url and asked == [PINNED_HOST]
+
+
+@pytest.mark.parametrize(
+    "address", ["64:ff9b::a9fe:a9fe", "2002:a9fe:a9fe::1", "::a9fe:a9fe", "::ffff:10.0.0.1"]
+)
+def test_an_ipv4_address_spelled_in_ipv6_is_checked_as_itself(
+    documents: tuple[str, LiveProxy], address: str
+) -> None:
+    base, _ = documents
+
+    async def resolve(host: str, port: int) -> list[str]:
+        return [address]
+
+    found = ClientDocuments(allow_loopback=True, redirect_ok=allowed_redirect, resolve=resolve)
+    assert asyncio.run(found.client(f"https://{PINNED_HOST}:{urlsplit(base).port}/good.json")) is None
