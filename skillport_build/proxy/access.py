@@ -8,7 +8,7 @@ so one hidden skill hides the plugin. Admins (the policy's `admins`) see everyth
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from skillport_build.models.access import Identity
@@ -32,6 +32,7 @@ class View:
     catalog: Catalog
     skill_names: frozenset[str]
     plugin_names: frozenset[str]
+    identity: Identity | None = field(default=None, compare=False)  # whom it was worked out for
 
     @cached_property
     def key(self) -> str:
@@ -70,7 +71,10 @@ def view_for(catalog: Catalog, identity: Identity) -> View:
     policy = catalog.access
     if identity.matches(policy.admins):
         return View(
-            catalog, frozenset(s.ref for s in catalog.skills), frozenset(p.name for p in catalog.plugins)
+            catalog,
+            frozenset(s.ref for s in catalog.skills),
+            frozenset(p.name for p in catalog.plugins),
+            identity,
         )
     skills = frozenset(s.ref for s in catalog.skills if identity.matches(policy.readers(s.plugin, s.name)))
     plugins = frozenset(
@@ -78,7 +82,7 @@ def view_for(catalog: Catalog, identity: Identity) -> View:
         for p in catalog.plugins
         if identity.matches(policy.readers(p.name)) and all(n in skills for n in p.skills)
     )
-    return View(catalog, skills, plugins)
+    return View(catalog, skills, plugins, identity)
 
 
 def is_admin(catalog: Catalog, identity: Identity) -> bool:

@@ -33,7 +33,7 @@ from skillport_build.proxy.access import BundleRef, View, bundle_refs, view_for
 from skillport_build.proxy.bundles import BundleCache
 from skillport_build.proxy.config import ServeConfig
 from skillport_build.proxy.identity import Caller
-from skillport_build.proxy.links import LinkSigner
+from skillport_build.proxy.links import LinkClaims, LinkSigner
 from skillport_build.proxy.live import LiveCatalog
 from skillport_build.proxy.search import Filters, SearchIndex
 from skillport_build.proxy.state import State
@@ -236,7 +236,8 @@ class Proxy:
             version_text = version
         else:
             version_text = skill.version
-        path, expires = self.signer.make(bundle.path, bundle.sha256, user, self.config.link_ttl)
+        groups = tuple(view.identity.groups) if view.identity is not None else ()
+        path, expires = self.signer.make(bundle.path, bundle.sha256, user, self.config.link_ttl, groups)
         return Link(
             name=skill.ref,
             version=version_text,
@@ -255,7 +256,12 @@ class Proxy:
         if "s" in params:
             ref = refs.get(path)
             claims = self.signer.check(path, ref.bundle.sha256, dict(params)) if ref else None
-            if ref is None or claims is None or (caller is not None and caller.email != claims.user):
+            if (
+                ref is None
+                or claims is None
+                or (caller is not None and caller.email != claims.user)
+                or not self._still_readable(claims, path)
+            ):
                 who = caller.email if caller else None
                 self.state.audit("download.refused", who, {"path": path, "reason": "bad link"})
                 raise Refused(403, "this download link is invalid, expired or not yours; ask for a new one")
@@ -270,6 +276,15 @@ class Proxy:
         if visible is None:
             raise Refused(404, "no such bundle")
         return Download(visible, caller.email)
+
+    def _still_readable(self, claims: LinkClaims, path: str) -> bool:
+        """Whether the link's holder may read its bundle now: under the policy served now, with the
+        groups the link was made with less any lost at a sign-in since (a link is a bearer
+        credential, so it opens only what its person could download themselves)."""
+        made = datetime.fromtimestamp(claims.expires - self.config.link_ttl, UTC)
+        groups = self.state.groups_now(claims.user, claims.groups, made.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        view = self.view(Identity(claims.user, frozenset(groups)))
+        return view.bundle(self.indexed().refs, path) is not None
 
     def read_download(self, download: Download) -> bytes:
         """The bundle's bytes, their sha256 checked against the signed catalog (blocking I/O)."""

@@ -1,12 +1,17 @@
-"""Signed download links: the whole signature must match, never a prefix of it."""
+"""Signed download links: the whole signature must match, never a prefix of it; and on the real proxy
+on 127.0.0.1, a link opens its bundle only while its person may still read it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from urllib.parse import parse_qsl, urlsplit
 
+import httpx
 import pytest
+from proxy.live_server import LiveProxy, live_proxy
 
 from skillport_build.proxy.links import LinkSigner
+from skillport_build.proxy.state import State
 
 PATH, SHA = "bundles/release-notes/1.0.0/release-notes-1.0.0.zip", "ab" * 32
 
@@ -36,3 +41,40 @@ def test_a_signature_that_is_not_exactly_the_mac_is_refused(forge: object) -> No
     query = made(signer)
     query["s"] = forge(query["s"])  # type: ignore[operator]
     assert signer.check(PATH, SHA, query) is None
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveProxy]:
+    with live_proxy(tmp_path_factory.mktemp("links")) as served:
+        yield served
+
+
+def link(live: LiveProxy, who: str, skill: str) -> str:
+    auth = {"Authorization": f"Bearer {live.tokens[who]}"}
+    answer = httpx.post(f"{live.url}/api/skills/{skill}/link", headers=auth)
+    assert answer.status_code == 200, answer.text
+    url: str = answer.json()["url"]
+    assert httpx.get(url).status_code == 200
+    return url
+
+
+def test_a_link_stops_working_when_its_person_loses_a_group_at_a_later_sign_in(live: LiveProxy) -> None:
+    url = link(live, "engineer", "decision-record")
+    later = State(live.state.path)
+    later.clock = lambda: live.state.clock() + 2  # a sign-in after the link was made
+    later.record_sign_in("eve@acme.example", [])  # the IdP no longer puts Eve in engineering
+    later.close()
+    refused = httpx.get(url)
+    assert refused.status_code == 403 and "invalid, expired or not yours" in refused.json()["error"]
+
+
+def test_a_link_stops_working_when_the_policy_no_longer_lets_its_person_read(live: LiveProxy) -> None:
+    url = link(live, "sre", "incident-postmortem")
+    policy = live.repo / ".skillport/access.yaml"
+    policy.write_text(
+        policy.read_text().replace(
+            'read: ["group:sre", "group:engineering-managers"]', 'read: ["group:engineering-managers"]'
+        )
+    )
+    live.republish()
+    assert httpx.get(url).status_code == 403
