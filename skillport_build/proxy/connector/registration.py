@@ -42,7 +42,8 @@ def problem(body: bytes) -> tuple[str, str] | None:
         if why := _field_problem(key, value):
             return METADATA, why
     redirects = doc.get("redirect_uris")
-    bad = [u for u in redirects if not isinstance(u, str) or not allowed_redirect(u)] if redirects else []
+    listed = redirects if isinstance(redirects, list) else []  # the SDK answers other shapes
+    bad = [u for u in listed if not isinstance(u, str) or not allowed_redirect(u)]
     if bad:
         return "invalid_redirect_uri", (
             "redirect URIs must use https with a host, http on loopback, or an app's own scheme, "
