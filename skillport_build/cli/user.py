@@ -199,7 +199,7 @@ def updates(as_json: bool, url: str | None) -> int:
     """Check the skills installed with `skillport install --claude-code` for updates."""
     target = skills_dir()
     with _client(url) as client:
-        report = check_updates(client, target)
+        report = check_updates(client, _verifier(client), target)
     for path in report.unreadable:
         click.echo(f"warning: {path}: not a skillport install record; skipped", err=True)
     if as_json:
@@ -249,7 +249,7 @@ def claude_code_sync(folder_path: Path | None, url: str | None) -> int:
     """Copy the plugins you may read into a local marketplace folder, then print the one command
     that adds it to Claude Code (or updates it, once added). Run it again to pick up changes."""
     with _client(url) as client:
-        result = sync(client, folder_path)
+        result = sync(client, _verifier(client), folder_path)
     counts = (
         f"{len(result.added)} added, {len(result.updated)} updated, {len(result.removed)} removed, "
         f"{len(result.unchanged)} unchanged"

@@ -212,10 +212,36 @@ def installed(skills: Path) -> tuple[list[InstallRecord], list[str]]:
     return records, unreadable
 
 
-def check_updates(client: Client, skills: Path) -> UpdateReport:
-    """Ask the proxy about every skill installed from it."""
+def check_updates(client: Client, verifier: Verifier, skills: Path) -> UpdateReport:
+    """Ask the proxy about every skill installed from it, and hold its answers to the signed records."""
     records, unreadable = installed(skills)
     mine = [r for r in records if r.source.rstrip("/") == client.base_url]
     elsewhere = [r for r in records if r not in mine]
     results = client.updates([{"name": r.name, "version": r.version} for r in mine]).results if mine else []
+    in_catalog = [r.name for r in results if r.status not in ("removed", "unknown")]
+    if in_catalog:
+        proofs = {_ref_of(p.record): p for p in client.proofs(skills=in_catalog).proofs}
+        for result in results:
+            if result.name in in_catalog:
+                _agrees(result, verifier.skill(proofs.get(result.name), result.name), client.base_url)
     return UpdateReport(results, elsewhere, unreadable)
+
+
+def _ref_of(record: Mapping[str, object]) -> str:
+    return str(record.get("id") or record.get("name"))
+
+
+def _agrees(result: UpdateStatus, skill: SkillRecord, source: str) -> None:
+    """Refuse an update answer its signed record contradicts (a newer version hidden, a yank kept quiet)."""
+    installed_release = skill.release(result.installed) if result.installed else None
+    yanked = installed_release is not None and installed_release.yanked is not None
+    wrong = (
+        result.latest != skill.version
+        or yanked != (result.status == "yanked")
+        or (result.status == "current" and result.installed != skill.version)
+    )
+    if wrong:
+        raise ClientError(
+            f"{source} says {result.name} is {result.status} (latest {result.latest}), which its signed "
+            f"record (latest {skill.version}) contradicts. Tell your skillport admin"
+        )

@@ -5,8 +5,9 @@ folder Claude Code adds with `claude plugin marketplace add DIR` (no token in Cl
     DIR/plugins/<name>/                    each plugin, unpacked from its verified zip
     DIR/.skillport-sync.json               {"marketplace", "source", "plugins": {name: {version, sha256}}}
 
-Every changed zip is downloaded and checked against the marketplace's sha256 before the folder is
-touched; each plugin is then swapped in with one rename. Plugins the person no longer sees go.
+Every changed zip is downloaded and checked against its plugin's record as the CI signed it (the
+organisation's pinned keys) before the folder is touched; each plugin is then swapped in with one
+rename. Plugins the person no longer sees go.
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from skillport_build.client.api import Client
 from skillport_build.client.credentials import home
 from skillport_build.client.install import claude_dir
+from skillport_build.client.trust import Verifier
 from skillport_build.client.unpack import extract_zip, remove, staging, swap_in, write_atomic
 from skillport_build.errors import ClientError
 from skillport_build.models.api import Marketplace, MarketplaceEntry
+from skillport_build.models.catalog import PluginRecord
 
 STATE = ".skillport-sync.json"
 MANIFEST = Path(".claude-plugin") / "marketplace.json"
@@ -74,7 +77,12 @@ def default_folder(name: str, environ: Mapping[str, str] = os.environ) -> Path:
     return home(environ) / ".skillport" / "claude-code" / name
 
 
-def sync(client: Client, folder: Path | None = None, environ: Mapping[str, str] = os.environ) -> SyncResult:
+def sync(
+    client: Client,
+    verifier: Verifier,
+    folder: Path | None = None,
+    environ: Mapping[str, str] = os.environ,
+) -> SyncResult:
     """Bring the local marketplace folder up to date with what the proxy lets this person see."""
     market = client.marketplace()
     for name in [market.name, *(p.name for p in market.plugins)]:
@@ -85,16 +93,24 @@ def sync(client: Client, folder: Path | None = None, environ: Mapping[str, str] 
     folder = (folder or default_folder(market.name, environ)).absolute()
     previous = _read_state(folder, market.name, client.base_url)
     result = SyncResult(folder, market.name)
-    # 1. Download and verify every new or changed plugin before the folder is touched.
+    # 1. Download every new or changed plugin, checked against its signed record, before the
+    #    folder is touched.
+    changed = [
+        entry
+        for entry in market.plugins
+        if not (
+            (before := previous.get(entry.name)) is not None
+            and before.sha256 == entry.source.sha256
+            and _unpacked(folder, entry.name)
+        )
+    ]
+    result.unchanged = [p.name for p in market.plugins if p not in changed]
+    signed = _signed_plugins(client, verifier, changed)
     fresh: dict[str, bytes] = {}
-    for entry in market.plugins:
-        before = previous.get(entry.name)
-        if before is not None and before.sha256 == entry.source.sha256 and _unpacked(folder, entry.name):
-            result.unchanged.append(entry.name)
-            continue
+    for entry in changed:
         what = f"plugin {entry.name} {entry.version or ''}".strip()
-        fresh[entry.name] = client.download(entry.source.url, entry.source.sha256, what)
-        (result.updated if before is not None else result.added).append(entry.name)
+        fresh[entry.name] = client.download(entry.source.url, signed[entry.name].bundle.sha256, what)
+        (result.updated if entry.name in previous else result.added).append(entry.name)
     try:
         # 2. Swap each changed plugin in, remove the ones no longer visible.
         plugins = folder / "plugins"
@@ -120,6 +136,26 @@ def sync(client: Client, folder: Path | None = None, environ: Mapping[str, str] 
         raise ClientError(f"cannot write the marketplace into {folder}: {exc.strerror or exc}") from exc
     result.known_to_claude = known_to_claude(market.name, folder, environ)
     return result
+
+
+def _signed_plugins(
+    client: Client, verifier: Verifier, entries: list[MarketplaceEntry]
+) -> dict[str, PluginRecord]:
+    """The signed record of each plugin to download; the marketplace must agree with it."""
+    if not entries:
+        return {}
+    proofs = {str(p.record.get("name")): p for p in client.proofs(plugins=[e.name for e in entries]).proofs}
+    signed = {}
+    for entry in entries:
+        record = verifier.plugin(proofs.get(entry.name), entry.name)
+        if entry.source.sha256 != record.bundle.sha256 or (entry.version or record.version) != record.version:
+            raise ClientError(
+                f"{client.base_url} offers plugin {entry.name} {entry.version or ''} with sha256 "
+                f"{entry.source.sha256}, which its signed record ({record.version}, "
+                f"{record.bundle.sha256}) does not; nothing was changed. Tell your skillport admin"
+            )
+        signed[entry.name] = record
+    return signed
 
 
 def _read_state(folder: Path, name: str, source: str) -> dict[str, Synced]:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from client.proofs import CANNED_KEY, signed_proof
 from proxy.live_server import LiveProxy, Tamper, live_proxy
 from releasing import change
 
@@ -25,11 +26,9 @@ from skillport_build.client.install import (
 )
 from skillport_build.client.trust import Pin, Verifier
 from skillport_build.errors import ClientError, SignatureError
-from skillport_build.models.api import RecordProof
 from skillport_build.models.catalog import SkillRecord
 from skillport_build.release.bundle import Entry, zip_bytes
-from skillport_build.trust.minisign import SecretKey, generate
-from skillport_build.trust.records import sign_statement, statement
+from skillport_build.trust.minisign import SecretKey
 
 
 @pytest.fixture(scope="module")
@@ -140,9 +139,6 @@ def test_save_zip_to_a_file_or_a_folder(
     assert into == tmp_path / f"decision-record-{record.version}.zip"
 
 
-CANNED_KEY = generate()
-
-
 def canned_skill(data: bytes, link_sha: str | None = None, filename: str = "x.zip") -> Client:
     """A proxy (canned) offering skill x 1.0.0 as `data`, with its record signed by CANNED_KEY; its
     link may name other bytes."""
@@ -153,7 +149,7 @@ def canned_skill(data: bytes, link_sha: str | None = None, filename: str = "x.zi
     record = SkillRecord.model_validate(
         skill | {"surfaces": [], "bundle": bundle, "files": [], "history": []}
     )
-    proof = signed_proof(CANNED_KEY, record)
+    proof = signed_proof(record)
 
     def answer(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/api/skills/x":
@@ -164,14 +160,6 @@ def canned_skill(data: bytes, link_sha: str | None = None, filename: str = "x.zi
         return httpx.Response(200, content=data)
 
     return Client("http://p.test", "sp_t", httpx.Client(transport=httpx.MockTransport(answer)))
-
-
-def signed_proof(key: SecretKey, record: SkillRecord, catalog_version: int = 1) -> RecordProof:
-    """What a proxy passes along for `record`, signed with `key`."""
-    dumped = record.model_dump(mode="json", exclude_none=True)
-    meta = {"marketplace": "m", "catalog_version": catalog_version, "expires": "2999-01-01T00:00:00Z"}
-    signed = statement(meta["marketplace"], catalog_version, meta["expires"], "skill", dumped)
-    return RecordProof(**meta, kind="skill", record=dumped, signature=sign_statement(CANNED_KEY, signed))
 
 
 def test_a_zip_without_the_skill_folder_is_not_installed(
@@ -209,13 +197,13 @@ def test_updates_after_a_new_release(
         verifier = trust(live)
         old = install_skill(client, verifier, "release-notes", None, skills)
         install_skill(client, verifier, "csv-profiler", None, skills)
-        assert {(r.name, r.status) for r in check_updates(client, skills).results} == {
+        assert {(r.name, r.status) for r in check_updates(client, verifier, skills).results} == {
             ("release-notes", "current"),
             ("csv-profiler", "current"),
         }
         change(live.repo, "plugins/writing/skills/release-notes/SKILL.md", "writing")
         live.republish()
-        report = check_updates(client, skills)
+        report = check_updates(client, verifier, skills)
         statuses = {r.name: (r.status, r.installed, r.latest) for r in report.results}
         assert statuses["release-notes"] == ("update", old.version, "1.0.1")
         assert statuses["csv-profiler"][0] == "current"
@@ -229,7 +217,8 @@ def test_installed_reads_records_and_skips_others(
 ) -> None:
     client = connect("anyone")
     skills = tmp_path / "skills"
-    install_skill(client, trust(), "pr-review", None, skills)
+    verifier = trust()
+    install_skill(client, verifier, "pr-review", None, skills)
     (skills / "mine").mkdir()  # a skill made by hand: no record, not ours
     (skills / "mine/SKILL.md").write_text("x")
     (skills / "broken").mkdir()
@@ -240,10 +229,10 @@ def test_installed_reads_records_and_skips_others(
     records, unreadable = installed(skills)
     assert [r.name for r in records] == ["elsewhere", "pr-review"]
     assert unreadable == [str(skills / "broken" / RECORD)]
-    report = check_updates(client, skills)
+    report = check_updates(client, verifier, skills)
     assert [r.name for r in report.results] == ["pr-review"]
     assert [r.name for r in report.elsewhere] == ["elsewhere"]
-    assert check_updates(client, tmp_path / "none").results == []
+    assert check_updates(client, verifier, tmp_path / "none").results == []
 
 
 @pytest.mark.parametrize("filename", ["../../x.zip", "/tmp/evil.zip", "..", "sub/x.zip"])

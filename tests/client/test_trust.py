@@ -14,7 +14,8 @@ from proxy.live_server import LiveProxy, live_proxy
 from releasing import change
 
 from skillport_build.client.api import Client
-from skillport_build.client.install import install_skill
+from skillport_build.client.install import check_updates, install_skill
+from skillport_build.client.sync import sync
 from skillport_build.client.trust import Pin, Verifier, load_pins, save_pin, verifier_for
 from skillport_build.errors import ClientError
 from skillport_build.release.bundle import Entry, zip_bytes
@@ -146,3 +147,42 @@ def test_keys_are_pinned_on_first_use_and_kept(tmp_path: Path, connect: Callable
         assert len(warnings) == 1  # pinned: no second warning, and the catalog seen is remembered
         assert (again.pin.marketplace, again.pin.catalog_version) == ("acme-skills", 1)
         assert load_pins(environ)[live.url] == again.pin
+
+
+def test_an_update_answer_its_signed_record_contradicts_is_refused(
+    tmp_path: Path, connect: Callable[..., Client]
+) -> None:
+    with live_proxy(tmp_path / "proxy") as live:
+        skills = tmp_path / "skills"
+        install_skill(connect(live), _verifier(live, tmp_path), "release-notes", None, skills)
+        change(live.repo, "plugins/writing/skills/release-notes/SKILL.md", "writing")
+        live.republish()
+
+        def hide_the_update(path: str, answer: dict) -> dict:
+            if path == "/api/updates":
+                for result in answer["results"]:
+                    result.update(status="current", latest=result["installed"])
+            return answer
+
+        quiet = connect(live, Rewrite(hide_the_update))
+        with pytest.raises(
+            ClientError, match=r"says release-notes is current \(latest 1\.0\.0\), which its signed"
+        ):
+            check_updates(quiet, _verifier(live, tmp_path), skills)
+        honest = check_updates(connect(live), _verifier(live, tmp_path), skills)
+        assert [(r.status, r.latest) for r in honest.results] == [("update", "1.0.1")]
+
+
+def test_a_proxy_that_swaps_a_plugin_changes_no_local_marketplace(
+    tmp_path: Path, connect: Callable[..., Client]
+) -> None:
+    def swap(path: str, answer: dict) -> dict:
+        if path == "/claude-code/marketplace.json":
+            for plugin in answer["plugins"]:
+                plugin["source"]["sha256"] = EVIL_SHA
+        return answer
+
+    refused = pytest.raises(ClientError, match=r"offers plugin .* with sha256 .*, which its signed record")
+    with live_proxy(tmp_path / "proxy") as live, refused:
+        sync(connect(live, Rewrite(swap, True)), _verifier(live, tmp_path), tmp_path / "market")
+    assert not (tmp_path / "market").exists()
