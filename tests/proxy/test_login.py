@@ -38,13 +38,15 @@ def signed_in(live: LiveProxy, email: str, groups: str = "") -> Iterator[httpx.C
 
 
 def test_signing_out_ends_a_copied_session_cookie(live: LiveProxy) -> None:
-    with signed_in(live, "ann@acme.example") as browser:
-        with httpx.Client(base_url=live.url, cookies=dict(browser.cookies)) as copy:
-            assert copy.get("/tokens").status_code == 200
-            out = browser.post("/logout", data={"csrf": csrf(browser.get("/logout").text)})
-            assert out.status_code == 303
-            assert copy.get("/tokens").status_code == 303  # off to /login: the copy signs nobody in
-            assert copy.get("/api/me").status_code == 401
+    with (
+        signed_in(live, "ann@acme.example") as browser,
+        httpx.Client(base_url=live.url, cookies=dict(browser.cookies)) as copy,
+    ):
+        assert copy.get("/tokens").status_code == 200
+        out = browser.post("/logout", data={"csrf": csrf(browser.get("/logout").text)})
+        assert out.status_code == 303
+        assert copy.get("/tokens").status_code == 303  # off to /login: the copy signs nobody in
+        assert copy.get("/api/me").status_code == 401
 
 
 def test_a_cookie_whose_session_the_server_does_not_know_signs_nobody_in(live: LiveProxy) -> None:
