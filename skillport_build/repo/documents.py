@@ -116,6 +116,8 @@ class YamlDocument:
             raise DocumentError("is not valid YAML: nested too deeply", first_line) from None
         finally:
             loader.dispose()
+        if isinstance(root, yaml.MappingNode):
+            _refuse_keys_that_are_not_text(root, data, first_line)
         return cls(path, data, root, first_line)
 
     def line(self, loc: Loc) -> int | None:
@@ -129,6 +131,19 @@ class YamlDocument:
                 break
             node = child
         return self._first_line + node.start_mark.line
+
+
+def _refuse_keys_that_are_not_text(root: yaml.MappingNode, data: Any, first_line: int) -> None:
+    """A top-level key like `?` (null), `1` or `true` is no field name; say which line holds it."""
+    for key_node, _ in root.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        if isinstance(data, dict) and not any(isinstance(k, str) and k == key_node.value for k in data):
+            line = first_line + key_node.start_mark.line
+            shown = key_node.value if key_node.value else "null (an empty `?` key)"
+            raise DocumentError(
+                f"has a key that is not a name: {shown}; keys are names like `description`", line
+            )
 
 
 def _yaml_child(node: yaml.Node, part: str | int) -> yaml.Node | None:

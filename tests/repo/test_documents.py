@@ -57,6 +57,22 @@ def test_yaml_recursive_alias_is_refused() -> None:
         YamlDocument.parse("x.yaml", "a: &a [*a]\n")
 
 
+@pytest.mark.parametrize(
+    ("text", "shown"), [("?\n", "null (an empty `?` key)"), ("name: x\n1: one\n", "1"), ("true: y\n", "true")]
+)
+def test_yaml_keys_that_are_not_names_are_refused_with_their_line(text: str, shown: str) -> None:
+    with pytest.raises(DocumentError) as err:
+        YamlDocument.parse("SKILL.md", text, first_line=2)
+    assert (
+        str(err.value.args[0]) == f"has a key that is not a name: {shown}; keys are names like `description`"
+    )
+    assert err.value.line == 2 + text.count("\n") - 1
+    assert YamlDocument.parse("x.yaml", "base: &b {a: 1}\nmore:\n  <<: *b\n  '1': quoted\n").data["more"] == {
+        "a": 1,
+        "1": "quoted",
+    }
+
+
 def test_yaml_is_safe_loaded() -> None:
     with pytest.raises(DocumentError):
         YamlDocument.parse("x.yaml", "a: !!python/object/apply:os.system ['true']\n")
