@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import jsonschema
@@ -37,6 +38,11 @@ def test_two_builds_in_different_folders_at_different_times_are_identical(tmp_pa
     assert one.catalog == two.catalog
     bundles = [p for p in _tree(tmp_path / "out1") if p.endswith(".zip")]
     assert len(bundles) == 11
+    # Two builds a second apart share a 2-second zip time, so equal bytes alone would not catch
+    # times taken from the clock: every entry carries the fixed epoch.
+    for name in bundles:
+        with zipfile.ZipFile(tmp_path / "out1" / name) as archive:
+            assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}, name
 
 
 def test_skill_zips_have_the_upload_layout_and_pass_unzip(tmp_path: Path) -> None:

@@ -144,3 +144,20 @@ def test_unsigned_or_unbuilt_folders_say_what_to_do(tmp_path: Path) -> None:
     build_at(TEMPLATE, tmp_path / "out")
     with pytest.raises(SkillportError, match="run `skillport sign"):
         publish(tmp_path / "out", store)
+
+
+def test_a_build_planned_against_a_newer_catalog_than_the_store_serves_is_refused(
+    repo: Path, tmp_path: Path
+) -> None:
+    """A build made against catalog 2 is catalog 3: a store still at 1 must not jump to 3."""
+    ahead = LocalStore(tmp_path / "ahead")
+    publish(release(repo, tmp_path / "a1", ahead), ahead)
+    change(repo, "plugins/writing/skills/release-notes/SKILL.md", "writing")
+    publish(release(repo, tmp_path / "a2", ahead, now=LATER), ahead)
+    change(repo, "plugins/writing/skills/release-notes/SKILL.md", "writing")
+    third = release(repo, tmp_path / "a3", ahead, now=LATER)  # catalog 3, planned against 2
+    behind = LocalStore(tmp_path / "behind")
+    publish(release(repo, tmp_path / "b1", behind), behind)
+    with pytest.raises(PublishConflict, match=r"is at catalog 1 while this build is catalog 3"):
+        publish(third, behind)
+    assert _served_version(behind) == 1

@@ -11,6 +11,7 @@ from factory import TEMPLATE
 from releasing import LATER, T0, build_at, signed_build
 
 from skillport_build.errors import SignatureError
+from skillport_build.models.catalog import Catalog
 from skillport_build.trust.minisign import SecretKey, generate
 from skillport_build.trust.sign import sign_dir
 from skillport_build.trust.verify import TrustState, verify_dir, verify_zip
@@ -56,6 +57,16 @@ def test_one_changed_bundle_byte(store: tuple[Path, SecretKey], tmp_path: Path) 
         verify_dir(root, [store[1].public()], LATER, None)
     with pytest.raises(SignatureError, match="is not a bundle of the signed catalog"):
         verify_zip(bundle, [store[1].public()], LATER, None)
+
+
+def test_a_missing_current_bundle_is_refused_a_missing_old_one_is_not(
+    store: tuple[Path, SecretKey], tmp_path: Path
+) -> None:
+    root = _copy(store, tmp_path)
+    bundle = Catalog.load(root).skills[0].bundle
+    (root / bundle.path).unlink()
+    with pytest.raises(SignatureError, match=f"^{bundle.path} .* is named by the catalog but missing$"):
+        verify_dir(root, [store[1].public()], LATER, None)
 
 
 def test_wrong_key(store: tuple[Path, SecretKey]) -> None:
