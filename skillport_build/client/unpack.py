@@ -22,6 +22,8 @@ from pathlib import Path, PurePosixPath
 from skillport_build.errors import ClientError
 
 MAX_UNPACKED = 1024 * 1024 * 1024
+# Skills extension limit is 512 files a skill; a plugin holds several skills, commands and agents.
+MAX_ENTRIES = 10_000
 
 
 def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
@@ -58,6 +60,8 @@ def extract_zip(data: bytes, dest: Path, what: str) -> None:
         raise ClientError(f"{what} is not a zip file ({exc})") from exc
     with archive:
         entries = archive.infolist()
+        if len(entries) > MAX_ENTRIES:
+            raise ClientError(f"{what} holds {len(entries):,} files, more than {MAX_ENTRIES:,}; refused")
         for info in entries:
             _check_entry(info, what)
         if sum(info.file_size for info in entries) > MAX_UNPACKED:

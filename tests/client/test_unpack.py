@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from skillport_build.client.unpack import extract_zip, staging, swap_in, write_atomic
+from skillport_build.client.unpack import MAX_ENTRIES, extract_zip, staging, swap_in, write_atomic
 from skillport_build.errors import ClientError
 from skillport_build.release.bundle import Entry, zip_bytes
 
@@ -114,3 +114,12 @@ def test_a_damaged_zip_is_refused_without_a_traceback(tmp_path: Path) -> None:
     dest.mkdir()
     with pytest.raises(ClientError, match=r"^x is a damaged zip \(x/SKILL\.md: .*\); nothing was installed$"):
         extract_zip(bytes(data), dest, "x")
+
+
+def test_a_zip_of_too_many_files_is_refused_before_any_is_written(tmp_path: Path) -> None:
+    many = zip_bytes([Entry(f"x/f{i}", b"") for i in range(MAX_ENTRIES)], 0)  # and the folder x/
+    with pytest.raises(
+        ClientError, match=f"^x holds {MAX_ENTRIES + 1:,} files, more than {MAX_ENTRIES:,}; refused$"
+    ):
+        extract_zip(many, tmp_path, "x")
+    assert list(tmp_path.iterdir()) == []
