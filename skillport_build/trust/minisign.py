@@ -16,7 +16,8 @@ import hashlib
 import hmac
 import os
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -58,16 +59,21 @@ class SecretKey:
     """A decrypted signing key."""
 
     key_id: bytes
-    seed: bytes  # the 32-byte Ed25519 seed
+    seed: bytes = field(repr=False)  # the 32-byte Ed25519 seed, never in a traceback or log
+
+    @cached_property
+    def _private(self) -> Ed25519PrivateKey:
+        """Made once: signing every record of a large catalog would otherwise spend half its time here."""
+        return Ed25519PrivateKey.from_private_bytes(self.seed)
 
     def public(self) -> PublicKey:
         """The matching public key."""
-        raw = Ed25519PrivateKey.from_private_bytes(self.seed).public_key()
+        raw = self._private.public_key()
         return PublicKey(self.key_id, raw.public_bytes(Encoding.Raw, PublicFormat.Raw))
 
     def sign(self, data: bytes) -> bytes:
         """Ed25519-sign `data`."""
-        return Ed25519PrivateKey.from_private_bytes(self.seed).sign(data)
+        return self._private.sign(data)
 
 
 @dataclass(frozen=True)

@@ -67,3 +67,8 @@ def test_malformed_keys_are_refused(text: str) -> None:
 def test_scrypt_parameters_match_libsodium() -> None:
     assert _scrypt_params(33554432, 1073741824) == (20, 8, 1)  # minisign's defaults
     assert _scrypt_params(524288, 16777216) == (14, 8, 1)  # libsodium's interactive limits
+
+
+def test_a_secret_key_never_shows_its_seed() -> None:
+    key = generate()
+    assert key.seed.hex() not in repr(key) and str(key.seed) not in repr(key)
