@@ -122,6 +122,7 @@ bench: $(STAMP) tools
 	$(BIN)/python benchmarks/build_bench.py
 	$(BIN)/python benchmarks/secrets_bench.py
 	$(BIN)/python benchmarks/publish_bench.py
+	$(BIN)/python benchmarks/verify_bench.py
 	$(BIN)/python benchmarks/site_bench.py
 	command -v nginx >/dev/null && command -v wrk >/dev/null || (apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx wrk)
