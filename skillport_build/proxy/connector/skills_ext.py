@@ -26,6 +26,7 @@ from skillport_build.models.catalog import SkillRecord
 from skillport_build.models.skill import split_front_matter
 from skillport_build.proxy.service import Proxy
 from skillport_build.repo.digest import sha256_bytes
+from skillport_build.trust.records import proof_of
 
 IDENTIFIER = "io.modelcontextprotocol/skills"
 PAGE = 100
@@ -37,6 +38,9 @@ class GetSkillParams(RequestParams):
     """`skills/get` names a skill by the URI of its SKILL.md."""
 
     uri: str
+
+
+PROOF_META = "io.skillport/proof"
 
 
 def skill_uri(name: str, path: str = SKILL_MD) -> str:
@@ -152,9 +156,13 @@ class SkillsExtension(Extension):
         skill = self.skills.visible(self.identity(), name) if uri == skill_uri(name) else None
         if skill is None:
             raise MCPError(code=INVALID_PARAMS, message=f"no skill at {uri}", data={"uri": uri})
-        return {
+        answer: dict[str, Any] = {
             "resultType": "complete",
             "skill": self.skills.entry(skill),
             "ttlMs": TTL_MS,
             "cacheScope": "private",
         }
+        proof = proof_of(self.skills.proxy.indexed().catalog, "skill", skill.ref)
+        if proof is not None:  # the record as the CI signed it, for clients that check it (not listed:
+            answer["_meta"] = {PROOF_META: proof.dump()}  # it would crowd skills/list's size budget)
+        return answer

@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -20,7 +21,10 @@ from mcp.client.streamable_http import streamable_http_client
 from proxy.live_server import LiveProxy, live_proxy
 from proxy.served import ALL_SKILLS, PEOPLE, SEES
 
+from skillport_build.models.api import RecordProof
 from skillport_build.proxy.connector.grants import Grants
+from skillport_build.proxy.connector.skills_ext import PROOF_META
+from skillport_build.trust.records import verified_record
 
 MISSING = "no-such-skill"
 
@@ -104,6 +108,9 @@ def test_skill_entries_carry_verbatim_front_matter_and_every_file_with_digests(l
     assert script["digest"] == "sha256:" + hashlib.sha256(data).hexdigest() and script["size"] == len(data)
     _, detail = tool(live, "anyone", "get_skill", name="csv-profiler")
     assert skill["frontmatter"]["description"] == detail["description"]
+    proof = RecordProof.model_validate(entry["_meta"][PROOF_META])  # the record as the CI signed it
+    record = verified_record(proof, [live.key.public()], datetime.now(UTC), kind="skill", ref="csv-profiler")
+    assert any(f.path == "scripts/profile_csv.py" for f in record.files)
     outside = result(
         live, "anyone", "resources/read", {"uri": "skill://csv-profiler/../release-notes/SKILL.md"}
     )
