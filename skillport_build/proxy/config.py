@@ -81,6 +81,15 @@ class ServeConfig(BaseModel):
     rate_limit: float = Field(default=20.0, gt=0, description="requests per second per caller")
     rate_burst: int = Field(default=200, ge=1, description="requests a caller may send at once")
     max_body: int = Field(default=1_048_576, ge=1024, description="largest request body, bytes")
+    header_timeout: float = Field(
+        default=10.0, gt=0, description="seconds a client has to send a request's headers"
+    )
+    max_header_bytes: int = Field(
+        default=65536, ge=1024, description="largest request line and headers, bytes"
+    )
+    max_connections: int = Field(
+        default=1000, ge=1, description="connections and requests at once per worker; beyond, 503"
+    )
     bundle_cache_mb: int = Field(default=256, ge=0, description="verified bundles kept in memory")
     cache_dir: Path | None = Field(default=None, description="where per-audience sites are rendered")
     mcp_access_ttl: int = Field(default=3600, ge=60, description="seconds an MCP access token lives")
@@ -92,6 +101,12 @@ class ServeConfig(BaseModel):
     )
     mcp_origins: tuple[str, ...] = Field(
         default=(), description="browser origins /mcp accepts besides its own"
+    )
+    mcp_streams: int = Field(
+        default=4, ge=1, description="GET /mcp event streams one person holds open at once"
+    )
+    mcp_stream_idle: float = Field(
+        default=300.0, gt=0, description="seconds an event stream with nothing to send stays open"
     )
     propose: ProposeSettings | None = None
 

@@ -9,6 +9,7 @@ import uvicorn
 
 from skillport_build.proxy.app import create_app
 from skillport_build.proxy.config import ServeConfig
+from skillport_build.proxy.connections import header_deadline
 from skillport_build.proxy.state import State
 from skillport_build.stores import open_store
 from skillport_build.trust.keys import load_public_keys
@@ -42,6 +43,9 @@ def serve(config: ServeConfig) -> None:
             server_header=False,
             log_level="warning",
             timeout_graceful_shutdown=5,
+            http=header_deadline(config.header_timeout, config.max_header_bytes),
+            h11_max_incomplete_event_size=config.max_header_bytes,
+            limit_concurrency=config.max_connections,
         )
     finally:
         state.close()

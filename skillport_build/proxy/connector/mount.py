@@ -4,7 +4,8 @@ metadata documents, the consent page) and the task group its transport runs in.
 /mcp is guarded in this order: a credential in the query string is refused (400); a browser
 `Origin` that is not the proxy's own (or configured) is refused (403); the bearer token must be
 live and issued for this proxy's /mcp (RFC 8707 audience) or be a personal token (401 with
-`resource_metadata`), and carry `skills:read` (403 `insufficient_scope`); then the caller's rate.
+`resource_metadata`), and carry `skills:read` (403 `insufficient_scope`); then the caller's rate;
+then, for a `GET` event stream, the number the person holds open and its idle time (streams.py).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from skillport_build.proxy.connector.provider import SCOPE_READ, SCOPES, AuthPro
 from skillport_build.proxy.connector.registration import Registration
 from skillport_build.proxy.connector.server import build_server
 from skillport_build.proxy.connector.skills_ext import SkillFiles
+from skillport_build.proxy.connector.streams import EventStreams
 from skillport_build.proxy.connector.tools import Tools
 from skillport_build.proxy.guard import AuditThrottle, RateLimiter, address, audit_refusal
 from skillport_build.proxy.identity import bearer, token_in_query
@@ -172,7 +174,9 @@ def create_connector(config: ServeConfig, proxy: Proxy, state: State, limiter: R
     resource = urls.resource_server_url
     assert resource is not None
     metadata_url = build_resource_metadata_url(resource)
-    transport: ASGIApp = StreamableHTTPASGIApp(sessions)
+    transport: ASGIApp = EventStreams(
+        StreamableHTTPASGIApp(sessions), config.mcp_streams, config.mcp_stream_idle
+    )
     guarded = Guard(
         AuthenticationMiddleware(
             AuthContextMiddleware(
