@@ -127,18 +127,32 @@ def logout(url: str | None, url_flag: str | None) -> int:
 @click.argument("query", required=False, default="")
 @click.option("--surface", type=click.Choice(sorted(ALL_SURFACES)), help="Only skills for this surface.")
 @click.option("--category", help="Only skills of this category.")
+@click.option("--limit", type=click.IntRange(1, 200), help="Skills per page (the proxy's default: 50).")
+@click.option("--all", "every", is_flag=True, help="Every match, following the pages.")
 @click.option("--json", "as_json", is_flag=True, help="The proxy's answer as JSON.")
 @url_option
-def search(query: str, surface: str | None, category: str | None, as_json: bool, url: str | None) -> int:
-    """List the skills you may install, best matches first when QUERY is given."""
+def search(
+    query: str,
+    surface: str | None,
+    category: str | None,
+    limit: int | None,
+    every: bool,
+    as_json: bool,
+    url: str | None,
+) -> int:
+    """List the skills you may install, best matches first when QUERY is given (the first page;
+    --all for every one)."""
     with _client(url) as client:
-        result = client.search(query, surface=surface, category=category)
+        result = client.search(query, surface=surface, category=category, limit=limit, follow=every)
     if as_json:
         _echo_json(result.model_dump(mode="json", exclude_unset=True))
     elif not result.skills:
         click.echo("no skills match" if query or surface or category else "no skills you may read")
     else:
         click.echo(skills_table(result.skills, shutil.get_terminal_size((100, 24)).columns))
+        more = (result.total or 0) - len(result.skills)
+        if more > 0:
+            click.echo(f"… and {more} more; narrow the query, or add --all to list every one", err=True)
     return EXIT_OK
 
 

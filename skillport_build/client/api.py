@@ -68,13 +68,27 @@ class Client:
         tag: str | None = None,
         plugin: str | None = None,
         limit: int | None = None,
+        cursor: str | None = None,
+        follow: bool = False,
     ) -> SearchResult:
-        """The skills the caller may read, ranked by `query` when there is one."""
+        """One page of the skills the caller may read, ranked by `query` when there is one; the page
+        after `cursor` when given; with `follow`, every page joined into one answer."""
         given = {"q": query, "surface": surface, "category": category, "tag": tag, "plugin": plugin}
         params = {k: v for k, v in given.items() if v}
         if limit is not None:
             params["limit"] = str(limit)
-        response = self._call("GET", "/api/skills", "the skill list", params=params)
+        found = self._page(params, cursor)
+        if not follow:
+            return found
+        skills = list(found.skills)
+        while found.next:
+            found = self._page(params, found.next)
+            skills.extend(found.skills)
+        return found.model_copy(update={"skills": skills, "count": len(skills), "next": None})
+
+    def _page(self, params: dict[str, str], cursor: str | None) -> SearchResult:
+        asked = {**params, "cursor": cursor} if cursor else params
+        response = self._call("GET", "/api/skills", "the skill list", params=asked)
         return self._parse(response, SearchResult, "the skill list")
 
     def whoami(self) -> Me:

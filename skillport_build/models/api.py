@@ -109,6 +109,7 @@ class SearchResult(Answer):
     count: int
     total: int | None = Field(default=None, description="matches before the limit")
     skills: list[SkillSummary]
+    next: str | None = Field(default=None, description="the cursor of the next page, None on the last")
 
 
 class Link(Answer):

@@ -7,7 +7,8 @@ access     what one person may see in the served catalog (fail closed)
 links      signed, expiring download links bound to a user and a bundle digest
 identity   who is calling: session cookie, personal token (header only) or signed link
 login      sign-in: OpenID Connect, GitHub OAuth, the loopback-only dev form
-search     ranked search over names, descriptions, tags and SKILL.md text
+search     ranked search through an index over names, descriptions, tags and SKILL.md text
+paging     pages of list answers: a limit and an opaque cursor
 sitecache  the website rendered once per audience
 bundles    bundles read from the store with their sha256 checked, cached by digest
 api        the JSON API, the Claude Code marketplace and the well-known index

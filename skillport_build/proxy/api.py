@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from skillport_build.models.api import Answer, Me, SearchResult, TokenGrant, TrustedKeys, Updates
 from skillport_build.models.catalog import SkillRecord
+from skillport_build.proxy import paging
 from skillport_build.proxy.access import View, is_admin
 from skillport_build.proxy.guard import authenticate, proxy_of, require_caller
 from skillport_build.proxy.identity import Caller
@@ -31,21 +32,27 @@ MAX_UPDATES = 1000
 
 
 async def list_skills(request: Request) -> Response:
-    """GET /api/skills?q=&surface=&category=&tag=&plugin=&limit="""
+    """GET /api/skills?q=&surface=&category=&tag=&plugin=&limit=&cursor=: one page of the caller's
+    skills (50 unless `limit` says, at most 200), ranked by `q`; `next` is the cursor of the page after."""
     caller = require_caller(request)
     proxy = proxy_of(request)
     view = proxy.view(caller.identity)
     params = request.query_params
     query = params.get("q", "")[:200]
     filters = Filters(params.get("surface"), params.get("category"), params.get("tag"), params.get("plugin"))
-    limit_text = params.get("limit", "")
-    top = int(limit_text) if limit_text.isdigit() else None
-    key = (view.key, "list", query, str(filters), str(top))
+    version = view.catalog.catalog_version
+    asked = f"{query}\n{filters}"
+    wanted = paging.page(params, version, asked)
+    key = (view.key, "list", asked, str(wanted.offset), str(wanted.limit))
 
     def produce() -> bytes:
-        total, skills = proxy.search(view, query, filters, top)
+        total, skills = proxy.search(view, query, filters, wanted.offset, wanted.limit)
         found = SearchResult(
-            catalog_version=view.catalog.catalog_version, count=len(skills), total=total, skills=skills
+            catalog_version=version,
+            count=len(skills),
+            total=total,
+            skills=skills,
+            next=paging.next_cursor(version, asked, wanted, total),
         )
         return found.dump_json()
 

@@ -35,7 +35,7 @@ from skillport_build.proxy.config import ServeConfig
 from skillport_build.proxy.identity import Caller
 from skillport_build.proxy.links import LinkClaims, LinkSigner
 from skillport_build.proxy.live import LiveCatalog
-from skillport_build.proxy.search import Filters, SearchIndex
+from skillport_build.proxy.search import Filters, SearchIndex, words
 from skillport_build.proxy.state import State
 from skillport_build.release.bundle import SEARCH_TEXT_LIMIT, skill_markdown
 from skillport_build.trust.records import proof_of
@@ -91,8 +91,10 @@ class Proxy:
         changed = self.live.refresh()
         catalog = self.live.catalog
         if catalog is not None and (self._indexed is None or self._indexed.catalog is not catalog):
-            texts = self._texts(catalog)
-            indexed = Indexed(catalog, bundle_refs(catalog), SearchIndex(catalog.skills, texts), texts)
+            before = self._indexed
+            texts = self._texts(catalog, before)
+            search = SearchIndex(catalog.skills, texts, before.search if before is not None else None)
+            indexed = Indexed(catalog, bundle_refs(catalog), search, texts)
             with self._lock:
                 self._indexed = indexed
                 self._views.clear()
@@ -101,9 +103,19 @@ class Proxy:
             return True
         return changed
 
-    def _texts(self, catalog: Catalog) -> dict[str, str]:
+    def _texts(self, catalog: Catalog, before: Indexed | None) -> dict[str, str]:
+        """Each skill's SKILL.md text for search and detail; a bundle the catalog served before is
+        not read again (the same sha256 is the same text)."""
+        known = (
+            {s.bundle.sha256: before.texts[s.ref] for s in before.catalog.skills if s.ref in before.texts}
+            if before
+            else {}
+        )
         texts: dict[str, str] = {}
         for skill in catalog.skills:
+            if skill.bundle.sha256 in known:
+                texts[skill.ref] = known[skill.bundle.sha256]
+                continue
             try:
                 texts[skill.ref] = skill_markdown(self.bundles.read(skill.bundle), skill.name)[
                     :SEARCH_TEXT_LIMIT
@@ -112,6 +124,10 @@ class Proxy:
                 LOG.warning("skill %s: %s", skill.name, exc)
                 self.state.audit("bundle.refused", None, {"skill": skill.name, "reason": str(exc)})
         return texts
+
+    def search_text(self, skill: SkillRecord) -> str:
+        """A skill's SKILL.md text, as search reads it (the website's search index too)."""
+        return self.indexed().texts.get(skill.ref, "")
 
     @property
     def key_texts(self) -> list[str]:
@@ -166,12 +182,19 @@ class Proxy:
         return body
 
     def search(
-        self, view: View, query: str, filters: Filters, limit: int | None = None
+        self, view: View, query: str, filters: Filters, offset: int = 0, limit: int | None = None
     ) -> tuple[int, list[SkillSummary]]:
-        """How many visible skills match a query, and the ranked summaries of the first `limit`."""
-        hits = self.indexed().search.search(view.skills, query, filters)
-        total, hits = len(hits), hits[:limit] if limit is not None else hits
-        return total, [self.summary(skill, round(score, 2) if query else None) for skill, score in hits]
+        """How many visible skills match a query, and the ranked summaries of [offset, offset + limit)."""
+        total, hits = self.hits(view, query, filters, offset, limit)
+        scored = bool(words(query))
+        return total, [self.summary(skill, round(score, 2) if scored else None) for skill, score in hits]
+
+    def hits(
+        self, view: View, query: str, filters: Filters, offset: int = 0, limit: int | None = None
+    ) -> tuple[int, list[tuple[SkillRecord, float]]]:
+        """The index's answer for one view: the total and the ranked page of (skill, score)."""
+        index = self.indexed().search
+        return index.search(view.key, view.skill_names, query, filters, offset, limit)
 
     def _summary_fields(self, skill: SkillRecord) -> dict[str, Any]:
         return {

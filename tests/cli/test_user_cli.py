@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from integration.registry import free_port
 from proxy.live_server import LiveProxy, browser_sign_in, live_proxy
+from proxy.served import SEES
 from releasing import change
 
 from skillport_build.cli import main
@@ -147,6 +148,21 @@ def test_search_table_and_json(run: Run, shared: LiveProxy) -> None:
     desktop = json.loads(run("search", "--surface", "desktop", "--json")[1])
     assert {s["name"] for s in desktop["skills"]} == {"release-notes", "csv-profiler", "skillport"}
     assert run("search", "--surface", "CC")[0] == 2
+
+
+def test_search_shows_the_first_page_and_all_follows_the_cursor(run: Run, shared: LiveProxy) -> None:
+    login(run, shared, "anyone")
+    code, out, err = run("search", "--limit", "3")
+    assert (code, len(out.splitlines()), err) == (
+        0,
+        4,
+        "… and 1 more; narrow the query, or add --all to list every one\n",
+    )
+    code, out, err = run("search", "--limit", "3", "--all")
+    assert (code, err) == (0, "")
+    assert [line.split()[0] for line in out.splitlines()[1:]] == sorted(SEES["anyone"])
+    every = json.loads(run("search", "--limit", "1", "--all", "--json")[1])
+    assert (every["count"], every["total"], every["next"]) == (4, 4, None)
 
 
 @pytest.mark.parametrize(

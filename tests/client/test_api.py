@@ -61,6 +61,13 @@ def test_search_filters_and_limit(connect: Callable[..., Client]) -> None:
     client = connect("admin")
     assert {s.name for s in client.search(category="data").skills} == {"csv-profiler"}
     assert len(client.search(limit=1).skills) == 1
+    first = client.search(limit=4)
+    assert (first.count, first.total) == (4, 6) and first.next
+    rest = client.search(limit=4, cursor=first.next)
+    assert rest.next is None and len(rest.skills) == 2
+    every = client.search(limit=4, follow=True)
+    assert [s.name for s in every.skills] == [s.name for s in first.skills + rest.skills]
+    assert (every.count, every.next) == (6, None)
 
 
 def test_skill_detail(connect: Callable[..., Client]) -> None:

@@ -48,10 +48,10 @@ class Tools:
             raise ToolRefused(f"surface must be one of {', '.join(sorted(ALL_SURFACES))}")
         view = self.proxy.view(identity)
         limit = max(1, min(limit, MAX_LIMIT))
-        hits = self.proxy.indexed().search.search(view.skills, query.strip(), Filters(surface, category))
+        total, hits = self.proxy.hits(view, query.strip(), Filters(surface, category), 0, limit)
         self._audit("list", identity, {"q": query[:200]} if query else {})
         return {
-            "total": len(hits),
+            "total": total,
             "skills": [
                 {
                     "name": s.ref,
@@ -61,7 +61,7 @@ class Tools:
                     "surfaces": list(s.surfaces),
                     **({"deprecated": True} if s.deprecated else {}),
                 }
-                for s, _ in hits[:limit]
+                for s, _ in hits
             ],
         }
 

@@ -1,0 +1,195 @@
+"""The search index: a labelled set of queries whose order is pinned, prefix and typo matching,
+filters, paging, incremental rebuilds, and the promise that a hidden skill never moves a visible
+one's score or the total."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from skillport_build.models.catalog import SkillRecord
+from skillport_build.proxy.search import Filters, SearchIndex
+from skillport_build.stores import LocalStore, current_catalog
+
+# name: (plugin, category, tags, description, SKILL.md body)
+LABELLED = {
+    "incident-postmortem": (
+        "operations",
+        "operations",
+        ("sre", "incident"),
+        "Write a blameless postmortem after an incident.",
+        "Collect the timeline, the impact and the contributing factors. Postmortem template inside.",
+    ),
+    "incident-triage": (
+        "operations",
+        "operations",
+        ("sre", "on-call"),
+        "Triage a live incident: severity, owner and communications.",
+        "Page the owner, open a channel, post updates every thirty minutes.",
+    ),
+    "release-notes": (
+        "writing",
+        "writing",
+        ("release",),
+        "Draft release notes from merged pull requests.",
+        "Group the pull requests by area; link each one; keep a changelog voice.",
+    ),
+    "pr-review": (
+        "engineering",
+        "engineering",
+        ("review",),
+        "Review a pull request for correctness, tests and style.",
+        "Read the diff twice. Ask for tests. Prefer small suggestions.",
+    ),
+    "csv-profiler": (
+        "data-tools",
+        "data",
+        ("csv", "data"),
+        "Profile a CSV file: columns, types, nulls and outliers.",
+        "Load the file with the csv module and report each column's type.",
+    ),
+    "decision-record": (
+        "writing",
+        "writing",
+        ("adr",),
+        "Write an architecture decision record.",
+        "Context, decision, consequences. One record per decision; never edit an accepted one.",
+    ),
+    "kubernetes-deploy": (
+        "engineering",
+        "engineering",
+        ("k8s", "deploy"),
+        "Deploy a service to Kubernetes with a rollout plan.",
+        "Write the manifests, apply them to staging, watch the rollout, then production.",
+    ),
+}
+# query: the names it must find, best first (the whole answer, in order)
+RANKED = {
+    "postmortem": ["incident-postmortem"],
+    "incident": ["incident-postmortem", "incident-triage"],
+    "inci": ["incident-postmortem", "incident-triage"],  # as the person types
+    "incident-triage": ["incident-triage"],  # a name in full comes first
+    "pull request": ["release-notes", "pr-review"],
+    "kubernets": ["kubernetes-deploy"],  # one letter short: a typo
+    "kuberentes": ["kubernetes-deploy"],  # two letters swapped
+    "csv": ["csv-profiler"],
+    "decision": ["decision-record"],
+    "write record": ["decision-record"],
+    "owner": ["incident-triage"],
+    "tests": ["pr-review"],
+    "zebra": [],
+}
+
+
+@pytest.fixture(scope="module")
+def template_record(published: tuple[Path, LocalStore, Path]) -> SkillRecord:
+    catalog = current_catalog(published[1])
+    assert catalog is not None
+    return catalog.skills[0]
+
+
+def labelled(record: SkillRecord, names: list[str] | None = None) -> tuple[list[SkillRecord], dict[str, str]]:
+    skills, texts = [], {}
+    for name in names or list(LABELLED):
+        plugin, category, tags, description, body = LABELLED[name]
+        skills.append(
+            record.model_copy(
+                update={
+                    "name": name,
+                    "plugin": plugin,
+                    "category": category,
+                    "tags": tags,
+                    "description": description,
+                    "digest": f"sha256:{name}",
+                    "id": None,
+                }
+            )
+        )
+        texts[name] = f"# {name}\n\n{body}\n"
+    return skills, texts
+
+
+def everyone(index: SearchIndex) -> tuple[str, list[str]]:
+    return "all", [s.ref for s in index.skills]
+
+
+def names(hits: list[tuple[SkillRecord, float]]) -> list[str]:
+    return [s.name for s, _ in hits]
+
+
+@pytest.mark.parametrize("query", sorted(RANKED))
+def test_the_labelled_queries_rank_as_pinned(template_record: SkillRecord, query: str) -> None:
+    index = SearchIndex(*labelled(template_record))
+    total, hits = index.search(*everyone(index), query)
+    assert names(hits) == RANKED[query]
+    assert total == len(RANKED[query])
+
+
+def test_an_empty_query_lists_by_name_and_pages(template_record: SkillRecord) -> None:
+    index = SearchIndex(*labelled(template_record))
+    total, first = index.search(*everyone(index), "", limit=3)
+    _, rest = index.search(*everyone(index), "", offset=3, limit=50)
+    assert total == len(LABELLED)
+    assert names(first) + names(rest) == sorted(LABELLED)
+
+
+def test_pages_of_a_ranked_query_join_into_the_whole_ranking(template_record: SkillRecord) -> None:
+    index = SearchIndex(*labelled(template_record))
+    total, whole = index.search(*everyone(index), "the")
+    pages = [index.search(*everyone(index), "the", offset=o, limit=2)[1] for o in range(0, total, 2)]
+    assert total >= 4 and [hit for page in pages for hit in page] == whole
+
+
+def test_filters_narrow_without_changing_scores(template_record: SkillRecord) -> None:
+    index = SearchIndex(*labelled(template_record))
+    _, all_hits = index.search(*everyone(index), "write")
+    total, narrowed = index.search(*everyone(index), "write", Filters(category="Writing"))
+    assert names(narrowed) == ["decision-record"] and total == 1
+    assert {s.name: score for s, score in all_hits}["decision-record"] == narrowed[0][1]
+    assert index.search(*everyone(index), "", Filters(tag="SRE"))[0] == 2
+
+
+def test_a_typo_is_corrected_only_when_nothing_matches_as_typed(template_record: SkillRecord) -> None:
+    index = SearchIndex(*labelled(template_record))
+    assert names(index.search(*everyone(index), "datq")[1]) == ["csv-profiler"]  # one edit from "data"
+    # "plan" is held as typed, so "clan" or "plans" (one edit away) are not looked for
+    assert names(index.search(*everyone(index), "plan")[1]) == ["kubernetes-deploy"]
+    assert index.search(*everyone(index), "pla")[0] == 1  # and as a prefix, nothing else begins so
+    assert index.search(*everyone(index), "ab")[0] == 0  # too short to be corrected
+
+
+def test_a_hidden_skill_never_reaches_another_audiences_answers(template_record: SkillRecord) -> None:
+    index = SearchIndex(*labelled(template_record))
+    seen = [n for n in LABELLED if n != "incident-postmortem"]
+    total, hits = index.search("no-sre", seen, "postmortem")
+    assert (total, hits) == (0, [])
+    # a typo does not reach for a word only the hidden skill holds
+    assert index.search("no-sre", seen, "postmortim")[0] == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    hidden=st.sets(st.sampled_from(sorted(LABELLED)), max_size=len(LABELLED) - 1),
+    query=st.sampled_from([*RANKED, "the", "a", "re", "write the", "review tests", "plan", "sre"]),
+)
+def test_scores_and_totals_are_those_of_a_catalog_without_the_hidden_skills(
+    template_record: SkillRecord, hidden: set[str], query: str
+) -> None:
+    seen = [n for n in LABELLED if n not in hidden]
+    whole = SearchIndex(*labelled(template_record))
+    alone = SearchIndex(*labelled(template_record, seen))
+    assert whole.search("view", seen, query) == alone.search(*everyone(alone), query)
+
+
+def test_a_rebuild_reuses_every_unchanged_skill(template_record: SkillRecord) -> None:
+    skills, texts = labelled(template_record)
+    before = SearchIndex(skills, texts)
+    changed = [skills[0].model_copy(update={"description": "Now about zebras."}), *skills[1:]]
+    after = SearchIndex(changed, texts, before)
+    assert after.reused == len(skills) - 1
+    assert names(after.search(*everyone(after), "zebras")[1]) == [skills[0].name]
+    scored = [[(s.name, score) for s, score in i.search(*everyone(i), "triage")[1]] for i in (before, after)]
+    assert scored[0] == scored[1] != []
