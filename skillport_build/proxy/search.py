@@ -160,6 +160,8 @@ class Word:
 
     def score(self, n: int) -> float:
         """The best of its terms' scores in skill n."""
+        if len(self.terms) == 1:
+            return self.terms[0][0].weight(n) * self.terms[0][1]
         return max(postings.weight(n) * factor for postings, factor in self.terms)
 
     def stream(self) -> Iterator[tuple[float, int]]:
