@@ -42,22 +42,33 @@ class Mutation:
 
 # The tests that cover each module (paths under tests/).
 COVERING: dict[str, tuple[str, ...]] = {
-    "proxy/access.py": ("proxy/test_access.py", "proxy/test_access_matrix.py", "proxy/test_service.py"),
-    "models/access.py": ("models/test_access.py", "proxy/test_access_matrix.py"),
-    "proxy/links.py": ("proxy/test_links.py",),
-    "proxy/api.py": ("proxy/connector/test_oauth_security.py",),
-    "trust/minisign.py": ("trust/test_minisign.py", "trust/test_verify.py"),
-    "trust/verify.py": ("trust/test_verify.py", "release/test_publish.py"),
-    "trust/records.py": ("trust/test_records.py", "client/test_trust.py"),
+    "proxy/access.py": (
+        "proxy/test_access.py",
+        "proxy/test_access_matrix.py",
+        "proxy/test_security.py",
+        "proxy/test_service.py",
+        "proxy/test_repeated_names.py",
+    ),
+    "models/access.py": ("models/test_access.py", "proxy/test_access_matrix.py", "proxy/test_access.py"),
+    "proxy/links.py": ("proxy/test_links.py", "proxy/test_security.py", "proxy/test_service.py"),
+    "proxy/api.py": ("proxy/connector/test_oauth_security.py", "client/test_login.py"),
+    "trust/minisign.py": ("trust/test_minisign.py", "trust/test_verify.py", "trust/test_records.py"),
+    "trust/verify.py": ("trust/test_verify.py", "release/test_publish.py", "proxy/test_live.py"),
+    "trust/records.py": ("trust/test_records.py", "client/test_trust.py", "client/test_install.py"),
     "client/unpack.py": ("client/test_unpack.py",),
-    "client/trust.py": ("client/test_trust.py",),
+    "client/trust.py": ("client/test_trust.py", "client/test_install.py", "client/test_sync.py"),
     "client/install.py": ("client/test_install.py", "client/test_trust.py"),
-    "release/publish.py": ("release/test_publish.py",),
-    "proxy/connector/grants.py": ("proxy/connector/test_grants.py", "proxy/connector/test_oauth_security.py"),
+    "release/publish.py": ("release/test_publish.py", "release/test_maintain.py"),
+    "proxy/connector/grants.py": (
+        "proxy/connector/test_grants.py",
+        "proxy/connector/test_oauth_security.py",
+        "proxy/connector/test_oauth_flow.py",
+    ),
     "proxy/connector/provider.py": (
         "proxy/connector/test_oauth_security.py",
         "proxy/connector/test_oauth_flow.py",
         "proxy/connector/test_client_documents.py",
+        "proxy/connector/test_client_id_documents.py",
     ),
 }
 
@@ -79,7 +90,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     M("`read: []` falling through to the defaults", "models/access.py",
       "if rule is not None and rule.read is not None:", "if rule is not None and rule.read:"),
     M("domain: matched as a suffix", "models/access.py",
-      'or (kind == "domain" and rest.lower() == domain)', 'or (kind == "domain" and email.endswith(rest.lower()))'),
+      'or (kind == "domain" and rest.lower() == domain)',
+      'or (kind == "domain" and email.endswith(rest.lower()))'),
     # proxy/links.py
     M("link signature compared by prefix", "proxy/links.py",
       "if not hmac.compare_digest(signature, self._mac(path, sha256, user, groups, expires)):",
@@ -94,7 +106,8 @@ MUTATIONS: tuple[Mutation, ...] = (
       'message = f"{path}\\n{sha256}\\n{user.lower()}\\n{expires}".encode()'),
     # proxy/api.py (the CLI sign-in's PKCE)
     M("PKCE accepting verifier == challenge", "proxy/api.py",
-      "if found is None or found[2] != challenge:", "if found is None or found[2] not in (challenge, verifier):"),
+      "if found is None or found[2] != challenge:",
+      "if found is None or found[2] not in (challenge, verifier):"),
     # trust/minisign.py
     M("the trusted comment's signature not checked", "trust/minisign.py",
       "public.verify(signature.global_signature, signature.signature + signature.trusted_comment.encode())",
@@ -103,7 +116,8 @@ MUTATIONS: tuple[Mutation, ...] = (
       "key = next((k for k in keys if hmac.compare_digest(k.key_id, signature.key_id)), None)",
       "key = next(iter(keys), None)"),
     M("a secret key's checksum skipped when it is zero", "trust/minisign.py",
-      "unchecked = kdf == KDF_NONE and checksum == bytes(32)", "unchecked = kdf == KDF_NONE or checksum == bytes(32)"),
+      "unchecked = kdf == KDF_NONE and checksum == bytes(32)",
+      "unchecked = kdf == KDF_NONE or checksum == bytes(32)"),
     # trust/verify.py
     M("verify skipping a missing current bundle", "trust/verify.py",
       "if bundle.path in current:", "if bundle.path in current and False:"),
@@ -196,14 +210,16 @@ MUTATIONS: tuple[Mutation, ...] = (
       "if not rows or rows[0][2] < self.clock():", "if not rows:"),
     # proxy/connector/provider.py
     M("a code exchanged twice", "proxy/connector/provider.py",
-      "code = self.grants.take_code(authorization_code.code)", "code = self.grants.code(authorization_code.code)"),
+      "code = self.grants.take_code(authorization_code.code)",
+      "code = self.grants.code(authorization_code.code)"),
     M("a code exchanged by another client", "proxy/connector/provider.py",
       "if code is None or code.client_id != client.client_id:\n            raise TokenError",
       "if code is None:\n            raise TokenError"),
     M("a refresh token used by another client", "proxy/connector/provider.py",
       "if grant is None or grant.client_id != client.client_id:", "if grant is None:"),
     M("a PKCE challenge matched by prefix", "proxy/connector/provider.py",
-      "if not PKCE_CHALLENGE.fullmatch(params.code_challenge):", "if not PKCE_CHALLENGE.match(params.code_challenge):"),
+      "if not PKCE_CHALLENGE.fullmatch(params.code_challenge):",
+      "if not PKCE_CHALLENGE.match(params.code_challenge):"),
     M("tokens issued for another resource", "proxy/connector/provider.py",
       "if resource != self.resource:", "if not resource.startswith(self.resource):"),
     M("plain http redirects anywhere", "proxy/connector/provider.py",
@@ -248,7 +264,7 @@ def run_tests(copy: Path, files: tuple[str, ...]) -> tuple[bool, str]:
         "no:cacheprovider",
         *(f"tests/{f}" for f in files),
     ]
-    done = subprocess.run(command, cwd=copy, env=env, capture_output=True, text=True)
+    done = subprocess.run(command, check=False, cwd=copy, env=env, capture_output=True, text=True)
     lines = [line for line in done.stdout.splitlines() if line.strip()]
     return done.returncode == 0, (lines[-1] if lines else done.stderr.strip()[-200:])
 
@@ -258,6 +274,8 @@ def check_copy(copy: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(copy)}
     where = subprocess.run(
         [sys.executable, "-c", f"import {PKG}; print({PKG}.__file__)"],
+        check=False,
+        cwd=copy,
         env=env,
         capture_output=True,
         text=True,
