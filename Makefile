@@ -128,6 +128,7 @@ bench: $(STAMP) tools
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx wrk)
 	$(BIN)/python benchmarks/serve_bench.py
 	$(BIN)/python benchmarks/mcp_bench.py
+	$(BIN)/python benchmarks/mutation_run.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info
