@@ -43,6 +43,7 @@ from skillport_build.release.bundle import Deflated, deflate, source_date_epoch,
 from skillport_build.release.plan import Change, Plan, make_plan
 from skillport_build.repo.buildcache import BuildCache, cache_salt
 from skillport_build.repo.diagnostics import Diagnostic
+from skillport_build.repo.gitindex import GitIndex
 from skillport_build.repo.loader import ACCESS_YAML, VALIDATE_YAML, load
 from skillport_build.repo.marketplace import Marketplace, Plugin, Skill
 from skillport_build.validate import validate_by_plugin
@@ -150,7 +151,8 @@ def _warnings(market: Marketplace, options: BuildOptions, catalog: Catalog) -> t
 
 def _open_cache(root: Path, out: Path) -> BuildCache:
     settings = root / VALIDATE_YAML
-    return BuildCache.open(out, cache_salt(settings.read_bytes() if settings.is_file() else None))
+    salt = cache_salt(settings.read_bytes() if settings.is_file() else None)
+    return BuildCache.open(out, salt, GitIndex.read(root))
 
 
 def _update_cache(

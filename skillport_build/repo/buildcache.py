@@ -23,6 +23,7 @@ from skillport_build import __version__
 from skillport_build.models import PluginEntry, PluginManifest, SkillFrontMatter
 from skillport_build.models.catalog import canonical_json
 from skillport_build.repo.diagnostics import Diagnostic, Severity
+from skillport_build.repo.gitindex import GitIndex
 from skillport_build.repo.marketplace import FileEntry, Plugin, Skill
 from skillport_build.repo.tree import SKIPPED_DIRS
 
@@ -36,18 +37,27 @@ def plugin_fingerprint(
     salt: str,
     seen: dict[tuple[Path, tuple[str, ...]], str] | None = None,
     skip: tuple[str, ...] = (),
+    index: GitIndex | None = None,
+    rel: str = ".",
 ) -> str:
-    """Hash what a plugin folder looks like to `stat` (less `skip`, other entries' folders inside
-    it), plus its entry and the settings. Entries that share a folder pass one `seen`, so that the
-    folder is walked once."""
+    """Hash what a plugin folder (`rel` from the root) looks like to git's index, else to `stat`
+    (less `skip`, other entries' folders inside it), plus its entry and the settings. Entries that
+    share a folder pass one `seen`, so that the folder is looked at once."""
     key = (folder, skip)
     if seen is None or key not in seen:
-        walked = folder_fingerprint(folder, frozenset(skip))
+        walked = _folder_print(folder, rel, skip, index)
         if seen is not None:
             seen[key] = walked
     else:
         walked = seen[key]
     return hashlib.sha256(f"{salt}\0{walked}\0".encode() + canonical_json(entry)).hexdigest()
+
+
+def _folder_print(folder: Path, rel: str, skip: tuple[str, ...], index: GitIndex | None) -> str:
+    """Blob ids where git vouches for the files (stable across clones), else every file's stat."""
+    if index is not None and (found := index.fingerprint(rel, skip, folder_fingerprint)) is not None:
+        return f"git:{found}"
+    return folder_fingerprint(folder, frozenset(skip))
 
 
 def folder_fingerprint(folder: Path, skip: frozenset[str] = frozenset()) -> str:
@@ -84,11 +94,13 @@ class BuildCache:
     salt: str
     plugins: dict[str, dict[str, Any]] = field(default_factory=dict)
     bundles: dict[str, list[Any]] = field(default_factory=dict)  # path -> [size, mtime_ns, sha256, digest]
+    index: GitIndex | None = None  # the work tree's git index, when the repository is a checkout
 
     @classmethod
-    def open(cls, out: Path, salt: str) -> BuildCache:
-        """Read the cache in `out` (an unreadable or foreign one is simply empty)."""
-        cache = cls(out / CACHE_FILE, salt)
+    def open(cls, out: Path, salt: str, index: GitIndex | None = None) -> BuildCache:
+        """Read the cache in `out` (an unreadable or foreign one is simply empty); with `index`,
+        plugin folders are known by git's blob ids rather than by their files' stat."""
+        cache = cls(out / CACHE_FILE, salt, index=index)
         with contextlib.suppress(OSError, ValueError):
             data = json.loads(cache.path.read_text())
             if data.get("format") == _FORMAT and data.get("salt") == salt:

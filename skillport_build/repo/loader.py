@@ -298,8 +298,13 @@ def _load_entry(
     nested = _nested(folders, entry.local_path)
     # A root plugin's files leave out the marketplace's own (components.REPO_ONLY): so does its print.
     unseen = (*nested, *components.REPO_ONLY_PATHS) if entry.local_path == "." else tuple(nested)
-    fingerprint = plugin_fingerprint(folder, raw, cache.salt, read.fingerprints, unseen) if cache else None
-    if cache and fingerprint and (hit := cache.plugin(reader.rel(folder), fingerprint, entry, index)):
+    rel = reader.rel(folder)
+    fingerprint = (
+        plugin_fingerprint(folder, raw, cache.salt, read.fingerprints, unseen, cache.index, rel)
+        if cache
+        else None
+    )
+    if cache and fingerprint and (hit := cache.plugin(rel, fingerprint, entry, index)):
         return hit
     own = TreeReader(reader.root, reader.max_file_bytes, [], reader.large_files)
     plugin = _load_plugin(own, entry, index, folder, own.problems, nested, read)

@@ -1,0 +1,117 @@
+"""What git already knows about a work tree, so that the build cache need not walk it.
+
+`git ls-files --stage` gives every tracked file's mode and blob id from the index, which git keeps
+true against the disk with its own stat cache; `git ls-files --modified --others --directory` names
+the few paths the index does not vouch for (edited, deleted, untracked or ignored files, untracked
+folders). A folder's fingerprint is its index entries plus what `lstat` says of those few paths:
+no walk of the tree in Python, and the same in a fresh clone, where every mtime and inode is new.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import os
+import subprocess
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+FolderPrint = Callable[[Path, frozenset[str]], str]  # how an untracked folder is fingerprinted
+
+
+@dataclass(frozen=True)
+class GitIndex:
+    """The index entries and the unvouched paths of the work tree under `root`, sorted by path."""
+
+    root: Path
+    paths: tuple[str, ...]  # root-relative; an untracked folder ends with "/"
+    lines: tuple[bytes, ...]  # per path: b"mode blob path" from the index, or b"? path" when unvouched
+
+    @classmethod
+    def read(cls, root: Path) -> GitIndex | None:
+        """The index of the work tree `root` is in; None when it is not one or git says no."""
+        staged = _git(root, "ls-files", "-z", "--stage")
+        loose = _git(root, "ls-files", "-z", "--modified", "--others", "--directory")
+        if staged is None or loose is None or loose.startswith(b"./\0"):
+            return None  # not a work tree, or `root` is untracked as a whole
+        entries: dict[str, bytes] = {}
+        for record in filter(None, staged.split(b"\0")):
+            meta, _, name = record.partition(b"\t")
+            mode, blob, _stage = meta.split(b" ")
+            entries[name.decode("utf-8", "surrogateescape")] = b"%s %s %s" % (mode, blob, name)
+        for name in filter(None, loose.split(b"\0")):
+            entries[name.decode("utf-8", "surrogateescape")] = b"? " + name  # after: it wins
+        paths = tuple(sorted(entries))
+        return cls(root, paths, tuple(entries[p] for p in paths))
+
+    def fingerprint(self, folder: str, skip: Iterable[str], walk: FolderPrint) -> str | None:
+        """Hash a root-relative folder ("." for the root) as git sees it, less the `skip` paths
+        inside it: unvouched paths add their `lstat`, untracked folders and submodules `walk`'s
+        print. None when git does not know the folder at all (it is inside an untracked one)."""
+        if folder != "." and any(self._unvouched_folder(up) for up in _ancestors(folder)):
+            return None
+        prefix = "" if folder == "." else f"{folder}/"
+        digest = hashlib.sha256()
+        for lo, hi in self._spans(prefix, skip):
+            digest.update(b"\n".join(self.lines[lo:hi]))
+            for index in range(lo, hi):
+                line = self.lines[index]
+                if line.startswith((b"? ", b"160000 ")):
+                    digest.update(self._loose(self.paths[index], walk))
+        return digest.hexdigest()
+
+    def _unvouched_folder(self, folder: str) -> bool:
+        at = bisect.bisect_left(self.paths, f"{folder}/")
+        return at < len(self.paths) and self.paths[at] == f"{folder}/"
+
+    def _spans(self, prefix: str, skip: Iterable[str]) -> list[tuple[int, int]]:
+        """Index ranges of the paths under `prefix`, less the `prefix + skip` paths and folders."""
+        lo, hi = self._under(prefix)
+        holes = sorted(hole for s in skip for hole in self._named(f"{prefix}{s}"))
+        spans, start = [], lo
+        for hole_lo, hole_hi in holes:
+            if hole_lo > start:
+                spans.append((start, min(hole_lo, hi)))
+            start = max(start, hole_hi)
+        if start < hi:
+            spans.append((start, hi))
+        return spans
+
+    def _under(self, prefix: str) -> tuple[int, int]:
+        """Index range of the paths that start with `prefix` (a folder's, ending with "/")."""
+        if not prefix:
+            return 0, len(self.paths)
+        lo = bisect.bisect_left(self.paths, prefix)
+        return lo, bisect.bisect_left(self.paths, f"{prefix[:-1]}0", lo)  # "0" sorts right after "/"
+
+    def _named(self, path: str) -> list[tuple[int, int]]:
+        """Index ranges of `path` itself and of everything under it."""
+        at = bisect.bisect_left(self.paths, path)
+        exact = [(at, at + 1)] if at < len(self.paths) and self.paths[at] == path else []
+        return [*exact, self._under(f"{path}/")]
+
+    def _loose(self, path: str, walk: FolderPrint) -> bytes:
+        full = self.root / path.rstrip("/")
+        try:
+            st = os.lstat(full)
+        except OSError:
+            return b"\0gone\n"
+        if os.path.isdir(full) and not os.path.islink(full):
+            return walk(full, frozenset()).encode()
+        return f"\0{st.st_mode}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\n".encode()
+
+
+def _ancestors(folder: str) -> list[str]:
+    """ "a/b/c" -> ["a", "a/b", "a/b/c"]."""
+    parts = folder.split("/")
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def _git(root: Path, *args: str) -> bytes | None:
+    """git's output in `root`, None when git is missing, fails or `root` is not in a work tree."""
+    try:
+        result = subprocess.run(["git", "-C", str(root), *args], capture_output=True, timeout=60, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout if result.returncode == 0 else None
