@@ -11,7 +11,7 @@ CLAUDE_CODE_VERSION := 2.1.332
 CLAUDE := $(TOOLS)/claude/node_modules/.bin/claude
 PYTEST_ARGS ?=
 
-.PHONY: help demo test unit lint typecheck docs bench clean system-deps tools
+.PHONY: help demo test unit lint typecheck docs bench bench-scale clean system-deps tools
 
 help:
 	@echo "make demo       build, sign and serve the example marketplace on http://127.0.0.1:8000"
@@ -20,7 +20,8 @@ help:
 	@echo "make lint       ruff format --check, ruff check and the import layers (import-linter)"
 	@echo "make typecheck  mypy --strict on the package"
 	@echo "make docs       build the documentation site (mkdocs --strict) into build/docs"
-	@echo "make bench      run the benchmarks (not part of make test)"
+	@echo "make bench      run the benchmarks at 1,000 skills (not part of make test)"
+	@echo "make bench-scale the benchmarks at 1,000 and 10,000 skills, side by side"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -117,18 +118,26 @@ test: $(STAMP) tools lint typecheck docs
 	SKILLPORT_INTEGRATION=1 SKILLPORT_CLAUDE=$(abspath $(CLAUDE)) SKILLPORT_INSPECTOR=$(abspath $(INSPECTOR)) \
 	  $(BIN)/pytest -n 2 --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 
+BENCH_SKILLS ?= 1000
+BENCH := $(BIN)/python benchmarks
+
 bench: $(STAMP) tools
-	SKILLPORT_CLAUDE=$(abspath $(CLAUDE)) $(BIN)/python benchmarks/validate_bench.py
-	$(BIN)/python benchmarks/build_bench.py
-	$(BIN)/python benchmarks/secrets_bench.py
-	$(BIN)/python benchmarks/publish_bench.py
-	$(BIN)/python benchmarks/verify_bench.py
-	$(BIN)/python benchmarks/site_bench.py
+	SKILLPORT_CLAUDE=$(abspath $(CLAUDE)) $(BENCH)/validate_bench.py --skills $(BENCH_SKILLS) $(SCALE)
+	$(BENCH)/build_bench.py --skills $(BENCH_SKILLS) $(SCALE)
+	$(BENCH)/secrets_bench.py --skills $(BENCH_SKILLS) $(SCALE)
+	$(BENCH)/publish_bench.py --skills $(BENCH_SKILLS) $(SCALE)
+	$(BENCH)/site_bench.py --skills $(BENCH_SKILLS) $(SCALE)
+	$(BENCH)/verify_bench.py --skills $(BENCH_SKILLS) $(SCALE)
 	command -v nginx >/dev/null && command -v wrk >/dev/null || (apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx wrk)
-	$(BIN)/python benchmarks/serve_bench.py
-	$(BIN)/python benchmarks/mcp_bench.py
-	$(BIN)/python benchmarks/mutation_run.py
+	$(BENCH)/serve_bench.py --skills $(BENCH_SKILLS) $(SCALE)
+	$(BENCH)/search_bench.py --skills $(BENCH_SKILLS) $(SCALE)
+	$(BENCH)/mcp_bench.py --skills $(BENCH_SKILLS) $(SCALE)
+	$(BIN)/python benchmarks/mutation_run.py  # not a size benchmark: no --skills
+
+# The same at 1,000 and 10,000 skills, side by side (`make bench-scale SCALE="--scale 1000 100000"`).
+bench-scale:
+	$(MAKE) bench SCALE="$(or $(SCALE),--scale)"
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info

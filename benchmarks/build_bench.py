@@ -1,6 +1,6 @@
 """Time `skillport build` against a floor made of standard tools, and a one-skill rebuild.
 
-Usage: python benchmarks/build_bench.py [--skills N] [--json]
+Usage: python benchmarks/build_bench.py [--skills N] [--mixed] [--json] [--scale [N ...]]
 
 On one synthetic marketplace (the same generator as validate_bench.py: one skill per plugin with
 realistic files), in one run:
@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scale import add_scale, run_scaled
 from validate_bench import make_tree
 
 SKILLPORT = [sys.executable, "-m", "skillport_build"]
@@ -61,7 +62,11 @@ def main() -> None:
     parser.add_argument("--skills", type=int, default=1000)
     parser.add_argument("--mixed", action="store_true", help="mix the layout families real repos use")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add_scale(parser)
     args = parser.parse_args()
+    if args.scale is not None:
+        run_scaled(__file__, args.scale)
+        return
     if not shutil.which("zip") or not shutil.which("sha256sum"):
         raise SystemExit("the floor needs Info-ZIP `zip` and `sha256sum` (apt-get install zip coreutils)")
     with tempfile.TemporaryDirectory(prefix="skillport-build-bench-") as tmp:

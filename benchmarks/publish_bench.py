@@ -22,6 +22,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
 from integration.registry import PASSWORD, USER, running_registry  # noqa: E402
+from scale import add_scale, run_scaled  # noqa: E402
 from validate_bench import make_tree  # noqa: E402
 
 from skillport_build.release.build import BuildOptions, build  # noqa: E402
@@ -43,7 +44,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skills", type=int, default=1000)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add_scale(parser)
     args = parser.parse_args()
+    if args.scale is not None:
+        run_scaled(__file__, args.scale)
+        return
     key = generate()
     os.environ.update(SKILLPORT_OCI_USERNAME=USER, SKILLPORT_OCI_PASSWORD=PASSWORD)
     with tempfile.TemporaryDirectory(prefix="skillport-publish-bench-") as tmp:

@@ -42,6 +42,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
 from integration.registry import free_port  # noqa: E402
 from proxy.live_server import running  # noqa: E402
+from scale import add_scale, run_scaled  # noqa: E402
 from serve_bench import publish_synthetic  # noqa: E402
 from validate_bench import WORDS  # noqa: E402
 
@@ -217,7 +218,11 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=400, help="timed queries per path")
     parser.add_argument("--warmup", type=int, default=40, help="queries before timing")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add_scale(parser)
     args = parser.parse_args()
+    if args.scale is not None:
+        run_scaled(__file__, args.scale)
+        return
     if args.skills < 2 or args.samples < 20:
         parser.error("--skills must be at least 2 and --samples at least 20")
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))

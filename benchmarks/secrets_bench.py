@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from scale import add_scale, run_scaled
+
 from skillport_build.models.config import ValidateConfig
 from skillport_build.repo.marketplace import FileEntry
 from skillport_build.repo.tree import TreeReader
@@ -133,7 +135,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--skills", type=int, default=1000, help="skill folders to time the scan over")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    add_scale(parser)
     args = parser.parse_args()
+    if args.scale is not None:
+        run_scaled(__file__, args.scale)
+        return
     rng = random.Random(41)
     labelled = corpus(rng)
     rng.shuffle(labelled)

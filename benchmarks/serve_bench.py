@@ -38,6 +38,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
 from integration.registry import free_port  # noqa: E402
+from scale import add_scale, run_scaled  # noqa: E402
 from validate_bench import make_tree  # noqa: E402
 
 from skillport_build.release.build import BuildOptions, build  # noqa: E402
@@ -263,7 +264,11 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3, help="seconds of load before each measured run")
     parser.add_argument("--concurrency", type=int, default=50, help="open keep-alive connections")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add_scale(parser)
     args = parser.parse_args()
+    if args.scale is not None:
+        run_scaled(__file__, args.scale)
+        return
     signal.signal(signal.SIGTERM, _interrupted)
     try:
         f = run(args)

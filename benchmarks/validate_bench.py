@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from scale import add_scale, run_scaled
+
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CLAUDE = REPO / ".tools/claude/node_modules/.bin/claude"
 WORDS = (
@@ -137,7 +139,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--mixed", action="store_true", help="mix the layout families real repos use")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add_scale(parser)
     args = parser.parse_args()
+    if args.scale is not None:
+        run_scaled(__file__, args.scale)
+        return
     claude = os.environ.get("SKILLPORT_CLAUDE") or str(DEFAULT_CLAUDE)
     if not Path(claude).is_file():
         raise SystemExit("Claude Code CLI not found: run `make tools` or set SKILLPORT_CLAUDE")

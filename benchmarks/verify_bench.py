@@ -23,6 +23,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE)]
 
+from scale import add_scale, run_scaled  # noqa: E402
 from validate_bench import make_tree  # noqa: E402
 
 from skillport_build.models.api import RecordProof  # noqa: E402
@@ -76,7 +77,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skills", type=int, default=1000)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    add_scale(parser)
     args = parser.parse_args()
+    if args.scale is not None:
+        run_scaled(__file__, args.scale)
+        return
     figures = run(args.skills)
     if args.json:
         print(json.dumps(figures, indent=2))
