@@ -6,7 +6,7 @@ import json
 import os
 import re
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,10 @@ class Claude:
 
     binary: str
     home: Path
+    prefix: tuple[str, ...] = ()
+    """What runs the CLI (e.g. `nsenter` into a test network namespace); nothing by default."""
+    extra_env: dict[str, str] = field(default_factory=dict)
+    """More environment (a CA to trust, a PATH holding `skillport` for a headersHelper)."""
 
     def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         """Run `claude ARGS` offline with this HOME."""
@@ -42,9 +46,14 @@ class Claude:
             "DISABLE_TELEMETRY": "1",
             "DISABLE_ERROR_REPORTING": "1",
             "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-        }
+        } | self.extra_env
         return subprocess.run(
-            [self.binary, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
+            [*self.prefix, self.binary, *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
 
     def validate(self, path: Path, *, strict: bool) -> tuple[bool, dict[str, Any]]:

@@ -1,0 +1,195 @@
+"""Claude Code's own route: the proxy's marketplace URL in Claude Code's settings, nothing else.
+
+The real `skillport serve` answers over https at 192.0.2.10 inside a network namespace of the
+tests' own (see netns.py), and the pinned Claude Code runs in the same namespace with a throwaway
+HOME: it adds the marketplace when a session starts, fetching it and every archive with the header
+`skillport auth-header` prints, and installs, lists and updates plugins by itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from integration.claude_code import Claude, claude_binary
+from integration.netns import ADDRESS, BIN, HttpsProxy, Namespace, https_proxy, network_namespace
+from proxy.served import PEOPLE
+from releasing import change
+
+pytestmark = pytest.mark.integration
+
+MARKET = "acme-skills"
+RESTRICTED = "operations"  # readable by group:sre (and engineering-managers) only
+
+
+@pytest.fixture(scope="module")
+def namespace() -> Iterator[Namespace]:
+    with network_namespace() as made:
+        yield made
+
+
+@pytest.fixture(scope="module")
+def proxy(namespace: Namespace, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpsProxy]:
+    with https_proxy(namespace, tmp_path_factory.mktemp("https-proxy")) as served:
+        yield served
+
+
+def person(proxy: HttpsProxy, tmp_path: Path, token: str, url: str | None = None) -> Claude:
+    """Claude Code for one person: their HOME, `skillport` on PATH (for the helper) with their
+    token, the test CA trusted, and the settings `skillport claude-code settings` printed for them
+    (for the proxy, or for `url` standing in front of it)."""
+    home = tmp_path / "home"
+    (home / ".claude").mkdir(parents=True)
+    extra = proxy.environ(token) | {"PATH": f"{BIN}:/usr/bin:/bin"} | ({"SKILLPORT_URL": url} if url else {})
+    printed = proxy.namespace.run(
+        str(BIN / "skillport"), "claude-code", "settings", env=extra | {"HOME": str(home)}
+    )
+    assert printed.returncode == 0, printed.stderr
+    (home / ".claude/settings.json").write_text(printed.stdout)
+    extra["NODE_EXTRA_CA_CERTS"] = str(proxy.tls.ca)
+    return Claude(claude_binary(), home, tuple(proxy.namespace.command()), extra)
+
+
+def start_session(claude: Claude) -> None:
+    """What opening Claude Code does first: add the marketplaces its settings declare. A headless
+    session with the install made synchronous; it then stops at "Not logged in" (no model here)."""
+    session = Claude(
+        claude.binary, claude.home, claude.prefix, claude.extra_env | {"CLAUDE_CODE_SYNC_PLUGIN_INSTALL": "1"}
+    )
+    session.run("-p", "hello", timeout=60)
+
+
+def marketplaces(claude: Claude) -> dict[str, Any]:
+    """`claude plugin marketplace list --json`, by name."""
+    listed = claude.run("plugin", "marketplace", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    return {m["name"]: m for m in json.loads(listed.stdout)}
+
+
+def listed_plugins(claude: Claude) -> dict[str, str]:
+    """Name → version of the marketplace's plugins in the copy Claude Code keeps (where its
+    `marketplace list` says it is)."""
+    copy = Path(marketplaces(claude)[MARKET]["installLocation"])
+    document = json.loads(copy.read_text())
+    return {p["name"]: p["version"] for p in document["plugins"]}
+
+
+def admin(*args: str) -> subprocess.CompletedProcess[str]:
+    """The admin's `skillport` on the proxy's host (it only touches the state database)."""
+    return subprocess.run([str(BIN / "skillport"), *args], capture_output=True, text=True, check=False)
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def test_the_served_marketplace_passes_strict_validation(proxy: HttpsProxy, tmp_path: Path) -> None:
+    folder = tmp_path / "served/.claude-plugin"
+    folder.mkdir(parents=True)
+    (folder / "marketplace.json").write_text(json.dumps(proxy.marketplace("admin")))
+    claude = Claude(claude_binary(), tmp_path / "home")
+    claude.home.mkdir()
+    passed, report = claude.validate(folder.parent, strict=True)
+    assert passed, report
+
+
+def test_a_person_in_the_group_installs_the_restricted_plugin(proxy: HttpsProxy, tmp_path: Path) -> None:
+    claude = person(proxy, tmp_path, proxy.tokens["sre"])
+    start_session(claude)
+    assert marketplaces(claude)[MARKET]["url"] == f"{proxy.url}/claude-code/marketplace.json"
+    entry = next(p for p in proxy.marketplace("sre")["plugins"] if p["name"] == RESTRICTED)
+    assert RESTRICTED in listed_plugins(claude)
+    ok(claude.run("plugin", "install", f"{RESTRICTED}@{MARKET}"))
+    installed = claude.installed(MARKET)
+    assert installed[RESTRICTED]["version"] == entry["version"]
+    assert claude.inventory(f"{RESTRICTED}@{MARKET}")["Skills"] == ["incident-postmortem"]
+    status, archive = proxy.get(entry["source"]["url"].removeprefix(proxy.url), proxy.tokens["sre"])
+    assert status == 200
+    assert hashlib.sha256(archive).hexdigest() == entry["source"]["sha256"]  # the pin Claude Code checked
+
+
+def test_a_person_outside_the_group_sees_neither_entry_nor_archive(proxy: HttpsProxy, tmp_path: Path) -> None:
+    assert PEOPLE["anyone"][1] == ()
+    claude = person(proxy, tmp_path, proxy.tokens["anyone"])
+    start_session(claude)
+    assert RESTRICTED not in listed_plugins(claude)
+    assert "data-tools" in listed_plugins(claude)
+    refused = claude.run("plugin", "install", f"{RESTRICTED}@{MARKET}")
+    assert refused.returncode != 0
+    assert f'Plugin "{RESTRICTED}" not found in marketplace "{MARKET}"' in refused.stdout + refused.stderr
+    assert RESTRICTED not in claude.installed(MARKET)
+    path = next(p for p in proxy.marketplace("sre")["plugins"] if p["name"] == RESTRICTED)["source"]["url"]
+    hidden = proxy.get(path.removeprefix(proxy.url), proxy.tokens["anyone"])
+    missing = proxy.get(
+        "/bundles/plugins/no-such-plugin/1.0.0/no-such-plugin-1.0.0.zip", proxy.tokens["anyone"]
+    )
+    assert hidden == missing
+    assert hidden[0] == 404
+
+
+def test_a_new_publish_reaches_claude_code_through_update(proxy: HttpsProxy, tmp_path: Path) -> None:
+    claude = person(proxy, tmp_path, proxy.tokens["sre"])
+    start_session(claude)
+    ok(claude.run("plugin", "install", f"{RESTRICTED}@{MARKET}"))
+    before = claude.installed(MARKET)[RESTRICTED]["version"]
+    change(proxy.repo, "plugins/operations/skills/incident-postmortem/SKILL.md", RESTRICTED)
+    proxy.republish()
+    after = next(p for p in proxy.marketplace("sre")["plugins"] if p["name"] == RESTRICTED)["version"]
+    assert after != before
+    ok(claude.run("plugin", "marketplace", "update", MARKET))
+    assert listed_plugins(claude)[RESTRICTED] == after
+    assert claude.installed(MARKET)[RESTRICTED]["version"] == before  # listed, not yet installed
+    ok(claude.run("plugin", "update", f"{RESTRICTED}@{MARKET}"))
+    assert claude.installed(MARKET)[RESTRICTED]["version"] == after
+
+
+def test_a_revoked_token_stops_further_downloads(proxy: HttpsProxy, tmp_path: Path) -> None:
+    token = ok(
+        admin("tokens", "create", "--db", str(proxy.db), "--user", "sam@acme.example", "--groups", "sre")
+    ).strip()
+    claude = person(proxy, tmp_path, token)
+    start_session(claude)
+    ok(claude.run("plugin", "install", f"data-tools@{MARKET}"))
+    ok(admin("tokens", "revoke", "--db", str(proxy.db), token))
+    refused = claude.run("plugin", "install", f"{RESTRICTED}@{MARKET}")
+    assert refused.returncode != 0
+    assert "401" in refused.stdout + refused.stderr
+    assert set(claude.installed(MARKET)) == {"data-tools"}
+    assert claude.run("plugin", "marketplace", "update", MARKET).returncode != 0
+
+
+def test_a_tampered_archive_is_refused_by_claude_code(proxy: HttpsProxy, tmp_path: Path) -> None:
+    mirror_url = f"https://{ADDRESS}:8444"
+    script = Path(__file__).with_name("tamper_mirror.py")
+    tls = proxy.tls
+    argv = [
+        str(BIN / "python"),
+        str(script),
+        ADDRESS,
+        "8444",
+        str(tls.cert),
+        str(tls.key),
+        str(tls.ca),
+        proxy.url,
+    ]
+    mirror = subprocess.Popen(proxy.namespace.command(*argv), stdout=subprocess.PIPE, text=True)
+    try:
+        assert mirror.stdout is not None and mirror.stdout.readline().strip() == "READY"
+        claude = person(proxy, tmp_path, proxy.tokens["sre"], url=mirror_url)
+        start_session(claude)
+        entry = next(p for p in proxy.marketplace("sre")["plugins"] if p["name"] == "data-tools")
+        refused = claude.run("plugin", "install", f"data-tools@{MARKET}")
+        assert refused.returncode != 0
+        assert entry["source"]["sha256"] in refused.stdout + refused.stderr, refused.stdout + refused.stderr
+        assert "data-tools" not in claude.installed(MARKET)
+    finally:
+        mirror.terminate()
+        mirror.wait(10)
+        if mirror.stdout is not None:
+            mirror.stdout.close()
