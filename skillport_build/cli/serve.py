@@ -33,6 +33,14 @@ db_file = click.Path(dir_okay=False, path_type=Path)
 @click.option("--port", type=int, help="Port to bind [SKILLPORT_PORT] (default 8000).")
 @click.option("--public-url", help="The URL people reach the proxy at [SKILLPORT_PUBLIC_URL].")
 @click.option("--dev", is_flag=True, default=None, help="Sign in by name, for trying it out; loopback only.")
+@click.option(
+    "--tls-cert",
+    type=click.Path(dir_okay=False),
+    help="Serve https: PEM certificate chain [SKILLPORT_TLS_CERT].",
+)
+@click.option(
+    "--tls-key", type=click.Path(dir_okay=False), help="Its PEM private key, unencrypted [SKILLPORT_TLS_KEY]."
+)
 def serve(
     config_path: Path | None,
     store: str | None,
@@ -42,6 +50,8 @@ def serve(
     port: int | None,
     public_url: str | None,
     dev: bool | None,
+    tls_cert: str | None,
+    tls_key: str | None,
 ) -> int:
     """Serve the store's signed catalog: website, API, downloads and the Claude Code marketplace."""
     from skillport_build.proxy.server import serve as run  # uvicorn only when serving
@@ -54,6 +64,8 @@ def serve(
         "port": port,
         "public_url": public_url,
         "dev": dev,
+        "tls_cert": tls_cert,
+        "tls_key": tls_key,
     }
     config = load_config(config_path, overrides=overrides)
     click.echo(f"skillport serve: {config.base_url} (store {config.store})", err=True)

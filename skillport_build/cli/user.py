@@ -1,5 +1,5 @@
 """The commands people run against a skillport proxy: `login`, `logout`, `search`, `install`,
-`updates`, `claude-code sync` and `auth-header`."""
+`updates`, `claude-code sync`, `claude-code settings` and `auth-header`."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import click
 from skillport_build.cli.common import EXIT_OK, folder
 from skillport_build.client import credentials
 from skillport_build.client.api import Client
+from skillport_build.client.claude_settings import marketplace_settings
 from skillport_build.client.install import check_updates, install_skill, save_zip, skills_dir
 from skillport_build.client.login import browser_login, check_token
 from skillport_build.client.sync import sync
@@ -273,6 +274,22 @@ def claude_code_sync(folder_path: Path | None, url: str | None) -> int:
         click.echo(f"claude plugin marketplace update {shlex.quote(result.name)}")
     else:
         click.echo(f"claude plugin marketplace add {shlex.quote(str(result.folder))}")
+    return EXIT_OK
+
+
+@claude_code.command("settings")
+@click.option("--managed", is_flag=True, help="The fragment an admin deploys in managed settings.")
+@url_option
+def claude_code_settings(managed: bool, url: str | None) -> int:
+    """Print the Claude Code settings that add the proxy as a marketplace Claude Code reads itself
+    (over https, the token from `skillport auth-header`, plugins updated at each session start)."""
+    with _client(url) as client:
+        name = client.marketplace().name
+        fragment = marketplace_settings(name, client.base_url, managed)
+    _echo_json(fragment.settings)
+    where = " or ".join(fragment.files)
+    click.echo(f"merge this into {where}; Claude Code adds {name} when a session starts", err=True)
+    click.echo("each person signs in once with `skillport login`; the helper reads that token", err=True)
     return EXIT_OK
 
 

@@ -67,6 +67,10 @@ class ServeConfig(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     public_url: str | None = Field(default=None, description="the URL people reach the proxy at")
+    tls_cert: Path | None = Field(
+        default=None, description="PEM certificate chain: serve https directly, without a reverse proxy"
+    )
+    tls_key: Path | None = Field(default=None, repr=False, description="the PEM private key of tls_cert")
     dev: bool = Field(default=False, description="a sign-in form for any name; loopback only")
     secret: str | None = Field(default=None, repr=False, description="signs sessions and links")
     oidc: OidcSettings | None = None
@@ -97,7 +101,9 @@ class ServeConfig(BaseModel):
         default=7 * 86400, ge=300, description="seconds an MCP client stays connected without a new sign-in"
     )
     mcp_grant_ttl: int = Field(
-        default=30 * 86400, ge=300, description="seconds an MCP client stays connected at most, then asks again"
+        default=30 * 86400,
+        ge=300,
+        description="seconds an MCP client stays connected at most, then asks again",
     )
     mcp_origins: tuple[str, ...] = Field(
         default=(), description="browser origins /mcp accepts besides its own"
@@ -121,7 +127,8 @@ class ServeConfig(BaseModel):
         if self.public_url:
             return self.public_url.rstrip("/")
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        scheme = "https" if self.tls_cert else "http"
+        return f"{scheme}://{host}:{self.port}"
 
     @property
     def secure_cookies(self) -> bool:
@@ -139,6 +146,11 @@ class ServeConfig(BaseModel):
             raise UsageError(
                 f"the proxy listens on {self.host}, so links and sign-in redirects need the address people "
                 "use: set public_url (--public-url https://skills.example.com or SKILLPORT_PUBLIC_URL)"
+            )
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise UsageError(
+                "https needs both a certificate and its private key: give --tls-cert and --tls-key "
+                "(tls_cert and tls_key in the config file), or neither"
             )
         if self.token_days > self.token_max_days:
             raise UsageError(
