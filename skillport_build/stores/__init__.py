@@ -1,6 +1,9 @@
 """Artifact stores behind one interface, chosen by URL.
 
 /srv/skillport, file:///srv/skillport     a local folder (the embedded default)
+oci://HOST[:PORT]/NAMESPACE               an OCI registry, through ORAS
+github://OWNER/REPO                       GitHub Releases, through PyGithub
+s3://BUCKET[/PREFIX]                      an S3-compatible object store, through boto3
 """
 
 from __future__ import annotations
@@ -29,7 +32,14 @@ def open_store(url: str) -> Store:
         from skillport_build.stores.github import GithubStore
 
         return GithubStore(url)
-    raise UsageError(f"store URL {url!r}: use a folder, file://, oci://HOST/NAMESPACE or github://OWNER/REPO")
+    if parsed.scheme == "s3":
+        from skillport_build.stores.s3 import S3Store
+
+        return S3Store(url)
+    raise UsageError(
+        f"store URL {url!r}: use a folder, file://, oci://HOST/NAMESPACE, github://OWNER/REPO "
+        "or s3://BUCKET/PREFIX"
+    )
 
 
 def current_catalog(store: Store) -> Catalog | None:

@@ -45,6 +45,7 @@ class Store(ABC):
     """A place bundles and catalogs are published to."""
 
     url: str
+    presigns = False  # whether presigned_url works: downloads may then redirect to the store
 
     @abstractmethod
     def get(self, key: str) -> bytes | None:
@@ -78,6 +79,13 @@ class Store(ABC):
         """A cheap fingerprint of the pointer (one small request, no catalog download), or None when
         the backend has none. Readers that poll compare it before fetching the pointer itself."""
         return None
+
+    def presigned_url(self, key: str, ttl: int, filename: str | None = None) -> str:
+        """A URL that lets anyone holding it GET `key` for `ttl` seconds (saved as `filename`)."""
+        raise StoreError(
+            f"{self.url}: this store cannot make presigned download URLs; redirect downloads need an "
+            "s3:// store"
+        )
 
     def put_new(self, key: str, data: bytes) -> bool:
         """Store `data` at `key` unless it is there already; True when written now."""
