@@ -277,6 +277,16 @@ def test_claude_code_sync_prints_the_one_command(
     assert run("claude-code", "sync", "--dir", str(other))[1] == f"claude plugin marketplace add '{other}'\n"
 
 
+def test_claude_code_settings_needs_a_proxy_claude_code_can_download_from(
+    run: Run, shared: LiveProxy
+) -> None:
+    login(run, shared, "sre")
+    code, out, err = run("claude-code", "settings")
+    assert (code, out) == (1, "")
+    assert err.startswith(f"error: {shared.url} is not an https address: Claude Code downloads plugin archives")
+    assert err.endswith("use `skillport claude-code sync` instead\n")
+
+
 def test_auth_header_logout_and_not_signed_in(run: Run, shared: LiveProxy) -> None:
     login(run, shared, "anyone")
     header = json.loads(run("auth-header")[1])

@@ -119,3 +119,17 @@ def test_connector_settings_from_the_file_and_the_environment(tmp_path: Path) ->
     assert config.propose.token == "ghs_secret_value" and "ghs_secret_value" not in repr(config)
     with pytest.raises(UsageError, match="propose"):
         load_config(write(tmp_path, "store: s\nkeys: [k]\ndev: true\npropose:\n  repository: a/b\n"), {})
+
+
+def test_https_needs_the_certificate_and_its_key() -> None:
+    served = {"store": "s", "keys": ("k",), "dev": True, "port": 8443}
+    for half in ({"tls_cert": "cert.pem"}, {"tls_key": "key.pem"}):
+        with pytest.raises(UsageError) as refused:
+            load_config(None, {}, served | half)
+        assert str(refused.value) == (
+            "https needs both a certificate and its private key: give --tls-cert and --tls-key "
+            "(tls_cert and tls_key in the config file), or neither"
+        )
+    both = load_config(None, {"SKILLPORT_TLS_KEY": "key.pem"}, served | {"tls_cert": "cert.pem"})
+    assert (both.base_url, both.secure_cookies) == ("https://127.0.0.1:8443", True)
+    assert "key.pem" not in repr(both)
