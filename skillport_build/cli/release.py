@@ -89,9 +89,13 @@ def build(
     now_text: str | None,
 ) -> int:
     """Build every bundle and the catalog into OUT."""
+    if previous and store:
+        raise UsageError("give --previous or --store, not both")
+    last, digest = Catalog.load_with_digest(previous) if previous else (_previous(None, store), None)
     options = build_step.BuildOptions(
         out=out,
-        previous=_previous(previous, store),
+        previous=last,
+        previous_digest=digest,
         validity=timedelta(days=expires_in),
         commit=commit,
         now=parse_time(now_text) if now_text else None,

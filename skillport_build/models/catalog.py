@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 from datetime import UTC, datetime
@@ -238,16 +239,34 @@ class Catalog(Record):
     @classmethod
     def load(cls, path: Path) -> Catalog:
         """Read a catalog file (a folder means its catalog.json)."""
+        return cls.load_with_digest(path)[0]
+
+    @classmethod
+    def load_with_digest(cls, path: Path) -> tuple[Catalog, str]:
+        """Read a catalog file and the sha256 of its bytes with the proofs left out: once signed,
+        the catalog.json a build wrote still has the digest the build saw (see unsigned_digest)."""
         path = path / "catalog.json" if path.is_dir() else path
         try:
             raw = path.read_bytes()
         except OSError as exc:
             raise CatalogError(f"cannot read catalog {path}: {exc.strerror}") from None
-        return cls.from_bytes(raw, str(path))
+        catalog = cls.from_bytes(raw, str(path))
+        return catalog, unsigned_digest(raw, catalog.proofs)
 
     def is_expired(self, now: datetime) -> bool:
         """Tell whether `now` is past `expires`."""
         return now >= parse_time(self.expires)
+
+
+def unsigned_digest(raw: bytes, proofs: dict[str, str]) -> str:
+    """sha256 of canonical catalog bytes with `"proofs":{}` where signing put the records' proofs
+    (a catalog that is not canonical simply matches no build's output)."""
+    if proofs:
+        signed = b'"proofs":' + canonical_json(proofs)
+        at = raw.rfind(signed)
+        if at >= 0:
+            raw = raw[:at] + b'"proofs":{}' + raw[at + len(signed) :]
+    return hashlib.sha256(raw).hexdigest()
 
 
 def canonical_json(value: Any) -> bytes:

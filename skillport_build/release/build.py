@@ -36,6 +36,7 @@ from skillport_build.models.catalog import (
     Removed,
     SkillRecord,
     Source,
+    canonical_json,
     format_time,
 )
 from skillport_build.models.lifecycle import Lifecycle
@@ -58,6 +59,7 @@ class BuildOptions:
 
     out: Path
     previous: Catalog | None = None
+    previous_digest: str | None = None  # Catalog.load_with_digest's: lets the cache vouch for its records
     now: datetime | None = None  # default: SOURCE_DATE_EPOCH, else the clock
     validity: timedelta = DEFAULT_VALIDITY
     commit: str | None = None  # default: the repository's git HEAD, if any
@@ -122,10 +124,15 @@ def build(root: Path, options: BuildOptions, progress: Progress | None = None) -
         if progress:
             progress(len(bundles), total)
 
-    # 2. The catalog, written last so that it never names a bundle that is not there.
-    catalog = _catalog(market, plan, options, now, bundles)
-    _write_atomic(options.out / "catalog.json", catalog.to_bytes())
+    # 2. The catalog, written last so that it never names a bundle that is not there; the records
+    #    of plugins that did not change since the catalog passed as previous are that catalog's.
+    keys = _record_keys(market, bundles) if cache is not None else {}
+    reused_records = _reusable(market, plan, options, cache, keys)
+    catalog = _catalog(market, plan, options, now, bundles, reused_records)
+    data = catalog.to_bytes()
+    _write_atomic(options.out / "catalog.json", data)
     if cache is not None:
+        cache.remember_catalog(hashlib.sha256(data).hexdigest(), keys)
         _update_cache(cache, market, findings, options.out, bundles)
     written = tuple(sorted(path for job in jobs for path in job.paths))
     return BuildResult(catalog, plan, written, reused, _warnings(market, options, catalog))
@@ -168,6 +175,43 @@ def _update_cache(
     for path, bundle in bundles.items():
         cache.remember_bundle(out / path, path, bundle.sha256, digests[path])
     cache.save()
+
+
+def _record_keys(market: Marketplace, bundles: dict[str, Bundle]) -> dict[str, str]:
+    """Per plugin folder, a hash of every input of its catalog records but the previous catalog's
+    history: the folder's fingerprint, its skills' addresses, its bundles and the lifecycle."""
+    lifecycle = canonical_json(market.lifecycle.model_dump(mode="json"))
+    keys = {}
+    for plugin in market.plugins:
+        if plugin.fingerprint is None:
+            continue
+        own = [bundles[path].model_dump() for path, _ in _bundle_paths(plugin)]
+        refs = [skill.ref for skill in plugin.skills]
+        keys[plugin.path] = hashlib.sha256(
+            canonical_json([plugin.fingerprint, refs, own]) + lifecycle
+        ).hexdigest()
+    return keys
+
+
+def _reusable(
+    market: Marketplace, plan: Plan, options: BuildOptions, cache: BuildCache | None, keys: dict[str, str]
+) -> frozenset[str]:
+    """The plugins whose records the previous catalog holds exactly as this build would make them.
+
+    That is so when the previous catalog is the one the last build wrote (signing adds proofs,
+    nothing else), the plugin and its skills are unchanged in the plan (so no release is added to
+    their history) and every other input of the records hashes as it did then."""
+    if options.previous is None or options.previous_digest is None or cache is None:
+        return frozenset()
+    unchanged = {(item.kind, item.name) for item in plan.items if item.change is Change.UNCHANGED}
+    return frozenset(
+        plugin.path
+        for plugin in market.plugins
+        if plugin.path in keys
+        and cache.records_from(plugin.path, options.previous_digest) == keys[plugin.path]
+        and ("plugin", plugin.name) in unchanged
+        and all(("skill", skill.ref) in unchanged for skill in plugin.skills)
+    )
 
 
 def _refuse_problems(plan: Plan) -> None:
@@ -338,7 +382,12 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 def _catalog(
-    market: Marketplace, plan: Plan, options: BuildOptions, now: datetime, bundles: dict[str, Bundle]
+    market: Marketplace,
+    plan: Plan,
+    options: BuildOptions,
+    now: datetime,
+    bundles: dict[str, Bundle],
+    reused: frozenset[str] = frozenset(),
 ) -> Catalog:
     assert market.manifest is not None and market.access is not None  # validation guarantees both
     stamp = format_time(now)
@@ -355,6 +404,10 @@ def _catalog(
 
     skills, plugins = [], []
     for plugin in market.plugins:
+        if plugin.path in reused and (kept := _previous_records(previous, plugin)) is not None:
+            plugins.append(kept[0])
+            skills.extend(kept[1])
+            continue
         version = _version(plugin)
         surfaces = tuple(sorted(plugin.entry.surfaces))
         for skill in plugin.skills:
@@ -383,6 +436,17 @@ def _catalog(
         removed=_removed(previous, plan),
         access=market.access,
     )
+
+
+def _previous_records(
+    previous: Catalog | None, plugin: Plugin
+) -> tuple[PluginRecord, list[SkillRecord]] | None:
+    """A plugin's record and its skills' from the previous catalog, verbatim, if it holds them all."""
+    own = previous.plugin(plugin.name) if previous else None
+    skills = [previous.skill(skill.ref) for skill in plugin.skills] if previous else []
+    if own is None or any(record is None for record in skills):
+        return None
+    return own, [record for record in skills if record is not None]
 
 
 def _history(

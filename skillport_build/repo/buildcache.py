@@ -95,6 +95,8 @@ class BuildCache:
     plugins: dict[str, dict[str, Any]] = field(default_factory=dict)
     bundles: dict[str, list[Any]] = field(default_factory=dict)  # path -> [size, mtime_ns, sha256, digest]
     index: GitIndex | None = None  # the work tree's git index, when the repository is a checkout
+    catalog: str | None = None  # sha256 of the catalog.json the last build wrote
+    records: dict[str, str] = field(default_factory=dict)  # plugin folder -> what its records came from
 
     @classmethod
     def open(cls, out: Path, salt: str, index: GitIndex | None = None) -> BuildCache:
@@ -105,12 +107,20 @@ class BuildCache:
             data = json.loads(cache.path.read_text())
             if data.get("format") == _FORMAT and data.get("salt") == salt:
                 cache.plugins, cache.bundles = dict(data["plugins"]), dict(data["bundles"])
+                cache.catalog, cache.records = data.get("catalog"), dict(data.get("records", {}))
         return cache
 
     def save(self) -> None:
         """Write the cache atomically."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        data = {"format": _FORMAT, "salt": self.salt, "plugins": self.plugins, "bundles": self.bundles}
+        data = {
+            "format": _FORMAT,
+            "salt": self.salt,
+            "plugins": self.plugins,
+            "bundles": self.bundles,
+            "catalog": self.catalog,
+            "records": self.records,
+        }
         fd, tmp = tempfile.mkstemp(prefix=".build-cache.", dir=self.path.parent)
         with os.fdopen(fd, "w") as handle:
             handle.write(json.dumps(data, separators=(",", ":")))  # dumps is C; dump is not
@@ -151,6 +161,15 @@ class BuildCache:
             ],
             "findings": [[d.path, d.line, d.rule, str(d.severity), d.message] for d in findings],
         }
+
+    def records_from(self, folder: str, catalog: str | None) -> str | None:
+        """The key of the inputs a plugin's records were last written from, if they were written
+        into `catalog` (the sha256 of a catalog.json this cache saw written); else None."""
+        return self.records.get(folder) if catalog is not None and catalog == self.catalog else None
+
+    def remember_catalog(self, digest: str, records: dict[str, str]) -> None:
+        """Note the catalog just written and, per plugin folder, the key of its records' inputs."""
+        self.catalog, self.records = digest, records
 
     def forget(self, folders: Iterable[str]) -> None:
         """Drop plugins so that the next load reads them from disk."""

@@ -17,6 +17,8 @@ from skillport_build.release.build import BuildOptions, build
 from skillport_build.release.bump import bump
 from skillport_build.repo.buildcache import BuildCache, cache_salt
 from skillport_build.repo.loader import load
+from skillport_build.trust.minisign import generate
+from skillport_build.trust.sign import sign_dir
 
 PLUGIN = "plugins/tools/.claude-plugin/plugin.json"
 MARKET = ".claude-plugin/marketplace.json"
@@ -268,3 +270,28 @@ def test_a_dirty_work_tree_and_remote_entries_are_named_after_a_build(market: Pa
     assert len(warnings) == 2
     assert warnings[0].startswith("the working tree has uncommitted changes: the catalog records commit ")
     assert warnings[1] == "not built (remote sources are not fetched yet): elsewhere"
+
+
+def test_a_rebuild_after_one_change_equals_a_full_build_and_keeps_the_other_records(tmp_path: Path) -> None:
+    root = tmp_path / "m"
+    shutil.copytree(TEMPLATE, root)
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run(["git", "-C", str(root), "add", "-A"], check=True)
+    out = tmp_path / "out"
+    build_at(root, out)
+    sign_dir(out, generate())  # the published catalog carries proofs: its records are still ours
+    previous, digest = Catalog.load_with_digest(out / "catalog.json")
+    assert previous.proofs
+    notes = root / "plugins/writing/skills/release-notes/SKILL.md"
+    notes.write_text(notes.read_text() + "\nOne more tip.\n")
+    bump(root, plugins=("writing",))
+    again = build_at(root, out, previous=previous, previous_digest=digest, now=LATER)
+    fresh = build_at(root, tmp_path / "fresh", previous=previous, now=LATER, incremental=False)
+    assert (out / "catalog.json").read_bytes() == (tmp_path / "fresh/catalog.json").read_bytes()
+    assert again.catalog == fresh.catalog
+    for path in fresh.written + fresh.reused:
+        assert (out / path).read_bytes() == (tmp_path / "fresh" / path).read_bytes(), path
+    assert again.catalog.plugin("operations") is previous.plugin("operations")  # verbatim
+    assert again.catalog.plugin("writing") is not previous.plugin("writing")
+    unchanged = build_at(root, out, previous=again.catalog, previous_digest="0" * 64, now=LATER)
+    assert unchanged.catalog.plugin("operations") is not again.catalog.plugin("operations")  # not ours
