@@ -148,7 +148,9 @@ class Client:
         headers = self._headers(auth=same_origin)
         data = bytearray()
         try:
-            with self._http.stream("GET", url, headers=headers) as response:
+            # A proxy with `downloads: redirect` answers with the store's presigned URL; httpx
+            # drops the Authorization header on a redirect to another origin.
+            with self._http.stream("GET", url, headers=headers, follow_redirects=True) as response:
                 if response.status_code != 200:
                     response.read()
                     raise self._refused(response, what, None)

@@ -11,6 +11,7 @@ search     ranked search through an index over names, descriptions, tags and SKI
 paging     pages of list answers: a limit and an opaque cursor
 sitecache  the website rendered once per audience
 bundles    bundles read from the store with their sha256 checked, cached by digest
+downloads  downloads handed off: a redirect to a presigned store URL, or X-Accel-Redirect to nginx
 api        the JSON API, the Claude Code marketplace and the well-known index
 pages      the website, the tokens page, the admin page
 app        the Starlette application and its middleware

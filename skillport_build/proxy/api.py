@@ -22,6 +22,7 @@ from skillport_build.models.api import Answer, Me, SearchResult, TokenGrant, Tru
 from skillport_build.models.catalog import SkillRecord
 from skillport_build.proxy import paging
 from skillport_build.proxy.access import View, is_admin
+from skillport_build.proxy.downloads import bundle_headers
 from skillport_build.proxy.guard import authenticate, proxy_of, require_caller
 from skillport_build.proxy.identity import Caller
 from skillport_build.proxy.search import Filters
@@ -156,18 +157,16 @@ async def download(request: Request) -> Response:
     proxy = proxy_of(request)
     allowed = proxy.allow_download(request.path_params["path"], request.query_params, authenticate(request))
     bundle = allowed.ref.bundle
+    if proxy.handoffs is not None:  # downloads: redirect / x-accel; the client checks the sha256
+        handoff = await run_in_threadpool(proxy.handoffs.answer, bundle)
+        proxy.record_download(allowed)
+        return Response(status_code=handoff.status, headers=handoff.headers)
     data = proxy.bundles.cached(bundle) or await run_in_threadpool(proxy.read_download, allowed)
     proxy.record_download(allowed)
-    filename = bundle.path.rsplit("/", 1)[-1]
     return Response(
         data,
         media_type="application/zip",
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "ETag": f'"{bundle.sha256}"',
-            "Cache-Control": "private, max-age=31536000, immutable",
-            "X-Content-SHA256": bundle.sha256,
-        },
+        headers={**bundle_headers(bundle), "Cache-Control": "private, max-age=31536000, immutable"},
     )
 
 

@@ -8,7 +8,7 @@ import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -95,6 +95,18 @@ class ServeConfig(BaseModel):
         default=1000, ge=1, description="connections and requests at once per worker; beyond, 503"
     )
     bundle_cache_mb: int = Field(default=256, ge=0, description="verified bundles kept in memory")
+    downloads: Literal["stream", "redirect", "x-accel"] = Field(
+        default="stream",
+        description="after the access check: stream the bytes (sha256 checked here), redirect to the "
+        "store's presigned URL (s3://), or hand them to a fronting nginx (X-Accel-Redirect)",
+    )
+    redirect_ttl: int = Field(
+        default=60, ge=5, le=3600, description="seconds a presigned store URL lives (downloads: redirect)"
+    )
+    x_accel_prefix: str = Field(
+        default="/_skillport/store/",
+        description="nginx's internal location serving the store folder (downloads: x-accel)",
+    )
     cache_dir: Path | None = Field(default=None, description="where per-audience sites are rendered")
     mcp_access_ttl: int = Field(default=3600, ge=60, description="seconds an MCP access token lives")
     mcp_refresh_ttl: int = Field(

@@ -32,6 +32,7 @@ from skillport_build.models.catalog import Catalog, PluginRecord, Removed, Skill
 from skillport_build.proxy.access import BundleRef, View, bundle_refs, view_for
 from skillport_build.proxy.bundles import BundleCache
 from skillport_build.proxy.config import ServeConfig
+from skillport_build.proxy.downloads import Handoffs
 from skillport_build.proxy.identity import Caller
 from skillport_build.proxy.links import LinkClaims, LinkSigner
 from skillport_build.proxy.live import LiveCatalog
@@ -79,6 +80,11 @@ class Proxy:
     ) -> None:
         self.config, self.live, self.state, self.bundles, self.signer = config, live, state, bundles, signer
         self.rate = rate
+        self.handoffs = (  # refuses, at startup, a download mode the store cannot serve
+            None
+            if config.downloads == "stream"
+            else Handoffs(config.downloads, bundles.store, config.redirect_ttl, config.x_accel_prefix)
+        )
         self._indexed: Indexed | None = None
         self._lock = threading.Lock()
         self._views: OrderedDict[tuple[int, str, frozenset[str]], View] = OrderedDict()
