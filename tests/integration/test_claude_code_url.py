@@ -12,8 +12,8 @@ import hashlib
 import json
 import subprocess
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 from integration.claude_code import Claude, claude_binary
@@ -55,28 +55,23 @@ def person(proxy: HttpsProxy, tmp_path: Path, token: str, url: str | None = None
     return Claude(claude_binary(), home, tuple(proxy.namespace.command()), extra)
 
 
-def start_session(claude: Claude) -> None:
+def start_session(claude: Claude) -> Path:
     """What opening Claude Code does first: add the marketplaces its settings declare. A headless
-    session with the install made synchronous; it then stops at "Not logged in" (no model here)."""
-    session = Claude(
-        claude.binary, claude.home, claude.prefix, claude.extra_env | {"CLAUDE_CODE_SYNC_PLUGIN_INSTALL": "1"}
-    )
+    session with the install made synchronous; it then stops at "Not logged in" (no model here).
+    Returns where Claude Code keeps its copy of the marketplace, as `marketplace list` says."""
+    session = replace(claude, extra_env=claude.extra_env | {"CLAUDE_CODE_SYNC_PLUGIN_INSTALL": "1"})
     session.run("-p", "hello", timeout=60)
-
-
-def marketplaces(claude: Claude) -> dict[str, Any]:
-    """`claude plugin marketplace list --json`, by name."""
     listed = claude.run("plugin", "marketplace", "list", "--json")
     assert listed.returncode == 0, listed.stderr
-    return {m["name"]: m for m in json.loads(listed.stdout)}
+    added = {m["name"]: m for m in json.loads(listed.stdout)}
+    assert added[MARKET]["source"] == "url"
+    assert added[MARKET]["url"] == f"{claude.extra_env['SKILLPORT_URL']}/claude-code/marketplace.json"
+    return Path(added[MARKET]["installLocation"])
 
 
-def listed_plugins(claude: Claude) -> dict[str, str]:
-    """Name → version of the marketplace's plugins in the copy Claude Code keeps (where its
-    `marketplace list` says it is)."""
-    copy = Path(marketplaces(claude)[MARKET]["installLocation"])
-    document = json.loads(copy.read_text())
-    return {p["name"]: p["version"] for p in document["plugins"]}
+def listed_plugins(copy: Path) -> dict[str, str]:
+    """Name → version of the marketplace's plugins in Claude Code's copy of it."""
+    return {p["name"]: p["version"] for p in json.loads(copy.read_text())["plugins"]}
 
 
 def admin(*args: str) -> subprocess.CompletedProcess[str]:
@@ -101,10 +96,9 @@ def test_the_served_marketplace_passes_strict_validation(proxy: HttpsProxy, tmp_
 
 def test_a_person_in_the_group_installs_the_restricted_plugin(proxy: HttpsProxy, tmp_path: Path) -> None:
     claude = person(proxy, tmp_path, proxy.tokens["sre"])
-    start_session(claude)
-    assert marketplaces(claude)[MARKET]["url"] == f"{proxy.url}/claude-code/marketplace.json"
+    copy = start_session(claude)
     entry = next(p for p in proxy.marketplace("sre")["plugins"] if p["name"] == RESTRICTED)
-    assert RESTRICTED in listed_plugins(claude)
+    assert RESTRICTED in listed_plugins(copy)
     ok(claude.run("plugin", "install", f"{RESTRICTED}@{MARKET}"))
     installed = claude.installed(MARKET)
     assert installed[RESTRICTED]["version"] == entry["version"]
@@ -117,9 +111,9 @@ def test_a_person_in_the_group_installs_the_restricted_plugin(proxy: HttpsProxy,
 def test_a_person_outside_the_group_sees_neither_entry_nor_archive(proxy: HttpsProxy, tmp_path: Path) -> None:
     assert PEOPLE["anyone"][1] == ()
     claude = person(proxy, tmp_path, proxy.tokens["anyone"])
-    start_session(claude)
-    assert RESTRICTED not in listed_plugins(claude)
-    assert "data-tools" in listed_plugins(claude)
+    copy = start_session(claude)
+    assert RESTRICTED not in listed_plugins(copy)
+    assert "data-tools" in listed_plugins(copy)
     refused = claude.run("plugin", "install", f"{RESTRICTED}@{MARKET}")
     assert refused.returncode != 0
     assert f'Plugin "{RESTRICTED}" not found in marketplace "{MARKET}"' in refused.stdout + refused.stderr
@@ -135,7 +129,7 @@ def test_a_person_outside_the_group_sees_neither_entry_nor_archive(proxy: HttpsP
 
 def test_a_new_publish_reaches_claude_code_through_update(proxy: HttpsProxy, tmp_path: Path) -> None:
     claude = person(proxy, tmp_path, proxy.tokens["sre"])
-    start_session(claude)
+    copy = start_session(claude)
     ok(claude.run("plugin", "install", f"{RESTRICTED}@{MARKET}"))
     before = claude.installed(MARKET)[RESTRICTED]["version"]
     change(proxy.repo, "plugins/operations/skills/incident-postmortem/SKILL.md", RESTRICTED)
@@ -143,7 +137,7 @@ def test_a_new_publish_reaches_claude_code_through_update(proxy: HttpsProxy, tmp
     after = next(p for p in proxy.marketplace("sre")["plugins"] if p["name"] == RESTRICTED)["version"]
     assert after != before
     ok(claude.run("plugin", "marketplace", "update", MARKET))
-    assert listed_plugins(claude)[RESTRICTED] == after
+    assert listed_plugins(copy)[RESTRICTED] == after
     assert claude.installed(MARKET)[RESTRICTED]["version"] == before  # listed, not yet installed
     ok(claude.run("plugin", "update", f"{RESTRICTED}@{MARKET}"))
     assert claude.installed(MARKET)[RESTRICTED]["version"] == after
