@@ -1,6 +1,7 @@
 """The build cache: plugins whose folders did not change since the last build are not read again.
 
-A plugin folder is known by a fingerprint of its files' metadata (path, mode, size, mtime, inode),
+A plugin folder is known by a fingerprint of its files (in a git checkout, the index's blob ids and
+the `lstat` of what git does not vouch for; else every file's path, mode, size, mtime and inode),
 its marketplace entry, the validation settings and Skillport's version. When the fingerprint is
 the same, the cache gives back the plugin's file list (with digests), its manifests and every
 finding the rules made, so a one-skill change rebuilds one plugin. The cache lives in the build
