@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from skillport_build.proxy.access import is_admin
+from skillport_build.proxy.access import View, is_admin
 from skillport_build.proxy.guard import limit, proxy_of
 from skillport_build.proxy.identity import Caller, csrf_token, from_session, posted_form
 from skillport_build.proxy.sitecache import SiteCache
@@ -77,15 +77,29 @@ async def site_page(request: Request) -> Response:
     proxy = proxy_of(request)
     view = proxy.view(caller.identity)
     sites: SiteCache = request.app.state.sites
-    root = await run_in_threadpool(sites.site, view)
-    path = root / relative
-    if not path.is_file():
+    path = await run_in_threadpool(_site_file, sites, view, relative)
+    if path is None or not path.is_file():
         raise HTTPException(404, "no such page")
     if relative.startswith("skills/"):
         proxy.state.audit("read", caller.email, {"skill": Path(relative).stem, "via": "site"})
     elif relative == "index.html":
         proxy.state.audit("list", caller.email, {"via": "site"})
     return FileResponse(path)
+
+
+def _site_file(sites: SiteCache, view: View, relative: str) -> Path | None:
+    """A skill's or plugin's page from those shared by every audience that sees the same (None when
+    this one may not: hidden and missing alike), anything else from this audience's own folder.
+    `relative` matched SITE_FILE: one name under skills/ or plugins/."""
+    folder, _, name = relative.partition("/")
+    if folder == "plugins":
+        plugin = view.catalog.plugin(name.removesuffix(".html"))
+        return sites.plugin_page(view, plugin) if plugin is not None else None
+    if folder == "skills":
+        skill = view.skill(name.removesuffix(".html"))
+        shared = skill is not None and f"{skill.slug}.html" == name
+        return sites.skill_page(view.catalog, skill) if shared and skill is not None else None
+    return sites.site(view) / relative
 
 
 async def tokens_page(request: Request) -> Response:

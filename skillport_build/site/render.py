@@ -11,7 +11,7 @@ import hashlib
 import multiprocessing
 import os
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +20,7 @@ from typing import Any
 from markupsafe import Markup
 
 from skillport_build.errors import SignatureError
-from skillport_build.models.catalog import Bundle, Catalog, SkillRecord, canonical_json
+from skillport_build.models.catalog import Bundle, Catalog, PluginRecord, SkillRecord, canonical_json
 from skillport_build.release.bundle import SEARCH_TEXT_LIMIT, skill_markdown
 from skillport_build.site import markdown
 from skillport_build.site.templating import environment, templates_dir
@@ -80,6 +80,17 @@ class _Pages:
     def download(self, bundle: Bundle, root: str) -> str:
         return f"{self.link_base}{bundle.path}" if self.link_base is not None else f"{root}{bundle.path}"
 
+    def plugin(self, plugin: PluginRecord, shown: list[SkillRecord], offered: bool) -> None:
+        """Write a plugin's page, listing `shown`, with its zip when `offered`."""
+        self.page(
+            f"plugins/{plugin.name}.html",
+            "plugin.html",
+            "../",
+            plugin=plugin,
+            skills=shown,
+            download=self.download(plugin.bundle, "../") if offered else None,
+        )
+
     def skill(self, skill: SkillRecord, read_bundle: BundleReader) -> dict[str, Any]:
         """Write a skill's page; return its search-index entry."""
         html, text = markdown.render_with_text(skill_markdown(read_bundle(skill.bundle), skill.name))
@@ -136,43 +147,34 @@ def render_site(
     workers: int = os.cpu_count() or 1,
     plugin_downloads: Iterable[str] | None = None,
     proxy: bool = False,
+    index_text: Callable[[SkillRecord], str] | None = None,
 ) -> SiteResult:
     """Write the site for the skills in `only` (all when None) into `out`.
 
     Downloads link to `link_base + bundle path` (e.g. the proxy's link endpoint); without a link
     base they are relative paths, and the bundles are expected at the site's root. Plugin pages offer
     the plugin zip only for the plugins in `plugin_downloads` (all when None). `proxy` adds the
-    account links the proxy serves.
+    account links the proxy serves. With `index_text` (a skill's searchable text), skill and plugin
+    pages are left out, for `render_skill_page` and `render_plugin_page` to write once for every
+    audience that sees the same, and only the index and the search index are written here.
     """
     visible = set(only) if only is not None else None
     skills = [s for s in catalog.skills if visible is None or s.ref in visible]
     shown_in = {(s.plugin, s.name) for s in skills}
     plugins = [p for p in catalog.plugins if any((p.name, n) in shown_in for n in p.skills)]
-    site = {
-        "name": catalog.marketplace.name,
-        "description": catalog.marketplace.description,
-        "catalog_version": catalog.catalog_version,
-        "generated_at": catalog.generated_at,
-        "proxy": proxy,
-    }
-    pages = _Pages(out, {"site": site, "surface_labels": SURFACE_LABELS}, link_base)
+    pages = _Pages(out, _context(catalog, proxy), link_base)
     for folder in ("skills", "plugins"):
         (out / folder).mkdir(parents=True, exist_ok=True)
 
-    index_entries = _skill_pages(pages, skills, read_bundle, workers)
-    by_name = {(s.plugin, s.name): s for s in skills}
-    for plugin in plugins:
-        shown = [by_name[(plugin.name, n)] for n in plugin.skills if (plugin.name, n) in by_name]
-        pages.page(
-            f"plugins/{plugin.name}.html",
-            "plugin.html",
-            "../",
-            plugin=plugin,
-            skills=shown,
-            download=pages.download(plugin.bundle, "../")
-            if plugin_downloads is None or plugin.name in set(plugin_downloads)
-            else None,
-        )
+    if index_text is None:
+        index_entries = _skill_pages(pages, skills, read_bundle, workers)
+        downloadable = set(plugin_downloads) if plugin_downloads is not None else None
+        by_name = {(s.plugin, s.name): s for s in skills}
+        for plugin in plugins:
+            offered = downloadable is None or plugin.name in downloadable
+            pages.plugin(plugin, shown_skills(plugin, by_name), offered)
+    else:
+        index_entries = [_index_entry(skill, index_text(skill)) for skill in skills]
     pages.page(
         "index.html",
         "index.html",
@@ -187,6 +189,51 @@ def render_site(
     (out / "search-index.json").write_bytes(canonical_json({"skills": index_entries}))
     written = [*pages.written, out / "search-index.json", *_copy_static(out)]
     return SiteResult(len(skills) + len(plugins) + 2, len(skills), sum(p.stat().st_size for p in written))
+
+
+def render_skill_page(
+    catalog: Catalog, skill: SkillRecord, read_bundle: BundleReader, out: Path, *, link_base: str, proxy: bool
+) -> Path:
+    """Write one skill's page into `out`/skills/ (the same page for everyone who may read the skill)."""
+    (out / "skills").mkdir(parents=True, exist_ok=True)
+    pages = _Pages(out, _context(catalog, proxy), link_base)
+    pages.skill(skill, read_bundle)
+    return pages.written[-1]
+
+
+def render_plugin_page(
+    catalog: Catalog,
+    plugin: PluginRecord,
+    shown: list[SkillRecord],
+    offered: bool,
+    out: Path,
+    *,
+    link_base: str,
+    proxy: bool,
+) -> Path:
+    """Write one plugin's page into `out`/plugins/, listing `shown` (the skills of it the audience may
+    read) and offering its zip when `offered`."""
+    (out / "plugins").mkdir(parents=True, exist_ok=True)
+    pages = _Pages(out, _context(catalog, proxy), link_base)
+    pages.plugin(plugin, shown, offered)
+    return pages.written[-1]
+
+
+def shown_skills(plugin: PluginRecord, visible: Mapping[tuple[str, str], SkillRecord]) -> list[SkillRecord]:
+    """The skills of `plugin` among `visible` (by (plugin, name)), in the plugin's order."""
+    return [visible[(plugin.name, n)] for n in plugin.skills if (plugin.name, n) in visible]
+
+
+def _context(catalog: Catalog, proxy: bool) -> dict[str, Any]:
+    """What every page of one catalog's site shares."""
+    site = {
+        "name": catalog.marketplace.name,
+        "description": catalog.marketplace.description,
+        "catalog_version": catalog.catalog_version,
+        "generated_at": catalog.generated_at,
+        "proxy": proxy,
+    }
+    return {"site": site, "surface_labels": SURFACE_LABELS}
 
 
 def _index_entry(skill: SkillRecord, text: str) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -18,8 +19,10 @@ def templates_dir() -> Path:
     return Path(str(resources.files("skillport_build") / "_templates"))
 
 
+@lru_cache(maxsize=4)
 def environment(root: Path | None = None) -> Environment:
-    """Make the environment every page is rendered with."""
+    """The environment every page is rendered with, made once (it compiles each template once:
+    the proxy renders an audience's index in the request)."""
     env = Environment(
         loader=FileSystemLoader(str(root or templates_dir())),
         autoescape=True,

@@ -156,3 +156,27 @@ def test_cli_sign_in_links_only_to_loopback_ports(served: Served) -> None:
         if "state" not in query:
             query += "&state=" + "s" * 20
         assert served.client.get(f"/cli/login?{query}").status_code == 400, bad
+
+
+def test_a_skill_page_is_rendered_once_for_every_audience_that_may_read_it(served: Served) -> None:
+    sites = served.client.app.state.sites.root  # type: ignore[attr-defined]
+    pages = {}
+    for who in ("anyone", "engineer"):
+        served.client.cookies.clear()
+        sign_in(served, who)
+        assert served.client.get("/").status_code == 200
+        pages[who] = served.client.get("/skills/csv-profiler.html")
+        assert pages[who].status_code == 200 and "csv-profiler" in pages[who].text
+    assert pages["anyone"].text == pages["engineer"].text
+    audiences = sorted(
+        p.name for p in sites.iterdir() if not p.name.startswith(".") and "-pages" not in p.name
+    )
+    assert len(audiences) == 2
+    assert [p for a in audiences for p in (sites / a / "skills").glob("*.html")] == []  # lists only
+    shared = [p.name for p in sites.glob("*-pages/skills/*.html")]
+    assert shared == ["csv-profiler.html"]
+    served.client.cookies.clear()
+    sign_in(served, "anyone")  # a skill this audience may not read: its shared page is not theirs
+    hidden = served.client.get("/skills/incident-postmortem.html")
+    missing = served.client.get("/skills/no-such-skill.html")
+    assert hidden.status_code == missing.status_code == 404 and hidden.text == missing.text

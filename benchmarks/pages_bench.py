@@ -1,0 +1,110 @@
+"""The website's first answers: a new audience's index page, and a skill page, in the request.
+
+Usage: python benchmarks/pages_bench.py [--skills N] [--repeat R] [--json]
+
+The synthetic marketplace the other benchmarks use is built, signed and published to a local store
+and served by the proxy app in process (the dev sign-in, one person). Timed, R times each, median:
+- a new audience's first page: `GET /` with no rendered site on disk, so the index, plugin pages and
+  search index of that audience are rendered in the request (skill pages are not: they are shared
+  by every audience and rendered on their first request). Target: ≤ 300 ms at 10,000 skills;
+- a skill page's first request (rendered once for every audience), and a later one (from disk).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from starlette.testclient import TestClient
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
+
+from serve_bench import publish_synthetic  # noqa: E402
+
+from skillport_build.proxy.app import create_app  # noqa: E402
+from skillport_build.proxy.config import ServeConfig  # noqa: E402
+from skillport_build.proxy.state import State  # noqa: E402
+from skillport_build.trust.keys import load_public_keys  # noqa: E402
+
+
+def _sign_in(client: TestClient) -> None:
+    page = client.get("/login").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert csrf, "no sign-in form"
+    response = client.post("/login/dev", data={"email": "bench@acme.example", "csrf": csrf[1], "next": "/"})
+    assert response.status_code == 200, response.status_code
+
+
+def _timed(client: TestClient, path: str) -> float:
+    start = time.perf_counter()
+    response = client.get(path)
+    elapsed = time.perf_counter() - start
+    assert response.status_code == 200, (path, response.status_code)
+    return elapsed
+
+
+def run(skills: int, repeat: int) -> dict[str, float]:
+    """Serve, sign in, time; the figures (ms)."""
+    with tempfile.TemporaryDirectory(prefix="skillport-pages-bench-") as tmp:
+        work = Path(tmp)
+        store, public = publish_synthetic(work, skills)
+        config = ServeConfig(
+            store=str(store.root), keys=(public,), db=work / "state.db", cache_dir=work / "sites", dev=True
+        )
+        state = State(config.db)
+        try:
+            app = create_app(config, store, load_public_keys(config.keys), state, refresh=False)
+            with TestClient(app, base_url="http://127.0.0.1") as client:
+                _sign_in(client)
+                catalog = app.state.proxy.indexed().catalog
+                firsts, skill_firsts, skill_again = [], [], []
+                for round_ in range(repeat):
+                    for audience in (config.cache_dir / name for name in list(_audiences(config.cache_dir))):
+                        shutil.rmtree(audience)  # a new audience: nothing of theirs on disk
+                    firsts.append(_timed(client, "/"))
+                    slug = catalog.skills[(round_ * 7919) % len(catalog.skills)].slug
+                    skill_firsts.append(_timed(client, f"/skills/{slug}.html"))
+                    skill_again.append(_timed(client, f"/skills/{slug}.html"))
+        finally:
+            state.close()
+    return {
+        "skills": skills,
+        "new_audience_first_page_ms": statistics.median(firsts) * 1000,
+        "skill_page_first_ms": statistics.median(skill_firsts) * 1000,
+        "skill_page_cached_ms": statistics.median(skill_again) * 1000,
+    }
+
+
+def _audiences(root: Path) -> list[str]:
+    return [
+        p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and "-pages" not in p.name
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skills", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args()
+    figures = run(args.skills, args.repeat)
+    if args.json:
+        print(json.dumps(figures, indent=2))
+        return
+    print(f"website first answers, {args.skills:,} skills (median of {args.repeat})")
+    first = figures["new_audience_first_page_ms"]
+    print(f"  a new audience's first page: {first:.0f} ms (target: ≤ 300 ms at 10,000)")
+    page, again = figures["skill_page_first_ms"], figures["skill_page_cached_ms"]
+    print(f"  a skill page, first request: {page:.1f} ms; later: {again:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
