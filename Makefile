@@ -127,6 +127,7 @@ bench: $(STAMP) tools
 	$(BENCH)/secrets_bench.py --skills $(BENCH_SKILLS) $(SCALE)
 	$(BENCH)/publish_bench.py --skills $(BENCH_SKILLS) $(SCALE)
 	$(BENCH)/site_bench.py --skills $(BENCH_SKILLS) $(SCALE)
+	$(BENCH)/pages_bench.py --skills $(BENCH_SKILLS) $(SCALE)
 	$(BENCH)/verify_bench.py --skills $(BENCH_SKILLS) $(SCALE)
 	command -v nginx >/dev/null && command -v wrk >/dev/null || (apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx wrk)

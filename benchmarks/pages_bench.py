@@ -27,6 +27,7 @@ from starlette.testclient import TestClient
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
+from scale import add_scale, run_scaled  # noqa: E402
 from serve_bench import publish_synthetic  # noqa: E402
 
 from skillport_build.proxy.app import create_app  # noqa: E402
@@ -94,7 +95,11 @@ def main() -> None:
     parser.add_argument("--skills", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    add_scale(parser)
     args = parser.parse_args()
+    if args.scale is not None:
+        run_scaled(__file__, args.scale)
+        return
     figures = run(args.skills, args.repeat)
     if args.json:
         print(json.dumps(figures, indent=2))
