@@ -65,6 +65,7 @@ system-deps:
 	command -v htpasswd >/dev/null || missing="$$missing apache2-utils"; \
 	command -v zip >/dev/null || missing="$$missing zip"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v nginx >/dev/null || missing="$$missing nginx"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
