@@ -20,6 +20,7 @@ from __future__ import annotations
 import heapq
 import math
 import re
+import threading
 from array import array
 from bisect import bisect_left
 from collections import OrderedDict
@@ -206,6 +207,7 @@ class SearchIndex:
         self._numbers = {skill.ref: n for n, skill in enumerate(self.skills)}
         self._views: OrderedDict[str, int] = OrderedDict()
         self._filters: OrderedDict[Filters, int] = OrderedDict()
+        self._lock = threading.Lock()
 
     # sets of skills ------------------------------------------------------------------------
 
@@ -227,11 +229,11 @@ class SearchIndex:
             self._remember(self._filters, filters, found)
         return found
 
-    @staticmethod
-    def _remember(cache: OrderedDict, key: object, value: int) -> None:  # type: ignore[type-arg]
-        cache[key] = value
-        if len(cache) > VIEW_CACHE:
-            cache.popitem(last=False)
+    def _remember(self, cache: OrderedDict, key: object, value: int) -> None:  # type: ignore[type-arg]
+        with self._lock:  # routes run on the event loop and in worker threads
+            cache[key] = value
+            if len(cache) > VIEW_CACHE:
+                cache.popitem(last=False)
 
     # queries -------------------------------------------------------------------------------
 
