@@ -5,28 +5,36 @@ from __future__ import annotations
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from skillport_build.cli.common import EXIT_FAILED, EXIT_OK, existing_file, folder
 from skillport_build.errors import UsageError
-from skillport_build.models.catalog import Catalog, parse_time
-from skillport_build.release import build as build_step
-from skillport_build.release import lifecycle
-from skillport_build.release.bump import bump as bump_versions
-from skillport_build.release.plan import LEVELS, make_plan
-from skillport_build.release.render_plan import RENDERERS
-from skillport_build.repo.loader import LIFECYCLE_YAML, load
-from skillport_build.stores import current_catalog, open_store
+
+if TYPE_CHECKING:
+    from skillport_build.models.catalog import Catalog
+
+# The core is imported inside each command, so that `skillport build --help` starts at once and
+# `build` does not load the stores, bump or the plan renderers. The choices are spelled out here
+# for the same reason (a test holds them equal to release.plan.LEVELS and render_plan.RENDERERS).
+LEVELS = ("patch", "minor", "major", "prerelease")
+PLAN_FORMATS = ("json", "markdown", "text")
+LIFECYCLE_YAML = ".skillport/lifecycle.yaml"
 
 
 def _previous(previous: Path | None, store: str | None) -> Catalog | None:
+    from skillport_build.models.catalog import Catalog
+
     if previous and store:
         raise UsageError("give --previous or --store, not both")
     if previous:
         return Catalog.load(previous)
-    return current_catalog(open_store(store)) if store else None
+    if not store:
+        return None
+    from skillport_build.stores import current_catalog, open_store
+
+    return current_catalog(open_store(store))
 
 
 @click.command()
@@ -36,9 +44,13 @@ def _previous(previous: Path | None, store: str | None) -> Catalog | None:
 @click.option(
     "--level", type=click.Choice(LEVELS), default="patch", show_default=True, help="Bump for changes."
 )
-@click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(PLAN_FORMATS), default="text", show_default=True)
 def plan(path: Path, previous: Path | None, store: str | None, level: str, fmt: str) -> int:
     """Show what a build would publish compared with the last published catalog."""
+    from skillport_build.release.plan import make_plan
+    from skillport_build.release.render_plan import RENDERERS
+    from skillport_build.repo.loader import load
+
     if not previous and not store:
         raise UsageError("give --previous CATALOG or --store URL (an empty store means a first release)")
     result = make_plan(load(path), _previous(previous, store), level)
@@ -57,6 +69,8 @@ def bump(
     path: Path, level: str, plugins: tuple[str, ...], changed: bool, previous: Path | None, store: str | None
 ) -> int:
     """Raise plugin versions in plugin.json and marketplace.json together."""
+    from skillport_build.release.bump import bump as bump_versions
+
     if changed and not (previous or store):
         raise UsageError("--changed needs --previous CATALOG or --store URL")
     since = _previous(previous, store) if changed else None
@@ -89,6 +103,9 @@ def build(
     now_text: str | None,
 ) -> int:
     """Build every bundle and the catalog into OUT."""
+    from skillport_build.models.catalog import Catalog, parse_time
+    from skillport_build.release import build as build_step
+
     if previous and store:
         raise UsageError("give --previous or --store, not both")
     last, digest = Catalog.load_with_digest(previous) if previous else (_previous(None, store), None)
@@ -141,6 +158,8 @@ class _ProgressBar:
 @click.option("--root", type=folder, default=".", help="Marketplace root.")
 def yank(ref: str, reason: str, undo: bool, root: Path) -> int:
     """Withdraw a published version; the next catalog records it."""
+    from skillport_build.release import lifecycle
+
     name, version = lifecycle.split_ref(ref)
     lifecycle.yank(root, name, version, reason, undo=undo)
     click.echo(f"{'un-yanked' if undo else 'yanked'} {name}@{version} in {LIFECYCLE_YAML}")
@@ -155,6 +174,8 @@ def yank(ref: str, reason: str, undo: bool, root: Path) -> int:
 @click.option("--root", type=folder, default=".", help="Marketplace root.")
 def deprecate(name: str, reason: str, replacement: str | None, undo: bool, root: Path) -> int:
     """Mark a skill or plugin deprecated; the next catalog records it."""
+    from skillport_build.release import lifecycle
+
     lifecycle.deprecate(root, name, reason, replacement, undo=undo)
     click.echo(f"{'un-deprecated' if undo else 'deprecated'} {name} in {LIFECYCLE_YAML}")
     return EXIT_OK

@@ -11,6 +11,11 @@ from pathlib import Path
 import pytest
 from factory import write
 
+from skillport_build.cli import release as release_cli
+from skillport_build.release.plan import LEVELS
+from skillport_build.release.render_plan import RENDERERS
+from skillport_build.repo.loader import LIFECYCLE_YAML
+
 
 def run(
     *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
@@ -144,3 +149,21 @@ def test_publish_fetch_reconcile_prune_through_the_cli(repo: Path, tmp_path: Pat
     assert site.returncode == 0 and site.stdout.startswith("13 pages for 6 skills"), site.stderr
     assert run("site", "--from", str(out), "--out", str(tmp_path / "s2"), "--only", "nope").returncode == 2
     assert run("site", "--out", str(tmp_path / "s3")).returncode == 2
+
+
+def test_the_release_commands_start_without_the_core() -> None:
+    code = (
+        "import sys\n"
+        "from skillport_build.cli import main\n"
+        "try:\n"
+        "    main(['build', '--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in ('pydantic', 'skillport_build.release.build', 'skillport_build.stores') "
+        "if m in sys.modules))\n"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert shown.stdout.strip().splitlines()[-1] == "[]"
+    assert release_cli.LEVELS == LEVELS
+    assert tuple(sorted(RENDERERS)) == release_cli.PLAN_FORMATS
+    assert release_cli.LIFECYCLE_YAML == LIFECYCLE_YAML
