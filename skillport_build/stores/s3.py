@@ -60,6 +60,7 @@ class S3Store(Store):
     """A bucket (and key prefix) in an S3-compatible object store."""
 
     presigns = True
+    page_size = 1000  # keys per listing request (S3's most)
 
     def __init__(self, url: str, client: S3Client | None = None) -> None:
         parsed = urlparse(url)
@@ -203,17 +204,15 @@ class S3Store(Store):
 
     def keys(self, prefix: str) -> list[str]:
         found: list[str] = []
-        pages = self.client.get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=self.prefix + prefix
-        )
-        try:
-            for page in pages:
-                found += [item["Key"][len(self.prefix) :] for item in page.get("Contents", [])]
-        except botocore.exceptions.ClientError as exc:
-            raise self._unexpected(exc, f"list {prefix or 'the store'}") from None
-        except _TRANSIENT as exc:
-            raise TransientStoreError(f"{self.url}: cannot list keys ({type(exc).__name__})") from None
-        return sorted(found)
+        more: dict[str, str] = {}
+        while True:
+            page = self._call(
+                "list keys", "list_objects_v2", Prefix=self.prefix + prefix, MaxKeys=self.page_size, **more
+            )
+            found += [item["Key"][len(self.prefix) :] for item in page.get("Contents", [])]
+            if not page.get("IsTruncated"):
+                return sorted(found)
+            more = {"ContinuationToken": page["NextContinuationToken"]}
 
     def delete(self, key: str) -> None:
         self._call(f"delete {key}", "delete_object", Key=self._object(key))

@@ -78,6 +78,14 @@ def test_keys_live_under_the_prefix_and_the_pointer_is_one_object(store: S3Store
     assert store.keys("") == ["catalog.json", "catalogs/1.json"]
 
 
+def test_listing_follows_every_page(store: S3Store) -> None:
+    store.page_size = 2
+    names = [f"bundles/s{n}/1.0.0/s{n}-1.0.0.zip" for n in range(5)]
+    for name in names:
+        store.put_new(name, name.encode())
+    assert store.keys("bundles/") == sorted(names)
+
+
 def test_the_server_honours_conditional_puts(store: S3Store, s3: S3Server) -> None:
     """What the CAS rests on: moto answers 412 to If-None-Match: * on a taken key and to a stale If-Match."""
     import botocore.exceptions
