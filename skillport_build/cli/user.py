@@ -15,9 +15,10 @@ import click
 
 from skillport_build.cli.common import EXIT_OK, folder
 from skillport_build.client import credentials
+from skillport_build.client.agents import AGENTS, Placement, known_folders
 from skillport_build.client.api import Client
 from skillport_build.client.claude_settings import marketplace_settings
-from skillport_build.client.install import check_updates, install_skill, save_zip, skills_dir
+from skillport_build.client.install import check_folders, install_for, save_zip
 from skillport_build.client.login import browser_login, check_token
 from skillport_build.client.sync import sync
 from skillport_build.client.trust import (
@@ -176,7 +177,15 @@ def skills_table(skills: list[SkillSummary], width: int) -> str:
 @click.command()
 @click.argument("skill")
 @click.option("--version", help="A published version other than the current one.")
-@click.option("--claude-code", "claude_code", is_flag=True, help="Into Claude Code's skills folder.")
+@click.option(
+    "--agent",
+    "agents",
+    multiple=True,
+    type=click.Choice(list(AGENTS)),
+    help="Into this agent's skills folder (repeat for several).",
+)
+@click.option("--project", is_flag=True, help="Into the agents' folders in the current folder, not yours.")
+@click.option("--claude-code", "claude_code", is_flag=True, help="The same as --agent claude-code.")
 @click.option(
     "--zip",
     "zip_path",
@@ -185,25 +194,36 @@ def skills_table(skills: list[SkillSummary], width: int) -> str:
 )
 @url_option
 def install(
-    skill: str, version: str | None, claude_code: bool, zip_path: Path | None, url: str | None
+    skill: str,
+    version: str | None,
+    agents: tuple[str, ...],
+    project: bool,
+    claude_code: bool,
+    zip_path: Path | None,
+    url: str | None,
 ) -> int:
     """Download SKILL, check it against the signed catalog, and install it.
 
-    --claude-code unpacks it into ~/.claude/skills/SKILL (or $CLAUDE_CONFIG_DIR/skills), replacing
-    an installed version; --zip PATH saves the zip to upload in Claude.ai or Claude Desktop.
+    --agent AGENT unpacks it where that agent reads skills, replacing an installed version: for
+    claude-code ~/.claude/skills/SKILL (or $CLAUDE_CONFIG_DIR/skills), for the others
+    ~/.agents/skills/SKILL; with --project, .claude/skills or .agents/skills in the current folder.
+    --zip PATH saves the zip to upload in Claude.ai or Claude Desktop.
     """
-    if claude_code == (zip_path is not None):
-        raise UsageError("say where: --claude-code, or --zip PATH for Claude.ai and Claude Desktop")
+    chosen = (*agents, "claude-code") if claude_code else agents
+    if bool(chosen) == (zip_path is not None) or (project and zip_path is not None):
+        raise UsageError(
+            "say where: --agent AGENT (or --claude-code), or --zip PATH for Claude.ai and Claude Desktop"
+        )
     with _client(url) as client:
         if zip_path is not None:
             record, written = save_zip(client, _verifier(client), skill, version, zip_path)
             click.echo(
                 f"saved {record.name} {record.version} to {written}; upload it in Claude.ai or Claude Desktop"
             )
-        else:
-            target = skills_dir()
-            record = install_skill(client, _verifier(client), skill, version, target)
-            click.echo(f"installed {record.name} {record.version} into {target / record.name}")
+            return EXIT_OK
+        where = Path.cwd() if project else None
+        for folder, record in install_for(client, _verifier(client), skill, version, chosen, where):
+            click.echo(f"installed {record.name} {record.version} into {folder / record.name}")
     return EXIT_OK
 
 
@@ -211,33 +231,57 @@ def install(
 @click.option("--json", "as_json", is_flag=True, help="The proxy's answers as JSON.")
 @url_option
 def updates(as_json: bool, url: str | None) -> int:
-    """Check the skills installed with `skillport install --claude-code` for updates."""
-    target = skills_dir()
+    """Check the skills installed with `skillport install` for updates, in every agent's folder
+    they were installed into (project folders too)."""
+    folders = known_folders()
     with _client(url) as client:
-        report = check_updates(client, _verifier(client), target)
-    for path in report.unreadable:
-        click.echo(f"warning: {path}: not a skillport install record; skipped", err=True)
+        checked = check_folders(client, _verifier(client), folders)
+    for _, report in checked:
+        for path in report.unreadable:
+            click.echo(f"warning: {path}: not a skillport install record; skipped", err=True)
     if as_json:
-        _echo_json({"results": [r.model_dump(mode="json", exclude_unset=True) for r in report.results]})
+        results = [
+            r.model_dump(mode="json", exclude_unset=True) | {"folder": str(place)}
+            for place, report in checked
+            for r in report.results
+        ]
+        _echo_json({"results": results})
         return EXIT_OK
-    if not report.results:
-        click.echo(f"no skills installed from {client.base_url} in {target}")
-    for result in report.results:
-        line = update_line(result, target)
-        if line:
-            click.echo(line)
-    current = sum(r.status == "current" for r in report.results)
-    if report.results:
-        click.echo(f"{current} of {len(report.results)} up to date")
-    for record in report.elsewhere:
+    mine = [(folder, report) for folder, report in checked if report.results]
+    if not mine:
+        click.echo(f"no skills installed from {client.base_url} in {', '.join(map(str, folders))}")
+    for place, report in mine:
+        if len(mine) > 1:
+            click.echo(f"{place} ({', '.join(folders[place].agents)}):")
+        _echo_report(report.results, place, folders[place])
+    for record in {r.name: r for _, report in checked for r in report.elsewhere}.values():
         click.echo(f"{record.name}: installed from {record.source}; check it with --url {record.source}")
     return EXIT_OK
 
 
-def update_line(result: UpdateStatus, skills: Path) -> str | None:
+def _echo_report(results: list[UpdateStatus], folder: Path, placement: Placement) -> None:
+    """One folder's lines and its count."""
+    how = reinstall_flags(placement)
+    for result in results:
+        line = update_line(result, folder, how)
+        if line:
+            click.echo(line)
+    current = sum(r.status == "current" for r in results)
+    click.echo(f"{current} of {len(results)} up to date")
+
+
+def reinstall_flags(placement: Placement) -> str:
+    """The `skillport install` flags that put a skill back where it was."""
+    if placement.agents == ["claude-code"] and placement.scope == "user":
+        return "--claude-code"
+    flags = " ".join(f"--agent {name}" for name in placement.agents)
+    return f"{flags} --project" if placement.scope == "project" else flags
+
+
+def update_line(result: UpdateStatus, skills: Path, how: str = "--claude-code") -> str | None:
     """One line per skill that needs attention; None for a current one."""
     name, installed = result.name, result.installed or "?"
-    reinstall = f"skillport install {name} --claude-code"
+    reinstall = f"skillport install {name} {how}"
     if result.status == "update":
         return f"{name}: {installed} -> {result.latest}  ({reinstall})"
     if result.status == "yanked":

@@ -2,9 +2,9 @@
 (or into an upload zip for Claude.ai and Claude Desktop), with a record of what was installed, and
 the update check over those records.
 
-    $CLAUDE_CONFIG_DIR (else ~/.claude)/skills/<name>/
+    <an agent's skills folder (client/agents.py)>/<name>/
         SKILL.md, ...        the skill, exactly as its signed zip holds it
-        .skillport.json      {"name", "version", "digest", "sha256", "source", "installed_at"}
+        .skillport.json      {"name", "version", "digest", "sha256", "source", "installed_at", "agents"}
 
 The zip's sha256 is checked against the skill's record as the CI signed it (trust/records.py), with
 the organisation's pinned keys, before anything is written, and a skill
@@ -14,7 +14,7 @@ is unpacked beside its folder and renamed into place, so an install either happe
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,8 +22,8 @@ from pathlib import Path
 import semver
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from skillport_build.client.agents import AGENTS, folders_for, remember_folder
 from skillport_build.client.api import Client
-from skillport_build.client.credentials import home
 from skillport_build.client.trust import Verifier
 from skillport_build.client.unpack import extract_zip, staging, swap_in, write_atomic
 from skillport_build.errors import ClientError
@@ -45,6 +45,7 @@ class InstallRecord(BaseModel):
     sha256: str = Field(description="hex sha256 of the zip it was unpacked from")
     source: str = Field(description="the proxy's base URL")
     installed_at: str
+    agents: list[str] = Field(default_factory=list, description="the agents it was installed for")
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class Fetched:
     link: Link
     data: bytes
 
-    def record(self, source: str, now: datetime) -> InstallRecord:
+    def record(self, source: str, now: datetime, agents: Sequence[str] = ()) -> InstallRecord:
         """The install record for these bytes."""
         current = self.link.version == self.skill.version
         return InstallRecord(
@@ -65,6 +66,7 @@ class Fetched:
             sha256=self.link.sha256,
             source=source,
             installed_at=now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            agents=list(agents),
         )
 
 
@@ -77,16 +79,9 @@ class UpdateReport:
     unreadable: list[str]
 
 
-def claude_dir(environ: Mapping[str, str] = os.environ) -> Path:
-    """Claude Code's configuration folder: $CLAUDE_CONFIG_DIR, else ~/.claude."""
-    return (
-        Path(environ["CLAUDE_CONFIG_DIR"]) if environ.get("CLAUDE_CONFIG_DIR") else home(environ) / ".claude"
-    )
-
-
 def skills_dir(environ: Mapping[str, str] = os.environ) -> Path:
     """Claude Code's personal skills folder."""
-    return claude_dir(environ) / "skills"
+    return AGENTS["claude-code"].user(environ)
 
 
 def fetch(client: Client, verifier: Verifier, name: str, version: str | None = None) -> Fetched:
@@ -137,11 +132,50 @@ def install_skill(
     client: Client, verifier: Verifier, name: str, version: str | None, skills: Path
 ) -> InstallRecord:
     """Install a skill into `skills`/<name>/, replacing any installed version in one rename."""
+    return install_into(client, verifier, name, version, {skills: []})[0]
+
+
+def install_into(
+    client: Client,
+    verifier: Verifier,
+    name: str,
+    version: str | None,
+    folders: Mapping[Path, Sequence[str]],
+) -> list[InstallRecord]:
+    """Install a skill into each skills folder (with the agents that read it), downloading and
+    checking it once; no folder is written before every one has passed the rollback check."""
     bare = folder_name(name)
     fetched = fetch(client, verifier, name, version)
-    _refuse_rollback(fetched, version, skills / bare)
-    record = fetched.record(client.base_url, datetime.now(UTC))
-    what = f"{name} {record.version}"
+    for skills in folders:
+        _refuse_rollback(fetched, version, skills / bare)
+    now = datetime.now(UTC)
+    return [
+        _unpack(fetched, fetched.record(client.base_url, now, agents), skills, bare)
+        for skills, agents in folders.items()
+    ]
+
+
+def install_for(
+    client: Client,
+    verifier: Verifier,
+    name: str,
+    version: str | None,
+    agents: Sequence[str],
+    project: Path | None = None,
+    environ: Mapping[str, str] = os.environ,
+) -> list[tuple[Path, InstallRecord]]:
+    """Install a skill for the named agents (in the project folder, else the person's), and
+    remember each folder so `skillport updates` checks it."""
+    folders = folders_for(agents, project, environ)
+    records = install_into(client, verifier, name, version, folders)
+    for folder, readers in folders.items():
+        remember_folder(folder, readers, "user" if project is None else "project", environ)
+    return list(zip(folders, records, strict=True))
+
+
+def _unpack(fetched: Fetched, record: InstallRecord, skills: Path, bare: str) -> InstallRecord:
+    """Unpack checked bytes into `skills`/<bare>/ with their record, in one rename."""
+    what = f"{record.name} {record.version}"
     try:
         with staging(skills) as stage:
             extract_zip(fetched.data, stage, what)
@@ -245,3 +279,12 @@ def _agrees(result: UpdateStatus, skill: SkillRecord, source: str) -> None:
             f"{source} says {result.name} is {result.status} (latest {result.latest}), which its signed "
             f"record (latest {skill.version}) contradicts. Tell your skillport admin"
         )
+
+
+def check_folders(
+    client: Client, verifier: Verifier, folders: Iterable[Path]
+) -> list[tuple[Path, UpdateReport]]:
+    """The update check of each skills folder that holds install records (one proxy request per
+    folder: the same skill may be at different versions in two projects)."""
+    reports = [(folder, check_updates(client, verifier, folder)) for folder in folders]
+    return [(folder, r) for folder, r in reports if r.results or r.elsewhere or r.unreadable]

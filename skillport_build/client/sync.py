@@ -22,9 +22,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from skillport_build.client.agents import claude_dir
 from skillport_build.client.api import Client
 from skillport_build.client.credentials import home
-from skillport_build.client.install import claude_dir
 from skillport_build.client.trust import Verifier
 from skillport_build.client.unpack import extract_zip, remove, staging, swap_in, write_atomic
 from skillport_build.errors import ClientError

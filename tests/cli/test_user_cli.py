@@ -218,7 +218,9 @@ def test_install_an_upload_zip(run: Run, shared: LiveProxy, tmp_path: Path) -> N
 
 def test_install_needs_one_destination(run: Run, shared: LiveProxy, tmp_path: Path) -> None:
     login(run, shared, "anyone")
-    message = "error: say where: --claude-code, or --zip PATH for Claude.ai and Claude Desktop\n"
+    message = (
+        "error: say where: --agent AGENT (or --claude-code), or --zip PATH for Claude.ai and Claude Desktop\n"
+    )
     assert run("install", "pr-review") == (2, "", message)
     assert run("install", "pr-review", "--claude-code", "--zip", str(tmp_path)) == (2, "", message)
 
@@ -259,6 +261,54 @@ def test_updates(run: Run, tmp_path: Path) -> None:
         }
 
 
+def test_install_for_agents_and_their_updates(
+    run: Run, tmp_path: Path, user_env: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "repo"
+    project.mkdir()
+    monkeypatch.chdir(project)
+    with live_proxy(tmp_path / "proxy") as live:
+        login(run, live, "anyone")
+        code, out, err = run("install", "release-notes", "--agent", "codex", "--agent", "cursor", "--project")
+        shared_folder = project / ".agents/skills"
+        assert (code, out, err) == (
+            0,
+            f"installed release-notes 1.0.0 into {shared_folder / 'release-notes'}\n",
+            "",
+        )
+        mine = user_env["HOME"] / ".agents/skills"
+        assert run("install", "release-notes", "--agent", "gemini-cli")[1] == (
+            f"installed release-notes 1.0.0 into {mine / 'release-notes'}\n"
+        )
+        both = (
+            f"{mine} (gemini-cli):\n1 of 1 up to date\n{shared_folder} (codex, cursor):\n1 of 1 up to date\n"
+        )
+        assert run("updates") == (0, both, "")
+        change(live.repo, "plugins/writing/skills/release-notes/SKILL.md", "writing")
+        live.republish()
+        monkeypatch.chdir(tmp_path)
+        code, out, _ = run("updates")
+        assert (code, out) == (
+            0,
+            f"{mine} (gemini-cli):\n"
+            "release-notes: 1.0.0 -> 1.0.1  (skillport install release-notes --agent gemini-cli)\n"
+            "0 of 1 up to date\n"
+            f"{shared_folder} (codex, cursor):\n"
+            "release-notes: 1.0.0 -> 1.0.1  (skillport install release-notes --agent codex --agent cursor --project)\n"
+            "0 of 1 up to date\n",
+        )
+        answers = json.loads(run("updates", "--json")[1])["results"]
+        assert [(a["folder"], a["status"]) for a in answers] == [
+            (str(mine), "update"),
+            (str(shared_folder), "update"),
+        ]
+
+
+def test_an_unknown_agent_is_a_usage_error(run: Run) -> None:
+    code, _, err = run("install", "pr-review", "--agent", "vim")
+    assert code == 2 and "'vim' is not one of 'claude-code', 'amp'" in err
+
+
 def test_claude_code_sync_prints_the_one_command(
     run: Run, shared: LiveProxy, user_env: dict[str, Path]
 ) -> None:
@@ -283,7 +333,9 @@ def test_claude_code_settings_needs_a_proxy_claude_code_can_download_from(
     login(run, shared, "sre")
     code, out, err = run("claude-code", "settings")
     assert (code, out) == (1, "")
-    assert err.startswith(f"error: {shared.url} is not an https address: Claude Code downloads plugin archives")
+    assert err.startswith(
+        f"error: {shared.url} is not an https address: Claude Code downloads plugin archives"
+    )
     assert err.endswith("use `skillport claude-code sync` instead\n")
 
 

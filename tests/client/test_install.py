@@ -14,11 +14,13 @@ from client.proofs import CANNED_KEY, signed_proof
 from proxy.live_server import LiveProxy, Tamper, live_proxy
 from releasing import change
 
+from skillport_build.client.agents import claude_dir, known_folders
 from skillport_build.client.api import Client
 from skillport_build.client.install import (
     RECORD,
+    check_folders,
     check_updates,
-    claude_dir,
+    install_for,
     install_skill,
     installed,
     save_zip,
@@ -85,8 +87,35 @@ def test_install_unpacks_the_skill_with_its_record(
         "sha256": detail.sha256,
         "source": client.base_url,
         "installed_at": record.installed_at,
+        "agents": [],
     }
     assert sorted(p.name for p in skills.iterdir()) == ["incident-postmortem"]
+
+
+def test_install_for_agents_in_a_project(
+    connect: Callable[..., Client], tmp_path: Path, trust: Callable[..., Verifier]
+) -> None:
+    env = {"HOME": str(tmp_path / "home"), "SKILLPORT_CONFIG_DIR": str(tmp_path / "config")}
+    client, project = connect("anyone"), tmp_path / "repo"
+    done = install_for(
+        client, trust(), "csv-profiler", None, ["codex", "claude-code", "cursor"], project, env
+    )
+    assert [(folder, record.agents) for folder, record in done] == [
+        (project / ".agents/skills", ["codex", "cursor"]),
+        (project / ".claude/skills", ["claude-code"]),
+    ]
+    for folder, _ in done:
+        saved = json.loads((folder / "csv-profiler" / RECORD).read_text())
+        assert saved["sha256"] == client.skill("csv-profiler").sha256
+        assert (folder / "csv-profiler/scripts/profile_csv.py").stat().st_mode & 0o111
+    assert not (tmp_path / "home").exists()
+    folders = known_folders(env)
+    assert folders[project / ".agents/skills"].scope == "project"
+    checked = check_folders(client, trust(), folders)
+    assert [(folder, [r.status for r in report.results]) for folder, report in checked] == [
+        (project / ".agents/skills", ["current"]),
+        (project / ".claude/skills", ["current"]),
+    ]
 
 
 def test_reinstall_replaces_the_folder(
