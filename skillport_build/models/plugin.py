@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, ClassVar
 
 import semver
@@ -142,9 +143,16 @@ def check_semver(value: Any, rule: str, where: str) -> str | None:
         return None
     if not isinstance(value, str):
         fail(rule, f'`{where}` must be a string such as "1.0.0", not {type_name(value)}')
-    if not semver.Version.is_valid(value):
+    if not _is_semver(value):
         fail(rule, f"`{where}` {value!r} is not a semantic version; use MAJOR.MINOR.PATCH (1.0.0)")
     return value
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_semver(value: str) -> bool:
+    """semver's own check, remembered: it builds a Version each time, and every plugin's version
+    is checked twice (plugin.json and its entry) on every load."""
+    return bool(semver.Version.is_valid(value))
 
 
 class PluginManifest(Components):

@@ -29,7 +29,7 @@ from skillport_build.repo.marketplace import FileEntry, Plugin, Skill
 from skillport_build.repo.tree import SKIPPED_DIRS
 
 CACHE_FILE = Path(".cache") / "skillport-build.json"
-_FORMAT = 1
+_FORMAT = 2
 
 
 def plugin_fingerprint(
@@ -93,7 +93,7 @@ class BuildCache:
 
     path: Path
     salt: str
-    plugins: dict[str, dict[str, Any]] = field(default_factory=dict)
+    plugins: dict[str, list[str]] = field(default_factory=dict)  # folder -> [fingerprint, entry as JSON]
     bundles: dict[str, list[Any]] = field(default_factory=dict)  # path -> [size, mtime_ns, sha256, digest]
     index: GitIndex | None = None  # the work tree's git index, when the repository is a checkout
     catalog: str | None = None  # sha256 of the catalog.json the last build wrote
@@ -129,9 +129,10 @@ class BuildCache:
 
     def plugin(self, folder: str, fingerprint: str, entry: PluginEntry, index: int) -> Plugin | None:
         """The cached plugin for a folder whose fingerprint is unchanged, or None."""
-        data = self.plugins.get(folder)
-        if data is None or data["fingerprint"] != fingerprint:
+        known = self.plugins.get(folder)
+        if known is None or known[0] != fingerprint:
             return None
+        data = json.loads(known[1])
         files = tuple(FileEntry(p, size, sha, exe, None) for p, size, sha, exe in data["files"])
         manifest = PluginManifest.model_validate(data["manifest"]) if data["manifest"] is not None else None
         name = manifest.name if manifest else entry.name
@@ -145,8 +146,7 @@ class BuildCache:
         """Store a freshly read plugin and what the rules found in it."""
         if plugin.cached or plugin.fingerprint is None:
             return
-        self.plugins[plugin.path] = {
-            "fingerprint": plugin.fingerprint,
+        data = {
             "files": [[f.path, f.size, f.sha256, f.executable] for f in plugin.files],
             "manifest": plugin.manifest.model_dump(mode="json", by_alias=True, exclude_none=True)
             if plugin.manifest
@@ -162,6 +162,8 @@ class BuildCache:
             ],
             "findings": [[d.path, d.line, d.rule, str(d.severity), d.message] for d in findings],
         }
+        # Kept as JSON text: a rebuild saves the unchanged plugins' entries without encoding them again.
+        self.plugins[plugin.path] = [plugin.fingerprint, json.dumps(data, separators=(",", ":"))]
 
     def records_from(self, folder: str, catalog: str | None) -> str | None:
         """The key of the inputs a plugin's records were last written from, if they were written
