@@ -10,6 +10,7 @@ import click
 from skillport_build.cli.common import EXIT_OK, existing_file, folder
 from skillport_build.errors import CatalogError, UsageError
 from skillport_build.models.catalog import Catalog
+from skillport_build.site.discovery import write_discovery
 from skillport_build.site.render import BundleReader, folder_reader, link_bundles, render_site, store_reader
 from skillport_build.stores import open_store
 from skillport_build.trust import keys
@@ -27,6 +28,12 @@ from skillport_build.trust.verify import verify_catalog
 @click.option(
     "--key", "key_paths", type=existing_file, multiple=True, help="Verify the catalog's signature first."
 )
+@click.option(
+    "--discovery/--no-discovery",
+    default=None,
+    help="Write .well-known/skills/index.json and its archives for `npx skills add` "
+    "(default: yes, unless --link-base sends downloads elsewhere).",
+)
 def site(
     source: Path | None,
     url: str | None,
@@ -34,8 +41,13 @@ def site(
     only: tuple[str, ...],
     link_base: str | None,
     key_paths: tuple[Path, ...],
+    discovery: bool | None,
 ) -> int:
-    """Generate the catalog website from a signed catalog and its bundles."""
+    """Generate the catalog website from a signed catalog and its bundles.
+
+    The site holds the Agent Skills discovery index too, so `npx skills add SITE-URL` installs from
+    it: that client sends no credentials, so publish it only for a catalog anyone may read.
+    """
     if bool(source) == bool(url):
         raise UsageError("give exactly one of --from DIR or --store URL")
     catalog, reader = _open(source, url, key_paths)
@@ -46,6 +58,9 @@ def site(
     if link_base is None and source is not None:
         link_bundles(catalog, source, out, chosen)
     click.echo(f"{result.pages} pages for {result.skills} skills ({result.size_bytes / 1e6:.1f} MB) → {out}")
+    if discovery if discovery is not None else link_base is None:
+        listed = write_discovery(catalog, reader, out, chosen)
+        click.echo(f"{listed} skills in {out / '.well-known/skills/index.json'} (for `npx skills add`)")
     return EXIT_OK
 
 
