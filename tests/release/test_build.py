@@ -9,6 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 from factory import TEMPLATE, make_marketplace, write
+from layouts import LAYOUTS, Layout
 from releasing import LATER, T0, build_at, zip_names, zip_text
 
 from skillport_build.errors import BuildError, ValidationFailed
@@ -295,3 +296,25 @@ def test_a_rebuild_after_one_change_equals_a_full_build_and_keeps_the_other_reco
     assert again.catalog.plugin("writing") is not previous.plugin("writing")
     unchanged = build_at(root, out, previous=again.catalog, previous_digest="0" * 64, now=LATER)
     assert unchanged.catalog.plugin("operations") is not again.catalog.plugin("operations")  # not ours
+
+
+@pytest.mark.parametrize("layout", LAYOUTS, ids=lambda layout: layout.id)
+def test_in_every_layout_family_a_rebuild_after_edits_equals_a_full_build(
+    layout: Layout, tmp_path: Path
+) -> None:
+    root = layout.write(tmp_path / "m")
+    if not (root / ".skillport/access.yaml").exists():
+        write(root, {".skillport/access.yaml": 'defaults:\n  read: ["*"]\n'})
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run(["git", "-C", str(root), "add", "-A"], check=True)
+    out = tmp_path / "out"
+    build_at(root, out)
+    first_skill = sorted(root.rglob("SKILL.md"))[0]
+    first_skill.write_text(first_skill.read_text() + "\nOne more step.\n")  # tracked, edited
+    (first_skill.parent / "notes.md").write_text("untracked\n")
+    again = build_at(root, out, now=LATER)
+    fresh = build_at(root, tmp_path / "fresh", now=LATER, incremental=False)
+    assert (out / "catalog.json").read_bytes() == (tmp_path / "fresh/catalog.json").read_bytes()
+    assert again.catalog == fresh.catalog
+    for path in fresh.written:
+        assert (out / path).read_bytes() == (tmp_path / "fresh" / path).read_bytes(), path
