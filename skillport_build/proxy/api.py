@@ -21,12 +21,12 @@ from starlette.routing import Route
 from skillport_build.models.api import Answer, Me, SearchResult, TokenGrant, TrustedKeys, Updates
 from skillport_build.models.catalog import SkillRecord
 from skillport_build.proxy import paging
-from skillport_build.proxy.access import View, is_admin
+from skillport_build.proxy.access import BundleRef, View, is_admin
 from skillport_build.proxy.downloads import bundle_headers
 from skillport_build.proxy.guard import authenticate, proxy_of, require_caller
 from skillport_build.proxy.identity import Caller
 from skillport_build.proxy.search import Filters
-from skillport_build.proxy.service import Proxy
+from skillport_build.proxy.service import Download, Proxy
 
 JSON = "application/json"
 MAX_UPDATES = 1000
@@ -138,8 +138,28 @@ async def claude_code_marketplace(request: Request) -> Response:
 
 
 async def discovery_index(request: Request) -> Response:
-    """GET /.well-known/skills/index.json (and /.well-known/agent-skills/index.json)."""
-    return _whole_view(request, "well-known index", Proxy.discovery_index)
+    """GET /.well-known/skills/index.json (and /.well-known/agent-skills/index.json), made in a
+    thread: its first answer per catalog digests the agent archives."""
+    caller = require_caller(request)
+    proxy = proxy_of(request)
+    view = proxy.view(caller.identity)
+    body = await run_in_threadpool(
+        proxy.answer, (view.key, "well-known index"), lambda: proxy.discovery_index(view).dump_json()
+    )
+    proxy.state.audit("list", caller.email, {"what": "well-known index"})
+    return Response(body, media_type=JSON)
+
+
+async def discovery_archive(request: Request) -> Response:
+    """GET /.well-known/skills/{name}/{file}: a skill's archive as the discovery index names it."""
+    caller = require_caller(request)
+    proxy = proxy_of(request)
+    params = request.path_params
+    skill = proxy.discovery_skill(proxy.view(caller.identity), params["name"], params["file"])
+    data = await run_in_threadpool(proxy.agent_archive, skill, caller.email)
+    ref = BundleRef("skill", skill.name, skill.version, skill.bundle)
+    proxy.record_download(Download(ref, caller.email))
+    return Response(data, media_type="application/zip", headers={"Cache-Control": "private, max-age=300"})
 
 
 def _whole_view(request: Request, what: str, make: Callable[[Proxy, View], Answer]) -> Response:
@@ -239,6 +259,7 @@ ROUTES = [
     Route("/claude-code/marketplace.json", claude_code_marketplace, methods=["GET"]),
     Route("/.well-known/skills/index.json", discovery_index, methods=["GET"]),
     Route("/.well-known/agent-skills/index.json", discovery_index, methods=["GET"]),
+    Route("/.well-known/skills/{name}/{file}", discovery_archive, methods=["GET"]),
     Route("/bundles/{path:path}", download, methods=["GET"]),
     Route("/healthz", healthz, methods=["GET"]),
 ]

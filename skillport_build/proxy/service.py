@@ -3,6 +3,7 @@ search, links, update checks and the Claude Code marketplace. The routes call th
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections import OrderedDict
@@ -39,10 +40,11 @@ from skillport_build.proxy.live import LiveCatalog
 from skillport_build.proxy.search import Filters, SearchIndex, words
 from skillport_build.proxy.state import State
 from skillport_build.release.bundle import SEARCH_TEXT_LIMIT, skill_markdown
+from skillport_build.site.discovery import SCHEMA as DISCOVERY_SCHEMA
+from skillport_build.site.discovery import agent_archive, archive_path, listed
 from skillport_build.trust.records import proof_of
 
 LOG = logging.getLogger("skillport.serve")
-DISCOVERY_SCHEMA = "https://schemas.agentskills.io/discovery/0.2.0/schema.json"
 VIEW_CACHE = 4096
 ANSWER_CACHE = 2048
 BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="skillport"'}
@@ -89,6 +91,7 @@ class Proxy:
         self._lock = threading.Lock()
         self._views: OrderedDict[tuple[int, str, frozenset[str]], View] = OrderedDict()
         self._answers: OrderedDict[tuple[str, ...], bytes] = OrderedDict()
+        self._archive_digests: dict[str, str] = {}  # bundle sha256 -> agent archive sha256, for good
 
     # the catalog ------------------------------------------------------------------------------
 
@@ -395,7 +398,10 @@ class Proxy:
         return MarketplaceEntry(name=plugin.name, version=plugin.version, source=source, **optional)
 
     def discovery_index(self, view: View) -> DiscoveryIndex:
-        """The agent-agnostic index (Agent Skills discovery, schema 0.2.0): one zip per skill."""
+        """The agent-agnostic index (Agent Skills discovery, schema 0.2.0): an archive per skill with
+        SKILL.md at its root, the layout the `skills` CLI reads (site/discovery.py). Blocking: the
+        first index of a catalog reads the bundles it has not digested yet."""
+        user = view.identity.email if view.identity is not None else "-"
         return DiscoveryIndex(
             schema_=DISCOVERY_SCHEMA,
             skills=[
@@ -403,12 +409,33 @@ class Proxy:
                     name=s.name,
                     type="archive",
                     description=s.description,
-                    url=f"/bundles/{s.bundle.path}",
-                    digest=f"sha256:{s.bundle.sha256}",
+                    url=f"/{archive_path(s)}",
+                    digest=f"sha256:{self._archive_digest(s, user)}",
                 )
-                for s in view.skills
+                for s in listed(view.skills)
             ],
         )
+
+    def discovery_skill(self, view: View, name: str, file: str) -> SkillRecord:
+        """The skill an agent archive's URL names, if this person may read it (else 404)."""
+        for skill in listed(view.skills):
+            if skill.name == name and f"/{archive_path(skill)}" == f"/.well-known/skills/{name}/{file}":
+                return skill
+        raise Refused(404, "no such skill archive (or you may not read it)")
+
+    def agent_archive(self, skill: SkillRecord, user: str) -> bytes:
+        """A skill's agent archive, made from its bundle once the bundle's sha256 checks (blocking)."""
+        ref = BundleRef("skill", skill.name, skill.version, skill.bundle)
+        data = agent_archive(self.read_download(Download(ref, user)), skill.name)
+        self._archive_digests[skill.bundle.sha256] = hashlib.sha256(data).hexdigest()
+        return data
+
+    def _archive_digest(self, skill: SkillRecord, user: str) -> str:
+        digest = self._archive_digests.get(skill.bundle.sha256)
+        if digest is None:
+            self.agent_archive(skill, user)
+            digest = self._archive_digests[skill.bundle.sha256]
+        return digest
 
 
 def _may_hear_of(catalog: Catalog, identity: Identity, gone: Removed) -> bool:
