@@ -7,6 +7,9 @@ store. Then, side by side on this machine, with the same load generator (wrk, ke
 connections, S seconds after a warm-up) and the same `Authorization: Bearer` header:
 - API: `GET /api/skills` from the proxy (a personal token, the answer cached per audience) against
   nginx sending the identical JSON body as a static file (target: the proxy at 0.25 of nginx or more);
+- Claude Code marketplace: `GET /claude-code/marketplace.json` (one plugin per skill, so 1,000
+  plugins at the default size; archive sources with their sha256) against nginx sending the same
+  bytes (target: 0.25 of nginx or more);
 - downloads: `GET /bundles/<one skill zip>` from the proxy (verified, kept in memory) against nginx
   sending the same zip from the store folder (target: 0.5 of nginx's MB/s or more).
 nginx checks the header too (a static `if ($http_authorization != "Bearer …")`), so both refuse a
@@ -48,6 +51,7 @@ from skillport_build.trust.minisign import generate  # noqa: E402
 from skillport_build.trust.sign import sign_dir  # noqa: E402
 
 API_TARGET, DOWNLOAD_TARGET = 0.25, 0.5
+MARKETPLACE = "/claude-code/marketplace.json"
 BYTES = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}  # wrk's units
 MILLISECONDS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # 127.0.0.1 only, never a proxy
@@ -73,6 +77,7 @@ http {{
         listen 127.0.0.1:{port};
         if ($http_authorization != "Bearer {token}") {{ return 401; }}
         location = /api/skills {{ default_type application/json; root {www}; }}
+        location = /claude-code/marketplace.json {{ default_type application/json; root {www}; }}
         location /bundles/ {{ alias {store}/; }}
     }}
 }}
@@ -218,6 +223,9 @@ def run(args: argparse.Namespace) -> dict[str, float]:
             body = _get(f"{proxy}/api/skills", auth)[1]
             (work / "www/api").mkdir(parents=True)
             (work / "www/api/skills").write_bytes(body)
+            market = _get(proxy + MARKETPLACE, auth)[1]
+            (work / "www/claude-code").mkdir()
+            (work / "www/claude-code/marketplace.json").write_bytes(market)
             (work / "nginx").mkdir()
             (work / "nginx/nginx.conf").write_text(
                 NGINX_CONF.format(
@@ -240,18 +248,26 @@ def run(args: argparse.Namespace) -> dict[str, float]:
             ]
             with _running(nginx_command, work / "nginx.log", f"{nginx}/api/skills", auth):
                 for base in (proxy, nginx):  # the same bytes, and the same refusal without the token
-                    for path, expected in (("/api/skills", body), (f"/bundles/{bundle.path}", zip_bytes)):
+                    pairs = (
+                        ("/api/skills", body),
+                        (MARKETPLACE, market),
+                        (f"/bundles/{bundle.path}", zip_bytes),
+                    )
+                    for path, expected in pairs:
                         if _get(base + path, auth) != (200, expected) or _get(base + path, {})[0] != 401:
                             raise SystemExit(f"{base}{path} does not answer as the other server does")
                 figures = {
                     "api": _measure(f"{proxy}/api/skills", token, args),
                     "nginx_api": _measure(f"{nginx}/api/skills", token, args),
+                    "marketplace": _measure(proxy + MARKETPLACE, token, args),
+                    "nginx_marketplace": _measure(nginx + MARKETPLACE, token, args),
                     "download": _measure(f"{proxy}/bundles/{bundle.path}", token, args),
                     "nginx_download": _measure(f"{nginx}/bundles/{bundle.path}", token, args),
                 }
     return {
         "skills": args.skills,
         "api_bytes": len(body),
+        "marketplace_bytes": len(market),
         "bundle_bytes": bundle.size,
         **{f"{name}_{k}": v for name, m in figures.items() for k, v in m.items()},
     }
@@ -276,11 +292,16 @@ def main() -> None:
         raise SystemExit("interrupted; both servers stopped") from None
     api_ratio = f["api_rps"] / f["nginx_api_rps"]
     download_ratio = f["download_mbps"] / f["nginx_download_mbps"]
+    market_ratio = f["marketplace_rps"] / f["nginx_marketplace_rps"]
     if args.json:
         result = {
             "api_rps": round(f["api_rps"], 1),
             "nginx_api_rps": round(f["nginx_api_rps"], 1),
             "api_ratio": round(api_ratio, 3),
+            "marketplace_bytes": f["marketplace_bytes"],
+            "marketplace_rps": round(f["marketplace_rps"], 1),
+            "nginx_marketplace_rps": round(f["nginx_marketplace_rps"], 1),
+            "marketplace_ratio": round(market_ratio, 3),
             "download_mbps": round(f["download_mbps"], 1),
             "nginx_download_mbps": round(f["nginx_download_mbps"], 1),
             "download_ratio": round(download_ratio, 3),
@@ -300,6 +321,11 @@ def main() -> None:
         f"≥ {API_TARGET}: {met[api_ratio >= API_TARGET]}"
     )
     print(f"{'API median latency':22}{f['api_p50_ms']:10.2f}ms{f['nginx_api_p50_ms']:10.2f}ms")
+    print(f"GET {MARKETPLACE}: {f['skills']} plugins, {f['marketplace_bytes'] / 1e3:.0f} KB of JSON")
+    print(
+        f"{'marketplace req/s':22}{f['marketplace_rps']:12.0f}{f['nginx_marketplace_rps']:12.0f}"
+        f"{market_ratio:8.3f}  ≥ {API_TARGET}: {met[market_ratio >= API_TARGET]}"
+    )
     mbps = f"{f['download_mbps']:12.1f}{f['nginx_download_mbps']:12.1f}"
     print(
         f"{'download MB/s':22}{mbps}{download_ratio:8.3f}  "
