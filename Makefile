@@ -71,6 +71,8 @@ system-deps:
 	command -v htpasswd >/dev/null || missing="$$missing apache2-utils"; \
 	command -v zip >/dev/null || missing="$$missing zip"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v curl >/dev/null || missing="$$missing curl"; \
+	command -v ip >/dev/null || missing="$$missing iproute2"; \
 	command -v nginx >/dev/null || missing="$$missing nginx"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
