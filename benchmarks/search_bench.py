@@ -194,10 +194,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             app = create_app(config, store, load_public_keys(config.keys), state, refresh=False)
             timed = Timed(app)
             token = state.create_token(EMAIL, (), "search_bench")[0]
+            proxy: Proxy = app.state.proxy
+            start = time.perf_counter()
+            proxy.refresh()  # before uvicorn starts, so its start-up does not wait on the first index
+            figures: dict[str, Any] = {"first_refresh_s": time.perf_counter() - start}
             with running(timed, port) as url:
-                proxy: Proxy = app.state.proxy
                 _check(proxy, args.skills)
-                figures: dict[str, Any] = _index_times(proxy)
+                figures |= _index_times(proxy)
                 measured = _in_process(proxy, direct, args.warmup)
                 round_trips = _over_http(url, token, remote, args.warmup)
                 _over_http(url, token, [remote[0]] * (args.samples + 1), 1)  # one answer, from the cache
@@ -239,7 +242,10 @@ def main() -> None:
         f"{os.cpu_count()} CPUs"
     )
     build, rebuild = f["index_build_s"], f["index_rebuild_s"]
-    print(f"index: built in {build:.2f} s, rebuilt after one skill changed in {rebuild:.2f} s")
+    print(
+        f"index: built in {build:.2f} s, rebuilt after one skill changed in {rebuild:.2f} s; the first "
+        f"catalog load (bundles read, verified, indexed) {f['first_refresh_s']:.2f} s"
+    )
     print(f"{'':40}{'p50':>10}{'p95':>10}  target p50 ≤ {P50_TARGET_MS:g} ms, p95 ≤ {P95_TARGET_MS:g} ms")
     rows = (
         ("Proxy.search (the API's call), in process", "proxy", True),

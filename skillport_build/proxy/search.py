@@ -23,7 +23,7 @@ import re
 import threading
 from array import array
 from bisect import bisect_left
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -80,10 +80,7 @@ def _saturated(count: int, length: int, spec: tuple[float, int, float]) -> float
 
 def _field_weights(text: str, spec: tuple[float, int, float], into: dict[str, float]) -> None:
     terms = words(text)
-    counts: dict[str, int] = {}
-    for term in terms:
-        counts[term] = counts.get(term, 0) + 1
-    for term, count in counts.items():
+    for term, count in Counter(terms).items():
         into[term] = into.get(term, 0.0) + _saturated(count, len(terms), spec)
 
 
