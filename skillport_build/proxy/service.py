@@ -8,7 +8,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -58,6 +58,7 @@ class Indexed:
     refs: dict[str, BundleRef]
     search: SearchIndex
     texts: dict[str, str]
+    summaries: dict[str, tuple[SkillRecord, SkillSummary]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -222,9 +223,15 @@ class Proxy:
         }
 
     def summary(self, skill: SkillRecord, score: float | None = None) -> SkillSummary:
-        """A skill as the API lists it (with its search score, when there was a query)."""
-        fields = self._summary_fields(skill)
-        return SkillSummary(**fields) if score is None else SkillSummary(**fields, score=score)
+        """A skill as the API lists it (with its search score, when there was a query). Made once
+        per catalog and skill: a page of fifty took longer to validate than to find."""
+        indexed = self._indexed
+        made = indexed.summaries.get(skill.ref) if indexed is not None else None
+        if made is None or made[0] is not skill:
+            made = (skill, SkillSummary(**self._summary_fields(skill)))
+            if indexed is not None:
+                indexed.summaries[skill.ref] = made
+        return made[1] if score is None else made[1].model_copy(update={"score": score})
 
     def detail(self, skill: SkillRecord) -> SkillDetail:
         """Everything about one skill: metadata, SKILL.md, files, history."""
