@@ -1,9 +1,10 @@
-"""Publish 1,000 skills to the local and the OCI store, then change one skill and publish again.
+"""Publish 1,000 skills to the local, the OCI and the S3 store, then change one skill and publish again.
 
 Usage: python benchmarks/publish_bench.py [--skills N] [--json]
 
 The OCI store is Debian's docker-registry, started here on 127.0.0.1 with htpasswd auth (as the
-tests start it) and stopped after. Each store gets the same signed build; then one skill changes,
+tests start it) and stopped after; the S3 store is moto's standalone server, the same way. Each
+store gets the same signed build; then one skill changes,
 its plugin is bumped, the repository is rebuilt against the store, signed and published again.
 The second publish must upload only the changed skill's bundle and its plugin's bundle.
 """
@@ -22,6 +23,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
 from integration.registry import PASSWORD, USER, running_registry  # noqa: E402
+from integration.s3 import ACCESS_KEY, REGION, SECRET_KEY, running_s3  # noqa: E402
 from scale import add_scale, run_scaled  # noqa: E402
 from validate_bench import make_tree  # noqa: E402
 
@@ -51,14 +53,20 @@ def main() -> None:
         return
     key = generate()
     os.environ.update(SKILLPORT_OCI_USERNAME=USER, SKILLPORT_OCI_PASSWORD=PASSWORD)
+    os.environ.update(AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY, AWS_REGION=REGION)
     with tempfile.TemporaryDirectory(prefix="skillport-publish-bench-") as tmp:
         work = Path(tmp)
         root = work / "market"
         root.mkdir()
         make_tree(root, args.skills)
         (work / "local").mkdir()
-        with running_registry(work / "registry") as registry:
-            stores = {"local": open_store(str(work / "local")), "oci": open_store(registry.url("bench"))}
+        with running_registry(work / "registry") as registry, running_s3(work / "s3") as s3:
+            os.environ["SKILLPORT_S3_ENDPOINT_URL"] = s3.endpoint
+            stores = {
+                "local": open_store(str(work / "local")),
+                "oci": open_store(registry.url("bench")),
+                "s3": open_store(f"s3://{s3.bucket()}/bench"),
+            }
             first = _release(root, work / "first", stores["local"], key)
             times = {}
             for name, store in stores.items():
@@ -71,10 +79,16 @@ def main() -> None:
             changed.write_text(changed.read_text() + "\nOne more step.\n")
             bump(root, plugins=(f"plugin-{args.skills // 2:04d}",))
             second = _release(root, work / "second", stores["local"], key)
-            uploads = {name: publish(second, store).uploaded for name, store in stores.items()}
+            uploads, again = {}, {}
+            for name, store in stores.items():
+                start = time.perf_counter()
+                uploads[name] = publish(second, store).uploaded
+                again[name] = time.perf_counter() - start
     result = {
         "local_s": round(times["local"], 3),
         "oci_s": round(times["oci"], 3),
+        "s3_s": round(times["s3"], 3),
+        "second_s": {name: round(seconds, 3) for name, seconds in again.items()},
         "second_uploads": len(uploads["local"]),
     }
     if args.json:
@@ -83,7 +97,12 @@ def main() -> None:
     print(f"{args.skills} skills: {2 * args.skills} bundles (skill + plugin zips) per store")
     print(f"first publish, local store      {times['local']:8.3f} s")
     print(f"first publish, OCI registry     {times['oci']:8.3f} s")
-    counts = f"{len(uploads['local'])} blob(s) locally, {len(uploads['oci'])} to OCI"
+    print(f"first publish, S3 (moto)        {times['s3']:8.3f} s")
+    for name, label in (("local", "local store"), ("oci", "OCI registry"), ("s3", "S3 (moto)")):
+        print(f"second publish, {label:<16}{again[name]:8.3f} s")
+    counts = (
+        f"{len(uploads['local'])} blob(s) locally, {len(uploads['oci'])} to OCI, {len(uploads['s3'])} to S3"
+    )
     print(f"second publish uploaded         {counts}:")
     for path in sorted(uploads["local"]):
         print(f"  {path}")

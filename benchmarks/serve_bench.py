@@ -11,7 +11,11 @@ connections, S seconds after a warm-up) and the same `Authorization: Bearer` hea
   plugins at the default size; archive sources with their sha256) against nginx sending the same
   bytes (target: 0.25 of nginx or more);
 - downloads: `GET /bundles/<one skill zip>` from the proxy (verified, kept in memory) against nginx
-  sending the same zip from the store folder (target: 0.5 of nginx's MB/s or more).
+  sending the same zip from the store folder (target: 0.5 of nginx's MB/s or more), and beside it
+  the two modes that keep the access check in the proxy but not the bytes: `downloads: x-accel`
+  (nginx in front of a second proxy, which answers X-Accel-Redirect; nginx sends the file) and
+  `downloads: redirect` (a third proxy over the same build in an S3 store on moto's server: what is
+  measured is its 302 answers per second, since the bytes then come from the object store).
 nginx checks the header too (a static `if ($http_authorization != "Bearer …")`), so both refuse a
 request without the token; it runs with `worker_processes auto`, the proxy as one uvicorn process.
 wrk rather than ApacheBench: `ab -k` speaks HTTP/1.0, and uvicorn closes HTTP/1.0 connections
@@ -41,12 +45,13 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
 from integration.registry import free_port  # noqa: E402
+from integration.s3 import ACCESS_KEY, REGION, SECRET_KEY, running_s3  # noqa: E402
 from scale import add_scale, run_scaled  # noqa: E402
 from validate_bench import make_tree  # noqa: E402
 
 from skillport_build.release.build import BuildOptions, build  # noqa: E402
 from skillport_build.release.publish import publish  # noqa: E402
-from skillport_build.stores import LocalStore, current_catalog  # noqa: E402
+from skillport_build.stores import LocalStore, current_catalog, open_store  # noqa: E402
 from skillport_build.trust.minisign import generate  # noqa: E402
 from skillport_build.trust.sign import sign_dir  # noqa: E402
 
@@ -80,6 +85,16 @@ http {{
         location = /claude-code/marketplace.json {{ default_type application/json; root {www}; }}
         location /bundles/ {{ alias {store}/; }}
     }}
+    server {{
+        listen 127.0.0.1:{accel_port};
+        location / {{ proxy_pass http://accel; proxy_http_version 1.1; proxy_set_header Connection ""; }}
+        location /_skillport/store/ {{
+            internal;
+            alias {store}/;
+            add_header X-Content-SHA256 $upstream_http_x_content_sha256;
+        }}
+    }}
+    upstream accel {{ server 127.0.0.1:{accel_upstream}; keepalive 64; }}
 }}
 """
 
@@ -192,22 +207,21 @@ def run(args: argparse.Namespace) -> dict[str, float]:
         by_size = sorted(catalog.skills, key=lambda s: s.bundle.size)
         bundle = by_size[len(by_size) // 2].bundle  # a skill zip of median size
         zip_bytes = store.get(bundle.path)
-        proxy_port, nginx_port = free_port(), free_port()
-        (work / "serve.yaml").write_text(
-            json.dumps(
-                {
-                    "store": str(store.root),
-                    "keys": [str(public)],
-                    "db": str(work / "state.db"),
-                    "cache_dir": str(work / "sites"),
-                    "dev": True,
-                    "host": "127.0.0.1",
-                    "port": proxy_port,
-                    "rate_limit": 1_000_000,
-                    "rate_burst": 1_000_000,
-                }
-            )
-        )
+        proxy_port, nginx_port, accel_port, accel_upstream, redirect_port = (free_port() for _ in range(5))
+        settings = {
+            "store": str(store.root),
+            "keys": [str(public)],
+            "db": str(work / "state.db"),
+            "cache_dir": str(work / "sites"),
+            "dev": True,
+            "host": "127.0.0.1",
+            "port": proxy_port,
+            "rate_limit": 1_000_000,
+            "rate_burst": 1_000_000,
+        }
+        (work / "serve.yaml").write_text(json.dumps(settings))
+        accel_settings = {**settings, "port": accel_upstream, "downloads": "x-accel"}
+        (work / "accel.yaml").write_text(json.dumps(accel_settings))
         create = ["tokens", "create", "--db", str(work / "state.db"), "--user", "bench@example.com"]
         token = subprocess.run(
             [*_skillport(), *create],
@@ -218,8 +232,23 @@ def run(args: argparse.Namespace) -> dict[str, float]:
         auth = {"Authorization": f"Bearer {token}"}
         proxy = f"http://127.0.0.1:{proxy_port}"
         nginx = f"http://127.0.0.1:{nginx_port}"
+        accel, redirect = f"http://127.0.0.1:{accel_port}", f"http://127.0.0.1:{redirect_port}"
         serve = [*_skillport(), "serve", "--config", str(work / "serve.yaml")]
-        with _running(serve, work / "serve.log", f"{proxy}/healthz", {}):
+        serve_accel = [*_skillport(), "serve", "--config", str(work / "accel.yaml")]
+        serve_redirect = [*_skillport(), "serve", "--config", str(work / "redirect.yaml")]
+        s3 = running_s3(work / "s3")
+        os.environ.update(AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY, AWS_REGION=REGION)
+        with (
+            s3 as server,
+            _running(serve, work / "serve.log", f"{proxy}/healthz", {}),
+            _running(serve_accel, work / "accel.log", f"http://127.0.0.1:{accel_upstream}/healthz", {}),
+        ):
+            os.environ["SKILLPORT_S3_ENDPOINT_URL"] = server.endpoint
+            s3_store = open_store(f"s3://{server.bucket()}/bench")
+            publish(work / "dist", s3_store)
+            redirect_settings = {**settings, "store": s3_store.url, "port": redirect_port}
+            redirect_settings |= {"downloads": "redirect", "db": str(work / "state.db")}
+            (work / "redirect.yaml").write_text(json.dumps(redirect_settings))
             body = _get(f"{proxy}/api/skills", auth)[1]
             (work / "www/api").mkdir(parents=True)
             (work / "www/api/skills").write_bytes(body)
@@ -235,6 +264,8 @@ def run(args: argparse.Namespace) -> dict[str, float]:
                     token=token,
                     www=work / "www",
                     store=store.root,
+                    accel_port=accel_port,
+                    accel_upstream=accel_upstream,
                 )
             )
             nginx_command = [
@@ -246,7 +277,14 @@ def run(args: argparse.Namespace) -> dict[str, float]:
                 "-e",
                 str(work / "nginx/error.log"),
             ]
-            with _running(nginx_command, work / "nginx.log", f"{nginx}/api/skills", auth):
+            with (
+                _running(nginx_command, work / "nginx.log", f"{nginx}/api/skills", auth),
+                _running(serve_redirect, work / "redirect.log", f"{redirect}/healthz", {}),
+            ):
+                for base in (accel, redirect):  # followed to the store: the same bytes, the same refusal
+                    path = f"/bundles/{bundle.path}"
+                    if _get(base + path, auth) != (200, zip_bytes) or _get(base + path, {})[0] != 401:
+                        raise SystemExit(f"{base}{path} does not answer as the proxy does")
                 for base in (proxy, nginx):  # the same bytes, and the same refusal without the token
                     pairs = (
                         ("/api/skills", body),
@@ -263,6 +301,8 @@ def run(args: argparse.Namespace) -> dict[str, float]:
                     "nginx_marketplace": _measure(nginx + MARKETPLACE, token, args),
                     "download": _measure(f"{proxy}/bundles/{bundle.path}", token, args),
                     "nginx_download": _measure(f"{nginx}/bundles/{bundle.path}", token, args),
+                    "accel_download": _measure(f"{accel}/bundles/{bundle.path}", token, args),
+                    "redirect": _measure(f"{redirect}/bundles/{bundle.path}", token, args),
                 }
     return {
         "skills": args.skills,
@@ -293,6 +333,7 @@ def main() -> None:
     api_ratio = f["api_rps"] / f["nginx_api_rps"]
     download_ratio = f["download_mbps"] / f["nginx_download_mbps"]
     market_ratio = f["marketplace_rps"] / f["nginx_marketplace_rps"]
+    accel_ratio = f["accel_download_mbps"] / f["nginx_download_mbps"]
     if args.json:
         result = {
             "api_rps": round(f["api_rps"], 1),
@@ -305,6 +346,9 @@ def main() -> None:
             "download_mbps": round(f["download_mbps"], 1),
             "nginx_download_mbps": round(f["nginx_download_mbps"], 1),
             "download_ratio": round(download_ratio, 3),
+            "accel_download_mbps": round(f["accel_download_mbps"], 1),
+            "accel_ratio": round(accel_ratio, 3),
+            "redirect_rps": round(f["redirect_rps"], 1),
         }
         print(json.dumps(result))
         return
@@ -332,6 +376,15 @@ def main() -> None:
         f"≥ {DOWNLOAD_TARGET}: {met[download_ratio >= DOWNLOAD_TARGET]}"
     )
     print(f"{'download requests/s':22}{f['download_rps']:12.0f}{f['nginx_download_rps']:12.0f}")
+    accel = f"{f['accel_download_mbps']:12.1f}{f['nginx_download_mbps']:12.1f}"
+    print(
+        f"{'x-accel download MB/s':22}{accel}{accel_ratio:8.3f}  "
+        f"≥ {DOWNLOAD_TARGET}: {met[accel_ratio >= DOWNLOAD_TARGET]}  (nginx → proxy check → nginx file)"
+    )
+    print(
+        f"{'redirect answers/s':22}{f['redirect_rps']:12.0f}{'':12}{'':8}  "
+        f"(302 to a presigned S3 URL; median {f['redirect_p50_ms']:.2f} ms)"
+    )
 
 
 if __name__ == "__main__":
