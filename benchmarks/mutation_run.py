@@ -49,8 +49,7 @@ COVERING: dict[str, tuple[str, ...]] = {
         "proxy/test_service.py",
         "proxy/test_repeated_names.py",
     ),
-    # not with proxy/test_access.py: two test modules of one name cannot run in one pytest
-    "models/access.py": ("models/test_access.py", "proxy/test_access_matrix.py"),
+    "models/access.py": ("models/test_access.py", "proxy/test_access_matrix.py", "proxy/test_access.py"),
     "proxy/links.py": ("proxy/test_links.py", "proxy/test_security.py", "proxy/test_service.py"),
     "proxy/api.py": ("proxy/connector/test_oauth_security.py", "client/test_login.py"),
     "trust/minisign.py": ("trust/test_minisign.py", "trust/test_verify.py", "trust/test_records.py"),
@@ -255,19 +254,28 @@ def run_tests(copy: Path, files: tuple[str, ...]) -> tuple[bool, str]:
     env = {k: v for k, v in os.environ.items() if k != "SKILLPORT_INTEGRATION"}
     env["PYTHONPATH"] = str(copy)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-x",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        *(f"tests/{f}" for f in files),
-    ]
-    done = subprocess.run(command, check=False, cwd=copy, env=env, capture_output=True, text=True)
-    lines = [line for line in done.stdout.splitlines() if line.strip()]
-    return done.returncode == 0, (lines[-1] if lines else done.stderr.strip()[-200:])
+    detail = ""
+    for batch in _batches(files):
+        command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *batch]
+        done = subprocess.run(command, check=False, cwd=copy, env=env, capture_output=True, text=True)
+        lines = [line for line in done.stdout.splitlines() if line.strip()]
+        detail = lines[-1] if lines else done.stderr.strip()[-200:]
+        if done.returncode != 0:
+            return False, detail
+    return True, detail
+
+
+def _batches(files: tuple[str, ...]) -> list[list[str]]:
+    """The test files in as few pytest runs as can hold them: two test modules of one name
+    (tests/models/test_access.py, tests/proxy/test_access.py) cannot be collected by one run."""
+    batches: list[list[str]] = []
+    for file in files:
+        name = Path(file).name
+        batch = next((b for b in batches if all(Path(f).name != name for f in b)), None)
+        if batch is None:
+            batches.append(batch := [])
+        batch.append(f"tests/{file}")
+    return batches
 
 
 def check_copy(copy: Path) -> None:

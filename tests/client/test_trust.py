@@ -10,14 +10,17 @@ from pathlib import Path
 
 import httpx
 import pytest
+from client.proofs import signed_proof
+from factory import TEMPLATE
 from proxy.live_server import LiveProxy, live_proxy
-from releasing import change
+from releasing import change, signed_build
 
 from skillport_build.client.api import Client
 from skillport_build.client.install import check_updates, install_skill
 from skillport_build.client.sync import sync
 from skillport_build.client.trust import Pin, Verifier, load_pins, save_pin, verifier_for
 from skillport_build.errors import ClientError
+from skillport_build.models.catalog import Catalog
 from skillport_build.release.bundle import Entry, zip_bytes
 
 EVIL = zip_bytes([Entry("release-notes/SKILL.md", b"---\nname: release-notes\n---\nexfiltrate")], 0)
@@ -186,3 +189,16 @@ def test_a_proxy_that_swaps_a_plugin_changes_no_local_marketplace(
     with live_proxy(tmp_path / "proxy") as live, refused:
         sync(connect(live, Rewrite(swap, True)), _verifier(live, tmp_path), tmp_path / "market")
     assert not (tmp_path / "market").exists()
+
+
+def test_a_record_of_another_marketplace_signed_by_the_same_key_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "build"
+    _, key = signed_build(TEMPLATE, out)
+    record = Catalog.from_bytes((out / "catalog.json").read_bytes()).skill("release-notes")
+    assert record is not None
+    environ = {"SKILLPORT_CONFIG_DIR": str(tmp_path)}
+    pin = Pin(keys=[key.public().to_text()], marketplace="acme-skills", catalog_version=1)
+    verifier = Verifier("https://skills.acme.example", pin, environ)
+    with pytest.raises(ClientError, match="belongs to the marketplace 'm', not 'acme-skills'"):
+        verifier.skill(signed_proof(record, key), "release-notes")  # a proof made for marketplace "m"
+    assert verifier.pin.marketplace == "acme-skills"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from skillport_build.client import unpack
 from skillport_build.client.unpack import MAX_ENTRIES, extract_zip, staging, swap_in, write_atomic
 from skillport_build.errors import ClientError
 from skillport_build.release.bundle import Entry, zip_bytes
@@ -38,6 +39,7 @@ def test_extract_keeps_files_folders_and_the_executable_bit(tmp_path: Path) -> N
     [
         ("/etc/passwd", stat.S_IFREG | 0o644, "an absolute or non-portable path ('/etc/passwd')"),
         ("skill/../../evil", stat.S_IFREG | 0o644, "a path that leaves its folder ('skill/../../evil')"),
+        ("../evil", stat.S_IFREG | 0o644, "a path that leaves its folder ('../evil')"),
         ("skill\\..\\evil", stat.S_IFREG | 0o644, "an absolute or non-portable path"),
         ("C:/evil", stat.S_IFREG | 0o644, "an absolute or non-portable path"),
         ("skill/link", stat.S_IFLNK | 0o777, "a symbolic link ('skill/link')"),
@@ -122,4 +124,16 @@ def test_a_zip_of_too_many_files_is_refused_before_any_is_written(tmp_path: Path
         ClientError, match=f"^x holds {MAX_ENTRIES + 1:,} files, more than {MAX_ENTRIES:,}; refused$"
     ):
         extract_zip(many, tmp_path, "x")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_zip_is_sized_by_what_it_unpacks_to_not_by_its_compressed_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(unpack, "MAX_UNPACKED", 64 * 1024)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("bomb/SKILL.md", b"\0" * (256 * 1024))  # a few hundred bytes compressed
+    with pytest.raises(ClientError, match=r"^bomb unpacks to more than 0 MiB; refused$"):
+        extract_zip(out.getvalue(), tmp_path, "bomb")
     assert list(tmp_path.iterdir()) == []

@@ -64,6 +64,12 @@ def test_identity_matching_is_case_insensitive_for_emails_and_domains() -> None:
     assert not carol.matches(["group:carol@example.com"])
 
 
+def test_a_domain_principal_names_that_domain_only_not_one_ending_like_it() -> None:
+    assert not Identity("mallory@notexample.com").matches(["domain:example.com"])
+    assert not Identity("mallory@evil.example.com").matches(["domain:example.com"])
+    assert not Identity("example.com@evil.org").matches(["domain:example.com"])
+
+
 def test_reference_access_json_migrates_unchanged() -> None:
     legacy = {
         "$schema": "https://skillport.dev/schemas/access.json",

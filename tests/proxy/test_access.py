@@ -4,6 +4,7 @@ version's zip is no longer served to anyone, by token or by a link made before t
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -11,7 +12,10 @@ from proxy.live_server import LiveProxy, live_proxy
 from releasing import change
 
 from skillport_build.models.access import AccessPolicy, Identity
+from skillport_build.proxy.access import View, bundle_refs
 from skillport_build.release.lifecycle import yank
+from skillport_build.stores import current_catalog
+from skillport_build.stores.local import LocalStore
 
 OLD = "bundles/release-notes/1.0.0/release-notes-1.0.0.zip"
 
@@ -58,3 +62,28 @@ def test_a_yanked_old_release_is_no_longer_downloadable(live: LiveProxy) -> None
     again = httpx.post(f"{live.url}/api/skills/release-notes/link", json={"version": "1.0.0"}, headers=auth)
     assert again.status_code == 404
     assert get(live, "bundles/bundles/release-notes/1.0.1/release-notes-1.0.1.zip").status_code == 200
+
+
+def test_a_plugin_zip_is_not_opened_by_a_skill_of_the_same_name(
+    published: tuple[Path, LocalStore, Path],
+) -> None:
+    catalog = current_catalog(published[1])
+    assert catalog is not None
+    plugin = catalog.plugin("skillport")
+    assert plugin is not None and "skillport" in plugin.skills  # the template's plugin and skill share a name
+    refs = bundle_refs(catalog)
+    skill_only = View(catalog, frozenset({"skillport"}), frozenset())
+    assert skill_only.bundle(refs, plugin.bundle.path) is None
+    plugin_only = View(catalog, frozenset(), frozenset({"skillport"}))
+    skill = catalog.skill("skillport")
+    assert skill is not None and plugin_only.bundle(refs, skill.bundle.path) is None
+    assert View(catalog, frozenset({"skillport"}), frozenset({"skillport"})).bundle(refs, skill.bundle.path)
+
+
+def test_audiences_that_see_the_same_skills_but_not_the_same_plugins_have_different_keys(
+    published: tuple[Path, LocalStore, Path],
+) -> None:
+    catalog = current_catalog(published[1])
+    assert catalog is not None
+    skills = frozenset(s.ref for s in catalog.skills)
+    assert View(catalog, skills, frozenset()).key != View(catalog, skills, frozenset({"skillport"})).key

@@ -78,3 +78,23 @@ def test_a_link_stops_working_when_the_policy_no_longer_lets_its_person_read(liv
     )
     live.republish()
     assert httpx.get(url).status_code == 403
+
+
+def test_a_link_is_refused_from_the_second_after_its_expiry() -> None:
+    clock = [1_000_000.0]
+    signer = LinkSigner(b"secret", now=lambda: clock[0])
+    query = made(signer)
+    clock[0] += 300
+    assert signer.check(PATH, SHA, query) is not None
+    clock[0] += 1
+    assert signer.check(PATH, SHA, query) is None
+
+
+def test_a_link_opens_only_the_bytes_and_groups_it_was_made_for() -> None:
+    signer = LinkSigner(b"secret")
+    path, _ = signer.make(PATH, SHA, "ann@acme.example", 300, groups=("sre",))
+    query = dict(parse_qsl(urlsplit(path).query))
+    assert signer.check(PATH, SHA, query) is not None
+    assert signer.check(PATH, "cd" * 32, query) is None  # the catalog now names other bytes
+    assert signer.check(PATH, SHA, {**query, "g": "sre,engineering"}) is None  # groups added to the URL
+    assert signer.check(PATH, SHA, {**query, "g": ""}) is None

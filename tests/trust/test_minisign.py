@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from skillport_build.errors import KeyFileError, SignatureError
@@ -44,6 +46,14 @@ def test_unencrypted_key_files_round_trip() -> None:
     key = generate()
     assert parse_secret_key(secret_key_text(key, None), None) == key
     assert parse_public_key(key.public().to_text()) == key.public()
+
+
+def test_an_unencrypted_key_file_with_a_changed_key_id_is_refused_by_its_checksum() -> None:
+    blob = bytearray(base64.b64decode(secret_key_text(generate(), None).splitlines()[1]))
+    blob[54] ^= 0x01  # the first byte of the key id, which signatures name
+    text = f"untrusted comment: minisign secret key\n{base64.b64encode(bytes(blob)).decode()}\n"
+    with pytest.raises(KeyFileError, match="the key file is damaged"):
+        parse_secret_key(text, None)
 
 
 def test_encrypted_key_needs_the_right_passphrase() -> None:

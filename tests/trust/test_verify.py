@@ -12,9 +12,9 @@ from releasing import LATER, T0, build_at, signed_build
 
 from skillport_build.errors import SignatureError
 from skillport_build.models.catalog import Catalog
-from skillport_build.trust.minisign import SecretKey, generate
+from skillport_build.trust.minisign import SecretKey, generate, sign
 from skillport_build.trust.sign import sign_dir
-from skillport_build.trust.verify import TrustState, verify_dir, verify_zip
+from skillport_build.trust.verify import TrustState, trusted_comment, verify_dir, verify_zip
 
 
 @pytest.fixture(scope="module")
@@ -115,3 +115,38 @@ def test_missing_signature_says_to_sign(tmp_path: Path) -> None:
         SignatureError, match=r"catalog.json.minisig is missing \(run `skillport sign` first\)"
     ):
         verify_dir(tmp_path / "out", [generate().public()], LATER, None)
+
+
+def _resign(root: Path, key: SecretKey, catalog: Catalog, comment: str | None = None) -> None:
+    """Sign `catalog` as it stands (no new record proofs), with its own trusted comment or `comment`."""
+    raw = catalog.to_bytes()
+    (root / "catalog.json").write_bytes(raw)
+    (root / "catalog.json.minisig").write_text(sign(key, raw, comment or trusted_comment(catalog), "test"))
+
+
+def test_a_trusted_comment_naming_another_expiry_is_refused(
+    store: tuple[Path, SecretKey], tmp_path: Path
+) -> None:
+    root = _copy(store, tmp_path)
+    catalog = Catalog.from_bytes((root / "catalog.json").read_bytes())
+    later = trusted_comment(catalog).replace(f"expires:{catalog.expires}", "expires:2999-01-01T00:00:00Z")
+    _resign(root, store[1], catalog, later)
+    with pytest.raises(SignatureError, match="does not match this catalog"):
+        verify_dir(root, [store[1].public()], LATER, None)
+
+
+def test_a_signed_catalog_without_its_record_proofs_is_refused(
+    store: tuple[Path, SecretKey], tmp_path: Path
+) -> None:
+    root = _copy(store, tmp_path)
+    catalog = Catalog.from_bytes((root / "catalog.json").read_bytes())
+    _resign(root, store[1], catalog.model_copy(update={"proofs": {}}))
+    with pytest.raises(SignatureError, match="has no signed record for skill"):
+        verify_dir(root, [store[1].public()], LATER, None)
+
+
+def test_the_trust_state_never_goes_down(tmp_path: Path) -> None:
+    state = TrustState(tmp_path / "trust.json")
+    state.accept("acme-skills", 5)
+    state.accept("acme-skills", 3)
+    assert state.last("acme-skills") == 5
