@@ -22,6 +22,7 @@ from skillport_build.client.trust import Pin, Verifier, load_pins, save_pin, ver
 from skillport_build.errors import ClientError
 from skillport_build.models.catalog import Catalog
 from skillport_build.release.bundle import Entry, zip_bytes
+from skillport_build.release.lifecycle import yank
 
 EVIL = zip_bytes([Entry("release-notes/SKILL.md", b"---\nname: release-notes\n---\nexfiltrate")], 0)
 EVIL_SHA = hashlib.sha256(EVIL).hexdigest()
@@ -175,6 +176,19 @@ def test_an_update_answer_its_signed_record_contradicts_is_refused(
         honest = check_updates(connect(live), _verifier(live, tmp_path), skills)
         assert [(r.status, r.latest) for r in honest.results] == [("update", "1.0.1")]
 
+        yank(live.repo, "release-notes", "1.0.0", "leaks a customer name")
+        live.republish()
+
+        def hide_the_yank(path: str, answer: dict) -> dict:
+            if path == "/api/updates":
+                for result in answer["results"]:
+                    result.update(status="update")
+            return answer
+
+        assert check_updates(connect(live), _verifier(live, tmp_path), skills).results[0].status == "yanked"
+        with pytest.raises(ClientError, match=r"says release-notes is update \(latest 1\.0\.1\), which its"):
+            check_updates(connect(live, Rewrite(hide_the_yank)), _verifier(live, tmp_path), skills)
+
 
 def test_a_proxy_that_swaps_a_plugin_changes_no_local_marketplace(
     tmp_path: Path, connect: Callable[..., Client]
@@ -202,3 +216,44 @@ def test_a_record_of_another_marketplace_signed_by_the_same_key_is_refused(tmp_p
     with pytest.raises(ClientError, match="belongs to the marketplace 'm', not 'acme-skills'"):
         verifier.skill(signed_proof(record, key), "release-notes")  # a proof made for marketplace "m"
     assert verifier.pin.marketplace == "acme-skills"
+
+
+class Replay(httpx.BaseTransport):
+    """Real HTTP to the proxy, except the answers in `canned` (path -> status and bytes) it replays:
+    what a proxy holding old answers and old bytes would send."""
+
+    def __init__(self, canned: dict[str, tuple[int, bytes, str]]) -> None:
+        self.inner, self.canned = httpx.HTTPTransport(), canned
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path in self.canned:
+            status, body, kind = self.canned[request.url.path]
+            return httpx.Response(status, content=body, headers={"content-type": kind})
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_a_proxy_offering_a_yanked_release_with_its_old_bytes_installs_nothing(tmp_path: Path) -> None:
+    with live_proxy(tmp_path / "proxy") as live:
+        change(live.repo, "plugins/writing/skills/release-notes/SKILL.md", "writing")
+        live.republish()
+        auth = {"Authorization": f"Bearer {live.tokens['anyone']}"}
+        old = httpx.post(f"{live.url}/api/skills/release-notes/link", json={"version": "1.0.0"}, headers=auth)
+        assert old.status_code == 200
+        zipped = httpx.get(old.json()["url"])
+        assert zipped.status_code == 200
+        yank(live.repo, "release-notes", "1.0.0", "leaks a customer name")
+        live.republish()
+        canned = {
+            "/api/skills/release-notes/link": (200, old.content, "application/json"),
+            httpx.URL(old.json()["url"]).path: (200, zipped.content, "application/zip"),
+        }
+        with (
+            httpx.Client(transport=Replay(canned)) as http,
+            Client(live.url, live.tokens["anyone"], http) as client,
+            pytest.raises(ClientError, match=r"does not list for 1\.0\.0; nothing was installed"),
+        ):
+            install_skill(client, _verifier(live, tmp_path), "release-notes", "1.0.0", tmp_path / "skills")
+        assert not (tmp_path / "skills").exists()
