@@ -11,7 +11,7 @@ import pytest
 from factory import TEMPLATE
 from releasing import KEY, LATER, build_at, change, release
 
-from skillport_build.errors import PublishConflict, SkillportError
+from skillport_build.errors import PublishConflict, SkillportError, StoreError
 from skillport_build.release.publish import publish
 from skillport_build.stores import LocalStore, current_catalog
 from skillport_build.trust.verify import verify_dir
@@ -161,3 +161,49 @@ def test_a_build_planned_against_a_newer_catalog_than_the_store_serves_is_refuse
     with pytest.raises(PublishConflict, match=r"is at catalog 1 while this build is catalog 3"):
         publish(third, behind)
     assert _served_version(behind) == 1
+
+
+def test_a_later_catalog_is_not_published_onto_an_empty_store(repo: Path, tmp_path: Path) -> None:
+    first = LocalStore(tmp_path / "first")
+    publish(release(repo, tmp_path / "o1", first), first)
+    change(repo, "plugins/writing/skills/release-notes/SKILL.md", "writing")
+    second = release(repo, tmp_path / "o2", first, now=LATER)  # catalog 2
+    empty = LocalStore(tmp_path / "empty")
+    with pytest.raises(PublishConflict, match=r"is empty while this build is catalog 2"):
+        publish(second, empty)
+    assert empty.pointer() is None
+
+
+class Garbling(LocalStore):
+    """A store that keeps other bytes than it was given (a faulty disk, a broken proxy)."""
+
+    def _write_new(self, key: str, data: bytes, sha256: str) -> None:
+        super()._write_new(
+            key, data[:-1] + bytes([data[-1] ^ 1]) if key.startswith("bundles/") else data, sha256
+        )
+
+
+def test_a_bundle_that_reads_back_other_bytes_stops_the_publish(repo: Path, tmp_path: Path) -> None:
+    store = Garbling(tmp_path / "store")
+    with pytest.raises(StoreError, match=r"reads back as sha256 \w+, expected"):
+        publish(release(repo, tmp_path / "out", store), store)
+    assert store.pointer() is None and store.keys("catalogs/") == []
+
+
+def test_a_bundle_left_in_the_store_must_still_have_the_catalogs_bytes(repo: Path, tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    publish(release(repo, tmp_path / "out1", store), store)
+    change(repo, "plugins/writing/skills/release-notes/SKILL.md", "writing")
+    out = release(repo, tmp_path / "out2", store, now=LATER)
+    kept = "bundles/csv-profiler/1.0.0/csv-profiler-1.0.0.zip"
+    (out / kept).unlink()  # unchanged, so a build folder may leave it to the store's copy
+    (store.root / kept).write_bytes(b"other bytes")
+    with pytest.raises(StoreError, match=rf"{kept} \(csv-profiler 1.0.0\) is neither in"):
+        publish(out, store)
+    assert _served_version_unchecked(store) == 1
+
+
+def _served_version_unchecked(store: LocalStore) -> int:
+    catalog = current_catalog(store)
+    assert catalog is not None
+    return catalog.catalog_version
