@@ -207,3 +207,18 @@ def _served_version_unchecked(store: LocalStore) -> int:
     catalog = current_catalog(store)
     assert catalog is not None
     return catalog.catalog_version
+
+
+def test_another_catalog_of_the_same_number_is_a_conflict_not_already_published(
+    repo: Path, tmp_path: Path
+) -> None:
+    store = LocalStore(tmp_path / "store")
+    publish(release(repo, tmp_path / "o1", store), store)
+    other = tmp_path / "other"
+    shutil.copytree(repo, other)
+    change(repo, "plugins/writing/skills/release-notes/SKILL.md", "writing")
+    change(other, "plugins/data-tools/skills/csv-profiler/SKILL.md", "data-tools")
+    mine, theirs = (release(r, tmp_path / f"o2-{r.name}", store, now=LATER) for r in (repo, other))
+    publish(theirs, store)
+    with pytest.raises(PublishConflict, match=r"is at catalog 2 while this build is catalog 2"):
+        publish(mine, store)
