@@ -178,7 +178,10 @@ async def download(request: Request) -> Response:
     allowed = proxy.allow_download(request.path_params["path"], request.query_params, authenticate(request))
     bundle = allowed.ref.bundle
     if proxy.handoffs is not None:  # downloads: redirect / x-accel; the client checks the sha256
-        handoff = await run_in_threadpool(proxy.handoffs.answer, bundle)
+        handoffs = proxy.handoffs
+        handoff = handoffs.cached(bundle)
+        if handoff is None:  # a presign: the first one may look credentials up
+            handoff = await run_in_threadpool(handoffs.answer, bundle)
         proxy.record_download(allowed)
         return Response(status_code=handoff.status, headers=handoff.headers)
     data = proxy.bundles.cached(bundle) or await run_in_threadpool(proxy.read_download, allowed)

@@ -70,11 +70,17 @@ class Handoffs:
         self._lock = threading.Lock()
         self._presigned: OrderedDict[str, tuple[str, float]] = OrderedDict()
 
+    def cached(self, bundle: Bundle) -> Handoff | None:
+        """The answer if it needs no store call (x-accel, or a presigned URL still fresh), else None."""
+        if self.mode != "redirect":
+            return self.answer(bundle)
+        url = self._kept(bundle)
+        return None if url is None else _redirect(url, bundle)
+
     def answer(self, bundle: Bundle) -> Handoff:
         """The answer that sends the downloader to the bundle's bytes (blocking on a first presign)."""
         if self.mode == "redirect":
-            headers = {"Location": self._presigned_url(bundle), "Cache-Control": "no-store"}
-            return Handoff(302, {**headers, "X-Content-SHA256": bundle.sha256})
+            return _redirect(self._presigned_url(bundle), bundle)
         headers = {
             **bundle_headers(bundle),
             "Content-Type": "application/zip",
@@ -86,11 +92,10 @@ class Handoffs:
     def _presigned_url(self, bundle: Bundle) -> str:
         """A presigned URL with at least half of `ttl` left: one is shared by everyone allowed the
         bundle for that half (it opens that one object only, which each of them may read)."""
+        kept = self._kept(bundle)
+        if kept is not None:
+            return kept
         now = time.monotonic()
-        with self._lock:
-            kept = self._presigned.get(bundle.path)
-            if kept is not None and kept[1] - now >= self.ttl / 2:
-                return kept[0]
         url = self.store.presigned_url(bundle.path, self.ttl, bundle.path.rsplit("/", 1)[-1])
         with self._lock:
             self._presigned[bundle.path] = (url, now + self.ttl)
@@ -98,3 +103,12 @@ class Handoffs:
             while len(self._presigned) > PRESIGNED_KEPT:
                 self._presigned.popitem(last=False)
         return url
+
+    def _kept(self, bundle: Bundle) -> str | None:
+        with self._lock:
+            kept = self._presigned.get(bundle.path)
+        return kept[0] if kept is not None and kept[1] - time.monotonic() >= self.ttl / 2 else None
+
+
+def _redirect(url: str, bundle: Bundle) -> Handoff:
+    return Handoff(302, {"Location": url, "Cache-Control": "no-store", "X-Content-SHA256": bundle.sha256})
