@@ -65,6 +65,7 @@ COVERING: dict[str, tuple[str, ...]] = {
         "proxy/connector/test_oauth_flow.py",
     ),
     "proxy/connector/provider.py": (
+        "proxy/connector/test_provider.py",
         "proxy/connector/test_oauth_security.py",
         "proxy/connector/test_oauth_flow.py",
         "proxy/connector/test_client_documents.py",

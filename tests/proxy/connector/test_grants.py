@@ -134,3 +134,23 @@ def test_an_expired_code_is_not_redeemed(state: State) -> None:
     code = oauth.put_code("c", "sam@acme.example", (), {}, 300)
     clock.now += 301
     assert oauth.take_code(code) is None
+
+
+def test_a_refresh_token_used_twice_ends_the_whole_grant(state: State) -> None:
+    oauth = grants(state, Clock())
+    issued = connect(oauth)
+    renewed = refresh(oauth, issued)
+    assert renewed is not None and oauth.token(renewed.access, "access") is not None
+    assert not oauth.use_refresh(issued.refresh)  # a second rotation of the same token loses
+    assert oauth.token(issued.refresh, "refresh") is None  # a thief replays the used one...
+    assert oauth.token(renewed.access, "access") is None  # ...and the grant ends for both
+    assert oauth.token(renewed.refresh, "refresh") is None
+
+
+def test_a_parked_authorization_request_ends_at_its_expiry(state: State) -> None:
+    clock = Clock()
+    oauth = grants(state, clock)
+    request_id = oauth.put_request("c", {"scopes": ["skills:read"]}, 600)
+    assert oauth.request(request_id) == ("c", {"scopes": ["skills:read"]})
+    clock.now += 601
+    assert oauth.request(request_id) is None
