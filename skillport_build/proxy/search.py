@@ -41,7 +41,6 @@ MIN_PREFIX, MIN_TYPO = 2, 4  # shortest query word completed as a prefix, correc
 MAX_EXPANSIONS = 64  # terms one query word may stand for (those the caller may see, in term order)
 DENSE = 64  # a term in one skill of this many or more keeps its bitmap; rarer ones build it on use
 VIEW_CACHE = 256
-TA_BUDGET = 1500  # postings the threshold algorithm reads (beyond k per word) before adding all up
 ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
@@ -345,11 +344,7 @@ class SearchIndex:
         streams = [w.stream() for w in matched]
         bounds = [0.0 for _ in matched]  # each word's last score read: no unseen skill scores more
         live = list(range(len(streams)))
-        budget = TA_BUDGET + k * len(matched)
         while live and k:
-            budget -= len(live)
-            if budget < 0:  # flat weights: every skill would be read, so add them up instead
-                return self._accumulate(matched, candidates, bonus, k)
             for i in list(live):
                 step = next(streams[i], None)
                 if step is None:
@@ -363,25 +358,3 @@ class SearchIndex:
             if len(best) >= k and best[0][0] > sum(bounds):
                 break
         return [(score, n) for score, _, n in sorted(best, reverse=True)]
-
-    def _accumulate(
-        self, matched: list[Word], candidates: int, bonus: list[int], k: int
-    ) -> list[tuple[float, int]]:
-        """The best k candidates by scoring every posting once: cheaper than the threshold algorithm
-        when weights are so alike that it cannot stop early. Same sums, in the same order."""
-        totals: dict[int, float] = {}
-        for w in matched:
-            best: dict[int, float] = {}
-            for postings, factor in w.terms:
-                for n, weight in zip(postings.ids, postings.weights, strict=True):
-                    score = weight * factor
-                    if score > best.get(n, -1.0):
-                        best[n] = score
-            for n, score in best.items():
-                totals[n] = totals.get(n, 0.0) + score
-        extra = dict.fromkeys(bonus, EXACT_NAME)
-        rank = self.name_rank
-        items = (
-            (extra.get(n, 0.0) + total, -rank[n], n) for n, total in totals.items() if candidates >> n & 1
-        )
-        return [(score, n) for score, _, n in heapq.nlargest(k, items)]

@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from skillport_build.models.catalog import SkillRecord
-from skillport_build.proxy import search
 from skillport_build.proxy.search import Filters, SearchIndex
 from skillport_build.stores import LocalStore, current_catalog
 
@@ -194,13 +193,3 @@ def test_a_rebuild_reuses_every_unchanged_skill(template_record: SkillRecord) ->
     assert names(after.search(*everyone(after), "zebras")[1]) == [skills[0].name]
     scored = [[(s.name, score) for s, score in i.search(*everyone(i), "triage")[1]] for i in (before, after)]
     assert scored[0] == scored[1] != []
-
-
-@pytest.mark.parametrize("query", [*sorted(RANKED), "the", "write the", "re", "a review"])
-def test_adding_every_posting_up_ranks_as_the_threshold_algorithm(
-    template_record: SkillRecord, query: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    index = SearchIndex(*labelled(template_record))
-    pages = [index.search(*everyone(index), query, offset=o, limit=2) for o in (0, 2, 4)]
-    monkeypatch.setattr(search, "TA_BUDGET", -1000)
-    assert [index.search(*everyone(index), query, offset=o, limit=2) for o in (0, 2, 4)] == pages
