@@ -147,7 +147,10 @@ def verified_record(
     one this person trusts the keys for, `newest_seen` the newest catalog version already accepted.
     """
     if proof is None:
-        raise SignatureError(f"the proxy sent no signed record for {kind} {ref}")
+        raise SignatureError(
+            f"the proxy sent no signed record for {kind} {ref} (a catalog signed before record proofs "
+            "existed: the admin re-signs it with `skillport ci resign`)"
+        )
     check_signature(proof, keys)
     record = _parse(proof)
     names = {record.name, proof_ref(record)} | ({skill_address(record)} if kind == "skill" else set())
