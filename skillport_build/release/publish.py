@@ -55,7 +55,7 @@ def publish(
 
     # 1. Bundles: those in the build folder go up unless present; the rest must already be there.
     uploads = _bundles_to_send(directory, store, catalog)
-    with ThreadPoolExecutor(max_workers=workers) as pool:  # network stores: many requests in flight
+    with ThreadPoolExecutor(max_workers=workers if store.remote else 1) as pool:  # requests in flight
         sending = []
         for index, (key, source, sha256) in enumerate(uploads, start=1):
             step(f"blob:{index}")

@@ -46,6 +46,7 @@ class Store(ABC):
 
     url: str
     presigns = False  # whether presigned_url works: downloads may then redirect to the store
+    remote = True  # each request crosses a network: publish keeps several in flight
 
     @abstractmethod
     def get(self, key: str) -> bytes | None:

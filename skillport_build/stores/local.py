@@ -19,6 +19,8 @@ LOCK = ".skillport.lock"
 class LocalStore(Store):
     """Keys are files under `root`; put-if-absent is a hard link, the pointer swap holds a lock."""
 
+    remote = False  # a file system: uploads one after another are as fast, and start no threads
+
     def __init__(self, root: Path) -> None:
         self.root = root
         self.url = str(root)
