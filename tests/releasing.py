@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import shutil
+import threading
 import zipfile
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from factory import TEMPLATE
 
+from skillport_build.errors import SkillportError
 from skillport_build.models.catalog import Catalog
 from skillport_build.release.build import BuildOptions, BuildResult, build
 from skillport_build.release.bump import bump
@@ -78,3 +81,35 @@ def published_store(tmp_path: Path, releases: int = 1) -> tuple[LocalStore, Path
         change(repo, "plugins/writing/skills/release-notes/SKILL.md", "writing")
         publish(release(repo, tmp_path / f"o{number}", store, now=LATER), store)
     return store, repo
+
+
+def race_two_publishes(
+    repo: Path, tmp_path: Path, store: Store, opened: Callable[[], Store] | None = None
+) -> dict[str, object]:
+    """Two CI runs built on the same catalog publish at once, meeting just before either claims the
+    next catalog: A with one change, B with that and another. Each run's result, or its error.
+    `opened` gives each run its own store object (a network store's client), else both share one."""
+    publish(release(repo, tmp_path / "base", store), store)
+    change(repo, "plugins/writing/skills/release-notes/SKILL.md", "writing")
+    first = release(repo, tmp_path / "a", store, now=LATER)
+    change(repo, "plugins/operations/skills/incident-postmortem/SKILL.md", "operations")
+    second = release(repo, tmp_path / "b", store, now=LATER)
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, object] = {}
+
+    def run(name: str, out: Path) -> None:
+        def meet(step: str) -> None:
+            if step == "catalog:before":  # both uploaded and verified; both about to claim catalog 2
+                barrier.wait(timeout=20)
+
+        try:
+            outcomes[name] = publish(out, opened() if opened else store, hook=meet)
+        except SkillportError as exc:
+            outcomes[name] = exc
+
+    threads = [threading.Thread(target=run, args=(n, o)) for n, o in (("a", first), ("b", second))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes

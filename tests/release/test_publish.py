@@ -4,12 +4,11 @@ finishes, and of two concurrent publishes exactly one wins."""
 from __future__ import annotations
 
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
 from factory import TEMPLATE
-from releasing import KEY, LATER, build_at, change, release
+from releasing import KEY, LATER, build_at, change, race_two_publishes, release
 
 from skillport_build.errors import PublishConflict, SkillportError, StoreError
 from skillport_build.release.publish import publish
@@ -101,29 +100,7 @@ def test_failure_after_each_step_leaves_the_previous_catalog_and_a_rerun_finishe
 
 def test_two_concurrent_publishes_exactly_one_wins_and_the_loser_reruns(repo: Path, tmp_path: Path) -> None:
     store = LocalStore(tmp_path / "store")
-    publish(release(repo, tmp_path / "base", store), store)
-    change(repo, "plugins/writing/skills/release-notes/SKILL.md", "writing")
-    first = release(repo, tmp_path / "a", store, now=LATER)  # CI run A: one change
-    change(repo, "plugins/operations/skills/incident-postmortem/SKILL.md", "operations")
-    second = release(repo, tmp_path / "b", store, now=LATER)  # CI run B, same base: both changes
-    barrier = threading.Barrier(2)
-    outcomes: dict[str, object] = {}
-
-    def run(name: str, out: Path) -> None:
-        def meet(step: str) -> None:
-            if step == "catalog:before":
-                barrier.wait(timeout=10)
-
-        try:
-            outcomes[name] = publish(out, store, hook=meet)
-        except SkillportError as exc:
-            outcomes[name] = exc
-
-    threads = [threading.Thread(target=run, args=(n, o)) for n, o in (("a", first), ("b", second))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = race_two_publishes(repo, tmp_path, store)
     lost = [name for name, outcome in outcomes.items() if isinstance(outcome, PublishConflict)]
     assert len(lost) == 1, outcomes
     assert "another publish won" in str(outcomes[lost[0]])

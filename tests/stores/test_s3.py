@@ -4,21 +4,19 @@ the store contract, conditional writes, a crash at every publish step, two concu
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from factory import TEMPLATE
 from integration.s3 import S3Server, environment, running_s3
-from releasing import KEY, LATER, change, release
+from releasing import KEY, LATER, change, race_two_publishes, release
 from stores.contract import CONTRACT
 
 from skillport_build.errors import (
     BlobConflict,
     PointerMoved,
     PublishConflict,
-    SkillportError,
     StoreAuthError,
     StoreError,
 )
@@ -174,29 +172,7 @@ def test_failure_after_each_step_leaves_the_previous_catalog_and_a_rerun_finishe
 
 
 def test_two_concurrent_publishes_exactly_one_wins(store: S3Store, repo: Path, tmp_path: Path) -> None:
-    publish(release(repo, tmp_path / "base", store), store)
-    change(repo, "plugins/writing/skills/release-notes/SKILL.md", "writing")
-    first = release(repo, tmp_path / "a", store, now=LATER)
-    change(repo, "plugins/operations/skills/incident-postmortem/SKILL.md", "operations")
-    second = release(repo, tmp_path / "b", store, now=LATER)
-    barrier = threading.Barrier(2)
-    outcomes: dict[str, object] = {}
-
-    def run(name: str, out: Path) -> None:
-        def meet(step: str) -> None:
-            if step == "catalog:before":  # both uploaded and verified; both about to claim catalog 2
-                barrier.wait(timeout=20)
-
-        try:
-            outcomes[name] = publish(out, S3Store(store.url), hook=meet)
-        except SkillportError as exc:
-            outcomes[name] = exc
-
-    threads = [threading.Thread(target=run, args=(n, o)) for n, o in (("a", first), ("b", second))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = race_two_publishes(repo, tmp_path, store, lambda: S3Store(store.url))
     lost = [name for name, outcome in outcomes.items() if isinstance(outcome, PublishConflict)]
     assert len(lost) == 1, outcomes
     assert "another publish" in str(outcomes[lost[0]])
