@@ -384,6 +384,16 @@ class State:
                 (skill, version),
             )
 
+    def downloads_by(self, user: str) -> dict[tuple[str, str], str]:
+        """When `user` last downloaded each bundle: (kind, name) -> time, from the audit log."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT json_extract(detail, '$.kind'), json_extract(detail, '$.name'), MAX(at) FROM audit "
+                "WHERE event = 'download' AND actor = ? GROUP BY 1, 2",
+                (user,),
+            ).fetchall()
+        return {(str(kind), str(name)): at for kind, name, at in rows if kind and name}
+
     def download_counts(self) -> dict[tuple[str, str], int]:
         """Downloads per (skill, version)."""
         with self._lock:

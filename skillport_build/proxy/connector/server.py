@@ -131,12 +131,12 @@ def build_server(tools: Tools, files: SkillFiles, propose: Proposer | None) -> M
     @server.resource("skill://{name}/SKILL.md", mime_type="text/markdown")
     async def skill_md(name: str) -> str:
         """A skill's SKILL.md."""
-        return _read(files, name, "SKILL.md").decode("utf-8-sig")
+        return _read(files, f"{name}/SKILL.md").decode("utf-8-sig")
 
     @server.resource("skill://{name}/{+path}", mime_type="text/plain")
     async def skill_file(name: str, path: str) -> str | bytes:
-        """A file of a skill (binary files come as blobs)."""
-        data = _read(files, name, path)
+        """A file of a skill (binary files come as blobs); plugin/name skills are read here too."""
+        data = _read(files, f"{name}/{path}")
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError:
@@ -145,9 +145,9 @@ def build_server(tools: Tools, files: SkillFiles, propose: Proposer | None) -> M
     return server
 
 
-def _read(files: SkillFiles, name: str, path: str) -> bytes:
+def _read(files: SkillFiles, path: str) -> bytes:
     try:
-        return files.read(caller(), name, path)
+        return files.read(caller(), path)
     except LookupError as exc:
         raise ResourceNotFoundError(str(exc)) from exc
     except SkillportError as exc:
