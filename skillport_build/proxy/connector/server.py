@@ -32,9 +32,9 @@ from skillport_build.proxy.identity import identity_of
 INSTRUCTIONS = """\
 Skillport: the organisation's private Agent Skills. Only skills this person may read exist here.
 - Find: search_skills (empty query lists all), then get_skill for SKILL.md and files.
-- Install: install_skill with the person's surface; follow its steps. Never invent links; \
-the link is personal and expires in minutes.
-- Updates: check_updates with installed names and versions.
+- Install: install_skill with the person's surface; follow its steps (on claude-ai/desktop: run its \
+command, then present_files the .skill file). Never invent links; they are personal and expire in minutes.
+- Updates: check_updates with installed names and versions (and the surface), then the same steps.
 - Change: propose_change opens a pull request for review (editors only); never claim it is live."""
 
 READ_ONLY = ToolAnnotations(readOnlyHint=True, openWorldHint=False)
@@ -95,15 +95,16 @@ def build_server(tools: Tools, files: SkillFiles, propose: Proposer | None) -> M
 
     @server.tool(annotations=READ_ONLY, structured_output=False)
     async def install_skill(name: str, surface: Surface) -> str:
-        """A short-lived download link (with sha256) and install steps for the surface."""
+        """Install steps for the surface: on claude-ai/desktop a command that writes <skill>.skill."""
         return _run(lambda: tools.install_steps(caller(), name, surface))
 
     @server.tool(annotations=READ_ONLY, structured_output=False)
     async def check_updates(
         installed: Annotated[dict[str, str], Field(description="name -> version or sha256:digest")],
+        surface: Surface | None = None,
     ) -> str:
-        """Which installed skills are outdated, yanked, deprecated or removed."""
-        return _run(lambda: tools.updates(caller(), installed))
+        """Which installed skills are outdated, yanked, deprecated or removed (with install commands)."""
+        return _run(lambda: tools.updates(caller(), installed, surface))
 
     @server.tool(
         annotations=ToolAnnotations(destructiveHint=False, openWorldHint=True), structured_output=False

@@ -7,7 +7,6 @@ Answers are small on purpose: they land in the model's context.
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,6 +15,7 @@ from skillport_build.models.access import Identity
 from skillport_build.models.catalog import SkillRecord
 from skillport_build.models.marketplace import ALL_SURFACES
 from skillport_build.proxy.access import View
+from skillport_build.proxy.connector.install import one_click
 from skillport_build.proxy.connector.skills_ext import SkillFiles
 from skillport_build.proxy.search import Filters
 from skillport_build.proxy.service import Proxy
@@ -23,6 +23,12 @@ from skillport_build.proxy.service import Proxy
 MAX_LIMIT = 50
 DESCRIPTION_CHARS = 300
 LINK_FIELDS = {"name", "version", "url", "sha256", "size", "expires"}
+MAX_LINKS = 20  # newer versions that get a ready command in one check_updates answer
+UPDATE_STEPS = [
+    "For each update with an install command, run it as install_skill's steps say, present the new "
+    ".skill file with present_files, and tell the person to click 'Copy to your skills' (it replaces "
+    "the old version).",
+]
 
 
 class Tools:
@@ -102,14 +108,12 @@ class Tools:
         link = self.proxy.link(view, skill, identity.email)
         self._audit("link", identity, {"skill": skill.name, "version": skill.version, "surface": surface})
         base = self.proxy.config.base_url
-        answer: dict[str, Any] = link.model_dump(
-            include={"name", "version", "url", "sha256", "size", "expires"}
-        )
+        answer: dict[str, Any] = link.model_dump(include=LINK_FIELDS)
         if surface == "claude-code":
             plugin = next((p for p in view.plugins if p.name == skill.plugin), None)
             answer["steps"] = [
                 f"Run: skillport login {base}  (once; opens the browser to sign in)",
-                f"Run: skillport install {skill.name} --claude-code  (verifies the sha256, installs into "
+                f"Run: skillport install {skill.ref} --claude-code  (verifies the sha256, installs into "
                 f"~/.claude/skills/{skill.name}/)",
                 *(
                     [
@@ -121,19 +125,15 @@ class Tools:
                 ),
             ]
             return answer
-        answer["command"] = download_command(link.url, link.filename, link.sha256)
-        answer["steps"] = [
-            f"Within 5 minutes, run the command: it downloads {link.filename} and refuses it unless the "
-            "sha256 matches; then present the zip file to the person.",
-            "If you cannot run commands or reach the link, give the person the link instead: it is theirs "
-            "alone and expires soon.",
-            "The person uploads the zip under Settings > Capabilities > Skills > Upload skill, then turns "
-            "it on.",
-        ]
-        return answer
+        return answer | one_click(link, skill.ref, base)
 
-    def updates(self, identity: Identity, installed: Mapping[str, str]) -> dict[str, Any]:
-        """Which installed skills (name -> version or sha256 digest) have news."""
+    def updates(
+        self, identity: Identity, installed: Mapping[str, str], surface: str | None = None
+    ) -> dict[str, Any]:
+        """Which installed skills (name -> version or sha256 digest) have news; on Claude.ai and
+        Desktop each newer version comes with the command that installs it, as install_skill's."""
+        if surface is not None and surface not in ALL_SURFACES:
+            raise ToolRefused(f"surface must be one of {', '.join(sorted(ALL_SURFACES))}")
         items = [
             {"name": name, "digest": value}
             if value.startswith("sha256:")
@@ -143,19 +143,35 @@ class Tools:
         view = self.proxy.view(identity)
         results = self.proxy.updates(view, identity, items)
         self._audit("updates", identity, {"checked": len(items)})
-        return {
-            "updates": [r.dump() for r in results if r.status != "current"],
-            "current": sorted(r.name for r in results if r.status == "current"),
-        }
+        updates = [r.dump() for r in results if r.status != "current"]
+        answer: dict[str, Any] = {"updates": updates, "current": _current(results)}
+        if surface in ("claude-ai", "desktop") and self._add_commands(
+            identity, view, updates[:MAX_LINKS], surface
+        ):
+            answer["steps"] = UPDATE_STEPS
+        return answer
+
+    def _add_commands(
+        self, identity: Identity, view: View, updates: list[dict[str, Any]], surface: str
+    ) -> bool:
+        """Give each newer version the one-click command; whether any got one."""
+        added = False
+        for update in updates:
+            skill = view.skill(update["name"]) if update["status"] in ("update", "yanked") else None
+            if skill is None or not update.get("latest"):
+                continue
+            link = self.proxy.link(view, skill, identity.email)
+            self._audit("link", identity, {"skill": skill.name, "version": skill.version, "surface": surface})
+            one = one_click(link, skill.ref, self.proxy.config.base_url)
+            update["install"] = {"command": one["command"], "file": one["file"]} | link.model_dump(
+                include={"url", "sha256", "expires"}
+            )
+            added = True
+        return added
 
 
-def download_command(url: str, filename: str, sha256: str) -> str:
-    """One shell line: download, verify the sha256, keep the file only when it matches."""
-    name = shlex.quote(filename)
-    return (
-        f"curl -fsSL {shlex.quote(url)} -o {name} && echo {shlex.quote(f'{sha256}  {filename}')} "
-        f"| sha256sum -c - || {{ rm -f {name}; echo 'download refused: wrong sha256' >&2; false; }}"
-    )
+def _current(results: list[Any]) -> list[str]:
+    return sorted(r.name for r in results if r.status == "current")
 
 
 def _short(text: str) -> str:

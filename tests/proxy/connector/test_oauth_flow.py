@@ -175,7 +175,7 @@ def test_the_sdk_client_signs_in_through_the_idp_then_uses_every_tool(proxy: tup
     assert (
         zipped.status_code == 200 and hashlib.sha256(zipped.content).hexdigest() == out["install"]["sha256"]
     )
-    assert "sha256sum -c" in out["install"]["command"]
+    assert out["install"]["command"].startswith("python3 -c ") and out["install"]["file"].endswith(".skill")
     assert out["updates"]["updates"][0]["status"] == "update"
     assert out["updates"]["updates"][1] == {"name": "decision-record", "status": "unknown"}
     assert "proposing changes is not set up on this server" in out["propose"]  # no `propose:` here
