@@ -146,7 +146,7 @@ class SkillFiles:
 
     def manifest(self, skill: SkillRecord) -> list[dict[str, Any]]:
         """The skill's files as served: path, size, sha256."""
-        prefix = len(skill_uri(skill.ref, ""))
+        prefix = len(skill_uri(skill.ref)) - len(SKILL_MD)
         return [
             {"path": r["uri"][prefix:], "size": r["size"], "sha256": r["digest"].removeprefix("sha256:")}
             for r in self.entry(skill)["resources"]
