@@ -20,6 +20,10 @@ it over streamable HTTP (initialize handshake, then stateless POSTs) with a pers
   For reference, the same calls are timed with the tool alone (`MCPServer.call_tool` in process on
   a second server built as the connector builds it, the caller's token set as the SDK's auth
   context) and as the client's HTTP round trip.
+- the Skills extension's listing: the client pages through `skills/list` (the 2026-07-28 era, as
+  Claude Code calls it) and the wrapper counts the bytes of each answer on the wire. Claude Code
+  keeps at most 100 skills and 512 KiB of listing per server: the target is the answer holding the
+  person's first 100 skills under 512 KiB (and every page under it); the whole listing is printed too.
 Client and server share one process; the client only waits while the server works. The server is
 stopped and the temp dir removed on exit or Ctrl-C.
 """
@@ -48,6 +52,8 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.server.auth.middleware.auth_context import auth_context_var
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
+from mcp_types import Request
+from pydantic import TypeAdapter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HERE = Path(__file__).resolve().parent
@@ -69,6 +75,10 @@ from skillport_build.proxy.state import State  # noqa: E402
 from skillport_build.trust.keys import load_public_keys  # noqa: E402
 
 TOKEN_TARGET, LATENCY_TARGET_MS = 1500, 10.0
+LISTING_TARGET = 512 * 1024  # bytes of skills/list Claude Code keeps per server
+LISTING_SKILLS = 100  # skills Claude Code keeps per server
+ASK = Request[dict[str, Any], str]  # (a bare Request drops params it does not know)
+ANSWER = TypeAdapter(dict[str, Any])
 CHARS_PER_TOKEN = 4
 INTERRUPTED = threading.Event()
 T = TypeVar("T")
@@ -90,12 +100,13 @@ class Timed:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.samples: list[float] = []
+        self.listing: list[int] = []  # bytes of each skills/list answer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != "/mcp" or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
-        start, body, elapsed = time.perf_counter(), bytearray(), 0.0
+        start, body, elapsed, sent = time.perf_counter(), bytearray(), 0.0, 0
 
         async def receiving() -> Message:
             message = await receive()
@@ -103,14 +114,19 @@ class Timed:
             return message
 
         async def sending(message: Message) -> None:
-            nonlocal elapsed
-            if message["type"] == "http.response.body" and not message.get("more_body"):
-                elapsed = time.perf_counter() - start
+            nonlocal elapsed, sent
+            if message["type"] == "http.response.body":
+                sent += len(message.get("body", b""))
+                if not message.get("more_body"):
+                    elapsed = time.perf_counter() - start
             await send(message)
 
         await self.app(scope, receiving, sending)
-        if _is_search(json.loads(body) if body else None):
+        request = json.loads(body) if body else None
+        if _is_search(request):
             self.samples.append(elapsed * 1000)
+        elif isinstance(request, dict) and request.get("method") == "skills/list":
+            self.listing.append(sent)
 
 
 def _is_search(request: Any) -> bool:
@@ -168,7 +184,26 @@ async def _client(url: str, token: str, args: argparse.Namespace) -> dict[str, A
             _check(text, arguments["query"], args.skills)
             if i >= args.warmup:
                 round_trips.append(elapsed * 1000)
-    return {"tools": tools, "instructions": instructions, "round_trips": round_trips}
+    return {"tools": tools, "instructions": instructions, "round_trips": round_trips,
+            "pages": await _listing(url, token)}  # fmt: skip
+
+
+async def _listing(url: str, token: str) -> list[int]:
+    """Page through skills/list as Claude Code does (2026-07-28); the entries of each page."""
+    counts: list[int] = []
+    async with (
+        httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=60) as http,
+        Client(streamable_http_client(f"{url}/mcp", http_client=http), mode="auto") as client,
+    ):
+        cursor: str | None = None
+        while not INTERRUPTED.is_set():
+            params = {} if cursor is None else {"cursor": cursor}
+            page = await client.session.send_request(ASK(method="skills/list", params=params), ANSWER)
+            counts.append(len(page["skills"]))
+            cursor = page.get("nextCursor")
+            if cursor is None:
+                break
+    return counts
 
 
 async def _tool_alone(proxy: Proxy, args: argparse.Namespace) -> list[float]:
@@ -241,6 +276,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     server = timed.samples[args.warmup :]
     if len(server) != args.samples:
         raise SystemExit(f"the server timed {len(server)} search calls, not {args.samples}")
+    if len(timed.listing) != len(seen["pages"]) or sum(seen["pages"]) != args.skills:
+        raise SystemExit(f"skills/list gave {seen['pages']} entries in {len(timed.listing)} answers")
     parts = {t["name"]: _wire(t) for t in seen["tools"]} | {"instructions": seen["instructions"]}
     context = _wire(seen["tools"]) + seen["instructions"]
     return {
@@ -252,7 +289,27 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "search_p95_ms": statistics.quantiles(server, n=20)[-1],
         "tool_p50_ms": statistics.median(alone),
         "roundtrip_p50_ms": statistics.median(seen["round_trips"]),
+        "list_pages": len(seen["pages"]),
+        "list_first_entries": seen["pages"][0],
+        "list_first_bytes": timed.listing[0],
+        "list_first_100_bytes": _bytes_for(LISTING_SKILLS, seen["pages"], timed.listing),
+        "list_largest_page_bytes": max(timed.listing),
+        "list_total_bytes": sum(timed.listing),
     }
+
+
+def _kib(size: int) -> str:
+    return f"{size / 1024:.1f} KiB"
+
+
+def _bytes_for(skills: int, pages: list[int], sizes: list[int]) -> int:
+    """Bytes of the answers a client reads to hold its first `skills` entries."""
+    total, held = 0, 0
+    for count, size in zip(pages, sizes, strict=True):
+        if held >= skills:
+            break
+        total, held = total + size, held + count
+    return total
 
 
 def main() -> None:
@@ -305,6 +362,22 @@ def _print(args: argparse.Namespace, f: dict[str, Any]) -> None:
         ("search_skills p95, in server", f"{f['search_p95_ms']:.2f} ms", ""),
         ("  median, the tool alone", f"{f['tool_p50_ms']:.2f} ms", ""),
         ("  median, client round trip", f"{f['roundtrip_p50_ms']:.2f} ms", ""),
+        (
+            f"skills/list for the first {LISTING_SKILLS}",
+            f"{f['list_first_100_bytes'] / 1024:.1f} KiB",
+            f"< {LISTING_TARGET // 1024} KiB: {met[f['list_first_100_bytes'] < LISTING_TARGET]}",
+        ),
+        ("  first page", f"{f['list_first_entries']} skills", f"{f['list_first_bytes']} B"),
+        (
+            "  largest page",
+            f"{f['list_largest_page_bytes'] / 1024:.1f} KiB",
+            f"< {LISTING_TARGET // 1024} KiB: {met[f['list_largest_page_bytes'] < LISTING_TARGET]}",
+        ),
+        (
+            f"  all {args.skills} skills",
+            f"{f['list_total_bytes'] / 1024:.1f} KiB",
+            f"{f['list_pages']} pages",
+        ),
     ]
     for label, value, target in rows:
         print(f"{label:34}{value:>10}  {target}".rstrip())
