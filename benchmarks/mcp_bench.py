@@ -198,7 +198,7 @@ async def _listing(url: str, token: str) -> list[int]:
         cursor: str | None = None
         while not INTERRUPTED.is_set():
             params = {} if cursor is None else {"cursor": cursor}
-            page = await client.session.send_request(ASK(method="skills/list", params=params), ANSWER)
+            page = await client.session.send_request(ASK(method="skills/list", params=params), ANSWER)  # type: ignore[type-var]
             counts.append(len(page["skills"]))
             cursor = page.get("nextCursor")
             if cursor is None:
