@@ -58,6 +58,42 @@ def person(proxy: HttpsProxy, tmp_path: Path, token: str, url: str | None = None
     return Claude(claude_binary(), home, tuple(proxy.namespace.command()), extra)
 
 
+# Claude Code 2.1.332 reads managed settings only from /etc/claude-code/managed-settings.json on
+# Linux (the path is built in; no variable or flag moves it). So the admin's file is put there for
+# Claude Code alone: each run gets a private mount namespace whose /etc is an overlay (upper layer
+# on a tmpfs) holding the file; the machine's /etc is never written.
+MANAGED_ETC = """\
+set -e
+mount --make-rprivate /
+mount -t tmpfs skillport-test "$1"
+mkdir "$1/upper" "$1/work"
+mount -t overlay skillport-test -o "lowerdir=/etc,upperdir=$1/upper,workdir=$1/work" /etc
+mkdir -p /etc/claude-code
+cp "$2" /etc/claude-code/managed-settings.json
+shift 2
+exec "$@"
+"""
+
+
+def managed_person(proxy: HttpsProxy, tmp_path: Path, token: str) -> Claude:
+    """Claude Code for one person whose machine the admin set up: no user settings at all, and in
+    managed settings the fragment `skillport claude-code settings --managed` printed."""
+    home = tmp_path / "home"
+    (home / ".claude").mkdir(parents=True)
+    extra = proxy.environ(token) | {"PATH": f"{BIN}:/usr/bin:/bin"}
+    printed = proxy.namespace.run(
+        str(BIN / "skillport"), "claude-code", "settings", "--managed", env=extra | {"HOME": str(home)}
+    )
+    assert printed.returncode == 0, printed.stderr
+    assert "/etc/claude-code/managed-settings.json (Linux)" in printed.stderr
+    managed = tmp_path / "managed-settings.json"
+    managed.write_text(printed.stdout)
+    (tmp_path / "etc-layer").mkdir()
+    extra["NODE_EXTRA_CA_CERTS"] = str(proxy.tls.ca)
+    wrapper = ("unshare", "-m", "sh", "-c", MANAGED_ETC, "sh", str(tmp_path / "etc-layer"), str(managed))
+    return Claude(claude_binary(), home, (*proxy.namespace.command(), *wrapper), extra)
+
+
 def start_session(claude: Claude) -> Path:
     """What opening Claude Code does first: add the marketplaces its settings declare. A headless
     session with the install made synchronous; it then stops at "Not logged in" (no model here).
@@ -109,6 +145,28 @@ def test_a_person_in_the_group_installs_the_restricted_plugin(proxy: HttpsProxy,
     status, archive = proxy.get(entry["source"]["url"].removeprefix(proxy.url), proxy.tokens["sre"])
     assert status == 200
     assert hashlib.sha256(archive).hexdigest() == entry["source"]["sha256"]  # the pin Claude Code checked
+
+
+def test_the_admins_managed_settings_add_the_marketplace_and_install(
+    proxy: HttpsProxy, tmp_path: Path
+) -> None:
+    claude = managed_person(proxy, tmp_path, proxy.tokens["sre"])
+    copy = start_session(claude)  # the marketplace comes from managed settings: there are no others
+    assert (
+        not (claude.home / ".claude/settings.json").exists()
+        or "extraKnownMarketplaces" not in (claude.home / ".claude/settings.json").read_text()
+    )
+    assert RESTRICTED in listed_plugins(copy)
+    ok(claude.run("plugin", "install", f"{RESTRICTED}@{MARKET}"))
+    entry = next(p for p in proxy.marketplace("sre")["plugins"] if p["name"] == RESTRICTED)
+    assert claude.installed(MARKET)[RESTRICTED]["version"] == entry["version"]
+    assert not Path("/etc/claude-code").exists()  # the machine's /etc was never touched
+    # The same person and machine without the admin's file: Claude Code adds no marketplace.
+    (tmp_path / "bare/.claude").mkdir(parents=True)
+    bare = Claude(claude_binary(), tmp_path / "bare", tuple(proxy.namespace.command()), claude.extra_env)
+    bare.run("-p", "hello", timeout=60)
+    listed = bare.run("plugin", "marketplace", "list", "--json")
+    assert listed.returncode == 0 and MARKET not in {m["name"] for m in json.loads(listed.stdout)}
 
 
 def test_a_person_outside_the_group_sees_neither_entry_nor_archive(proxy: HttpsProxy, tmp_path: Path) -> None:
