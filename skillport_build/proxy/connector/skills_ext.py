@@ -8,7 +8,9 @@ and every file with its sha256 and size, taken from the skill's bundle after its
 against the signed catalog. Only skills the caller may read exist here: listing, getting and
 reading a hidden skill is answered as for a skill that does not exist. A skill over the
 specification's per-skill limits (512 files, 16 MiB) is not served through the extension: it is
-left out of the listing, and `skills/get` answers -32602 saying why and what to use instead.
+left out of the listing (the page it would be on names it and the reason under
+`_meta["io.skillport/not-served"]`), and `skills/get` answers -32602 saying why and what to use
+instead.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ MAX_FILES = 512
 MAX_BYTES = 16 * 1024 * 1024
 DIRECTORY = "inode/directory"
 PROOF_META = "io.skillport/proof"
+NOT_SERVED_META = "io.skillport/not-served"  # skills of the page left out for the limits, and why
 
 
 class GetSkillParams(RequestParams):
@@ -209,12 +212,21 @@ class SkillsExtension(Extension):
         cursor = getattr(params, "cursor", None) if params is not None else None
         if cursor is not None and not (isinstance(cursor, str) and cursor.isdigit()):
             raise MCPError(code=INVALID_PARAMS, message=f"unknown cursor {cursor!r}; list again without one")
-        entries, following = listing.page(skills, int(cursor or 0), self.skills.served)
+        start = int(cursor or 0)
+        entries, following = listing.page(skills, start, self.skills.served)
         result: dict[str, Any] = {"resultType": "complete", "skills": entries, "ttlMs": TTL_MS}
         result["cacheScope"] = "private"  # every person's listing is their own
         if following is not None:
             result["nextCursor"] = str(following)
+        left_out = self._left_out(skills[start : following or len(skills)])
+        if left_out:
+            result["_meta"] = {NOT_SERVED_META: left_out}
         return result
+
+    def _left_out(self, skills: Sequence[SkillRecord]) -> list[dict[str, str]]:
+        """The skills of a page not listed for being over the limits, each with the reason."""
+        found = ((s, over_limits(self.skills.entry(s))) for s in skills)
+        return [{"uri": skill_uri(s.ref), "reason": why} for s, why in found if why is not None]
 
     async def _get(self, ctx: ServerRequestContext[Any, Any], params: GetSkillParams) -> dict[str, Any]:
         uri = params.uri

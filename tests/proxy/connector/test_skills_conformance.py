@@ -32,6 +32,7 @@ from pydantic import TypeAdapter
 from releasing import bump
 
 from skillport_build.proxy.connector.skills_ext import IDENTIFIER, MAX_BYTES, MAX_FILES
+from skillport_build.proxy.connector.skills_ext import NOT_SERVED_META as NOT_SERVED
 
 ANSWER = TypeAdapter(dict[str, Any])
 ASK = Request[dict[str, Any], str]  # (a bare Request drops params it does not know)
@@ -241,6 +242,9 @@ def test_limits_a_skill_over_512_files_or_16_mib_is_not_served(
     served); everything served is within both."""
     names = {e["frontmatter"]["name"] for e in entries}
     assert "many-files" not in names and "large-files" not in names
+    said = {n["uri"]: n["reason"] for p in listing(live)[0] for n in p.get("_meta", {}).get(NOT_SERVED, [])}
+    assert set(said) == {"skill://many-files/SKILL.md", "skill://large-files/SKILL.md"}
+    assert "513 files" in said["skill://many-files/SKILL.md"]
     for entry in entries:
         assert (
             len(entry["resources"]) <= MAX_FILES and sum(r["size"] for r in entry["resources"]) <= MAX_BYTES
