@@ -21,8 +21,9 @@ import threading
 import zipfile
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
+import anyio.to_thread
 import yaml
 from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import Extension, MethodBinding
@@ -44,6 +45,7 @@ SKILL_MD = "SKILL.md"
 MAX_FILES = 512
 MAX_BYTES = 16 * 1024 * 1024
 DIRECTORY = "inode/directory"
+P = TypeVar("P")
 PROOF_META = "io.skillport/proof"
 NOT_SERVED_META = "io.skillport/not-served"  # skills of the page left out for the limits, and why
 
@@ -208,7 +210,19 @@ class SkillsExtension(Extension):
         return skills
 
     async def _list(self, ctx: ServerRequestContext[Any, Any], params: Any) -> dict[str, Any]:
-        skills = self.order(self.identity())
+        return await _off_loop(self.listed, self.identity(), params)
+
+    async def _get(self, ctx: ServerRequestContext[Any, Any], params: GetSkillParams) -> dict[str, Any]:
+        return await _off_loop(self.got, self.identity(), params)
+
+    async def _directory(
+        self, ctx: ServerRequestContext[Any, Any], params: ReadDirectoryParams
+    ) -> dict[str, Any]:
+        return await _off_loop(self.directory_read, self.identity(), params)
+
+    def listed(self, identity: Identity, params: Any) -> dict[str, Any]:
+        """One page of `skills/list` for this person."""
+        skills = self.order(identity)
         cursor = getattr(params, "cursor", None) if params is not None else None
         if cursor is not None and not (isinstance(cursor, str) and cursor.isdigit()):
             raise MCPError(code=INVALID_PARAMS, message=f"unknown cursor {cursor!r}; list again without one")
@@ -228,9 +242,10 @@ class SkillsExtension(Extension):
         found = ((s, over_limits(self.skills.entry(s))) for s in skills)
         return [{"uri": skill_uri(s.ref), "reason": why} for s, why in found if why is not None]
 
-    async def _get(self, ctx: ServerRequestContext[Any, Any], params: GetSkillParams) -> dict[str, Any]:
+    def got(self, identity: Identity, params: GetSkillParams) -> dict[str, Any]:
+        """The `skills/get` answer for this person."""
         uri = params.uri
-        found = self.skills.at(self.identity(), uri[len(SCHEME) :]) if uri.startswith(SCHEME) else None
+        found = self.skills.at(identity, uri[len(SCHEME) :]) if uri.startswith(SCHEME) else None
         if found is None or found[1] != SKILL_MD:
             raise MCPError(code=INVALID_PARAMS, message=f"No skill is served at {uri}", data={"uri": uri})
         skill = found[0]
@@ -250,11 +265,10 @@ class SkillsExtension(Extension):
             answer["_meta"] = {PROOF_META: proof.dump()}  # it would crowd skills/list's size budget)
         return answer
 
-    async def _directory(
-        self, ctx: ServerRequestContext[Any, Any], params: ReadDirectoryParams
-    ) -> dict[str, Any]:
+    def directory_read(self, identity: Identity, params: ReadDirectoryParams) -> dict[str, Any]:
+        """The `resources/directory/read` answer for this person."""
         uri = params.uri
-        found = self.skills.at(self.identity(), uri[len(SCHEME) :]) if uri.startswith(SCHEME) else None
+        found = self.skills.at(identity, uri[len(SCHEME) :]) if uri.startswith(SCHEME) else None
         children = directory(self.skills.manifest(found[0]), found[1]) if found is not None else None
         if found is None or children is None or uri.endswith("/"):
             raise MCPError(
@@ -270,6 +284,13 @@ class SkillsExtension(Extension):
                 for name, folder in children
             ],
         }
+
+
+async def _off_loop(
+    work: Callable[[Identity, P], dict[str, Any]], identity: Identity, params: P
+) -> dict[str, Any]:
+    """Run `work` in a worker thread: it reads bundles and the state database."""
+    return await anyio.to_thread.run_sync(work, identity, params)
 
 
 def directory(manifest: list[dict[str, Any]], folder: str) -> list[tuple[str, bool]] | None:
