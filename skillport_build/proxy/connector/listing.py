@@ -68,7 +68,7 @@ def page(
     while at < len(skills) and len(entries) < PAGE:
         found = entry(skills[at])
         if found is not None:
-            cost = len(json.dumps(found, ensure_ascii=False, separators=(",", ":"))) + 1
+            cost = len(json.dumps(found, separators=(",", ":"))) + 1  # \u escapes: bytes either way
             if entries and size + cost > PAGE_BYTES:
                 break
             entries.append(found)
