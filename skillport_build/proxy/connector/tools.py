@@ -115,6 +115,8 @@ class Tools:
                 f"Run: skillport login {base}  (once; opens the browser to sign in)",
                 f"Run: skillport install {skill.ref} --claude-code  (verifies the sha256, installs into "
                 f"~/.claude/skills/{skill.name}/)",
+                f"For other agents on the machine: skillport install {skill.ref} --agent AGENT (codex, "
+                "cursor, gemini-cli, github-copilot, opencode …; add --project for the current project only)",
                 *(
                     [
                         f"Or the whole plugin: skillport claude-code sync, then claude plugin install "

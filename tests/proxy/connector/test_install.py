@@ -137,3 +137,10 @@ def test_check_updates_gives_the_same_command_for_the_newer_version(live: LivePr
     assert hashlib.sha256(data).hexdigest() == update["install"]["sha256"]
     plain = tool(live, "sre", "check_updates", installed={SKILL: "0.0.1"})
     assert "install" not in plain["updates"][0] and "steps" not in plain
+
+
+def test_claude_code_steps_name_the_cli_for_claude_code_and_the_other_agents(live: LiveProxy) -> None:
+    steps = tool(live, "sre", "install_skill", name=SKILL, surface="claude-code")
+    assert "command" not in steps and "file" not in steps
+    assert any(f"skillport install {SKILL} --claude-code" in step for step in steps["steps"])
+    assert any(f"skillport install {SKILL} --agent AGENT" in step for step in steps["steps"])
