@@ -111,6 +111,16 @@ class Author(Record):
     url: str | None = None
 
 
+class Origin(Record):
+    """Where a remote plugin's files were fetched from: its entry's source and the commit."""
+
+    source: str = Field(description="github, url or git-subdir")
+    location: str = Field(description="OWNER/REPO for github, else the repository URL")
+    path: str | None = Field(default=None, description="the folder of a git-subdir source")
+    ref: str | None = Field(default=None, description="the ref the entry names, if any")
+    commit: str = Field(description="the 40-hex commit the bundle was built from")
+
+
 class PluginRecord(Record):
     """A plugin as published, with its Claude Code bundle."""
 
@@ -130,6 +140,9 @@ class PluginRecord(Record):
     components: tuple[str, ...] = Field(default=(), description="commands, agents, hooks, mcp, ...")
     history: tuple[Release, ...]
     deprecated: Deprecation | None = None
+    origin: Origin | None = Field(
+        default=None, description="a remote entry's source and resolved commit; absent for a repo folder"
+    )
 
     def release(self, version: str) -> Release | None:
         """The history entry for a version."""
