@@ -83,9 +83,7 @@ class BuildResult:
     written: tuple[str, ...]  # store-relative paths of bundles made now
     reused: tuple[str, ...]  # bundles already in OUT with the right bytes
     warnings: tuple[str, ...] = ()  # what the person should know: a dirty tree, remote entries
-    remote: RemoteReport = field(
-        default_factory=RemoteReport
-    )  # fetched, reused, skipped
+    remote: RemoteReport = field(default_factory=RemoteReport)  # fetched, reused, skipped
 
 
 @dataclass(frozen=True)

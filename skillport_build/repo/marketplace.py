@@ -151,9 +151,7 @@ class Marketplace:
     config: ValidateConfig
     lifecycle: Lifecycle
     problems: tuple[Diagnostic, ...]  # what loading found outside plugin folders
-    remote: RemoteReport = field(
-        default_factory=RemoteReport
-    )  # what became of remote entries
+    remote: RemoteReport = field(default_factory=RemoteReport)  # what became of remote entries
 
     @property
     def skills(self) -> tuple[Skill, ...]:

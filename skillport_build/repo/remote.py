@@ -49,6 +49,16 @@ esac
 Progress = Callable[[int, int], None]  # (fetches done, fetches in all)
 
 
+def user_cache(environ: Mapping[str, str] | None = None) -> Path:
+    """Where commands without a build folder (plan, bump, the CI jobs) keep fetched entries:
+    SKILLPORT_CACHE_DIR, else the XDG cache folder."""
+    env = os.environ if environ is None else environ
+    if env.get("SKILLPORT_CACHE_DIR"):
+        return Path(env["SKILLPORT_CACHE_DIR"]) / "remote"
+    base = env.get("XDG_CACHE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".cache")
+    return Path(base) / "skillport" / "remote"
+
+
 @dataclass(frozen=True)
 class Wanted:
     """One remote entry, as asked for: which repository, which folder, which ref or commit."""
@@ -99,7 +109,7 @@ class RemoteSources:
         """Give every fetchable entry its files at its commit; raise RemoteSourceError naming
         every entry that cannot be fetched (unless `skip`). Asked again about the same entries,
         the same answer: a branch that moves during a build does not split it across two commits."""
-        key = canonical_json(entries)
+        key = canonical_json([[e.get("name"), e.get("source")] for e in entries if isinstance(e, dict)])
         if key not in self._done:
             self._done[key] = self._resolve(entries)
         return self._done[key]
@@ -214,9 +224,7 @@ def _wanted(entries: Iterable[Any], environ: Mapping[str, str]) -> tuple[list[Wa
             continue
         kind = source.get("source")
         if kind not in FETCHED_KINDS:
-            what = (
-                "npm sources are not supported" if kind == "npm" else f"`{kind}` sources are not fetched"
-            )
+            what = "npm sources are not supported" if kind == "npm" else f"`{kind}` sources are not fetched"
             unsupported.append(f"{name} ({kind}): {what}")
             continue
         found = _parse(index, name, source, environ)

@@ -91,8 +91,20 @@ def _remote(market: Marketplace) -> Iterator[Diagnostic]:
     yield rule("remote-entries")(
         MARKETPLACE_JSON,
         market.manifest_doc.line(("plugins", remote[0][0], "source")),
-        f"{count}: checked for shape, not fetched: {names}; `skillport build` does not build them yet",
+        f"{count}: checked for shape here: {names}; `skillport build` fetches github, url and "
+        "git-subdir sources at their commit and validates their files (npm, archive and command "
+        "sources are not built)",
     )
+    for index, raw in remote:
+        source = raw["source"]
+        if source.get("source") in ("github", "url", "git-subdir") and not source.get("sha"):
+            yield rule("remote-unpinned")(
+                MARKETPLACE_JSON,
+                market.manifest_doc.line(("plugins", index, "source")),
+                f"plugins[{index}] ({raw.get('name', '?')}): not pinned to a commit, so each build takes "
+                "what its ref names then; add `sha` (the 40-hex commit) for a build anyone can "
+                "reproduce (`skillport build --strict` refuses unpinned entries)",
+            )
 
 
 def _duplicates(market: Marketplace) -> Iterator[Diagnostic]:
