@@ -297,6 +297,7 @@ class Credential:
     variables: tuple[str, ...]  # where a token is looked for, in order
     token: str | None
     user: str
+    found_in: str | None = None  # the variable the token came from
 
 
 def credential(url: str, environ: Mapping[str, str]) -> Credential:
@@ -305,8 +306,9 @@ def credential(url: str, environ: Mapping[str, str]) -> Credential:
     variables: tuple[str, ...] = (token_variable(host),)
     if host == "github.com" or host == urlsplit(environ.get("SKILLPORT_GITHUB_URL", GITHUB_URL)).hostname:
         variables += ("GITHUB_TOKEN",)
-    token = next((environ[v] for v in variables if environ.get(v)), None)
-    return Credential(host, variables, token, environ.get(user_variable(host)) or DEFAULT_USER)
+    found_in = next((v for v in variables if environ.get(v)), None)
+    token = environ[found_in] if found_in else None
+    return Credential(host, variables, token, environ.get(user_variable(host)) or DEFAULT_USER, found_in)
 
 
 class _Git:
@@ -487,7 +489,7 @@ def _explain(wanted: Wanted, stderr: str, found: Credential, sent: str | None) -
     if any(s in low for s in _AUTH):
         if sent:
             return (
-                f"{host} refused the token in {variables}; check that it is valid, not expired, and "
+                f"{host} refused the token in {found.found_in}; check that it is valid, not expired, and "
                 f"grants read access (contents: read) to {wanted.origin.location}"
             )
         if found.token:
