@@ -383,9 +383,7 @@ class _Git:
         result, _ = self._run(wanted, work, "-C", str(repo), "read-tree", tree, extra=env)
         if result.returncode != 0:
             if origin.path:
-                return (
-                    f"the folder `{origin.path}` does not exist at commit {origin.commit[:12]}; check `path`"
-                )
+                return f"no folder `{origin.path}` at commit {origin.commit[:12]}; check the entry's `path`"
             return f"git read-tree failed: {_last_line(result.stderr)}"
         args = ("-C", str(repo), "--work-tree", str(target), "checkout-index", "--all", "--force")
         target.mkdir()
