@@ -380,16 +380,13 @@ class _Git:
         tree = f"{origin.commit}:{origin.path}" if origin.path else f"{origin.commit}^{{tree}}"
         index, target = work / f"index-{checkout.key}", work / checkout.key
         env = {"GIT_INDEX_FILE": str(index)}
-        result, _ = self._run(wanted, work, "-C", str(repo), "read-tree", tree, extra=env)
+        target.mkdir()
+        args = ("--git-dir", str(repo), "--work-tree", str(target), "read-tree", "-u", "--reset", tree)
+        result, _ = self._run(wanted, work, *args, extra=env)  # one process: index and files
         if result.returncode != 0:
-            if origin.path:
+            if origin.path and "not a valid object name" in result.stderr.lower():
                 return f"no folder `{origin.path}` at commit {origin.commit[:12]}; check the entry's `path`"
             return f"git read-tree failed: {_last_line(result.stderr)}"
-        args = ("-C", str(repo), "--work-tree", str(target), "checkout-index", "--all", "--force")
-        target.mkdir()
-        result, _ = self._run(wanted, work, *args, extra=env)
-        if result.returncode != 0:
-            return f"git checkout-index failed: {_last_line(result.stderr)}"
         with contextlib.suppress(FileExistsError, OSError):  # another build of the same commit won
             os.rename(target, checkout.folder)
         return None if checkout.folder.is_dir() else f"cannot write the cache folder {checkout.folder}"
