@@ -40,10 +40,14 @@ GITHUB_URL = "https://github.com"  # SKILLPORT_GITHUB_URL points github sources 
 DEFAULT_USER = "x-access-token"  # what GitHub expects beside an installation or fine-grained token
 _HEX40 = re.compile(r"^[0-9a-f]{40}$")
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
+# git asks for the user, then the password, naming the URL; the token goes only to its own host
+# (a redirect to another host gets nothing).
 _ASKPASS = """#!/bin/sh
+h="$SKILLPORT_ASKPASS_HOST"
 case "$1" in
   Username*) printf '%s\\n' "$SKILLPORT_ASKPASS_USER" ;;
-  *) printf '%s\\n' "$SKILLPORT_ASKPASS_TOKEN" ;;
+  *"@$h'"*|*"@$h:"*|*"@$h/"*|*"//$h'"*|*"//$h:"*|*"//$h/"*) printf '%s\\n' "$SKILLPORT_ASKPASS_TOKEN" ;;
+  *) printf '\\n' ;;
 esac
 """
 Progress = Callable[[int, int], None]  # (fetches done, fetches in all)
@@ -407,6 +411,7 @@ class _Git:
             "GIT_TERMINAL_PROMPT": "0",
             "GIT_ASKPASS": str(self.askpass),
             "SKILLPORT_ASKPASS_USER": found.user,
+            "SKILLPORT_ASKPASS_HOST": found.host,
             "SKILLPORT_ASKPASS_TOKEN": token or "",
             "LC_ALL": "C",
             **{k: v for k, v in self.environ.items() if k in ("GIT_SSH_COMMAND", "SSH_AUTH_SOCK")},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,7 @@ import pytest
 from remotes import MONOREPO_STATES, REVIEW_STATES, plugin_repository
 
 from skillport_build.errors import RemoteSourceError
-from skillport_build.repo.remote import RemoteSources, credential, token_variable, user_cache
+from skillport_build.repo.remote import _ASKPASS, RemoteSources, credential, token_variable, user_cache
 
 
 @pytest.fixture(scope="module")
@@ -137,3 +138,27 @@ def test_commands_without_a_build_folder_cache_under_the_user_cache() -> None:
     assert user_cache({"SKILLPORT_CACHE_DIR": "/c"}) == Path("/c/remote")
     assert user_cache({"XDG_CACHE_HOME": "/x"}) == Path("/x/skillport/remote")
     assert user_cache({"HOME": "/h"}) == Path("/h/.cache/skillport/remote")
+
+
+@pytest.mark.parametrize(
+    ("prompt", "answer"),
+    [
+        ("Username for 'https://git.example.com': ", "x-access-token"),
+        ("Password for 'https://x-access-token@git.example.com': ", "s3cret"),
+        ("Password for 'https://x-access-token@git.example.com:8443': ", "s3cret"),
+        ("Password for 'https://x-access-token@git.example.com.evil.test': ", ""),
+        ("Password for 'https://x-access-token@elsewhere.test': ", ""),  # a redirect gets nothing
+    ],
+)
+def test_the_askpass_helper_gives_the_token_only_to_its_host(
+    prompt: str, answer: str, tmp_path: Path
+) -> None:
+    helper = tmp_path / "askpass.sh"
+    helper.write_text(_ASKPASS)
+    env = {
+        "SKILLPORT_ASKPASS_HOST": "git.example.com",
+        "SKILLPORT_ASKPASS_USER": "x-access-token",
+        "SKILLPORT_ASKPASS_TOKEN": "s3cret",
+    }
+    done = subprocess.run(["sh", str(helper), prompt], env=env, capture_output=True, text=True, check=True)
+    assert done.stdout == answer + "\n"
