@@ -114,11 +114,11 @@ class Author(Record):
 class Origin(Record):
     """Where a remote plugin's files were fetched from: its entry's source and the commit."""
 
-    source: str = Field(description="github, url or git-subdir")
-    location: str = Field(description="OWNER/REPO for github, else the repository URL")
+    source: str = Field(description="github, url, git-subdir or npm")
+    location: str = Field(description="OWNER/REPO for github, the package for npm, else the repository URL")
     path: str | None = Field(default=None, description="the folder of a git-subdir source")
-    ref: str | None = Field(default=None, description="the ref the entry names, if any")
-    commit: str = Field(description="the 40-hex commit the bundle was built from")
+    ref: str | None = Field(default=None, description="the ref (npm: range or tag) the entry names, if any")
+    commit: str = Field(description="the 40-hex commit the bundle was built from; for npm the exact version")
 
 
 class PluginRecord(Record):

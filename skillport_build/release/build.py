@@ -160,9 +160,9 @@ def _warnings(market: Marketplace, options: BuildOptions, catalog: Catalog) -> t
         found.append(f"not built: {'; '.join(market.remote.skipped)}")
     if market.remote.unpinned:
         found.append(
-            "not pinned to a commit, built from what their ref names now: "
-            f"{', '.join(market.remote.unpinned)}; "
-            "give each a `sha` for a build anyone can reproduce (`--strict` refuses unpinned entries)"
+            "not pinned, built from what their ref or version range names now: "
+            f"{', '.join(market.remote.unpinned)}; pin each (`sha` for git, an exact `version` for npm) "
+            "for a build anyone can reproduce (`--strict` refuses unpinned entries)"
         )
     return tuple(found)
 

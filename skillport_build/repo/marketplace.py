@@ -73,16 +73,16 @@ class Skill:
 class Origin:
     """Where a remote plugin came from: the entry's source and the commit it resolved to."""
 
-    kind: str  # github, url or git-subdir
-    location: str  # OWNER/REPO for github, else the repository URL (never with credentials)
+    kind: str  # github, url, git-subdir or npm
+    location: str  # OWNER/REPO for github, the package for npm, else the repository URL (no credentials)
     path: str | None  # the folder of a git-subdir source
-    ref: str | None  # the ref the entry names, if any
-    commit: str  # the 40-hex commit the files are from
+    ref: str | None  # the ref (npm: the range or tag) the entry names, if it is not a pin
+    commit: str  # the 40-hex commit the files are from; for npm the exact version
 
     @property
     def label(self) -> str:
         """How messages name it: github:OWNER/REPO, the URL, plus the folder of a git-subdir."""
-        where = f"github:{self.location}" if self.kind == "github" else self.location
+        where = f"{self.kind}:{self.location}" if self.kind in ("github", "npm") else self.location
         return f"{where}//{self.path}" if self.path else where
 
 

@@ -25,16 +25,18 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from skillport_build.errors import RemoteSourceError
 from skillport_build.models.catalog import canonical_json
-from skillport_build.models.marketplace import GithubSource, GitSubdirSource, UrlSource
+from skillport_build.models.marketplace import GithubSource, GitSubdirSource, NpmSource, UrlSource
 from skillport_build.repo.marketplace import Origin, RemoteReport
+from skillport_build.repo.npmsource import Npm, default_registry, is_exact
 
-FETCHED_KINDS = ("github", "url", "git-subdir")
+FETCHED_KINDS = ("github", "url", "git-subdir", "npm")
 DEFAULT_PARALLEL = 4
 GITHUB_URL = "https://github.com"  # SKILLPORT_GITHUB_URL points github sources at GitHub Enterprise
 DEFAULT_USER = "x-access-token"  # what GitHub expects beside an installation or fine-grained token
@@ -120,22 +122,22 @@ class RemoteSources:
 
     def _resolve(self, entries: list[Any]) -> Fetched:
         wanted, unsupported = _wanted(entries, self.environ)
+        if self.skip:
+            skipped = tuple(f"{w.who}: --remote skip" for w in wanted) + unsupported
+            return Fetched({}, RemoteReport(skipped=skipped))
         refused = [f"  {w.who}: {why}" for w in wanted if (why := _refused_url(w.url, self.allow_file))]
         if refused:
             raise RemoteSourceError(
                 f"{len(refused)} remote entr{'y' if len(refused) == 1 else 'ies'} cannot be fetched:\n"
                 + "\n".join(refused)
             )
-        if self.skip:
-            skipped = tuple(f"{w.who}: --remote skip" for w in wanted) + unsupported
-            return Fetched({}, RemoteReport(skipped=skipped))
         if not wanted:
             return Fetched({}, RemoteReport(skipped=unsupported))
         unpinned = tuple(w.who for w in wanted if not w.origin.commit)
         if self.strict and unpinned:
             raise RemoteSourceError(
-                "remote entries must be pinned under --strict; give each a 40-hex `sha`:\n"
-                + "\n".join(f"  {who}" for who in unpinned)
+                "remote entries must be pinned under --strict; give each a 40-hex `sha` (npm: an exact "
+                "`version`):\n" + "\n".join(f"  {who}" for who in unpinned)
             )
         with _Git(self.environ, self.timeout) as git:
             resolved = self._commits(git, wanted)
@@ -152,7 +154,7 @@ class RemoteSources:
     def _commits(self, git: _Git, wanted: list[Wanted]) -> list[Wanted]:
         """The entries with their commits: a pinned `sha` as is, a ref through ls-remote."""
         pending = [w for w in wanted if not w.origin.commit]
-        found = dict(zip(pending, self._map(git.ls_remote, pending), strict=True))
+        found = dict(zip(pending, self._map(partial(_latest, git), pending), strict=True))
         failures = [f"  {w.who}: {error}" for w, (_, error) in found.items() if error]
         if failures:
             raise RemoteSourceError(_failed(failures))
@@ -172,7 +174,7 @@ class RemoteSources:
 
         def fetch(group: list[Wanted]) -> str | None:
             nonlocal done
-            error = git.fetch(group, [checkouts[w.index] for w in group], self.cache)
+            error = _fetch(git, group, [checkouts[w.index] for w in group], self.cache)
             done += 1
             if self.progress:
                 self.progress(done, len(groups))
@@ -195,12 +197,39 @@ class RemoteSources:
             return list(pool.map(work, items))
 
 
+def _latest(git: _Git, wanted: Wanted) -> tuple[str | None, str | None]:
+    """What an unpinned entry names now: a git ref's commit, an npm range's newest version."""
+    if wanted.origin.kind == "npm":
+        return git.npm.resolve(wanted.origin.location, wanted.origin.ref, wanted.url)
+    return git.ls_remote(wanted)
+
+
+def _fetch(git: _Git, group: list[Wanted], checkouts: list[Checkout], cache: Path) -> str | None:
+    if group[0].origin.kind != "npm":
+        return git.fetch(group, checkouts, cache)
+    work = Path(tempfile.mkdtemp(prefix=".fetch-", dir=cache))
+    try:
+        first, checkout = group[0], checkouts[0]
+        origin = first.origin
+        error = git.npm.fetch(origin.location, origin.commit, first.url, work, work / checkout.key)
+        if error is None:
+            with contextlib.suppress(OSError):  # another build of the same version won
+                os.rename(work / checkout.key, checkout.folder)
+        return error
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def _failed(lines: list[str]) -> str:
     count = len(lines)
     return (
         f"{count} remote entr{'y' if count == 1 else 'ies'} could not be fetched (nothing was built; "
         "`--remote skip` builds the rest):\n" + "\n".join(lines)
     )
+
+
+def _unresolved(origin: Origin) -> Origin:
+    return Origin(origin.kind, origin.location, origin.path, origin.ref, "")
 
 
 def _with_commit(wanted: Wanted, commit: str) -> Wanted:
@@ -212,15 +241,16 @@ def _with_commit(wanted: Wanted, commit: str) -> Wanted:
 def _checkout(cache: Path, wanted: Wanted) -> Checkout:
     origin = wanted.origin
     key = hashlib.sha256(
-        canonical_json([origin.kind, origin.location, origin.path, origin.commit])
+        canonical_json([origin.kind, wanted.url, origin.location, origin.path, origin.commit])
     ).hexdigest()[:40]
     return Checkout(origin, cache / key, key)
 
 
 def _wanted(entries: Iterable[Any], environ: Mapping[str, str]) -> tuple[list[Wanted], tuple[str, ...]]:
-    """The entries to fetch, and the remote ones that cannot be (npm, archive, command)."""
+    """The entries to fetch, and the remote ones that cannot be (archive, command)."""
     wanted: list[Wanted] = []
     unsupported: list[str] = []
+    registry = cache(partial(default_registry, environ))  # asked of npm once, if an entry needs it
     for index, raw in enumerate(entries):
         source = raw.get("source") if isinstance(raw, dict) else None
         name = raw.get("name") if isinstance(raw, dict) else None
@@ -228,17 +258,24 @@ def _wanted(entries: Iterable[Any], environ: Mapping[str, str]) -> tuple[list[Wa
             continue
         kind = source.get("source")
         if kind not in FETCHED_KINDS:
-            what = "npm sources are not supported" if kind == "npm" else f"`{kind}` sources are not fetched"
-            unsupported.append(f"{name} ({kind}): {what}")
+            unsupported.append(f"{name} ({kind}): `{kind}` sources are not fetched")
             continue
-        found = _parse(index, name, source, environ)
+        found = _parse(index, name, source, environ, registry)
         if found is not None:  # a malformed source is reported by validation, not here
             wanted.append(found)
     return wanted, tuple(unsupported)
 
 
-def _parse(index: int, name: str, source: dict[str, Any], environ: Mapping[str, str]) -> Wanted | None:
+def _parse(
+    index: int, name: str, source: dict[str, Any], environ: Mapping[str, str], registry: Callable[[], str]
+) -> Wanted | None:
     try:
+        if source["source"] == "npm":
+            npm = NpmSource.model_validate(source)
+            url = (npm.registry or registry()).rstrip("/")
+            pinned = is_exact(npm.version)
+            origin = Origin("npm", npm.package, None, None if pinned else npm.version, npm.version or "")
+            return Wanted(index, name, origin if pinned else _unresolved(origin), url)
         if source["source"] == "github":
             github = GithubSource.model_validate(source)
             base = environ.get("SKILLPORT_GITHUB_URL", GITHUB_URL).rstrip("/")
@@ -324,6 +361,7 @@ class _Git:
         self.askpass = self.home / "askpass.sh"
         self.askpass.write_text(_ASKPASS)
         self.askpass.chmod(stat.S_IRWXU)
+        self.npm = Npm(environ, timeout, self.home)
 
     def __enter__(self) -> _Git:
         return self

@@ -143,7 +143,10 @@ def test_build_fetches_each_entry_at_its_pinned_commit_and_records_it(world: Wor
     assert _plugin(catalog, "design-system")["origin"]["location"] == "acme/design-system"
     # The daemon's entry names a branch: built from its head, with a warning that it is not pinned.
     assert _plugin(catalog, "writing-style")["origin"]["commit"] == world.commits["open"][-1]
-    assert "not pinned to a commit" in done.stderr and "writing-style" in done.stderr
+    assert (
+        "not pinned, built from what their ref or version range names now" in done.stderr
+        and "writing-style" in done.stderr
+    )
     assert "remote plugins: 4 fetched, 0 from the cache" in done.stdout
 
 

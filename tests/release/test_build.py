@@ -276,7 +276,7 @@ def test_a_dirty_work_tree_and_skipped_remote_entries_are_named_after_a_build(
     assert len(warnings) == 2
     assert warnings[0].startswith("the working tree has uncommitted changes: the catalog records commit ")
     assert warnings[1] == (
-        "not built: elsewhere (github:acme/x): --remote skip; packaged (npm): npm sources are not supported"
+        "not built: elsewhere (github:acme/x): --remote skip; packaged (npm:@acme/y): --remote skip"
     )
 
 

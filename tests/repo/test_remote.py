@@ -86,12 +86,14 @@ def test_skip_fetches_nothing_and_lists_every_remote_entry(tmp_path: Path) -> No
     entries = [
         _url("a", {"url": "https://git.example.com/a.git"}),
         {"name": "b", "source": {"source": "npm", "package": "@acme/b"}},
+        {"name": "c", "source": {"source": "archive", "url": "https://files.example.com/c.zip"}},
     ]
     found = _sources(tmp_path, skip=True).resolve(entries)
     assert found.checkouts == {}
     assert found.report.skipped == (
         "a (https://git.example.com/a.git): --remote skip",
-        "b (npm): npm sources are not supported",
+        "b (npm:@acme/b): --remote skip",
+        "c (archive): `archive` sources are not fetched",
     )
 
 

@@ -873,14 +873,14 @@ EXPECTED: dict[str, list[tuple[str, int | None, str, str, str]]] = {
             13,
             "remote-entries",
             "note",
-            "1 remote entry: checked for shape here: tools (github); `skillport build` fetches github, url and git-subdir sources at their commit and validates their files (npm, archive and command sources are not built)",
+            "1 remote entry: checked for shape here: tools (github); `skillport build` fetches github, url, git-subdir and npm sources at their commit or version and validates their files (archive and command sources are not built)",
         ),
         (
             ".claude-plugin/marketplace.json",
             13,
             "remote-unpinned",
             "warning",
-            "plugins[0] (tools): not pinned to a commit, so each build takes what its ref names then; add `sha` (the 40-hex commit) for a build anyone can reproduce (`skillport build --strict` refuses unpinned entries)",
+            "plugins[0] (tools): not pinned, so each build takes what its ref names then; add `sha` (the 40-hex commit) for a build anyone can reproduce (`skillport build --strict` refuses unpinned entries)",
         ),
         (
             "plugins/tools",
@@ -903,7 +903,7 @@ EXPECTED: dict[str, list[tuple[str, int | None, str, str, str]]] = {
             13,
             "remote-entries",
             "note",
-            "1 remote entry: checked for shape here: tools (github); `skillport build` fetches github, url and git-subdir sources at their commit and validates their files (npm, archive and command sources are not built)",
+            "1 remote entry: checked for shape here: tools (github); `skillport build` fetches github, url, git-subdir and npm sources at their commit or version and validates their files (archive and command sources are not built)",
         ),
         (
             "plugins/tools",
@@ -926,7 +926,7 @@ EXPECTED: dict[str, list[tuple[str, int | None, str, str, str]]] = {
             13,
             "remote-entries",
             "note",
-            "1 remote entry: checked for shape here: tools (archive); `skillport build` fetches github, url and git-subdir sources at their commit and validates their files (npm, archive and command sources are not built)",
+            "1 remote entry: checked for shape here: tools (archive); `skillport build` fetches github, url, git-subdir and npm sources at their commit or version and validates their files (archive and command sources are not built)",
         ),
         (
             "plugins/tools",
@@ -949,7 +949,7 @@ EXPECTED: dict[str, list[tuple[str, int | None, str, str, str]]] = {
             13,
             "remote-entries",
             "note",
-            "1 remote entry: checked for shape here: tools (archive); `skillport build` fetches github, url and git-subdir sources at their commit and validates their files (npm, archive and command sources are not built)",
+            "1 remote entry: checked for shape here: tools (archive); `skillport build` fetches github, url, git-subdir and npm sources at their commit or version and validates their files (archive and command sources are not built)",
         ),
         (
             "plugins/tools",
@@ -988,14 +988,14 @@ EXPECTED: dict[str, list[tuple[str, int | None, str, str, str]]] = {
             13,
             "remote-entries",
             "note",
-            "1 remote entry: checked for shape here: tools (git-subdir); `skillport build` fetches github, url and git-subdir sources at their commit and validates their files (npm, archive and command sources are not built)",
+            "1 remote entry: checked for shape here: tools (git-subdir); `skillport build` fetches github, url, git-subdir and npm sources at their commit or version and validates their files (archive and command sources are not built)",
         ),
         (
             ".claude-plugin/marketplace.json",
             13,
             "remote-unpinned",
             "warning",
-            "plugins[0] (tools): not pinned to a commit, so each build takes what its ref names then; add `sha` (the 40-hex commit) for a build anyone can reproduce (`skillport build --strict` refuses unpinned entries)",
+            "plugins[0] (tools): not pinned, so each build takes what its ref names then; add `sha` (the 40-hex commit) for a build anyone can reproduce (`skillport build --strict` refuses unpinned entries)",
         ),
         (
             "plugins/tools",
