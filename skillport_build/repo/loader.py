@@ -31,7 +31,9 @@ from skillport_build.models.skill import split_front_matter
 from skillport_build.repo import components
 from skillport_build.repo.buildcache import BuildCache, plugin_fingerprint
 from skillport_build.repo.diagnostics import Diagnostic
+from skillport_build.repo.digest import sha256_bytes
 from skillport_build.repo.documents import DocumentError, JsonDocument, YamlDocument, decode_text
+from skillport_build.repo.jsonedit import set_key
 from skillport_build.repo.marketplace import FileEntry, Marketplace, Plugin, RemoteReport, Skill
 from skillport_build.repo.remote import Checkout, RemoteSources
 from skillport_build.repo.rules import rule
@@ -356,10 +358,25 @@ def _load_remote(
     )
     if cache and fingerprint and (hit := cache.plugin(rel, fingerprint, entry, index)):
         return dataclasses.replace(hit, origin=checkout.origin)
-    plugin = _load_plugin(reader, entry, index, folder, reader.problems, [], _Reads())
+    plugin = _versioned(_load_plugin(reader, entry, index, folder, reader.problems, [], _Reads()))
     return dataclasses.replace(
         plugin, problems=tuple(reader.problems), fingerprint=fingerprint, origin=checkout.origin
     )
+
+
+def _versioned(plugin: Plugin) -> Plugin:
+    """A remote plugin whose entry sets another version than its plugin.json (a bump made here,
+    where its repository cannot be edited): the bundle's plugin.json carries the entry's, so that
+    Claude Code installs the version the catalog names."""
+    version, manifest = plugin.entry.version, plugin.manifest
+    own = next((f for f in plugin.files if f.path == PLUGIN_JSON and f.data is not None), None)
+    if not version or manifest is None or manifest.version in (None, version) or own is None:
+        return plugin
+    assert own.data is not None
+    data = set_key(decode_text(own.data), "", "version", version).encode()
+    edited = FileEntry(PLUGIN_JSON, len(data), sha256_bytes(data), own.executable, data)
+    files = tuple(edited if f is own else f for f in plugin.files)
+    return dataclasses.replace(plugin, files=files, manifest=manifest.model_copy(update={"version": version}))
 
 
 def _load_plugin(

@@ -22,6 +22,7 @@ import shutil
 import stat
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -172,12 +173,15 @@ class RemoteSources:
         groups = list(missing.values())
         done = 0
 
+        lock = threading.Lock()
+
         def fetch(group: list[Wanted]) -> str | None:
             nonlocal done
             error = _fetch(git, group, [checkouts[w.index] for w in group], self.cache)
-            done += 1
-            if self.progress:
-                self.progress(done, len(groups))
+            with lock:  # fetches finish on several threads; the bar hears of one at a time
+                done += 1
+                if self.progress:
+                    self.progress(done, len(groups))
             return error
 
         failures = [
@@ -388,25 +392,9 @@ class _Git:
         work = Path(tempfile.mkdtemp(prefix=".fetch-", dir=cache))
         try:
             repo = work / "repo.git"
-            steps: list[tuple[str, ...]] = [
-                ("init", "--quiet", "--bare", str(repo)),
-                (
-                    "-C",
-                    str(repo),
-                    "fetch",
-                    "--quiet",
-                    "--depth",
-                    "1",
-                    "--no-tags",
-                    "--",
-                    first.url,
-                    first.origin.commit,
-                ),
-            ]
-            for args in steps:
-                result, sent = self._run(first, work, *args)
-                if result.returncode != 0:
-                    return _explain(first, result.stderr, credential(first.url, self.environ), sent)
+            error = self._fetch_commit(first, repo, work)
+            if error:
+                return error
             for wanted, checkout in zip(group, checkouts, strict=True):
                 error = self._export(repo, wanted, checkout, work)
                 if error:
@@ -414,6 +402,34 @@ class _Git:
             return None
         finally:
             shutil.rmtree(work, ignore_errors=True)
+
+    def _fetch_commit(self, wanted: Wanted, repo: Path, work: Path) -> str | None:
+        """Fetch the one commit, shallow; from a server that refuses to hand out a commit no
+        branch or tag names at its tip (protocol v0, some old hosts), the branches and tags, then
+        look for it there."""
+        commit = wanted.origin.commit
+        result, sent = self._run(wanted, work, "init", "--quiet", "--bare", str(repo))
+        if result.returncode == 0:
+            shallow = ("fetch", "--quiet", "--depth", "1", "--no-tags", "--", wanted.url, commit)
+            result, sent = self._run(wanted, work, "-C", str(repo), *shallow)
+        if result.returncode != 0 and any(s in result.stderr.lower() for s in _MISSING_COMMIT):
+            every = (
+                "fetch",
+                "--quiet",
+                "--no-tags",
+                "--",
+                wanted.url,
+                "+refs/heads/*:refs/h/*",
+                "+refs/tags/*:refs/t/*",
+            )
+            result, sent = self._run(wanted, work, "-C", str(repo), *every)
+            if result.returncode == 0:
+                result, _ = self._run(wanted, work, "-C", str(repo), "cat-file", "-e", f"{commit}^{{commit}}")
+                if result.returncode != 0:
+                    result = subprocess.CompletedProcess(result.args, 1, "", "not our ref")
+        if result.returncode != 0:
+            return _explain(wanted, result.stderr, credential(wanted.url, self.environ), sent)
+        return None
 
     def _export(self, repo: Path, wanted: Wanted, checkout: Checkout, work: Path) -> str | None:
         """Write the entry's folder at its commit (only that folder, for git-subdir), then move it

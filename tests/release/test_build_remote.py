@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from factory import write
 from layouts import skill
-from releasing import build_at
+from releasing import build_at, zip_text
 from remotes import (
     MONOREPO_STATES,
     REVIEW_STATES,
@@ -98,3 +98,5 @@ def test_a_new_commit_is_a_change_and_its_bump_goes_into_the_entry(world: tuple,
     review = again.plugin("code-review")
     assert review is not None and review.version == "1.4.1"
     assert [r.version for r in review.history] == ["1.4.0", "1.4.1"]
+    bundled = json.loads(zip_text(out / review.bundle.path, ".claude-plugin/plugin.json"))
+    assert bundled["version"] == "1.4.1"  # what Claude Code installs is the version the catalog names
