@@ -33,9 +33,10 @@ from skillport_build.repo.buildcache import BuildCache, plugin_fingerprint
 from skillport_build.repo.diagnostics import Diagnostic
 from skillport_build.repo.digest import sha256_bytes
 from skillport_build.repo.documents import DocumentError, JsonDocument, YamlDocument, decode_text
+from skillport_build.repo.gitfetch import Checkout
 from skillport_build.repo.jsonedit import set_key
 from skillport_build.repo.marketplace import FileEntry, Marketplace, Plugin, RemoteReport, Skill
-from skillport_build.repo.remote import Checkout, RemoteSources
+from skillport_build.repo.remote import RemoteSources
 from skillport_build.repo.rules import rule
 from skillport_build.repo.schema import check
 from skillport_build.repo.tree import TreeReader

@@ -10,7 +10,8 @@ import pytest
 from remotes import MONOREPO_STATES, REVIEW_STATES, plugin_repository
 
 from skillport_build.errors import RemoteSourceError
-from skillport_build.repo.remote import _ASKPASS, RemoteSources, credential, token_variable, user_cache
+from skillport_build.repo.gitfetch import _ASKPASS, credential, token_variable
+from skillport_build.repo.remote import RemoteSources, user_cache
 
 
 @pytest.fixture(scope="module")
