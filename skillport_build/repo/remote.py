@@ -34,7 +34,6 @@ from skillport_build.repo.npmsource import default_registry, is_exact
 
 FETCHED_KINDS = ("github", "url", "git-subdir", "npm")
 DEFAULT_PARALLEL = 4
-_HEX40 = re.compile(r"^[0-9a-f]{40}$")
 Progress = Callable[[int, int], None]  # (fetches done, fetches in all)
 
 
@@ -241,7 +240,7 @@ def _parse(
         if source["source"] == "github":
             github = GithubSource.model_validate(source)
             base = environ.get("SKILLPORT_GITHUB_URL", GITHUB_URL).rstrip("/")
-            origin = Origin("github", github.repo, None, github.ref, github.sha or "")
+            origin = Origin("github", github.repo, None, github.ref, _pin(github.sha, github.ref))
             return Wanted(index, name, origin, f"{base}/{github.repo}.git")
         model = GitSubdirSource if source["source"] == "git-subdir" else UrlSource
         parsed = model.model_validate(source)
@@ -250,10 +249,16 @@ def _parse(
     path = parsed.path.strip("/") if isinstance(parsed, GitSubdirSource) else None
     if path is not None and (not path or ".." in path.split("/") or "\\" in path):
         return None
-    origin = Origin(parsed.source, parsed.url, path, parsed.ref, parsed.sha or "")
+    origin = Origin(parsed.source, parsed.url, path, parsed.ref, _pin(parsed.sha, parsed.ref))
     return Wanted(index, name, origin, parsed.url)
 
 
+def _pin(sha: str | None, ref: str | None) -> str:
+    """The commit an entry pins: its `sha`, or a `ref` that is a full commit id itself."""
+    return sha or (ref if ref and _COMMIT.match(ref) else "")
+
+
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
 _SCHEMES = ("https", "http", "git", "ssh")
 _SCP_LIKE = re.compile(r"^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^/]")
 

@@ -98,7 +98,9 @@ def _remote(market: Marketplace) -> Iterator[Diagnostic]:
     )
     for index, raw in remote:
         source = raw["source"]
-        git = source.get("source") in ("github", "url", "git-subdir") and not source.get("sha")
+        ref = source.get("ref")
+        commit = isinstance(ref, str) and len(ref) == 40 and all(c in "0123456789abcdef" for c in ref)
+        git = source.get("source") in ("github", "url", "git-subdir") and not (source.get("sha") or commit)
         npm = source.get("source") == "npm" and not is_exact(source.get("version"))
         if git or npm:
             yield rule("remote-unpinned")(

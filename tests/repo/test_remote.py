@@ -165,3 +165,11 @@ def test_the_askpass_helper_gives_the_token_only_to_its_host(
     }
     done = subprocess.run(["sh", str(helper), prompt], env=env, capture_output=True, text=True, check=True)
     assert done.stdout == answer + "\n"
+
+
+def test_a_ref_that_is_a_full_commit_id_is_a_pin(repos: dict[str, Any], tmp_path: Path) -> None:
+    bare, commits = repos["review"]
+    found = _sources(tmp_path, strict=True).resolve(
+        [_url("code-review", {"url": f"file://{bare}", "ref": commits[0]})]
+    )
+    assert found.checkouts[0].origin.commit == commits[0] and found.report.unpinned == ()
