@@ -115,7 +115,14 @@ $(INSPECTOR):
 	npm install --prefix $(TOOLS)/inspector --no-audit --no-fund --loglevel=error \
 	  @modelcontextprotocol/inspector@2.12.0
 
-tools: system-deps $(CLAUDE_STAMP) $(SKILLS_STAMP) $(ACTIONLINT) $(OIDC_PROVIDER) $(INSPECTOR)
+# An npm registry for the npm remote-source tests (tests/integration/verdaccio.py starts it).
+VERDACCIO := $(TOOLS)/verdaccio/node_modules/.bin/verdaccio
+
+$(VERDACCIO):
+	mkdir -p $(TOOLS)/verdaccio
+	npm install --prefix $(TOOLS)/verdaccio --no-audit --no-fund --loglevel=error verdaccio@6.1.6
+
+tools: system-deps $(CLAUDE_STAMP) $(SKILLS_STAMP) $(ACTIONLINT) $(OIDC_PROVIDER) $(INSPECTOR) $(VERDACCIO)
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check skillport_build tests benchmarks
@@ -134,6 +141,7 @@ unit: $(STAMP)
 test: $(STAMP) tools lint typecheck docs
 	SKILLPORT_INTEGRATION=1 SKILLPORT_CLAUDE=$(abspath $(CLAUDE)) SKILLPORT_INSPECTOR=$(abspath $(INSPECTOR)) \
 	  SKILLPORT_SKILLS_CLI=$(abspath $(SKILLS_CLI)) SKILLPORT_SKILLS_NODE=$(abspath $(SKILLS_NODE)) \
+	  SKILLPORT_VERDACCIO=$(abspath $(VERDACCIO)) \
 	  $(BIN)/pytest -n 2 --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 BENCH_SKILLS ?= 1000

@@ -8,6 +8,8 @@
     ├── CatalogError        a catalog cannot be read or does not have the catalog's shape
     ├── BuildError          a build would break a rule: a published version rebuilt, a version
     │                       going backwards, an output folder that cannot be written
+    │   └── RemoteSourceError  a remote plugin source cannot be fetched (names entry, host, what
+    │                       to check) or is not pinned under --strict
     ├── KeyFileError        a signing key cannot be read, decrypted or written
     ├── SignatureError      verification refused something: bad or unknown signature, expired,
     │                       rolled back, a bundle whose digest differs
@@ -73,6 +75,10 @@ class CatalogError(SkillportError):
 
 class BuildError(SkillportError):
     """A build cannot go ahead."""
+
+
+class RemoteSourceError(BuildError):
+    """A remote plugin source cannot be fetched, or is not pinned where it must be."""
 
 
 class KeyFileError(SkillportError):

@@ -298,7 +298,8 @@ TEAM_MARKETPLACE = Layout(
     },
 )
 
-# Entries whose plugins live elsewhere, beside a local one: checked for shape, not fetched.
+# Entries whose plugins live elsewhere, beside a local one: their hosts do not exist, so this layout
+# checks their shape and is built with `--remote skip` (tests/remotes.py has reachable ones).
 REMOTE_ENTRIES = Layout(
     "remote-entries",
     "github, url, git-subdir and npm sources beside a local plugin",

@@ -15,6 +15,7 @@ from skillport_build.release.maintain import reconcile
 from skillport_build.release.plan import LEVELS
 from skillport_build.release.pr_report import pull_request_report
 from skillport_build.release.resign import resign as resign_catalog
+from skillport_build.repo.remote import RemoteSources, user_cache
 from skillport_build.stores import current_catalog, open_store
 from skillport_build.trust import keys
 from skillport_build.trust.minisign import SecretKey
@@ -32,6 +33,11 @@ def _summary(markdown: str) -> None:
             handle.write(markdown + "\n")
 
 
+def _remote() -> RemoteSources:
+    """Remote entries fetched with the job's tokens, into the runner's cache folder."""
+    return RemoteSources(user_cache())
+
+
 def _signing_key() -> SecretKey:
     text, what = keys.secret_key_text_from(None)
     return keys.load_secret_key(text, what, None)
@@ -44,7 +50,7 @@ def _signing_key() -> SecretKey:
 def pull_request(path: Path, url: str | None, level: str) -> int:
     """Validate with annotations, plan, and post the report comment on the pull request."""
     previous = current_catalog(open_store(url)) if url else None
-    result = pull_request_report(path, previous, level)
+    result = pull_request_report(path, previous, level, _remote())
     click.echo(as_github(result.report), nl=False)
     _summary(result.markdown)
     event = os.environ.get("GITHUB_EVENT_PATH")
@@ -71,7 +77,7 @@ def release(path: Path, url: str, level: str | None, push: bool) -> int:
     from skillport_build.release.job import release as run_release
 
     level = level or _level_from_labels()
-    outcome = run_release(path, open_store(url), _signing_key(), level=level, git_push=push)
+    outcome = run_release(path, open_store(url), _signing_key(), level=level, git_push=push, remote=_remote())
     click.echo(outcome.summary, nl=False)
     _summary(outcome.summary)
     return EXIT_OK

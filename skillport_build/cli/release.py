@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -21,6 +22,26 @@ if TYPE_CHECKING:
 LEVELS = ("patch", "minor", "major", "prerelease")
 PLAN_FORMATS = ("json", "markdown", "text")
 LIFECYCLE_YAML = ".skillport/lifecycle.yaml"
+REMOTE_MODES = ("fetch", "skip")
+_remote_option = click.option(
+    "--remote",
+    "remote_mode",
+    type=click.Choice(REMOTE_MODES),
+    default="fetch",
+    show_default=True,
+    help="Fetch github/url/git-subdir entries at their commit, or skip them (listed as not built).",
+)
+
+
+def _remote(
+    mode: str, cache: Path | None = None, strict: bool = False, bar: _ProgressBar | None = None
+) -> Any:
+    """The remote sources of a command: the build's cache folder, else the user's."""
+    from skillport_build.repo.remote import RemoteSources, user_cache
+
+    return RemoteSources(
+        cache or user_cache(), skip=mode == "skip", strict=strict, progress=bar.update if bar else None
+    )
 
 
 def _previous(previous: Path | None, store: str | None) -> Catalog | None:
@@ -45,7 +66,8 @@ def _previous(previous: Path | None, store: str | None) -> Catalog | None:
     "--level", type=click.Choice(LEVELS), default="patch", show_default=True, help="Bump for changes."
 )
 @click.option("--format", "fmt", type=click.Choice(PLAN_FORMATS), default="text", show_default=True)
-def plan(path: Path, previous: Path | None, store: str | None, level: str, fmt: str) -> int:
+@_remote_option
+def plan(path: Path, previous: Path | None, store: str | None, level: str, fmt: str, remote_mode: str) -> int:
     """Show what a build would publish compared with the last published catalog."""
     from skillport_build.release.plan import make_plan
     from skillport_build.release.render_plan import RENDERERS
@@ -53,7 +75,7 @@ def plan(path: Path, previous: Path | None, store: str | None, level: str, fmt: 
 
     if not previous and not store:
         raise UsageError("give --previous CATALOG or --store URL (an empty store means a first release)")
-    result = make_plan(load(path), _previous(previous, store), level)
+    result = make_plan(load(path, None, _remote(remote_mode)), _previous(previous, store), level)
     click.echo(RENDERERS[fmt](result), nl=False)
     return EXIT_FAILED if result.problems else EXIT_OK
 
@@ -65,8 +87,15 @@ def plan(path: Path, previous: Path | None, store: str | None, level: str, fmt: 
 @click.option("--changed", is_flag=True, help="Bump only plugins whose content changed since --previous.")
 @click.option("--previous", type=existing_file, help="The last published catalog.json.")
 @click.option("--store", help="Read the last published catalog from this store.")
+@_remote_option
 def bump(
-    path: Path, level: str, plugins: tuple[str, ...], changed: bool, previous: Path | None, store: str | None
+    path: Path,
+    level: str,
+    plugins: tuple[str, ...],
+    changed: bool,
+    previous: Path | None,
+    store: str | None,
+    remote_mode: str,
 ) -> int:
     """Raise plugin versions in plugin.json and marketplace.json together."""
     from skillport_build.release.bump import bump as bump_versions
@@ -77,7 +106,7 @@ def bump(
     if changed and since is None:
         click.echo("nothing published yet: nothing to bump")
         return EXIT_OK
-    done = bump_versions(path, level, plugins, since)
+    done = bump_versions(path, level, plugins, since, _remote(remote_mode))
     for change in done:
         click.echo(f"{change.plugin}: {change.old} → {change.new}")
     if not done:
@@ -93,6 +122,8 @@ def bump(
 @click.option("--expires-in", type=click.IntRange(1, 3650), default=30, show_default=True, help="Days.")
 @click.option("--commit", help="Source commit to record (default: git HEAD).")
 @click.option("--now", "now_text", help="Build time, RFC 3339 (default: SOURCE_DATE_EPOCH, else now).")
+@_remote_option
+@click.option("--strict", is_flag=True, help="Refuse remote entries not pinned to a commit by `sha`.")
 def build(
     path: Path,
     out: Path,
@@ -101,6 +132,8 @@ def build(
     expires_in: int,
     commit: str | None,
     now_text: str | None,
+    remote_mode: str,
+    strict: bool,
 ) -> int:
     """Build every bundle and the catalog into OUT."""
     from skillport_build.models.catalog import Catalog, parse_time
@@ -109,6 +142,7 @@ def build(
     if previous and store:
         raise UsageError("give --previous or --store, not both")
     last, digest = Catalog.load_with_digest(previous) if previous else (_previous(None, store), None)
+    fetching = _ProgressBar("Fetching remote plugins")
     options = build_step.BuildOptions(
         out=out,
         previous=last,
@@ -116,14 +150,18 @@ def build(
         validity=timedelta(days=expires_in),
         commit=commit,
         now=parse_time(now_text) if now_text else None,
+        remote=_remote(remote_mode, build_step.remote_cache(out), strict, fetching),
     )
-    with _ProgressBar("Building bundles") as bar:
+    with fetching, _ProgressBar("Building bundles") as bar:
         result = build_step.build(path, options, progress=bar.update)
     catalog = result.catalog
     click.echo(
         f"catalog {catalog.catalog_version}: {len(catalog.skills)} skills, {len(catalog.plugins)} plugins; "
         f"{len(result.written)} bundles written, {len(result.reused)} reused → {out}"
     )
+    fetched = result.remote
+    if fetched.fetched or fetched.reused:
+        click.echo(f"remote plugins: {len(fetched.fetched)} fetched, {len(fetched.reused)} from the cache")
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     return EXIT_OK
@@ -137,7 +175,7 @@ class _ProgressBar:
         self.bar: Any = None
 
     def update(self, done: int, total: int) -> None:
-        if not sys.stderr.isatty():
+        if not sys.stderr.isatty() or os.environ.get("CI"):
             return
         if self.bar is None:
             self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr).__enter__()

@@ -111,6 +111,16 @@ class Author(Record):
     url: str | None = None
 
 
+class Origin(Record):
+    """Where a remote plugin's files were fetched from: its entry's source and the commit."""
+
+    source: str = Field(description="github, url, git-subdir or npm")
+    location: str = Field(description="OWNER/REPO for github, the package for npm, else the repository URL")
+    path: str | None = Field(default=None, description="the folder of a git-subdir source")
+    ref: str | None = Field(default=None, description="the ref (npm: range or tag) the entry names, if any")
+    commit: str = Field(description="the 40-hex commit the bundle was built from; for npm the exact version")
+
+
 class PluginRecord(Record):
     """A plugin as published, with its Claude Code bundle."""
 
@@ -130,6 +140,9 @@ class PluginRecord(Record):
     components: tuple[str, ...] = Field(default=(), description="commands, agents, hooks, mcp, ...")
     history: tuple[Release, ...]
     deprecated: Deprecation | None = None
+    origin: Origin | None = Field(
+        default=None, description="a remote entry's source and resolved commit; absent for a repo folder"
+    )
 
     def release(self, version: str) -> Release | None:
         """The history entry for a version."""

@@ -30,6 +30,7 @@ from skillport_build.models.catalog import (
     Deprecation,
     FileRecord,
     MarketplaceInfo,
+    Origin,
     Owner,
     PluginRecord,
     Release,
@@ -46,7 +47,8 @@ from skillport_build.repo.buildcache import BuildCache, cache_salt
 from skillport_build.repo.diagnostics import Diagnostic
 from skillport_build.repo.gitindex import GitIndex
 from skillport_build.repo.loader import ACCESS_YAML, VALIDATE_YAML, load
-from skillport_build.repo.marketplace import Marketplace, Plugin, Skill
+from skillport_build.repo.marketplace import Marketplace, Plugin, RemoteReport, Skill
+from skillport_build.repo.remote import RemoteSources
 from skillport_build.validate import validate_by_plugin
 
 DEFAULT_VALIDITY = timedelta(days=30)
@@ -66,6 +68,7 @@ class BuildOptions:
     repository: str | None = None
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     incremental: bool = True  # use and update the build cache in OUT/.cache/
+    remote: RemoteSources | None = None  # fetches remote entries; default: into OUT/.cache/remote/
 
 
 Progress = Callable[[int, int], None]  # (bundles done, bundles in all)
@@ -80,6 +83,7 @@ class BuildResult:
     written: tuple[str, ...]  # store-relative paths of bundles made now
     reused: tuple[str, ...]  # bundles already in OUT with the right bytes
     warnings: tuple[str, ...] = ()  # what the person should know: a dirty tree, remote entries
+    remote: RemoteReport = field(default_factory=RemoteReport)  # fetched, reused, skipped
 
 
 @dataclass(frozen=True)
@@ -95,7 +99,8 @@ class _Job:
 def build(root: Path, options: BuildOptions, progress: Progress | None = None) -> BuildResult:
     """Validate, plan against the previous catalog, write the bundles, then the catalog."""
     cache = _open_cache(root, options.out) if options.incremental else None
-    market = load(root, cache)
+    remote = options.remote or RemoteSources(remote_cache(options.out))
+    market = load(root, cache, remote)
     report, findings = validate_by_plugin(market)
     if report.errors:
         lines = [f"{d.location()}: {d.rule}: {d.message}" for d in report.errors[:5]]
@@ -115,7 +120,7 @@ def build(root: Path, options: BuildOptions, progress: Progress | None = None) -
     bundles, jobs = _sort_out(market, options.out, known, cache)
     if cache is not None and any(job.plugin.cached for job in jobs):
         cache.forget(job.plugin.path for job in jobs)  # a bundle went missing: read those plugins again
-        market = load(root, cache)
+        market = load(root, cache, remote)
         bundles, jobs = _sort_out(market, options.out, known, cache)
     reused, total = tuple(bundles), len(bundles) + sum(len(job.paths) for job in jobs)
     epoch = source_date_epoch()  # zip times come from the content's epoch, never the clock
@@ -135,7 +140,12 @@ def build(root: Path, options: BuildOptions, progress: Progress | None = None) -
         cache.remember_catalog(hashlib.sha256(data).hexdigest(), keys)
         _update_cache(cache, market, findings, options.out, bundles)
     written = tuple(sorted(path for job in jobs for path in job.paths))
-    return BuildResult(catalog, plan, written, reused, _warnings(market, options, catalog))
+    return BuildResult(catalog, plan, written, reused, _warnings(market, options, catalog), market.remote)
+
+
+def remote_cache(out: Path) -> Path:
+    """Where a build into `out` keeps remote entries' files, by (source, commit)."""
+    return out / ".cache" / "remote"
 
 
 def _warnings(market: Marketplace, options: BuildOptions, catalog: Catalog) -> tuple[str, ...]:
@@ -146,13 +156,14 @@ def _warnings(market: Marketplace, options: BuildOptions, catalog: Catalog) -> t
             f"{catalog.source.commit[:12]}, which does not hold them; commit first for a build anyone "
             "can reproduce"
         )
-    remote = [
-        raw.get("name", "?")
-        for raw in (market.manifest.plugins if market.manifest else [])
-        if isinstance(raw, dict) and isinstance(raw.get("source"), dict)
-    ]
-    if remote:
-        found.append(f"not built (remote sources are not fetched yet): {', '.join(map(str, remote))}")
+    if market.remote.skipped:
+        found.append(f"not built: {'; '.join(market.remote.skipped)}")
+    if market.remote.unpinned:
+        found.append(
+            "not pinned, built from what their ref or version range names now: "
+            f"{', '.join(market.remote.unpinned)}; pin each (`sha` for git, an exact `version` for npm) "
+            "for a build anyone can reproduce (`--strict` refuses unpinned entries)"
+        )
     return tuple(found)
 
 
@@ -541,6 +552,16 @@ def _plugin_record(
         components=_components(plugin),
         history=history,
         deprecated=_deprecation(lifecycle, plugin.name),
+        origin=_origin(plugin),
+    )
+
+
+def _origin(plugin: Plugin) -> Origin | None:
+    found = plugin.origin
+    if found is None:
+        return None
+    return Origin(
+        source=found.kind, location=found.location, path=found.path, ref=found.ref, commit=found.commit
     )
 
 

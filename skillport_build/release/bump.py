@@ -17,6 +17,7 @@ from skillport_build.release.plan import LEVELS, make_plan, next_version
 from skillport_build.repo.jsonedit import set_key
 from skillport_build.repo.loader import MARKETPLACE_JSON, PLUGIN_JSON, load
 from skillport_build.repo.marketplace import Plugin
+from skillport_build.repo.remote import RemoteSources
 
 
 @dataclass(frozen=True)
@@ -29,12 +30,19 @@ class Bumped:
 
 
 def bump(
-    root: Path, level: str = "patch", plugins: tuple[str, ...] = (), changed_since: Catalog | None = None
+    root: Path,
+    level: str = "patch",
+    plugins: tuple[str, ...] = (),
+    changed_since: Catalog | None = None,
+    remote: RemoteSources | None = None,
 ) -> list[Bumped]:
-    """Bump the named plugins (all, if none), or only those changed since `changed_since`."""
+    """Bump the named plugins (all, if none), or only those changed since `changed_since`.
+
+    A remote plugin (with `remote`, which fetches it) is bumped in its marketplace entry only: its
+    plugin.json is in another repository, and the entry's version wins for it."""
     if level not in LEVELS:
         raise UsageError(f"level {level!r} is not one of {', '.join(LEVELS)}")
-    market = load(root)
+    market = load(root, None, remote)
     by_name = {p.name: p for p in market.plugins}
     if unknown := [name for name in plugins if name not in by_name]:
         raise UsageError(f"no plugin named {', '.join(unknown)} (plugins: {', '.join(sorted(by_name))})")
@@ -47,8 +55,9 @@ def bump(
     manifest = manifest_path.read_text("utf-8")
     edits: dict[Path, str] = {}
     for plugin, change in zip(targets, done, strict=True):
-        edits.update(_plugin_json_edit(market.root, plugin, change.new))
-        if plugin.entry.version is not None or plugin.manifest_doc is None:
+        if plugin.origin is None:
+            edits.update(_plugin_json_edit(market.root, plugin, change.new))
+        if plugin.origin is not None or plugin.entry.version is not None or plugin.manifest_doc is None:
             manifest = set_key(manifest, f"/plugins/{plugin.index}", "version", change.new)
     if done:
         edits[manifest_path] = manifest

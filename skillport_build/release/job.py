@@ -14,6 +14,7 @@ from skillport_build.release.bump import Bumped, bump
 from skillport_build.release.plan import Change, make_plan
 from skillport_build.release.publish import publish
 from skillport_build.repo.loader import load
+from skillport_build.repo.remote import RemoteSources
 from skillport_build.stores import current_catalog
 from skillport_build.stores.base import Store
 from skillport_build.trust.minisign import SecretKey
@@ -42,11 +43,13 @@ def release(
     level: str = "patch",
     git_push: bool = False,
     now: datetime | None = None,
+    remote: RemoteSources | None = None,
 ) -> ReleaseOutcome:
-    """Publish the repository's current state if anything changed since the store's catalog."""
+    """Publish the repository's current state if anything changed since the store's catalog
+    (remote entries fetched by `remote`, once for the plan, the bump and the build)."""
     previous = current_catalog(store)
     outcome = ReleaseOutcome()
-    plan = make_plan(load(root), previous, level)
+    plan = make_plan(load(root, None, remote), previous, level)
     if plan.problems:
         raise BuildError("refusing to release:\n" + "\n".join(f"  {i.problem}" for i in plan.problems))
     if not plan.publishes_anything:
@@ -55,17 +58,17 @@ def release(
         )
         return outcome
     if previous is not None and plan.needs_bump:
-        outcome.bumped = bump(root, level, changed_since=previous)
+        outcome.bumped = bump(root, level, changed_since=previous, remote=remote)
         _commit_bumps(root, outcome.bumped, push=git_push)
     with tempfile.TemporaryDirectory(prefix="skillport-release-") as tmp:
         out = Path(tmp) / "dist"
-        result = build(root, BuildOptions(out=out, previous=previous, now=now))
+        result = build(root, BuildOptions(out=out, previous=previous, now=now, remote=remote))
         sign_dir(out, key)
         publish(out, store)
     outcome.catalog_version = result.catalog.catalog_version
     outcome.published = [
         (i.kind, i.name, i.version or "")
-        for i in make_plan(load(root), previous, level).items
+        for i in make_plan(load(root, None, remote), previous, level).items
         if i.change not in (Change.UNCHANGED, Change.REMOVED)
     ]
     outcome.summary = _summary(outcome, store.url)

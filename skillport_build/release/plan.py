@@ -41,6 +41,8 @@ class Item:
     plugin: str | None = None  # a skill's plugin
     bump: str | None = None  # "patch" etc. when the content changed but the version did not
     problem: str | None = None  # rule 43: refuses the build
+    commit: str | None = None  # a remote plugin's commit now
+    published_commit: str | None = None  # the commit its published record was built from
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,19 @@ def _plugin_item(plugin: Plugin, previous: Catalog | None, level: str) -> Item:
     if problem and published == version and _release(history, version):
         # The usual case: content changed, version not bumped yet. `bump` fixes it.
         bump, problem = level, None
-    return Item("plugin", plugin.name, change, version, published, digest, bump=bump, problem=problem)
+    record = previous.plugin(plugin.name) if previous else None
+    return Item(
+        "plugin",
+        plugin.name,
+        change,
+        version,
+        published,
+        digest,
+        bump=bump,
+        problem=problem,
+        commit=plugin.origin.commit if plugin.origin else None,
+        published_commit=record.origin.commit if record and record.origin else None,
+    )
 
 
 def _skill_item(plugin: Plugin, name: str, digest: str, previous: Catalog | None) -> Item:

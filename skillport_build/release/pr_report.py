@@ -18,6 +18,7 @@ from skillport_build.release.render_plan import as_markdown
 from skillport_build.repo.diagnostics import Report
 from skillport_build.repo.loader import load
 from skillport_build.repo.marketplace import Skill
+from skillport_build.repo.remote import RemoteSources
 from skillport_build.validate import validate
 
 MARKER = "<!-- skillport-report -->"
@@ -34,9 +35,12 @@ class PullRequestReport:
     plan: Plan | None
 
 
-def pull_request_report(root: Path, previous: Catalog | None, level: str = "patch") -> PullRequestReport:
-    """Validate the branch and, if it is valid, say what merging it would publish."""
-    market = load(root)
+def pull_request_report(
+    root: Path, previous: Catalog | None, level: str = "patch", remote: RemoteSources | None = None
+) -> PullRequestReport:
+    """Validate the branch and, if it is valid, say what merging it would publish (with `remote`,
+    remote entries are fetched, validated and planned too: a new commit shows as a change)."""
+    market = load(root, None, remote)
     report = validate(market)
     out = [MARKER, "## Skillport", "", *validation_markdown(report)]
     plan = None
@@ -44,6 +48,8 @@ def pull_request_report(root: Path, previous: Catalog | None, level: str = "patc
         plan = make_plan(market, previous, level)
         out += ["", as_markdown(plan).replace("### Skillport release plan", "### What merging publishes", 1)]
         out += _skill_details(plan, {s.name: s for s in market.skills}, previous)
+    if market.remote.skipped:
+        out += ["", "**Remote entries not built:** " + "; ".join(market.remote.skipped)]
     failed = bool(report.errors) or bool(plan and plan.problems)
     return PullRequestReport("\n".join(out).rstrip() + "\n", failed, report, plan)
 

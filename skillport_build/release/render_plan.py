@@ -17,6 +17,19 @@ _ICON = {
 
 
 def _target(item: Item) -> str:
+    return _version_target(item) + _commit(item)
+
+
+def _commit(item: Item) -> str:
+    """A remote plugin's commit, and the one it was published from when that moved."""
+    if item.commit is None:
+        return ""
+    if item.published_commit and item.published_commit != item.commit:
+        return f" · commit {item.published_commit[:12]} → {item.commit[:12]}"
+    return f" · commit {item.commit[:12]}"
+
+
+def _version_target(item: Item) -> str:
     if item.change is Change.REMOVED:
         return f"{item.published} → removed"
     if item.bump and item.version:
@@ -72,6 +85,8 @@ def as_json(plan: Plan) -> str:
                         "next_version": next_version(i.version, i.bump) if i.bump and i.version else None,
                         "digest": i.digest,
                         "problem": i.problem,
+                        "commit": i.commit,
+                        "published_commit": i.published_commit,
                     }
                     for i in plan.items
                 ],

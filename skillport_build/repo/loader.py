@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import hashlib
 import os
 from collections import Counter
 from pathlib import Path
@@ -24,13 +25,18 @@ from skillport_build.models import (
     ValidateConfig,
 )
 from skillport_build.models.access import from_legacy_json
+from skillport_build.models.catalog import canonical_json
 from skillport_build.models.lifecycle import Lifecycle
 from skillport_build.models.skill import split_front_matter
 from skillport_build.repo import components
 from skillport_build.repo.buildcache import BuildCache, plugin_fingerprint
 from skillport_build.repo.diagnostics import Diagnostic
+from skillport_build.repo.digest import sha256_bytes
 from skillport_build.repo.documents import DocumentError, JsonDocument, YamlDocument, decode_text
-from skillport_build.repo.marketplace import FileEntry, Marketplace, Plugin, Skill
+from skillport_build.repo.gitfetch import Checkout
+from skillport_build.repo.jsonedit import set_key
+from skillport_build.repo.marketplace import FileEntry, Marketplace, Plugin, RemoteReport, Skill
+from skillport_build.repo.remote import RemoteSources
 from skillport_build.repo.rules import rule
 from skillport_build.repo.schema import check
 from skillport_build.repo.tree import TreeReader
@@ -45,10 +51,14 @@ VALIDATE_YAML = ".skillport/validate.yaml"
 LIFECYCLE_YAML = ".skillport/lifecycle.yaml"
 
 
-def load(root: Path | str, cache: BuildCache | None = None) -> Marketplace:
+def load(
+    root: Path | str, cache: BuildCache | None = None, remote: RemoteSources | None = None
+) -> Marketplace:
     """Read the marketplace at `root`; raise ManifestError only if it is not a folder.
 
     With a build cache, a plugin folder whose fingerprint is unchanged is taken from the cache.
+    With `remote`, entries whose source is another repository are fetched (RemoteSourceError when
+    one cannot be) and loaded like local plugins; without it they are left out.
     """
     root = Path(root)
     if not root.is_dir():
@@ -60,11 +70,19 @@ def load(root: Path | str, cache: BuildCache | None = None) -> Marketplace:
     manifest_doc, manifest = _load_manifest(root, problems)
     access, access_doc = _load_access(root, problems)
     plugins = []
+    report = RemoteReport()
     if manifest is not None and manifest_doc is not None:
+        fetched = remote.resolve(manifest.plugins) if remote is not None else None
+        report = fetched.report if fetched is not None else report
         folders = sorted({f for f in _local_folders(manifest.plugins) if f is not None})
         read = _Reads()
         for index, raw in enumerate(manifest.plugins):
-            plugin = _load_entry(reader, manifest_doc, index, raw, problems, cache, folders, read)
+            if fetched is not None and index in fetched.checkouts:
+                plugin = _load_remote(
+                    config, manifest_doc, index, raw, fetched.checkouts[index], problems, cache
+                )
+            else:
+                plugin = _load_entry(reader, manifest_doc, index, raw, problems, cache, folders, read)
             if plugin is not None:
                 plugins.append(plugin)
     return Marketplace(
@@ -77,6 +95,7 @@ def load(root: Path | str, cache: BuildCache | None = None) -> Marketplace:
         config=config,
         lifecycle=_load_lifecycle(root, problems),
         problems=tuple(problems),
+        remote=report,
     )
 
 
@@ -309,6 +328,56 @@ def _load_entry(
     own = TreeReader(reader.root, reader.max_file_bytes, [], reader.large_files)
     plugin = _load_plugin(own, entry, index, folder, own.problems, nested, read)
     return dataclasses.replace(plugin, problems=tuple(own.problems), fingerprint=fingerprint)
+
+
+def _load_remote(
+    config: ValidateConfig,
+    doc: JsonDocument,
+    index: int,
+    raw: Any,
+    checkout: Checkout,
+    problems: list[Diagnostic],
+    cache: BuildCache | None,
+) -> Plugin | None:
+    """Load a fetched entry from its folder in the fetch cache; its paths read `remote:<name>/...`.
+
+    Its files are those of one commit, so its build-cache fingerprint is the (source, commit) key."""
+    label = f"plugins[{index}]" + (f" ({raw['name']})" if isinstance(raw.get("name"), str) else "")
+    entry, found = check(PluginEntry, raw, doc, prefix=("plugins", index), label=f"{label}: ")
+    problems.extend(found)
+    if entry is None:
+        return None
+    folder = checkout.folder
+    reader = TreeReader(
+        folder, config.max_file_bytes, [], frozenset(config.large_files), f"remote:{entry.name}"
+    )
+    rel = reader.rel(folder)
+    fingerprint = (
+        hashlib.sha256(f"{cache.salt}\0remote:{checkout.key}\0".encode() + canonical_json(raw)).hexdigest()
+        if cache
+        else None
+    )
+    if cache and fingerprint and (hit := cache.plugin(rel, fingerprint, entry, index)):
+        return dataclasses.replace(hit, origin=checkout.origin)
+    plugin = _versioned(_load_plugin(reader, entry, index, folder, reader.problems, [], _Reads()))
+    return dataclasses.replace(
+        plugin, problems=tuple(reader.problems), fingerprint=fingerprint, origin=checkout.origin
+    )
+
+
+def _versioned(plugin: Plugin) -> Plugin:
+    """A remote plugin whose entry sets another version than its plugin.json (a bump made here,
+    where its repository cannot be edited): the bundle's plugin.json carries the entry's, so that
+    Claude Code installs the version the catalog names."""
+    version, manifest = plugin.entry.version, plugin.manifest
+    own = next((f for f in plugin.files if f.path == PLUGIN_JSON and f.data is not None), None)
+    if not version or manifest is None or manifest.version in (None, version) or own is None:
+        return plugin
+    assert own.data is not None
+    data = set_key(decode_text(own.data), "", "version", version).encode()
+    edited = FileEntry(PLUGIN_JSON, len(data), sha256_bytes(data), own.executable, data)
+    files = tuple(edited if f is own else f for f in plugin.files)
+    return dataclasses.replace(plugin, files=files, manifest=manifest.model_copy(update={"version": version}))
 
 
 def _load_plugin(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -70,6 +70,33 @@ class Skill:
 
 
 @dataclass(frozen=True)
+class Origin:
+    """Where a remote plugin came from: the entry's source and the commit it resolved to."""
+
+    kind: str  # github, url, git-subdir or npm
+    location: str  # OWNER/REPO for github, the package for npm, else the repository URL (no credentials)
+    path: str | None  # the folder of a git-subdir source
+    ref: str | None  # the ref (npm: the range or tag) the entry names, if it is not a pin
+    commit: str  # the 40-hex commit the files are from; for npm the exact version
+
+    @property
+    def label(self) -> str:
+        """How messages name it: github:OWNER/REPO, the URL, plus the folder of a git-subdir."""
+        where = f"{self.kind}:{self.location}" if self.kind in ("github", "npm") else self.location
+        return f"{where}//{self.path}" if self.path else where
+
+
+@dataclass(frozen=True)
+class RemoteReport:
+    """What loading did with the remote entries (labels are `entry (source)`)."""
+
+    fetched: tuple[str, ...] = ()  # fetched over the network now
+    reused: tuple[str, ...] = ()  # taken from the fetch cache, no network
+    skipped: tuple[str, ...] = ()  # not built, with the reason (`--remote skip`, or unsupported)
+    unpinned: tuple[str, ...] = ()  # resolved from a ref or branch, not a pinned `sha`
+
+
+@dataclass(frozen=True)
 class Plugin:
     """A plugin listed in marketplace.json with a local folder."""
 
@@ -84,6 +111,7 @@ class Plugin:
     problems: tuple[Diagnostic, ...] = ()  # what loading found here; from a cache: every finding
     cached: bool = False  # rebuilt from the build cache: files carry no bytes, rules already ran
     fingerprint: str | None = None  # what the build cache knows the folder by
+    origin: Origin | None = None  # a remote entry's source and commit; None for a folder of the repo
 
     @cached_property
     def digest(self) -> str:
@@ -92,7 +120,10 @@ class Plugin:
 
     @property
     def version(self) -> str | None:
-        """The version of record: plugin.json's, else the marketplace entry's."""
+        """The version of record: plugin.json's, else the marketplace entry's. A remote plugin's
+        entry wins: its plugin.json lives in another repository, which `skillport bump` cannot edit."""
+        if self.origin is not None and self.entry.version:
+            return self.entry.version
         if self.manifest and self.manifest.version:
             return self.manifest.version
         return self.entry.version
@@ -120,6 +151,7 @@ class Marketplace:
     config: ValidateConfig
     lifecycle: Lifecycle
     problems: tuple[Diagnostic, ...]  # what loading found outside plugin folders
+    remote: RemoteReport = field(default_factory=RemoteReport)  # what became of remote entries
 
     @property
     def skills(self) -> tuple[Skill, ...]:

@@ -89,7 +89,8 @@ _ALL = [
     Rule("entry-strict-components", 33, E, "strict:false entries don't clash with plugin.json", "CC"),
     Rule("entry-version", 20, E, "Entry `version` is a semantic version", "CC"),
     Rule("entry-version-mismatch", 34, W, "Entry and plugin.json versions agree (plugin.json wins)", "CC SP"),
-    Rule("remote-entries", 32, N, "Entries with remote sources are checked for shape, not fetched", "SP"),
+    Rule("remote-entries", 32, N, "Remote entries: shape checked here, files fetched by `build`", "SP"),
+    Rule("remote-unpinned", 32, W, "A remote entry is pinned to a commit by `sha`", "SP"),
     Rule("marketplace-renames", 35, E, "`renames` chains end at a listed plugin or null", "CC"),
     Rule("surface-tag", 36, E, "`surface:` tags are CC, CD, CAI, CDAI or CALL", "SP"),
     # across the repo

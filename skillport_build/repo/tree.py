@@ -38,10 +38,14 @@ class TreeReader:
     max_file_bytes: int
     problems: list[Diagnostic] = field(default_factory=list)
     large_files: frozenset[str] = frozenset()  # repo-relative paths allowed past the limit
+    label: str = ""  # what names `root` in paths: a remote plugin's `remote:<entry>`; "" for the repo
 
     def rel(self, path: Path | str) -> str:
-        """Return a path relative to the repo root, with forward slashes."""
-        return os.path.relpath(path, self.root).replace(os.sep, "/")
+        """Return a path relative to the repo root (or to the label), with forward slashes."""
+        rel = os.path.relpath(path, self.root).replace(os.sep, "/")
+        if not self.label:
+            return rel
+        return self.label if rel == "." else f"{self.label}/{rel}"
 
     def read_folder(self, folder: Path) -> list[FileEntry]:
         """Read every file below `folder`; paths in the result are relative to it."""

@@ -18,6 +18,7 @@ from skillport_build.models.text import human_size
 from skillport_build.repo.diagnostics import Diagnostic, Severity
 from skillport_build.repo.loader import LIFECYCLE_YAML, MARKETPLACE_JSON, PLUGIN_JSON
 from skillport_build.repo.marketplace import FileEntry, Marketplace
+from skillport_build.repo.npmsource import is_exact
 from skillport_build.repo.rules import rule
 from skillport_build.validate.plugins import reserved_name
 
@@ -91,8 +92,26 @@ def _remote(market: Marketplace) -> Iterator[Diagnostic]:
     yield rule("remote-entries")(
         MARKETPLACE_JSON,
         market.manifest_doc.line(("plugins", remote[0][0], "source")),
-        f"{count}: checked for shape, not fetched: {names}; `skillport build` does not build them yet",
+        f"{count}: checked for shape here: {names}; `skillport build` fetches github, url, git-subdir "
+        "and npm sources at their commit or version and validates their files (archive and command "
+        "sources are not built)",
     )
+    for index, raw in remote:
+        source = raw["source"]
+        ref = source.get("ref")
+        commit = isinstance(ref, str) and len(ref) == 40 and all(c in "0123456789abcdef" for c in ref)
+        git = source.get("source") in ("github", "url", "git-subdir") and not (source.get("sha") or commit)
+        npm = source.get("source") == "npm" and not is_exact(source.get("version"))
+        if git or npm:
+            yield rule("remote-unpinned")(
+                MARKETPLACE_JSON,
+                market.manifest_doc.line(("plugins", index, "source")),
+                f"plugins[{index}] ({raw.get('name', '?')}): not pinned, so each build takes what its "
+                + ("version range or tag" if npm else "ref")
+                + " names then; "
+                + ("give an exact `version`" if npm else "add `sha` (the 40-hex commit)")
+                + " for a build anyone can reproduce (`skillport build --strict` refuses unpinned entries)",
+            )
 
 
 def _duplicates(market: Marketplace) -> Iterator[Diagnostic]:

@@ -14,6 +14,7 @@ from layouts import LAYOUTS, Layout
 from releasing import build_at
 
 from skillport_build.repo.loader import load
+from skillport_build.repo.remote import RemoteSources
 from skillport_build.validate import validate
 
 pytestmark = pytest.mark.integration
@@ -56,7 +57,8 @@ def test_layout_validates_builds_and_installs_the_same(
     from_source = install_all(claude, source, local)
 
     write(source, {".skillport/access.yaml": 'defaults: {read: ["*"]}\n'})
-    catalog = build_at(source, tmp_path / "out").catalog
+    offline = RemoteSources(tmp_path / "remote", skip=True)  # the remote layout's hosts do not exist
+    catalog = build_at(source, tmp_path / "out", remote=offline).catalog
     assert sorted(p.name for p in catalog.plugins) == sorted(local)
     built = [(p.name, p.version, tmp_path / "out" / p.bundle.path) for p in catalog.plugins]
     for _, _, zip_path in built:

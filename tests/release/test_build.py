@@ -18,6 +18,7 @@ from skillport_build.release.build import BuildOptions, build
 from skillport_build.release.bump import bump
 from skillport_build.repo.buildcache import BuildCache, cache_salt
 from skillport_build.repo.loader import load
+from skillport_build.repo.remote import RemoteSources
 from skillport_build.trust.minisign import generate
 from skillport_build.trust.sign import sign_dir
 
@@ -258,7 +259,9 @@ def test_a_plugin_without_a_version_builds_as_0_0_0_and_the_first_bump_versions_
     ]
 
 
-def test_a_dirty_work_tree_and_remote_entries_are_named_after_a_build(market: Path, tmp_path: Path) -> None:
+def test_a_dirty_work_tree_and_skipped_remote_entries_are_named_after_a_build(
+    market: Path, tmp_path: Path
+) -> None:
     git = ["git", "-C", str(market), "-c", "user.name=t", "-c", "user.email=t@example.com"]
     subprocess.run([*git, "init", "-q"], check=True)
     subprocess.run([*git, "add", "-A"], check=True)
@@ -266,11 +269,15 @@ def test_a_dirty_work_tree_and_remote_entries_are_named_after_a_build(market: Pa
     assert build(market, BuildOptions(out=tmp_path / "clean", now=T0)).warnings == ()
     entries = json.loads((market / MARKET).read_text())
     entries["plugins"].append({"name": "elsewhere", "source": {"source": "github", "repo": "acme/x"}})
+    entries["plugins"].append({"name": "packaged", "source": {"source": "npm", "package": "@acme/y"}})
     write(market, {MARKET: entries})
-    warnings = build(market, BuildOptions(out=tmp_path / "dirty", now=T0)).warnings
+    skip = RemoteSources(tmp_path / "remote", skip=True)
+    warnings = build(market, BuildOptions(out=tmp_path / "dirty", now=T0, remote=skip)).warnings
     assert len(warnings) == 2
     assert warnings[0].startswith("the working tree has uncommitted changes: the catalog records commit ")
-    assert warnings[1] == "not built (remote sources are not fetched yet): elsewhere"
+    assert warnings[1] == (
+        "not built: elsewhere (github:acme/x): --remote skip; packaged (npm:@acme/y): --remote skip"
+    )
 
 
 def test_a_rebuild_after_one_change_equals_a_full_build_and_keeps_the_other_records(tmp_path: Path) -> None:
@@ -308,12 +315,13 @@ def test_in_every_layout_family_a_rebuild_after_edits_equals_a_full_build(
     subprocess.run(["git", "init", "-q", str(root)], check=True)
     subprocess.run(["git", "-C", str(root), "add", "-A"], check=True)
     out = tmp_path / "out"
-    build_at(root, out)
+    offline = RemoteSources(tmp_path / "remote", skip=True)  # the layout's hosts do not exist
+    build_at(root, out, remote=offline)
     first_skill = sorted(root.rglob("SKILL.md"))[0]
     first_skill.write_text(first_skill.read_text() + "\nOne more step.\n")  # tracked, edited
     (first_skill.parent / "notes.md").write_text("untracked\n")
-    again = build_at(root, out, now=LATER)
-    fresh = build_at(root, tmp_path / "fresh", now=LATER, incremental=False)
+    again = build_at(root, out, now=LATER, remote=offline)
+    fresh = build_at(root, tmp_path / "fresh", now=LATER, incremental=False, remote=offline)
     assert (out / "catalog.json").read_bytes() == (tmp_path / "fresh/catalog.json").read_bytes()
     assert again.catalog == fresh.catalog
     for path in fresh.written:

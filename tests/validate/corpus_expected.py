@@ -873,7 +873,14 @@ EXPECTED: dict[str, list[tuple[str, int | None, str, str, str]]] = {
             13,
             "remote-entries",
             "note",
-            "1 remote entry: checked for shape, not fetched: tools (github); `skillport build` does not build them yet",
+            "1 remote entry: checked for shape here: tools (github); `skillport build` fetches github, url, git-subdir and npm sources at their commit or version and validates their files (archive and command sources are not built)",
+        ),
+        (
+            ".claude-plugin/marketplace.json",
+            13,
+            "remote-unpinned",
+            "warning",
+            "plugins[0] (tools): not pinned, so each build takes what its ref names then; add `sha` (the 40-hex commit) for a build anyone can reproduce (`skillport build --strict` refuses unpinned entries)",
         ),
         (
             "plugins/tools",
@@ -896,7 +903,7 @@ EXPECTED: dict[str, list[tuple[str, int | None, str, str, str]]] = {
             13,
             "remote-entries",
             "note",
-            "1 remote entry: checked for shape, not fetched: tools (github); `skillport build` does not build them yet",
+            "1 remote entry: checked for shape here: tools (github); `skillport build` fetches github, url, git-subdir and npm sources at their commit or version and validates their files (archive and command sources are not built)",
         ),
         (
             "plugins/tools",
@@ -919,7 +926,7 @@ EXPECTED: dict[str, list[tuple[str, int | None, str, str, str]]] = {
             13,
             "remote-entries",
             "note",
-            "1 remote entry: checked for shape, not fetched: tools (archive); `skillport build` does not build them yet",
+            "1 remote entry: checked for shape here: tools (archive); `skillport build` fetches github, url, git-subdir and npm sources at their commit or version and validates their files (archive and command sources are not built)",
         ),
         (
             "plugins/tools",
@@ -942,7 +949,7 @@ EXPECTED: dict[str, list[tuple[str, int | None, str, str, str]]] = {
             13,
             "remote-entries",
             "note",
-            "1 remote entry: checked for shape, not fetched: tools (archive); `skillport build` does not build them yet",
+            "1 remote entry: checked for shape here: tools (archive); `skillport build` fetches github, url, git-subdir and npm sources at their commit or version and validates their files (archive and command sources are not built)",
         ),
         (
             "plugins/tools",
@@ -981,7 +988,14 @@ EXPECTED: dict[str, list[tuple[str, int | None, str, str, str]]] = {
             13,
             "remote-entries",
             "note",
-            "1 remote entry: checked for shape, not fetched: tools (git-subdir); `skillport build` does not build them yet",
+            "1 remote entry: checked for shape here: tools (git-subdir); `skillport build` fetches github, url, git-subdir and npm sources at their commit or version and validates their files (archive and command sources are not built)",
+        ),
+        (
+            ".claude-plugin/marketplace.json",
+            13,
+            "remote-unpinned",
+            "warning",
+            "plugins[0] (tools): not pinned, so each build takes what its ref names then; add `sha` (the 40-hex commit) for a build anyone can reproduce (`skillport build --strict` refuses unpinned entries)",
         ),
         (
             "plugins/tools",
