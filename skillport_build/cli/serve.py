@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
-from skillport_build.cli.common import EXIT_OK
-from skillport_build.errors import UsageError
+from skillport_build.cli.common import EXIT_OK, Group
+from skillport_build.errors import NotFound, UsageError
 from skillport_build.proxy.config import ENV_PREFIX, load_config
 from skillport_build.proxy.state import TOKEN_PREFIX, State
 
@@ -85,7 +85,7 @@ def _open_state(db: Path | None, config_path: Path | None, create: bool = False)
     if db is None:
         db = Path(os.environ.get(f"{ENV_PREFIX}DB", "skillport.db"))
     if not create and not db.exists():
-        raise UsageError(f"{db}: no such state database; give --db (the file `skillport serve` uses)")
+        raise NotFound(f"{db}: no such state database; give --db (the file `skillport serve` uses)")
     state = State(db)
     if config is not None:
         state.limit_tokens(config.token_days, config.token_max_days)
@@ -105,7 +105,7 @@ def with_state_options(command: Callable[..., int]) -> Callable[..., int]:
     return command
 
 
-@click.group()
+@click.group(cls=Group)
 def tokens() -> None:
     """Personal API tokens of the proxy (admin)."""
 
@@ -146,7 +146,7 @@ def tokens_revoke(db: Path | None, config_path: Path | None, token_id: str) -> i
     revoked = state.revoke_token(token_id, "admin-cli")
     state.close()
     if not revoked:
-        raise UsageError(f"no active token with id {token_id}; `skillport tokens list` shows them")
+        raise NotFound(f"no active token with id {token_id}; `skillport tokens list` shows them")
     click.echo(f"token {token_id} revoked")
     return EXIT_OK
 
@@ -166,7 +166,7 @@ def tokens_list(db: Path | None, config_path: Path | None, user: str | None) -> 
     return EXIT_OK
 
 
-@click.group()
+@click.group(cls=Group)
 def audit() -> None:
     """The proxy's audit log (admin)."""
 

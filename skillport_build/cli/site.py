@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from skillport_build.cli.common import EXIT_OK, existing_file, folder
-from skillport_build.errors import CatalogError, UsageError
+from skillport_build.errors import CatalogError, NotFound, UsageError
 from skillport_build.models.catalog import Catalog
 from skillport_build.site.discovery import write_discovery
 from skillport_build.site.render import BundleReader, folder_reader, link_bundles, render_site, store_reader
@@ -52,7 +52,7 @@ def site(
         raise UsageError("give exactly one of --from DIR or --store URL")
     catalog, reader = _open(source, url, key_paths)
     if unknown := sorted(name for name in only if catalog.skill(name) is None):
-        raise UsageError(f"--only names skills the catalog does not have: {', '.join(unknown)}")
+        raise NotFound(f"--only names skills the catalog does not have: {', '.join(unknown)}")
     chosen = [found.ref for name in only if (found := catalog.skill(name))] or None
     result = render_site(catalog, reader, out, only=chosen, link_base=link_base)
     if link_base is None and source is not None:
@@ -79,7 +79,7 @@ def _open(source: Path | None, url: str | None, key_paths: tuple[Path, ...]) -> 
         store = open_store(url or "")
         pointer = store.pointer()
         if pointer is None:
-            raise UsageError(f"{url} has no catalog yet")
+            raise CatalogError(f"{url} has no catalog yet; publish a build to it first")
         raw, signature = pointer.catalog, pointer.signature.decode("utf-8", "replace")
         reader = store_reader(store)
     if key_paths:

@@ -10,7 +10,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from skillport_build.errors import ScaffoldError, UsageError
+from skillport_build.errors import NotFound, ScaffoldError, UsageError
 from skillport_build.models.marketplace import SURFACE_TAGS
 from skillport_build.models.names import KEBAB, SKILL_NAME_MAX, reserved_marketplace_reason
 from skillport_build.repo.documents import DocumentError, JsonDocument
@@ -151,7 +151,7 @@ def new_skill(root: Path, name: str, plugin: str, *, description: str | None = N
     entry = next((p for p in entries if p.get("name") == plugin), None)
     if entry is None or not isinstance(entry.get("source"), str):
         listed = ", ".join(str(p.get("name")) for p in entries) or "none"
-        raise UsageError(f"no local plugin named {plugin!r} in marketplace.json (listed: {listed})")
+        raise NotFound(f"no local plugin named {plugin!r} in marketplace.json (listed: {listed})")
     folder = root / str(entry["source"]) / "skills" / name
     if folder.exists():
         raise ScaffoldError(f"{folder} already exists; choose another name")

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from factory import TEMPLATE
 
-from skillport_build.errors import ScaffoldError, UsageError
+from skillport_build.errors import NotFound, ScaffoldError, UsageError
 from skillport_build.repo.scaffold import init, new_plugin, new_skill
 from skillport_build.validate import validate_path
 
@@ -61,7 +61,7 @@ def test_new_refuses_duplicates_and_bad_names(market: Path) -> None:
         new_plugin(market, "Bad_Name")
     with pytest.raises(ScaffoldError, match="already exists"):
         new_skill(market, "hello", "tools")
-    with pytest.raises(UsageError, match=r"no local plugin named 'nope' .*listed: tools"):
+    with pytest.raises(NotFound, match=r"no local plugin named 'nope' .*listed: tools"):
         new_skill(market, "x", "nope")
     with pytest.raises(UsageError, match="must not contain"):
         new_skill(market, "x", "tools", description="a <b> c")
