@@ -104,5 +104,6 @@ def new_skill(name: str, plugin: str, description: str | None, root: Path) -> in
     """Create skills/NAME/SKILL.md in PLUGIN."""
     for path in scaffold.new_skill(root, name, plugin, description=description):
         click.echo(f"wrote {path}")
-    click.echo("Next: edit SKILL.md, then run skillport validate --strict")
+    todo = "" if description else "replace the TODO description and "
+    click.echo(f"Next: {todo}edit SKILL.md, then run skillport validate --strict")
     return EXIT_OK

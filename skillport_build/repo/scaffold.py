@@ -40,8 +40,10 @@ Say in one or two sentences what this skill helps with.
 
 Show one short, realistic input and the output you expect.
 """
-DEFAULT_SKILL_DESCRIPTION = (
-    "Describe what this skill does and when Claude should use it, in one or two sentences."
+# What `new skill` writes without --description: valid, so the skill loads, but
+# `validate --strict` flags it (skill-description-placeholder) until someone replaces it.
+PLACEHOLDER_DESCRIPTION = (
+    "TODO: describe what this skill does and when Claude should use it, in one or two sentences."
 )
 
 
@@ -155,7 +157,7 @@ def new_skill(root: Path, name: str, plugin: str, *, description: str | None = N
     folder = root / str(entry["source"]) / "skills" / name
     if folder.exists():
         raise ScaffoldError(f"{folder} already exists; choose another name")
-    description = description or DEFAULT_SKILL_DESCRIPTION
+    description = description or PLACEHOLDER_DESCRIPTION
     if "<" in description or ">" in description:
         raise UsageError("a skill description must not contain `<` or `>`")
     title = name.replace("-", " ").capitalize()

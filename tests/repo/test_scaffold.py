@@ -7,7 +7,7 @@ import pytest
 from factory import TEMPLATE
 
 from skillport_build.errors import NotFound, ScaffoldError, UsageError
-from skillport_build.repo.scaffold import init, new_plugin, new_skill
+from skillport_build.repo.scaffold import PLACEHOLDER_DESCRIPTION, init, new_plugin, new_skill
 from skillport_build.validate import validate_path
 
 
@@ -51,6 +51,17 @@ def test_new_plugin_and_skill_validate_strictly_and_diff_minimally(market: Path)
     assert skill.startswith(
         '---\nname: expense-report\ndescription: "Writes expense reports: use for receipts."\n---\n'
     )
+    assert validate_path(market).diagnostics == ()
+
+
+def test_new_skill_without_a_description_is_flagged_until_it_gets_one(market: Path) -> None:
+    new_skill(market, "expense-report", "tools")
+    skill_md = market / "plugins/tools/skills/expense-report/SKILL.md"
+    report = validate_path(market)
+    assert [(d.rule, d.line) for d in report.diagnostics] == [("skill-description-placeholder", 3)]
+    assert not report.failed(strict=False) and report.failed(strict=True)
+    text = skill_md.read_text().replace(PLACEHOLDER_DESCRIPTION, "Files expense reports from receipts.")
+    skill_md.write_text(text)
     assert validate_path(market).diagnostics == ()
 
 
