@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from skillport_build.cli.common import EXIT_FAILED, EXIT_OK, existing_file, folder
+from skillport_build.cli.progress import ProgressBar
 from skillport_build.errors import UsageError
 
 if TYPE_CHECKING:
@@ -117,7 +117,7 @@ def build(
         commit=commit,
         now=parse_time(now_text) if now_text else None,
     )
-    with _ProgressBar("Building bundles") as bar:
+    with ProgressBar("Building bundles") as bar:
         result = build_step.build(path, options, progress=bar.update)
     catalog = result.catalog
     click.echo(
@@ -127,28 +127,6 @@ def build(
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     return EXIT_OK
-
-
-class _ProgressBar:
-    """A progress bar on a terminal, made when the total is known; nothing when piped."""
-
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self.bar: Any = None
-
-    def update(self, done: int, total: int) -> None:
-        if not sys.stderr.isatty():
-            return
-        if self.bar is None:
-            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr).__enter__()
-        self.bar.update(done - self.bar.pos)
-
-    def __enter__(self) -> _ProgressBar:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(*exc)
 
 
 @click.command()

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from skillport_build.cli.common import EXIT_OK, existing_file, folder
+from skillport_build.cli.progress import ProgressBar
 from skillport_build.errors import CatalogError, NotFound, UsageError
 from skillport_build.models.catalog import Catalog
 from skillport_build.site.discovery import write_discovery
@@ -54,7 +55,8 @@ def site(
     if unknown := sorted(name for name in only if catalog.skill(name) is None):
         raise NotFound(f"--only names skills the catalog does not have: {', '.join(unknown)}")
     chosen = [found.ref for name in only if (found := catalog.skill(name))] or None
-    result = render_site(catalog, reader, out, only=chosen, link_base=link_base)
+    with ProgressBar("Rendering pages") as bar:
+        result = render_site(catalog, reader, out, only=chosen, link_base=link_base, progress=bar.update)
     if link_base is None and source is not None:
         link_bundles(catalog, source, out, chosen)
     click.echo(f"{result.pages} pages for {result.skills} skills ({result.size_bytes / 1e6:.1f} MB) → {out}")
