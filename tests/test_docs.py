@@ -59,9 +59,9 @@ def test_the_architecture_page_maps_every_module() -> None:
 
 # Pages whose shell blocks are executed: a block runs when the line before its fence is
 # `<!-- test: run -->`; a `<!-- test: output -->` block is the exact stdout of the run block
-# before it, `<!-- test: output-start -->` its first lines (the spaces between columns collapsed). `<!-- test: setup: COMMAND -->` runs
-# first, unseen. Each page runs in its own temporary folder, blocks in order, in one bash session
-# state (the folder a block ends in is where the next one starts).
+# before it, `<!-- test: output-start -->` how it begins (the spaces between columns collapsed).
+# `<!-- test: setup: COMMAND -->` runs first, unseen. Each page runs in its own temporary folder,
+# blocks in order; the folder a block ends in is where the next one starts.
 
 
 @dataclass
@@ -136,9 +136,9 @@ def run_page(page: Path, tmp_path: Path, env: dict[str, str]) -> int:
             continue
         assert last is not None, f"{page.name}:{block.line}: an output block needs a run block before it"
         shown, got = block.text, last.stdout
-        if block.kind == "output-start":  # the first lines, spaces between columns collapsed
+        if block.kind == "output-start":  # how it begins, spaces between columns collapsed
             shown = _squeeze(block.text)
-            got = "\n".join(_squeeze(last.stdout).splitlines()[: len(shown.splitlines())])
+            got = _squeeze(last.stdout)[: len(shown)]
         assert got == shown, (
             f"{page.name}:{block.line}: the page shows\n{shown}\nbut the commands print\n{got}"
         )
@@ -161,3 +161,11 @@ def test_the_numbers_the_quickstart_quotes_are_the_templates() -> None:
     text = (REPO / "docs/quickstart.md").read_text()
     words = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight"}
     assert f"The template holds {words[len(market.plugins)]} example plugins" in text
+
+
+def test_the_mcp_by_hand_page_runs_against_a_live_proxy(tmp_path: Path) -> None:
+    from proxy.live_server import live_proxy
+
+    with live_proxy(tmp_path / "proxy") as live:
+        env = doc_env(tmp_path) | {"SKILLPORT_URL": live.url, "TOKEN": live.tokens["anyone"]}
+        assert run_page(REPO / "docs/mcp-by-hand.md", tmp_path, env) == 3
