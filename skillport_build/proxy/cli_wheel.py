@@ -90,15 +90,14 @@ class CliWheel:
             return RedirectResponse(f"/cli/{wheel_name()}", status_code=303)
 
         async def wheel(request: Request) -> Response:
-            if request.path_params["filename"] != wheel_name():
-                return Response("no such file; the CLI is at " + STABLE + "\n", 404, media_type="text/plain")
             return Response(
                 self.data(),
                 media_type="application/octet-stream",
                 headers={"Cache-Control": "public, max-age=300"},
             )
 
-        return [Route(STABLE, stable), Route("/cli/{filename}", wheel)]
+        # Exact paths: the rest of /cli/ (the CLI's loopback sign-in) belongs to the pages.
+        return [Route(STABLE, stable), Route(f"/cli/{wheel_name()}", wheel)]
 
 
 def pack_running() -> bytes:

@@ -21,9 +21,11 @@ def test_the_stable_link_leads_to_the_versioned_wheel_without_a_token(served: Se
     assert (moved.status_code, moved.headers["location"]) == (303, f"/cli/{wheel_name()}")
     wheel = served.get(None, f"/cli/skillport-{__version__}-py3-none-any.whl")
     assert wheel.status_code == 200 and wheel.content[:2] == b"PK"
-    assert served.get(None, "/cli/skillport-0.0.1-py3-none-any.whl").status_code == 404
-    # Nothing else under /cli/: a name with a slash matches no file (it falls to the sign-in).
-    assert served.get(None, "/cli/..%2Fcatalog.json", follow_redirects=False).status_code in (303, 404)
+    # No other file under /cli/ (another version, a path trick): those fall to the signed-in pages.
+    for other in ("/cli/skillport-0.0.1-py3-none-any.whl", "/cli/..%2Fcatalog.json"):
+        assert served.get(None, other, follow_redirects=False).status_code in (303, 404)
+    # The CLI's loopback sign-in under /cli/ still answers.
+    assert served.get(None, "/cli/login?port=80", follow_redirects=False).status_code != 200
 
 
 def test_the_wheel_holds_the_running_code_and_a_true_record() -> None:
