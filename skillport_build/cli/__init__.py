@@ -53,7 +53,8 @@ COMMANDS = {
 
 
 # Who runs each command, in the order `skillport --help` shows them; a command missing here is
-# listed under "Other commands" (a test holds this table and COMMANDS to the same names).
+# listed under "Other commands" (a test wants every command of COMMANDS placed; a name here that
+# COMMANDS lacks is skipped).
 SECTIONS = {
     "Skill creators": ("init", "new", "validate", "rules"),
     "CI and releases": (
@@ -69,7 +70,7 @@ SECTIONS = {
         "yank",
         "deprecate",
     ),
-    "Admins": ("serve", "tokens", "audit", "fetch-catalog", "reconcile", "prune"),
+    "Admins": ("serve", "db", "tokens", "audit", "fetch-catalog", "reconcile", "prune"),
     "People using skills": ("login", "logout", "search", "install", "updates", "claude-code", "auth-header"),
 }
 HELP_WIDTH = 100

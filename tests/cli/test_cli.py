@@ -90,7 +90,7 @@ def test_help_groups_commands_by_who_runs_them_without_cutting_them_off() -> Non
     flat = " ".join(out.split())
     assert "updates Check the skills installed with `skillport install` for updates, in every agent's" in flat
     listed = {name for names in cli.SECTIONS.values() for name in names}
-    assert listed == set(cli.COMMANDS), "put each new command in a section of cli.SECTIONS"
+    assert set(cli.COMMANDS) - listed == set(), "put each new command in a section of cli.SECTIONS"
 
 
 def test_surface_help_explains_every_value() -> None:
