@@ -9,6 +9,7 @@ import sys
 import sysconfig
 from pathlib import Path
 
+import httpx
 import pytest
 from proxy.live_server import live_proxy
 
@@ -57,3 +58,10 @@ def test_a_fresh_environment_installs_the_served_wheel_and_signs_in(tmp_path: Pa
         listed = skillport("search", "csv")
         assert listed.returncode == 0 and "csv-profiler" in listed.stdout, listed.stderr
         assert (tmp_path / "home/.config/skillport/credentials.json").is_file()
+        # A proxy installed from that wheel serves the same wheel again (packed from its RECORD).
+        served = tmp_path / wheel_name()
+        served.write_bytes(httpx.get(url, timeout=30).content)
+        repack = "from skillport_build.proxy.cli_wheel import pack_running; import sys; "
+        repack += "sys.exit(pack_running() != open(sys.argv[1], 'rb').read())"
+        again = subprocess.run([python, "-c", repack, str(served)], env=env, cwd=tmp_path, check=False)
+        assert again.returncode == 0
