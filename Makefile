@@ -56,6 +56,9 @@ demo: $(STAMP)
 	@echo "  Try: curl -H \"Authorization: Bearer $$(cat $(DEMO)/token)\" http://127.0.0.1:$(DEMO_PORT)/api/skills"
 	@echo "  MCP: claude mcp add --transport http skillport http://127.0.0.1:$(DEMO_PORT)/mcp \\"
 	@echo "         --header \"Authorization: Bearer $$(cat $(DEMO)/token)\""
+	@echo "  CLI (installed in $(VENV)): $(BIN)/skillport login http://127.0.0.1:$(DEMO_PORT) --token $$(cat $(DEMO)/token)"
+	@echo "       then $(BIN)/skillport search, or source $(BIN)/activate to type skillport alone"
+	@echo "  Another port: DEMO_PORT=8100 make demo"
 	@echo
 	$(BIN)/skillport serve --store $(DEMO)/store --key $(DEMO)/demo.pub --db $(DEMO)/skillport.db \
 	  --host 127.0.0.1 --port $(DEMO_PORT) --dev

@@ -2,6 +2,9 @@
 
     SkillportError          expected failure the user can fix (exit 1)
     ├── UsageError          the command line itself is wrong (exit 2)
+    ├── NotFound            a name or file the command was given is not there: a plugin, a skill,
+    │                       a token, a state database (the message says what is)
+    ├── ConfigError         the proxy's settings file cannot be read or holds bad settings
     ├── ManifestError       a marketplace cannot be read at all (no folder, no marketplace.json)
     ├── ValidationFailed    validation found errors (the report says which)
     ├── ScaffoldError       `init` / `new` would overwrite or cannot write
@@ -15,6 +18,7 @@
     │                       rolled back, a bundle whose digest differs
     ├── ClientError         a skillport proxy cannot be reached, refused a request, or answered
     │                       something unusable; or what it sent cannot be installed
+    │   └── UnknownSkill    the proxy shows this person no skill of that name
     ├── ProposalError       a change proposed through the connector cannot become a pull request:
     │                       bad paths or sizes, an unknown plugin, validation errors, GitHub refused
     ├── StoreError          a store operation failed (after retries, where retrying made sense)
@@ -47,6 +51,14 @@ class UsageError(SkillportError):
     """The command was called wrongly."""
 
     exit_code = 2
+
+
+class NotFound(SkillportError):
+    """Something the command names does not exist (a wrong value, not a wrong command line)."""
+
+
+class ConfigError(SkillportError):
+    """The proxy's settings cannot be read or are not valid."""
 
 
 class ManifestError(SkillportError):
@@ -91,6 +103,17 @@ class SignatureError(SkillportError):
 
 class ClientError(SkillportError):
     """Talking to a skillport proxy failed, or what it sent cannot be used."""
+
+
+class UnknownSkill(ClientError):
+    """No skill of that name is visible to this person (absent and hidden alike); `hint` is a
+    " (did you mean `x`?)" naming one the person may read."""
+
+    def __init__(self, name: str, hint: str = "") -> None:
+        self.name = name
+        super().__init__(
+            f"no skill named {name} that you may read{hint}; `skillport search` lists the skills you can"
+        )
 
 
 class ProposalError(SkillportError):

@@ -14,6 +14,8 @@ from typing import Any
 
 from factory import make_marketplace, marketplace_json, plugin_json, skill_md
 
+from skillport_build.repo.scaffold import PLACEHOLDER_DESCRIPTION
+
 SKILL = "plugins/tools/skills/hello/SKILL.md"
 SKILL_DIR = "plugins/tools/skills/hello"
 PLUGIN = "plugins/tools/.claude-plugin/plugin.json"
@@ -131,6 +133,10 @@ CASES: list[Case] = [
     case(
         "skill-license-file",
         {SKILL: fm(name="hello", description='"Greets."', license='"Terms in LICENSE.txt"')},
+    ),
+    case(
+        "skill-description-placeholder",
+        {SKILL: fm(name="hello", description='"' + PLACEHOLDER_DESCRIPTION + '"')},
     ),
     case("skill-body-length", {SKILL: fm("line\n" * 600, name="hello", description='"Greets."')}),
     case(

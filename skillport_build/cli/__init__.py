@@ -13,7 +13,7 @@ import traceback
 import click
 
 from skillport_build import __version__
-from skillport_build.cli.common import EXIT_BUG, EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from skillport_build.cli.common import EXIT_BUG, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Group, summary
 from skillport_build.errors import SkillportError
 
 __all__ = ["cli", "main"]
@@ -52,8 +52,32 @@ COMMANDS = {
 }
 
 
-class LazyGroup(click.Group):
-    """A group whose commands are imported on first use."""
+# Who runs each command, in the order `skillport --help` shows them; a command missing here is
+# listed under "Other commands" (a test wants every command of COMMANDS placed; a name here that
+# COMMANDS lacks is skipped).
+SECTIONS = {
+    "Skill creators": ("init", "new", "validate", "rules"),
+    "CI and releases": (
+        "plan",
+        "bump",
+        "build",
+        "keygen",
+        "sign",
+        "verify",
+        "publish",
+        "site",
+        "ci",
+        "yank",
+        "deprecate",
+    ),
+    "Admins": ("serve", "db", "tokens", "audit", "fetch-catalog", "reconcile", "prune"),
+    "People using skills": ("login", "logout", "search", "install", "updates", "claude-code", "auth-header"),
+}
+HELP_WIDTH = 100
+
+
+class LazyGroup(Group):
+    """A group whose commands are imported on first use, listed in sections by who runs them."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -66,11 +90,27 @@ class LazyGroup(click.Group):
         command: click.Command = getattr(importlib.import_module(f"skillport_build.cli.{module}"), attribute)
         return command
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """One section per audience, each command with its whole first sentence (wrapped, not cut)."""
+        listed = {name for names in SECTIONS.values() for name in names}
+        sections = [*SECTIONS.items(), ("Other commands", tuple(sorted(set(COMMANDS) - listed)))]
+        for title, names in sections:
+            rows = [(name, summary(self.get_command(ctx, name))) for name in names if name in COMMANDS]
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": HELP_WIDTH},
+)
 @click.version_option(__version__, "--version", "-V", prog_name="skillport")
 def cli() -> None:
-    """Share Claude Skills privately: validate, build, sign, publish and serve a marketplace."""
+    """Share Claude Skills privately: validate, build, sign, publish and serve a marketplace.
+
+    Run `skillport COMMAND --help` for a command's options.
+    """
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from skillport_build.cli.common import EXIT_FAILED, EXIT_OK, folder
+from skillport_build.cli.common import EXIT_FAILED, EXIT_OK, SURFACE_TAG_HELP, Group, explain, folder
 from skillport_build.repo import scaffold
 from skillport_build.repo.rules import RULES
 from skillport_build.validate import validate_path
@@ -34,15 +34,20 @@ def validate(path: Path, strict: bool, fmt: str) -> int:
 @click.command()
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text")
 def rules(fmt: str) -> int:
-    """List every validation rule with its id, severity and FORMATS.md number."""
+    """List every validation rule with its id, severity and FORMATS.md number.
+
+    Columns: RULE the id a finding names, # its number in the format rules (FORMATS.md), SEVERITY
+    error (fails validation) or warning (fails only with --strict), CHECKS what it checks.
+    """
     if fmt == "markdown":
         click.echo("| rule | # | severity | checks | sources |\n|---|---|---|---|---|")
         for r in RULES.values():
             click.echo(f"| `{r.id}` | {r.number} | {r.severity} | {r.summary} | {r.sources} |")
     else:
         width = max(len(r) for r in RULES)
+        click.echo(f"{'RULE':<{width}}  {'#':>2}  {'SEVERITY':<8}  CHECKS")
         for r in RULES.values():
-            click.echo(f"{r.id:<{width}}  {r.number:>2}  {r.severity:<7}  {r.summary}")
+            click.echo(f"{r.id:<{width}}  {r.number:>2}  {r.severity:<8}  {r.summary}")
     return EXIT_OK
 
 
@@ -57,7 +62,7 @@ def init(dest: Path, name: str | None) -> int:
     return EXIT_OK
 
 
-@click.group()
+@click.group(cls=Group)
 def new() -> None:
     """Add a plugin, a skill or an access policy to the marketplace in the current folder."""
 
@@ -76,10 +81,10 @@ def new_access(root: Path) -> int:
 @click.option("--description", help="One sentence for listings.")
 @click.option(
     "--surface",
-    type=click.Choice(["CALL", "CC", "CD", "CAI", "CDAI"]),
+    type=click.Choice(list(SURFACE_TAG_HELP)),
     default="CALL",
     show_default=True,
-    help="Where its skills are meant to run (CC = Claude Code only).",
+    help=f"Where its skills are meant to run: {explain(SURFACE_TAG_HELP)}.",
 )
 @click.option("--root", type=folder, default=".", help="Marketplace root.")
 def new_plugin(name: str, description: str | None, surface: str, root: Path) -> int:
@@ -99,5 +104,6 @@ def new_skill(name: str, plugin: str, description: str | None, root: Path) -> in
     """Create skills/NAME/SKILL.md in PLUGIN."""
     for path in scaffold.new_skill(root, name, plugin, description=description):
         click.echo(f"wrote {path}")
-    click.echo("Next: edit SKILL.md, then run skillport validate --strict")
+    todo = "" if description else "replace the TODO description and "
+    click.echo(f"Next: {todo}edit SKILL.md, then run skillport validate --strict")
     return EXIT_OK

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from skillport_build.cli.common import EXIT_FAILED, EXIT_OK, folder
+from skillport_build.cli.common import EXIT_FAILED, EXIT_OK, Group, folder
 from skillport_build.release.maintain import reconcile
 from skillport_build.release.plan import LEVELS
 from skillport_build.release.pr_report import pull_request_report
@@ -22,7 +22,7 @@ from skillport_build.trust.minisign import SecretKey
 from skillport_build.validate.render import as_github
 
 
-@click.group()
+@click.group(cls=Group)
 def ci() -> None:
     """Steps of the marketplace's GitHub workflows (see action.yml)."""
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from skillport_build.cli.common import EXIT_FAILED, EXIT_OK, existing_file, folder
+from skillport_build.cli.progress import ProgressBar
 from skillport_build.errors import UsageError
 
 if TYPE_CHECKING:
@@ -34,7 +33,7 @@ _remote_option = click.option(
 
 
 def _remote(
-    mode: str, cache: Path | None = None, strict: bool = False, bar: _ProgressBar | None = None
+    mode: str, cache: Path | None = None, strict: bool = False, bar: ProgressBar | None = None
 ) -> Any:
     """The remote sources of a command: the build's cache folder, else the user's."""
     from skillport_build.repo.remote import RemoteSources, user_cache
@@ -142,7 +141,7 @@ def build(
     if previous and store:
         raise UsageError("give --previous or --store, not both")
     last, digest = Catalog.load_with_digest(previous) if previous else (_previous(None, store), None)
-    fetching = _ProgressBar("Fetching remote plugins")
+    fetching = ProgressBar("Fetching remote plugins")
     options = build_step.BuildOptions(
         out=out,
         previous=last,
@@ -152,7 +151,7 @@ def build(
         now=parse_time(now_text) if now_text else None,
         remote=_remote(remote_mode, build_step.remote_cache(out), strict, fetching),
     )
-    with fetching, _ProgressBar("Building bundles") as bar:
+    with fetching, ProgressBar("Building bundles") as bar:
         result = build_step.build(path, options, progress=bar.update)
     catalog = result.catalog
     click.echo(
@@ -165,28 +164,6 @@ def build(
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     return EXIT_OK
-
-
-class _ProgressBar:
-    """A progress bar on a terminal, made when the total is known; nothing when piped."""
-
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self.bar: Any = None
-
-    def update(self, done: int, total: int) -> None:
-        if not sys.stderr.isatty() or os.environ.get("CI"):
-            return
-        if self.bar is None:
-            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr).__enter__()
-        self.bar.update(done - self.bar.pos)
-
-    def __enter__(self) -> _ProgressBar:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(*exc)
 
 
 @click.command()

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
-from skillport_build.cli.common import EXIT_OK
-from skillport_build.errors import UsageError
-from skillport_build.proxy.config import ENV_PREFIX, load_config
+from skillport_build.cli.common import EXIT_FAILED, EXIT_OK, Group
+from skillport_build.errors import NotFound, UsageError
+from skillport_build.proxy.config import ENV_PREFIX, ServeConfig, load_config
 from skillport_build.proxy.state import TOKEN_PREFIX, State
 
 config_file = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -41,6 +42,17 @@ db_file = click.Path(dir_okay=False, path_type=Path)
 @click.option(
     "--tls-key", type=click.Path(dir_okay=False), help="Its PEM private key, unencrypted [SKILLPORT_TLS_KEY]."
 )
+@click.option(
+    "--cli-wheel",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The skillport wheel to serve at /cli/ [SKILLPORT_CLI_WHEEL] (default: the running code).",
+)
+@click.option(
+    "--check",
+    "check_only",
+    is_flag=True,
+    help="Check the settings, store, catalog signature, sign-in and public URL, one line each; do not serve.",
+)
 def serve(
     config_path: Path | None,
     store: str | None,
@@ -52,9 +64,13 @@ def serve(
     dev: bool | None,
     tls_cert: str | None,
     tls_key: str | None,
+    cli_wheel: Path | None,
+    check_only: bool,
 ) -> int:
-    """Serve the store's signed catalog: website, API, downloads and the Claude Code marketplace."""
-    from skillport_build.proxy.server import serve as run  # uvicorn only when serving
+    """Serve the store's signed catalog: website, API, downloads and the Claude Code marketplace.
+
+    With --check, check the deployment instead and exit 1 if any check fails.
+    """
 
     overrides = {
         "store": store,
@@ -66,11 +82,29 @@ def serve(
         "dev": dev,
         "tls_cert": tls_cert,
         "tls_key": tls_key,
+        "cli_wheel": cli_wheel,
     }
     config = load_config(config_path, overrides=overrides)
+    if check_only:
+        return check(config, config_path)
+    from skillport_build.proxy.server import serve as run  # uvicorn only when serving
+
     click.echo(f"skillport serve: {config.base_url} (store {config.store})", err=True)
     run(config)
     return EXIT_OK
+
+
+def check(config: ServeConfig, config_path: Path | None) -> int:
+    """`serve --check`: one line per check; 1 when any fails."""
+    import httpx
+
+    from skillport_build.proxy.check import run_checks
+
+    with httpx.Client() as http:
+        checks = run_checks(config, config_path, datetime.now(UTC), http)
+    for item in checks:
+        click.echo(f"{'✓' if item.ok else '✗'} {item.name}: {item.detail}")
+    return EXIT_OK if all(item.ok for item in checks) else EXIT_FAILED
 
 
 def _open_state(db: Path | None, config_path: Path | None, create: bool = False) -> State:
@@ -85,7 +119,7 @@ def _open_state(db: Path | None, config_path: Path | None, create: bool = False)
     if db is None:
         db = Path(os.environ.get(f"{ENV_PREFIX}DB", "skillport.db"))
     if not create and not db.exists():
-        raise UsageError(f"{db}: no such state database; give --db (the file `skillport serve` uses)")
+        raise NotFound(f"{db}: no such state database; give --db (the file `skillport serve` uses)")
     state = State(db)
     if config is not None:
         state.limit_tokens(config.token_days, config.token_max_days)
@@ -105,7 +139,7 @@ def with_state_options(command: Callable[..., int]) -> Callable[..., int]:
     return command
 
 
-@click.group()
+@click.group(cls=Group)
 def tokens() -> None:
     """Personal API tokens of the proxy (admin)."""
 
@@ -146,7 +180,7 @@ def tokens_revoke(db: Path | None, config_path: Path | None, token_id: str) -> i
     revoked = state.revoke_token(token_id, "admin-cli")
     state.close()
     if not revoked:
-        raise UsageError(f"no active token with id {token_id}; `skillport tokens list` shows them")
+        raise NotFound(f"no active token with id {token_id}; `skillport tokens list` shows them")
     click.echo(f"token {token_id} revoked")
     return EXIT_OK
 
@@ -166,7 +200,7 @@ def tokens_list(db: Path | None, config_path: Path | None, user: str | None) -> 
     return EXIT_OK
 
 
-@click.group()
+@click.group(cls=Group)
 def audit() -> None:
     """The proxy's audit log (admin)."""
 

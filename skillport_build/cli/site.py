@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from skillport_build.cli.common import EXIT_OK, existing_file, folder
-from skillport_build.errors import CatalogError, UsageError
+from skillport_build.cli.progress import ProgressBar
+from skillport_build.errors import CatalogError, NotFound, UsageError
 from skillport_build.models.catalog import Catalog
 from skillport_build.site.discovery import write_discovery
 from skillport_build.site.render import BundleReader, folder_reader, link_bundles, render_site, store_reader
@@ -52,9 +53,10 @@ def site(
         raise UsageError("give exactly one of --from DIR or --store URL")
     catalog, reader = _open(source, url, key_paths)
     if unknown := sorted(name for name in only if catalog.skill(name) is None):
-        raise UsageError(f"--only names skills the catalog does not have: {', '.join(unknown)}")
+        raise NotFound(f"--only names skills the catalog does not have: {', '.join(unknown)}")
     chosen = [found.ref for name in only if (found := catalog.skill(name))] or None
-    result = render_site(catalog, reader, out, only=chosen, link_base=link_base)
+    with ProgressBar("Rendering pages") as bar:
+        result = render_site(catalog, reader, out, only=chosen, link_base=link_base, progress=bar.update)
     if link_base is None and source is not None:
         link_bundles(catalog, source, out, chosen)
     click.echo(f"{result.pages} pages for {result.skills} skills ({result.size_bytes / 1e6:.1f} MB) → {out}")
@@ -79,7 +81,7 @@ def _open(source: Path | None, url: str | None, key_paths: tuple[Path, ...]) -> 
         store = open_store(url or "")
         pointer = store.pointer()
         if pointer is None:
-            raise UsageError(f"{url} has no catalog yet")
+            raise CatalogError(f"{url} has no catalog yet; publish a build to it first")
         raw, signature = pointer.catalog, pointer.signature.decode("utf-8", "replace")
         reader = store_reader(store)
     if key_paths:

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from skillport_build.cli.common import EXIT_FAILED, EXIT_OK, folder
+from skillport_build.cli.progress import ProgressBar
 from skillport_build.release import maintain
 from skillport_build.release.publish import publish as publish_build
 from skillport_build.stores import open_store
@@ -23,7 +24,8 @@ _store = click.option(
 @click.option("--dry-run", is_flag=True, help="Say what would be uploaded; change nothing.")
 def publish(directory: Path, url: str, dry_run: bool) -> int:
     """Publish a signed build folder to a store as one transaction."""
-    result = publish_build(directory, open_store(url), dry_run=dry_run)
+    with ProgressBar("Publishing bundles") as bar:
+        result = publish_build(directory, open_store(url), dry_run=dry_run, progress=bar.update)
     if result.already_published:
         click.echo(f"catalog {result.catalog_version} is already the store's current catalog; nothing to do")
         return EXIT_OK
@@ -61,7 +63,9 @@ def fetch_catalog(url: str, out: Path) -> int:
 )
 def reconcile(url: str, repair: bool, key_paths: tuple[Path, ...]) -> int:
     """Check that every blob the current catalog names is in the store with the right digest."""
-    result = maintain.reconcile(open_store(url), repair=repair, keys=keys.load_public_keys(key_paths) or None)
+    trusted = keys.load_public_keys(key_paths) or None
+    with ProgressBar("Checking blobs") as bar:
+        result = maintain.reconcile(open_store(url), repair=repair, keys=trusted, progress=bar.update)
     click.echo(
         f"pointer: catalog {result.pointer_version if result.pointer_version is not None else '(none)'}"
     )

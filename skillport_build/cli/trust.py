@@ -9,11 +9,11 @@ from pathlib import Path
 
 import click
 
-from skillport_build.cli.common import EXIT_OK, existing_file, folder
+from skillport_build.cli.common import EXIT_OK, existing_file, folder, migrate_places
 from skillport_build.errors import UsageError
 from skillport_build.trust import keys, minisign
 from skillport_build.trust.sign import sign_dir
-from skillport_build.trust.verify import TrustState, default_state_file, verify_dir, verify_zip
+from skillport_build.trust.verify import TrustState, verify_dir, verify_zip
 
 
 def _new_passphrase(no_passphrase: bool) -> str | None:
@@ -64,6 +64,13 @@ def sign(directory: Path, key_path: Path | None) -> int:
     return EXIT_OK
 
 
+def _state_file() -> Path:
+    from skillport_build.client.places import places
+
+    migrate_places()
+    return places().state / "trust.json"
+
+
 @click.command()
 @click.argument("target", type=click.Path(exists=True, path_type=Path), metavar="DIR|ZIP")
 @click.option(
@@ -75,14 +82,18 @@ def sign(directory: Path, key_path: Path | None) -> int:
     help="Trusted public key (repeatable).",
 )
 @click.option("--catalog", "catalog_dir", type=folder, help="For a ZIP: the folder of its signed catalog.")
-@click.option("--state", type=click.Path(dir_okay=False, path_type=Path), help="Rollback state file.")
+@click.option(
+    "--state",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Rollback state file (default: trust.json in skillport's state folder).",
+)
 @click.option("--no-state", is_flag=True, help="Do not read or record the last accepted catalog version.")
 def verify(
     target: Path, key_paths: tuple[Path, ...], catalog_dir: Path | None, state: Path | None, no_state: bool
 ) -> int:
     """Verify a signed catalog folder and its bundles, or one bundle zip."""
     trusted = keys.load_public_keys(key_paths)
-    trust = None if no_state else TrustState(state or default_state_file())
+    trust = None if no_state else TrustState(state or _state_file())
     now = datetime.now(UTC)
     if target.is_dir():
         result = verify_dir(target, trusted, now, trust)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import shutil
 import sys
@@ -13,7 +14,7 @@ from typing import Any
 
 import click
 
-from skillport_build.cli.common import EXIT_OK, folder
+from skillport_build.cli.common import EXIT_OK, SURFACE_HELP, Group, explain, folder, migrate_places
 from skillport_build.client import credentials
 from skillport_build.client.agents import AGENTS, Placement, known_folders
 from skillport_build.client.api import Client
@@ -32,7 +33,6 @@ from skillport_build.client.trust import (
 )
 from skillport_build.errors import UsageError
 from skillport_build.models.api import SkillSummary, UpdateStatus
-from skillport_build.models.marketplace import ALL_SURFACES
 from skillport_build.models.text import printable
 
 URL_HELP = "The proxy to use [SKILLPORT_URL] (default: the one you signed in to last)."
@@ -41,6 +41,7 @@ url_flag = click.option("--url", "url_flag", help="The same as URL.")
 
 
 def _client(url: str | None) -> Client:
+    migrate_places()
     found = credentials.resolve(url)
     return Client(found.url, found.token)
 
@@ -58,7 +59,15 @@ def _one_url(argument: str | None, option: str | None) -> str | None:
 
 @click.command()
 @click.argument("url")
-@click.option("--token", "with_token", is_flag=True, help="Read a personal token from stdin instead.")
+@click.option(
+    "--token",
+    "token_value",
+    metavar="TOKEN",
+    is_flag=False,
+    flag_value="-",
+    help="Sign in with a personal token made on URL/tokens instead of the browser; `-` (or no "
+    "value) reads it from stdin, which keeps it out of your shell history.",
+)
 @click.option("--no-browser", is_flag=True, help="Print the sign-in URL; do not open a browser.")
 @click.option(
     "--key",
@@ -67,18 +76,20 @@ def _one_url(argument: str | None, option: str | None) -> str | None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Your organisation's public signing key (repeat for several); pinned for URL.",
 )
-def login(url: str, with_token: bool, no_browser: bool, key_files: tuple[Path, ...]) -> int:
-    """Sign in to the proxy at URL (in the browser) and remember it as the default.
+def login(url: str, token_value: str | None, no_browser: bool, key_files: tuple[Path, ...]) -> int:
+    """Sign in to the proxy at URL and remember it as the default.
 
-    With --token, paste a personal token (made on URL/tokens) or pipe one in instead. Everything
-    installed from URL is checked against your organisation's signing key: --key FILE pins the key
-    your admin publishes; without it, the keys the proxy names are pinned on first use.
+    Opens the browser to sign in; or give a personal token (made on URL/tokens) with --token TOKEN,
+    or pipe one in with --token -. Everything installed from URL is checked against your
+    organisation's signing key: --key FILE pins the key your admin publishes; without it, the keys
+    the proxy names are pinned on first use.
     """
-    pinned = _pin_key_files(credentials.normalize_url(url), key_files) if key_files else None
+    migrate_places()
     base = credentials.normalize_url(url)
+    pinned = _pin_key_files(base, key_files) if key_files else None
     user = None
-    if with_token:
-        token = _read_token(base)
+    if token_value is not None:
+        token = _read_token(base) if token_value == "-" else _given_token(base, token_value)
         user = check_token(base, token)
     else:
         opener = None if no_browser else webbrowser.open
@@ -104,6 +115,13 @@ def _pin_key_files(base: str, paths: tuple[Path, ...]) -> str:
     return key_ids(keys)
 
 
+def _given_token(base: str, value: str) -> str:
+    token = value.strip()
+    if not token:
+        raise UsageError(f"--token is empty; create a token on {base}/tokens, or give --token - to paste it")
+    return token
+
+
 def _read_token(base: str) -> str:
     if sys.stdin.isatty():
         token = str(click.prompt("Personal token", hide_input=True, err=True))
@@ -120,6 +138,7 @@ def _read_token(base: str) -> str:
 @url_flag
 def logout(url: str | None, url_flag: str | None) -> int:
     """Forget the token for URL (default: the default proxy)."""
+    migrate_places()
     gone = credentials.forget(_one_url(url, url_flag))
     click.echo(f"signed out of {gone}; the token stays valid until you revoke it on {gone}/tokens")
     return EXIT_OK
@@ -127,7 +146,11 @@ def logout(url: str | None, url_flag: str | None) -> int:
 
 @click.command()
 @click.argument("query", required=False, default="")
-@click.option("--surface", type=click.Choice(sorted(ALL_SURFACES)), help="Only skills for this surface.")
+@click.option(
+    "--surface",
+    type=click.Choice(list(SURFACE_HELP)),
+    help=f"Only skills offered on this surface: {explain(SURFACE_HELP)}.",
+)
 @click.option("--category", help="Only skills of this category.")
 @click.option("--limit", type=click.IntRange(1, 200), help="Skills per page (the proxy's default: 50).")
 @click.option("--all", "every", is_flag=True, help="Every match, following the pages.")
@@ -189,7 +212,7 @@ def skills_table(skills: list[SkillSummary], width: int) -> str:
 @click.option(
     "--zip",
     "zip_path",
-    type=click.Path(path_type=Path),
+    type=click.Path(),
     help="Save the upload zip for Claude.ai or Claude Desktop here (a file, or a folder to put it in).",
 )
 @url_option
@@ -199,7 +222,7 @@ def install(
     agents: tuple[str, ...],
     project: bool,
     claude_code: bool,
-    zip_path: Path | None,
+    zip_path: str | None,
     url: str | None,
 ) -> int:
     """Download SKILL, check it against the signed catalog, and install it.
@@ -216,7 +239,8 @@ def install(
         )
     with _client(url) as client:
         if zip_path is not None:
-            record, written = save_zip(client, _verifier(client), skill, version, zip_path)
+            into = zip_path.endswith(("/", os.sep))
+            record, written = save_zip(client, _verifier(client), skill, version, Path(zip_path), into)
             click.echo(
                 f"saved {record.name} {record.version} to {written}; upload it in Claude.ai or Claude Desktop"
             )
@@ -263,9 +287,7 @@ def _echo_report(results: list[UpdateStatus], folder: Path, placement: Placement
     """One folder's lines and its count."""
     how = reinstall_flags(placement)
     for result in results:
-        line = update_line(result, folder, how)
-        if line:
-            click.echo(line)
+        click.echo(update_line(result, folder, how) or f"{result.name}: {result.installed}, up to date")
     current = sum(r.status == "current" for r in results)
     click.echo(f"{current} of {len(results)} up to date")
 
@@ -296,17 +318,23 @@ def update_line(result: UpdateStatus, skills: Path, how: str = "--claude-code") 
     return None
 
 
-@click.group("claude-code")
+@click.group("claude-code", cls=Group)
 def claude_code() -> None:
     """Claude Code: your plugins from the proxy as a local marketplace."""
 
 
 @claude_code.command("sync")
-@click.option("--dir", "folder_path", type=folder, help="Where (default ~/.skillport/claude-code/NAME).")
+@click.option(
+    "--dir",
+    "folder_path",
+    type=folder,
+    help="Where (default: claude-code/NAME in skillport's data folder, ~/.local/share/skillport on Linux).",
+)
 @url_option
 def claude_code_sync(folder_path: Path | None, url: str | None) -> int:
-    """Copy the plugins you may read into a local marketplace folder, then print the one command
-    that adds it to Claude Code (or updates it, once added). Run it again to pick up changes."""
+    """Copy the plugins you may read into a local marketplace folder, then print the command that
+    adds it to Claude Code (or updates it, once added) and one `claude plugin install` line for each
+    plugin new to the folder. Run it again to pick up changes."""
     with _client(url) as client:
         result = sync(client, _verifier(client), folder_path)
     counts = (
@@ -318,6 +346,8 @@ def claude_code_sync(folder_path: Path | None, url: str | None) -> int:
         click.echo(f"claude plugin marketplace update {shlex.quote(result.name)}")
     else:
         click.echo(f"claude plugin marketplace add {shlex.quote(str(result.folder))}")
+    for plugin in result.added:
+        click.echo(f"claude plugin install {shlex.quote(f'{plugin}@{result.name}')}")
     return EXIT_OK
 
 
@@ -347,6 +377,7 @@ def auth_header(url: str | None, url_flag: str | None) -> int:
     your token: in the marketplace source, set "headersHelper": "skillport auth-header URL".
     The output holds your token; it is meant for that helper, not for a terminal.
     """
+    migrate_places()
     found = credentials.resolve(_one_url(url, url_flag))
     _echo_json({"Authorization": f"Bearer {found.token}"}, indent=None)
     return EXIT_OK

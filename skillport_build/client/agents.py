@@ -9,7 +9,7 @@ for the user; the agents of the shared convention read `.agents/skills` in a pro
 
 The folders installed into are remembered, so `skillport updates` finds project installs too:
 
-    $SKILLPORT_CONFIG_DIR (else ~/.config/skillport)/installs.json
+    the state folder (see `places`: $SKILLPORT_CONFIG_DIR, else ~/.local/state/skillport)/installs.json
         {"folders": {PATH: {"agents": [...], "scope": "user" | "project"}}}
 """
 
@@ -23,7 +23,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from skillport_build.client.credentials import config_dir, home
+from skillport_build.client.places import home, places
 from skillport_build.client.unpack import write_atomic
 from skillport_build.errors import ClientError, UsageError
 
@@ -119,7 +119,7 @@ class InstallsFile(BaseModel):
 
 
 def _installs_path(environ: Mapping[str, str]) -> Path:
-    return config_dir(environ) / INSTALLS_FILE
+    return places(environ).state / INSTALLS_FILE
 
 
 def load_installs(environ: Mapping[str, str] = os.environ) -> InstallsFile:

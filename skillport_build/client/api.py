@@ -18,7 +18,7 @@ import httpx
 from pydantic import ValidationError
 
 from skillport_build import __version__
-from skillport_build.errors import ClientError, SignatureError
+from skillport_build.errors import ClientError, SignatureError, UnknownSkill
 from skillport_build.models.api import (
     AnswerT,
     Link,
@@ -226,9 +226,7 @@ class Client:
                 f"{self.base_url}` again"
             )
         if status == 404 and name is not None and message.startswith("no skill named"):
-            return ClientError(
-                f"no skill named {name} (or you may not read it); `skillport search` lists the skills you can"
-            )
+            return UnknownSkill(name)
         if status == 429:
             wait = response.headers.get("retry-after", "a few")
             return ClientError(f"{self.base_url} is rate-limiting you; try again in {wait} seconds")

@@ -1,6 +1,6 @@
 """Where the CLI keeps its sign-ins: one file, readable by its owner only, written atomically.
 
-    $SKILLPORT_CONFIG_DIR, else $XDG_CONFIG_HOME/skillport, else ~/.config/skillport
+    the config folder (see `places`: $SKILLPORT_CONFIG_DIR, else the platform's, ~/.config/skillport)
         credentials.json    {"servers": {URL: {"token", "user"}}, "default": URL}    mode 0600
 
 SKILLPORT_URL and SKILLPORT_TOKEN override the file (for CI, where nobody signs in with a browser).
@@ -19,10 +19,11 @@ from pathlib import Path
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from skillport_build.client.places import places
 from skillport_build.errors import ClientError, UsageError
 
 FILE_NAME = "credentials.json"
-URL_ENV, TOKEN_ENV, DIR_ENV = "SKILLPORT_URL", "SKILLPORT_TOKEN", "SKILLPORT_CONFIG_DIR"
+URL_ENV, TOKEN_ENV = "SKILLPORT_URL", "SKILLPORT_TOKEN"
 
 
 class Server(BaseModel):
@@ -54,16 +55,7 @@ class Credential:
 
 def config_dir(environ: Mapping[str, str] = os.environ) -> Path:
     """The folder of the credentials file."""
-    if environ.get(DIR_ENV):
-        return Path(environ[DIR_ENV])
-    if environ.get("XDG_CONFIG_HOME"):
-        return Path(environ["XDG_CONFIG_HOME"]) / "skillport"
-    return home(environ) / ".config" / "skillport"
-
-
-def home(environ: Mapping[str, str] = os.environ) -> Path:
-    """$HOME, else the account's home folder."""
-    return Path(environ["HOME"]) if environ.get("HOME") else Path.home()
+    return places(environ).config
 
 
 def normalize_url(url: str) -> str:

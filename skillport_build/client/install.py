@@ -26,10 +26,10 @@ from skillport_build.client.agents import AGENTS, folders_for, remember_folder
 from skillport_build.client.api import Client
 from skillport_build.client.trust import Verifier
 from skillport_build.client.unpack import extract_zip, staging, swap_in, write_atomic
-from skillport_build.errors import ClientError
+from skillport_build.errors import ClientError, UnknownSkill
 from skillport_build.models.api import Link, UpdateStatus
 from skillport_build.models.catalog import Bundle, SkillRecord
-from skillport_build.models.names import KEBAB, SKILL_NAME_MAX
+from skillport_build.models.names import KEBAB, SKILL_NAME_MAX, did_you_mean
 
 RECORD = ".skillport.json"
 
@@ -86,7 +86,11 @@ def skills_dir(environ: Mapping[str, str] = os.environ) -> Path:
 
 def fetch(client: Client, verifier: Verifier, name: str, version: str | None = None) -> Fetched:
     """Download a skill's zip and check it against the skill's record as the CI signed it."""
-    skill = verifier.skill(client.skill(name).proof, name)
+    try:
+        answer = client.skill(name)
+    except UnknownSkill as exc:
+        raise UnknownSkill(name, did_you_mean(name, visible_names(client))) from exc
+    skill = verifier.skill(answer.proof, name)
     link = client.link(name, version)
     bundle = _signed_bundle(skill, version or skill.version)
     if bundle is None or link.version != (version or skill.version) or link.sha256 != bundle.sha256:
@@ -97,6 +101,13 @@ def fetch(client: Client, verifier: Verifier, name: str, version: str | None = N
         )
     data = client.download(link.url, bundle.sha256, f"{name} {link.version}")
     return Fetched(skill, link, data)
+
+
+def visible_names(client: Client) -> frozenset[str]:
+    """Every skill name the proxy lists for this person, and `plugin/skill` for each (never a
+    hidden one: the listing is the person's own)."""
+    skills = client.search(limit=200, follow=True).skills
+    return frozenset(n for s in skills for n in (s.name, f"{s.plugin}/{s.name}" if s.plugin else s.name))
 
 
 def _signed_bundle(skill: SkillRecord, version: str) -> Bundle | None:
@@ -218,11 +229,15 @@ def _skill_folder(stage: Path, name: str, what: str) -> Path:
 
 
 def save_zip(
-    client: Client, verifier: Verifier, name: str, version: str | None, path: Path
+    client: Client, verifier: Verifier, name: str, version: str | None, path: Path, into: bool = False
 ) -> tuple[InstallRecord, Path]:
-    """Write a skill's upload zip to `path` (into it, when it is a folder)."""
+    """Write a skill's upload zip to `path`: into it when it is a folder (or `into`, when the person
+    wrote it with a trailing slash: a folder that must exist), else as that file."""
+    folder = path if into or path.is_dir() else path.parent
+    if not folder.is_dir():
+        raise ClientError(f"{folder}: no such folder; create it first, or give --zip another path")
     fetched = fetch(client, verifier, name, version)
-    target = path / zip_name(name, fetched.link.version) if path.is_dir() else path
+    target = path / zip_name(name, fetched.link.version) if folder == path else path
     try:
         write_atomic(target, fetched.data)
     except OSError as exc:

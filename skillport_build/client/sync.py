@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from skillport_build.client.agents import claude_dir
 from skillport_build.client.api import Client
-from skillport_build.client.credentials import home
+from skillport_build.client.places import places
 from skillport_build.client.trust import Verifier
 from skillport_build.client.unpack import extract_zip, remove, staging, swap_in, write_atomic
 from skillport_build.errors import ClientError
@@ -73,8 +73,8 @@ class SyncResult:
 
 
 def default_folder(name: str, environ: Mapping[str, str] = os.environ) -> Path:
-    """~/.skillport/claude-code/<marketplace name>."""
-    return home(environ) / ".skillport" / "claude-code" / name
+    """The data folder's claude-code/<marketplace name> (~/.local/share/skillport/claude-code/NAME)."""
+    return places(environ).data / "claude-code" / name
 
 
 def sync(
@@ -242,5 +242,6 @@ def known_to_claude(name: str, folder: Path, environ: Mapping[str, str] = os.env
     if not isinstance(entry, dict):
         return False
     source = entry.get("source")
-    places = {entry.get("installLocation"), source.get("path") if isinstance(source, dict) else None}
-    return any(isinstance(p, str) and Path(p).absolute() == folder for p in places)
+    paths = {entry.get("installLocation"), source.get("path") if isinstance(source, dict) else None}
+    # resolved: a folder moved from its old place leaves a link there, which Claude Code still names
+    return any(isinstance(p, str) and Path(p).resolve() == folder.resolve() for p in paths)

@@ -1,6 +1,6 @@
 """What the CLI trusts about a proxy: the organisation's signing keys, and the newest catalog seen.
 
-    $SKILLPORT_CONFIG_DIR (else ~/.config/skillport)/keys.json
+    the config folder (see `places`: $SKILLPORT_CONFIG_DIR, else ~/.config/skillport)/keys.json
         {"<proxy URL>": {"keys": ["<minisign .pub text>", ...], "marketplace": "<name>",
                          "catalog_version": <the newest catalog a verified record came from>}}
 

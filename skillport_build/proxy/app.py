@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from skillport_build.errors import Refused, Unavailable
 from skillport_build.proxy import api, login, pages
 from skillport_build.proxy.bundles import BundleCache
+from skillport_build.proxy.cli_wheel import CliWheel
 from skillport_build.proxy.config import ServeConfig
 from skillport_build.proxy.connector.mount import create_connector
 from skillport_build.proxy.guard import AuditThrottle, RateLimiter
@@ -178,6 +179,7 @@ def create_app(
             *login.ROUTES,
             *connector.routes,
             Mount("/static", StaticFiles(directory=templates_dir() / "static"), name="static"),
+            *CliWheel(config.cli_wheel).routes(),
             *pages.ROUTES,
         ],
         middleware=[

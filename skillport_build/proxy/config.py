@@ -13,7 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from skillport_build.errors import UsageError
+from skillport_build.errors import ConfigError, UsageError
 
 ENV_PREFIX = "SKILLPORT_"
 LIST_SETTINGS = frozenset({"keys", "allowed_domains", "mcp_origins"})
@@ -108,6 +108,9 @@ class ServeConfig(BaseModel):
         description="nginx's internal location serving the store folder (downloads: x-accel)",
     )
     cache_dir: Path | None = Field(default=None, description="where per-audience sites are rendered")
+    cli_wheel: Path | None = Field(
+        default=None, description="the skillport wheel served at /cli/ (default: the running code, packed)"
+    )
     mcp_access_ttl: int = Field(default=3600, ge=60, description="seconds an MCP access token lives")
     mcp_refresh_ttl: int = Field(
         default=7 * 86400, ge=300, description="seconds an MCP client stays connected without a new sign-in"
@@ -195,11 +198,11 @@ def load_config(
         try:
             loaded = yaml.safe_load(path.read_text("utf-8"))
         except OSError as exc:
-            raise UsageError(f"{path}: cannot read the config file ({exc.strerror})") from exc
+            raise ConfigError(f"{path}: cannot read the config file ({exc.strerror})") from exc
         except yaml.YAMLError as exc:
-            raise UsageError(f"{path}: not valid YAML: {exc}") from exc
+            raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
         if loaded is not None and not isinstance(loaded, dict):
-            raise UsageError(f"{path}: the config file must hold a mapping of settings")
+            raise ConfigError(f"{path}: the config file must hold a mapping of settings")
         data.update(loaded or {})
         if "db" not in data:
             data["db"] = str(path.parent / "skillport.db")
@@ -213,7 +216,7 @@ def load_config(
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
         )
-        raise UsageError(f"{where}bad settings: {problems}") from exc
+        raise ConfigError(f"{where}bad settings: {problems}") from exc
     config.check()
     return config
 

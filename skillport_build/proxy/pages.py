@@ -15,6 +15,7 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from skillport_build.proxy.access import View, is_admin
+from skillport_build.proxy.cli_wheel import install_lines
 from skillport_build.proxy.guard import limit, proxy_of
 from skillport_build.proxy.identity import Caller, csrf_token, from_session, posted_form
 from skillport_build.proxy.sitecache import SiteCache
@@ -136,6 +137,7 @@ async def tokens_page(request: Request) -> Response:
         now=proxy.state.now(),
         token_days=proxy.state.token_days,
         token_max_days=proxy.state.token_max_days,
+        cli_installs=install_lines(proxy.config.base_url),
     )
 
 

@@ -11,7 +11,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from skillport_build.errors import UsageError
+from skillport_build.errors import NotFound, UsageError
 from skillport_build.models.catalog import Catalog
 from skillport_build.release.plan import LEVELS, make_plan, next_version
 from skillport_build.repo.jsonedit import set_key
@@ -45,7 +45,7 @@ def bump(
     market = load(root, None, remote)
     by_name = {p.name: p for p in market.plugins}
     if unknown := [name for name in plugins if name not in by_name]:
-        raise UsageError(f"no plugin named {', '.join(unknown)} (plugins: {', '.join(sorted(by_name))})")
+        raise NotFound(f"no plugin named {', '.join(unknown)} (plugins: {', '.join(sorted(by_name))})")
     targets = [by_name[n] for n in plugins] if plugins else list(market.plugins)
     if changed_since is not None:
         needing = {item.name for item in make_plan(market, changed_since, level).needs_bump}

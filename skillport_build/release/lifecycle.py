@@ -13,7 +13,7 @@ from pathlib import Path
 import semver
 import yaml
 
-from skillport_build.errors import ManifestError, UsageError
+from skillport_build.errors import ManifestError, NotFound, UsageError
 from skillport_build.models.lifecycle import Deprecation, Lifecycle, Yank
 from skillport_build.models.names import did_you_mean
 from skillport_build.repo.documents import DocumentError, YamlDocument, decode_text
@@ -38,7 +38,7 @@ def yank(root: Path, name: str, version: str, reason: str, *, undo: bool = False
     current = _read(root, name)
     kept = tuple(y for y in current.yanked if (y.name, y.version) != (name, version))
     if undo and len(kept) == len(current.yanked):
-        raise UsageError(f"{name}@{version} is not yanked")
+        raise NotFound(f"{name}@{version} is not yanked")
     if not undo and not reason.strip():
         raise UsageError("give a --reason: people who have it installed will see it")
     added = () if undo else (Yank(name=name, version=version, reason=reason.strip()),)
@@ -52,7 +52,7 @@ def deprecate(
     current = _read(root, name, replacement)
     kept = tuple(d for d in current.deprecated if d.name != name)
     if undo and len(kept) == len(current.deprecated):
-        raise UsageError(f"{name} is not deprecated")
+        raise NotFound(f"{name} is not deprecated")
     if not undo and not reason.strip():
         raise UsageError("give a --reason, and say what to use instead")
     added = () if undo else (Deprecation(name=name, reason=reason.strip(), replacement=replacement),)
@@ -64,7 +64,7 @@ def _read(root: Path, *names: str | None) -> Lifecycle:
     known = {s.name for s in market.skills} | {p.name for p in market.plugins}
     for name in filter(None, names):
         if name not in known:
-            raise UsageError(
+            raise NotFound(
                 f"no skill or plugin named {name!r} in {root}{did_you_mean(name, frozenset(known))}"
             )
     path = root / LIFECYCLE_YAML

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from skillport_build.errors import CatalogError, StoreError
 from skillport_build.models.catalog import Catalog
-from skillport_build.release.publish import immutable_catalog_keys
+from skillport_build.release.publish import Progress, immutable_catalog_keys
 from skillport_build.stores.base import Pointer, Store
 from skillport_build.trust.minisign import PublicKey, verify
 from skillport_build.trust.verify import referenced_bundles
@@ -50,24 +50,36 @@ def catalog_versions(store: Store) -> list[int]:
     return sorted(int(m.group(1)) for m in found if m)
 
 
-def _check_blobs(store: Store, catalog: Catalog) -> tuple[list[str], list[str]]:
+def _check_blobs(
+    store: Store, catalog: Catalog, progress: Progress | None = None
+) -> tuple[list[str], list[str]]:
     missing, corrupt = [], []
-    for _, bundle in referenced_bundles(catalog):
+    bundles = list(referenced_bundles(catalog))
+    for done, (_, bundle) in enumerate(bundles, start=1):
         digest = store.digest(bundle.path)
         if digest is None:
             missing.append(bundle.path)
         elif digest != bundle.sha256:
             corrupt.append(bundle.path)
+        if progress:
+            progress(done, len(bundles))
     return missing, corrupt
 
 
-def reconcile(store: Store, *, repair: bool = False, keys: list[PublicKey] | None = None) -> Reconciliation:
-    """Check every blob the pointer's catalog names; with `repair`, move a pointer left behind."""
+def reconcile(
+    store: Store,
+    *,
+    repair: bool = False,
+    keys: list[PublicKey] | None = None,
+    progress: Progress | None = None,
+) -> Reconciliation:
+    """Check every blob the pointer's catalog names; with `repair`, move a pointer left behind.
+    `progress(done, total)` after each blob of the current catalog."""
     pointer = store.pointer()
     current = Catalog.from_bytes(pointer.catalog, f"{store.url}/catalog.json") if pointer else None
     result = Reconciliation(current.catalog_version if current else None)
     if current is not None:
-        result.missing, result.corrupt = _check_blobs(store, current)
+        result.missing, result.corrupt = _check_blobs(store, current, progress)
     result.ahead = [v for v in catalog_versions(store) if current is None or v > current.catalog_version]
     if repair and result.ahead:
         for version in sorted(result.ahead, reverse=True):

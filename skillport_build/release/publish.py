@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from skillport_build.stores.base import Pointer, Store
 from skillport_build.trust.verify import CATALOG, SIGNATURE, referenced_bundles
 
 Hook = Callable[[str], None]  # called before each step ("blob:3", "verify", ...); tests inject faults
+Progress = Callable[[int, int], None]  # (steps done, steps in all), for a progress bar
 
 
 @dataclass
@@ -41,9 +42,16 @@ def immutable_catalog_keys(version: int) -> tuple[str, str]:
 
 
 def publish(
-    directory: Path, store: Store, *, dry_run: bool = False, hook: Hook | None = None, workers: int = 8
+    directory: Path,
+    store: Store,
+    *,
+    dry_run: bool = False,
+    hook: Hook | None = None,
+    workers: int = 8,
+    progress: Progress | None = None,
 ) -> PublishResult:
-    """Publish the signed build in `directory` to `store`."""
+    """Publish the signed build in `directory` to `store`; `progress(done, total)` after each bundle
+    sent (or found present) and each one read back."""
     step = hook or (lambda _: None)
     raw, signature = _read_build(directory)
     catalog = Catalog.from_bytes(raw, str(directory / CATALOG))
@@ -60,16 +68,19 @@ def publish(
         for index, (key, source, sha256) in enumerate(uploads, start=1):
             step(f"blob:{index}")
             sending.append(pool.submit(_send, store, key, source, sha256, result, dry_run))
-        for future in sending:
+        tick = progress or (lambda done, total: None)
+        for sent, future in enumerate(as_completed(sending), start=1):
             future.result()
+            tick(sent, len(uploads) if dry_run else len(uploads) * 2)
     if dry_run:
         return result
 
     # 2. Read back what went up.
     step("verify")
-    for key, _, sha256 in uploads:
+    for checked, (key, _, sha256) in enumerate(uploads, start=len(uploads) + 1):
         if key in result.uploaded:
             store.read_verified(key, sha256)
+        tick(checked, len(uploads) * 2)
 
     # 3. The immutable catalog; a different catalog under the same number means another publish won.
     step("catalog:before")

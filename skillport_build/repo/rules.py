@@ -43,6 +43,7 @@ _ALL = [
     Rule("skill-name-reserved", 6, E, "`name` avoids `anthropic` and `claude`", "UP"),
     Rule("skill-xml-tags", 7, E, "No XML tags or angle brackets in name/description", "UP PKG"),
     Rule("skill-description", 8, E, "`description` is non-empty, at most 1,024 chars", "SPEC UP"),
+    Rule("skill-description-placeholder", 8, W, "`description` is not `new skill`'s placeholder", "SP"),
     Rule("skill-compatibility", 9, E, "`compatibility` is a string of 1-500 chars", "SPEC"),
     Rule("skill-metadata", 10, E, "`metadata` maps strings to strings", "SPEC"),
     Rule("skill-allowed-tools", 11, E, "`allowed-tools` is a space-separated string", "SPEC CC"),

@@ -10,7 +10,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from skillport_build.errors import ScaffoldError, UsageError
+from skillport_build.errors import NotFound, ScaffoldError, UsageError
 from skillport_build.models.marketplace import SURFACE_TAGS
 from skillport_build.models.names import KEBAB, SKILL_NAME_MAX, reserved_marketplace_reason
 from skillport_build.repo.documents import DocumentError, JsonDocument
@@ -40,8 +40,10 @@ Say in one or two sentences what this skill helps with.
 
 Show one short, realistic input and the output you expect.
 """
-DEFAULT_SKILL_DESCRIPTION = (
-    "Describe what this skill does and when Claude should use it, in one or two sentences."
+# What `new skill` writes without --description: valid, so the skill loads, but
+# `validate --strict` flags it (skill-description-placeholder) until someone replaces it.
+PLACEHOLDER_DESCRIPTION = (
+    "TODO: describe what this skill does and when Claude should use it, in one or two sentences."
 )
 
 
@@ -151,11 +153,11 @@ def new_skill(root: Path, name: str, plugin: str, *, description: str | None = N
     entry = next((p for p in entries if p.get("name") == plugin), None)
     if entry is None or not isinstance(entry.get("source"), str):
         listed = ", ".join(str(p.get("name")) for p in entries) or "none"
-        raise UsageError(f"no local plugin named {plugin!r} in marketplace.json (listed: {listed})")
+        raise NotFound(f"no local plugin named {plugin!r} in marketplace.json (listed: {listed})")
     folder = root / str(entry["source"]) / "skills" / name
     if folder.exists():
         raise ScaffoldError(f"{folder} already exists; choose another name")
-    description = description or DEFAULT_SKILL_DESCRIPTION
+    description = description or PLACEHOLDER_DESCRIPTION
     if "<" in description or ">" in description:
         raise UsageError("a skill description must not contain `<` or `>`")
     title = name.replace("-", " ").capitalize()

@@ -27,6 +27,7 @@ from skillport_build.site.templating import environment, templates_dir
 from skillport_build.stores.base import Store
 
 BundleReader = Callable[[Bundle], bytes]
+Progress = Callable[[int, int], None]  # (skill pages done, skill pages in all)
 SURFACE_LABELS = {"claude-ai": "Claude.ai", "desktop": "Claude Desktop", "claude-code": "Claude Code"}
 PARALLEL_FROM = 200  # skills; below this, forking costs more than it saves
 
@@ -116,16 +117,24 @@ def _render_chunk(indices: list[int]) -> tuple[list[dict[str, Any]], list[str]]:
 
 
 def _skill_pages(
-    pages: _Pages, skills: list[SkillRecord], read_bundle: BundleReader, workers: int
+    pages: _Pages, skills: list[SkillRecord], read_bundle: BundleReader, workers: int, progress: Progress
 ) -> list[dict[str, Any]]:
     """Render every skill page, on every core for big sites (markdown is the cost)."""
     if workers < 2 or len(skills) < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
-        return [pages.skill(skill, read_bundle) for skill in skills]
+        entries = []
+        for done, skill in enumerate(skills, start=1):
+            entries.append(pages.skill(skill, read_bundle))
+            progress(done, len(skills))
+        return entries
     chunks = [list(range(start, len(skills), workers * 4)) for start in range(workers * 4)]
     _FORKED[:] = [(pages, skills, read_bundle)]
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            results = list(pool.map(_render_chunk, chunks))
+            results, done = [], 0
+            for chunk, result in zip(chunks, pool.map(_render_chunk, chunks), strict=True):
+                results.append(result)
+                done += len(chunk)
+                progress(done, len(skills))
     finally:
         _FORKED.clear()
     by_index = {
@@ -148,6 +157,7 @@ def render_site(
     plugin_downloads: Iterable[str] | None = None,
     proxy: bool = False,
     index_text: Callable[[SkillRecord], str] | None = None,
+    progress: Progress | None = None,
 ) -> SiteResult:
     """Write the site for the skills in `only` (all when None) into `out`.
 
@@ -157,6 +167,7 @@ def render_site(
     account links the proxy serves. With `index_text` (a skill's searchable text), skill and plugin
     pages are left out, for `render_skill_page` and `render_plugin_page` to write once for every
     audience that sees the same, and only the index and the search index are written here.
+    `progress(done, total)` after each skill page.
     """
     visible = set(only) if only is not None else None
     skills = [s for s in catalog.skills if visible is None or s.ref in visible]
@@ -167,7 +178,7 @@ def render_site(
         (out / folder).mkdir(parents=True, exist_ok=True)
 
     if index_text is None:
-        index_entries = _skill_pages(pages, skills, read_bundle, workers)
+        index_entries = _skill_pages(pages, skills, read_bundle, workers, progress or (lambda d, t: None))
         downloadable = set(plugin_downloads) if plugin_downloads is not None else None
         by_name = {(s.plugin, s.name): s for s in skills}
         for plugin in plugins:

@@ -15,6 +15,7 @@ from skillport_build.models.text import MB, human_size
 from skillport_build.repo.diagnostics import Diagnostic, Severity
 from skillport_build.repo.marketplace import Plugin, Skill
 from skillport_build.repo.rules import rule
+from skillport_build.repo.scaffold import PLACEHOLDER_DESCRIPTION
 
 BODY_MAX_LINES = 500
 BODY_MAX_TOKENS = 5_000
@@ -40,6 +41,7 @@ def check_skill(
     yield from _allowed_tools(skill)
     yield from _license(skill)
     yield from _lengths(skill)
+    yield from _placeholder(skill)
     yield from _links(skill, plugin, upload_bound)
     yield from _ambiguous_yaml(skill)
     yield from _bundle(skill, config)
@@ -144,6 +146,17 @@ def _lengths(skill: Skill) -> Iterator[Diagnostic]:
             _line(skill, "description"),
             f"description and when_to_use have {listing} characters; Claude Code cuts the listing "
             f"at {LISTING_MAX}: shorten them",
+        )
+
+
+def _placeholder(skill: Skill) -> Iterator[Diagnostic]:
+    description = _raw(skill).get("description")
+    if isinstance(description, str) and description.strip() == PLACEHOLDER_DESCRIPTION:
+        yield rule("skill-description-placeholder")(
+            skill.skill_md,
+            _line(skill, "description"),
+            "`description` is still the placeholder `skillport new skill` wrote; say what the skill "
+            "does and when Claude should use it (Claude picks skills by this sentence)",
         )
 
 

@@ -68,6 +68,46 @@ def test_user_errors_exit_one_without_traceback(tmp_path: Path) -> None:
     assert "skillport init" in result.stderr
 
 
+def test_a_wrong_name_or_state_exits_one_and_a_wrong_command_line_two(market: Path, tmp_path: Path) -> None:
+    assert skillport("new", "skill", "s", "--plugin", "nope", "--root", str(market)).returncode == 1
+    assert skillport("bump", str(market), "--plugin", "nope").returncode == 1
+    assert skillport("tokens", "list", "--db", str(tmp_path / "none.db")).returncode == 1
+    bad = tmp_path / "serve.yaml"
+    bad.write_text("store: [1\n")
+    assert skillport("serve", "--config", str(bad)).returncode == 1
+    assert skillport("new", "skill", "s", "--root", str(market)).returncode == 2  # --plugin missing
+    assert skillport("bump", str(market), "--level", "huge").returncode == 2
+
+
+def test_help_groups_commands_by_who_runs_them_without_cutting_them_off() -> None:
+    out = skillport("--help").stdout
+    titles = [
+        line.rstrip(":") for line in out.splitlines() if line.endswith(":") and not line.startswith(" ")
+    ]
+    assert titles == ["Options", *cli.SECTIONS]
+    commands = out.split("Skill creators:")[1]
+    assert "..." not in commands and "…" not in commands
+    flat = " ".join(out.split())
+    assert "updates Check the skills installed with `skillport install` for updates, in every agent's" in flat
+    listed = {name for names in cli.SECTIONS.values() for name in names}
+    assert set(cli.COMMANDS) - listed == set(), "put each new command in a section of cli.SECTIONS"
+
+
+def test_surface_help_explains_every_value() -> None:
+    from skillport_build.cli.common import SURFACE_HELP, SURFACE_TAG_HELP
+    from skillport_build.models.marketplace import ALL_SURFACES, SURFACE_TAGS
+
+    assert set(SURFACE_TAG_HELP) == set(SURFACE_TAGS) and set(SURFACE_HELP) == ALL_SURFACES
+    text = " ".join(skillport("new", "plugin", "--help").stdout.split())
+    assert (
+        "CALL = every surface; CC = Claude Code; CD = Claude Desktop; CAI = Claude.ai; CDAI = Claude" in text
+    )
+    text = " ".join(skillport("search", "--help").stdout.split())
+    assert "claude-code = Claude Code; desktop = Claude Desktop; claude-ai = Claude.ai" in text.replace(
+        "- ", "-"
+    )
+
+
 def test_internal_errors_exit_three_with_traceback(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -90,12 +130,17 @@ def test_init_new_and_validate_end_to_end(tmp_path: Path) -> None:
         skillport("new", "skill", "budget-review", "--plugin", "finance", "--root", str(root)).returncode == 0
     )
     result = skillport("validate", "--strict", cwd=root)
-    assert result.returncode == 0, result.stdout
+    assert result.returncode == 1  # the placeholder description, until someone writes one
+    assert "skill-description-placeholder" in result.stdout
+    assert skillport("validate", cwd=root).returncode == 0
 
 
 def test_rules_lists_every_rule() -> None:
     out = skillport("rules", "--format", "markdown").stdout
     assert "| `skill-name-format` | 4 | error |" in out
+    text = skillport("rules").stdout.splitlines()
+    assert text[0].split() == ["RULE", "#", "SEVERITY", "CHECKS"]
+    assert text[1].split()[:3] == ["skill-md-missing", "1", "error"]
 
 
 def test_validate_inside_a_plugin_folder_finds_the_repository(market: Path) -> None:

@@ -105,8 +105,8 @@ def test_encrypted_keys_take_the_passphrase_from_the_environment(tmp_path: Path,
 
 def test_deprecation_and_usage_errors(repo: Path, tmp_path: Path) -> None:
     assert run("deprecate", "pr-review", "--reason", "Use code-review", "--root", str(repo)).returncode == 0
-    assert run("deprecate", "nope", "--reason", "x", "--root", str(repo)).returncode == 2
-    assert run("yank", "pr-review", "--reason", "x", "--root", str(repo)).returncode == 2
+    assert run("deprecate", "nope", "--reason", "x", "--root", str(repo)).returncode == 1  # a wrong name
+    assert run("yank", "pr-review", "--reason", "x", "--root", str(repo)).returncode == 2  # not NAME@VERSION
     assert run("plan", str(repo)).returncode == 2
     assert run("build", str(repo), "--out", str(tmp_path / "o")).returncode == 0
     catalog = json.loads((tmp_path / "o/catalog.json").read_text())
@@ -147,7 +147,7 @@ def test_publish_fetch_reconcile_prune_through_the_cli(repo: Path, tmp_path: Pat
         "https://skills.example/",
     )
     assert site.returncode == 0 and site.stdout.startswith("13 pages for 6 skills"), site.stderr
-    assert run("site", "--from", str(out), "--out", str(tmp_path / "s2"), "--only", "nope").returncode == 2
+    assert run("site", "--from", str(out), "--out", str(tmp_path / "s2"), "--only", "nope").returncode == 1
     assert run("site", "--out", str(tmp_path / "s3")).returncode == 2
 
 

@@ -83,8 +83,7 @@ def test_a_hidden_skill_reads_as_missing(connect: Callable[..., Client]) -> None
     with pytest.raises(ClientError) as refused:
         connect("anyone").skill("incident-postmortem")
     assert str(refused.value) == (
-        "no skill named incident-postmortem (or you may not read it); `skillport search` lists the "
-        "skills you can"
+        "no skill named incident-postmortem that you may read; `skillport search` lists the skills you can"
     )
     with pytest.raises(ClientError, match="no skill named incident-postmortem"):
         connect("anyone").link("incident-postmortem")

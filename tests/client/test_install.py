@@ -27,7 +27,7 @@ from skillport_build.client.install import (
     skills_dir,
 )
 from skillport_build.client.trust import Pin, Verifier
-from skillport_build.errors import ClientError, SignatureError
+from skillport_build.errors import ClientError, SignatureError, UnknownSkill
 from skillport_build.models.catalog import SkillRecord
 from skillport_build.release.bundle import Entry, zip_bytes
 from skillport_build.trust.minisign import SecretKey
@@ -151,7 +151,7 @@ def test_tampered_download_writes_nothing(
 def test_a_hidden_skill_cannot_be_installed(
     connect: Callable[..., Client], tmp_path: Path, trust: Callable[..., Verifier]
 ) -> None:
-    with pytest.raises(ClientError, match=r"^no skill named decision-record \(or you may not read it\)"):
+    with pytest.raises(UnknownSkill, match=r"^no skill named decision-record that you may read; `skillport"):
         install_skill(connect("anyone"), trust(), "decision-record", None, tmp_path / "skills")
     assert not (tmp_path / "skills").exists()
 

@@ -160,9 +160,10 @@ def test_default_folder_and_claude_code_knowing_it(
     connect: Callable[..., Client], tmp_path: Path, signed: Verifier
 ) -> None:
     environ = {"HOME": str(tmp_path)}
-    assert default_folder("acme-skills", environ) == tmp_path / ".skillport/claude-code/acme-skills"
+    expected = tmp_path / ".local/share/skillport/claude-code/acme-skills"
+    assert default_folder("acme-skills", environ) == expected
     folder = sync(connect("anyone"), signed, None, environ).folder
-    assert folder == tmp_path / ".skillport/claude-code/acme-skills"
+    assert folder == expected
     known = tmp_path / ".claude/plugins/known_marketplaces.json"
     known.parent.mkdir(parents=True)
     entry = {"source": {"source": "directory", "path": str(folder)}, "installLocation": str(folder)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -37,12 +38,15 @@ def test_synced_marketplace_installs_in_claude_code(claude: Claude, tmp_path: Pa
         folder = tmp_path / "sre-market"
         synced = skillport_sync(live, "sre", claude.home, folder)
         assert synced.returncode == 0, synced.stderr
-        assert synced.stdout == f"claude plugin marketplace add {folder}\n"
-
-        added = claude.run("plugin", "marketplace", "add", str(folder))
-        assert added.returncode == 0, added.stdout + added.stderr
-        installed = claude.run("plugin", "install", f"operations@{MARKETPLACE}")
-        assert installed.returncode == 0, installed.stdout + installed.stderr
+        lines = synced.stdout.splitlines()
+        assert lines[0] == f"claude plugin marketplace add {folder}"
+        assert f"claude plugin install operations@{MARKETPLACE}" in lines[1:]
+        # Every line printed is a command the real Claude Code accepts, as printed.
+        for line in lines:
+            words = shlex.split(line)
+            assert words[0] == "claude"
+            done = claude.run(*words[1:])
+            assert done.returncode == 0, line + "\n" + done.stdout + done.stderr
         cache = claude.home / ".claude/plugins/cache" / MARKETPLACE / "operations"
         skill_md = list(cache.glob("*/skills/incident-postmortem/SKILL.md"))
         assert len(skill_md) == 1 and "postmortem" in skill_md[0].read_text().lower()

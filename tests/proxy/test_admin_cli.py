@@ -50,7 +50,7 @@ def test_revoke_by_id_or_secret(tmp_path: Path, run: Run) -> None:
     token = run("tokens", "create", "--db", str(db), "--user", "a@acme.example")[1].strip()
     assert run("tokens", "revoke", "--db", str(db), token)[0] == 0
     code, _, err = run("tokens", "revoke", "--db", str(db), token)
-    assert code != 0 and "no active token" in err
+    assert code == 1 and "no active token" in err
     state = State(db)
     assert state.check_token(token) is None
     state.close()
@@ -58,7 +58,7 @@ def test_revoke_by_id_or_secret(tmp_path: Path, run: Run) -> None:
 
 def test_commands_refuse_a_missing_database(tmp_path: Path, run: Run) -> None:
     code, _, err = run("tokens", "list", "--db", str(tmp_path / "nope.db"))
-    assert code != 0 and "no such state database" in err
+    assert code == 1 and "no such state database" in err
     assert run("tokens", "create", "--db", str(tmp_path / "x.db"), "--user", "not-an-email")[0] != 0
 
 

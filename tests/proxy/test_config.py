@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from skillport_build.errors import UsageError
+from skillport_build.errors import ConfigError, UsageError
 from skillport_build.proxy.config import is_loopback, load_config
 
 
@@ -62,7 +62,7 @@ def test_no_sign_in_configured_is_refused() -> None:
     ],
 )
 def test_bad_files_say_what_is_wrong(tmp_path: Path, text: str, message: str) -> None:
-    with pytest.raises(UsageError, match=message):
+    with pytest.raises(ConfigError, match=message):
         load_config(write(tmp_path, text), {})
 
 
@@ -117,7 +117,7 @@ def test_connector_settings_from_the_file_and_the_environment(tmp_path: Path) ->
     assert config.mcp_origins == ("https://a.example", "https://b.example")
     assert config.propose is not None and config.propose.repository == "acme/skills"
     assert config.propose.token == "ghs_secret_value" and "ghs_secret_value" not in repr(config)
-    with pytest.raises(UsageError, match="propose"):
+    with pytest.raises(ConfigError, match="propose"):
         load_config(write(tmp_path, "store: s\nkeys: [k]\ndev: true\npropose:\n  repository: a/b\n"), {})
 
 

@@ -7,7 +7,7 @@ import pytest
 from factory import write
 from releasing import build_at
 
-from skillport_build.errors import UsageError
+from skillport_build.errors import NotFound, UsageError
 from skillport_build.release.bump import bump
 from skillport_build.validate import validate_path
 
@@ -49,7 +49,7 @@ def test_bump_adds_a_missing_entry_version_only_where_it_was(market: Path) -> No
 
 
 def test_unknown_plugins_and_levels_are_usage_errors(market: Path) -> None:
-    with pytest.raises(UsageError, match="no plugin named nope"):
+    with pytest.raises(NotFound, match="no plugin named nope"):
         bump(market, plugins=("nope",))
     with pytest.raises(UsageError, match="level 'huge'"):
         bump(market, "huge")

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from factory import TEMPLATE
 
-from skillport_build.errors import ScaffoldError, UsageError
-from skillport_build.repo.scaffold import init, new_plugin, new_skill
+from skillport_build.errors import NotFound, ScaffoldError, UsageError
+from skillport_build.repo.scaffold import PLACEHOLDER_DESCRIPTION, init, new_plugin, new_skill
 from skillport_build.validate import validate_path
 
 
@@ -54,6 +54,17 @@ def test_new_plugin_and_skill_validate_strictly_and_diff_minimally(market: Path)
     assert validate_path(market).diagnostics == ()
 
 
+def test_new_skill_without_a_description_is_flagged_until_it_gets_one(market: Path) -> None:
+    new_skill(market, "expense-report", "tools")
+    skill_md = market / "plugins/tools/skills/expense-report/SKILL.md"
+    report = validate_path(market)
+    assert [(d.rule, d.line) for d in report.diagnostics] == [("skill-description-placeholder", 3)]
+    assert not report.failed(strict=False) and report.failed(strict=True)
+    text = skill_md.read_text().replace(PLACEHOLDER_DESCRIPTION, "Files expense reports from receipts.")
+    skill_md.write_text(text)
+    assert validate_path(market).diagnostics == ()
+
+
 def test_new_refuses_duplicates_and_bad_names(market: Path) -> None:
     with pytest.raises(ScaffoldError, match="already lists"):
         new_plugin(market, "tools")
@@ -61,7 +72,7 @@ def test_new_refuses_duplicates_and_bad_names(market: Path) -> None:
         new_plugin(market, "Bad_Name")
     with pytest.raises(ScaffoldError, match="already exists"):
         new_skill(market, "hello", "tools")
-    with pytest.raises(UsageError, match=r"no local plugin named 'nope' .*listed: tools"):
+    with pytest.raises(NotFound, match=r"no local plugin named 'nope' .*listed: tools"):
         new_skill(market, "x", "nope")
     with pytest.raises(UsageError, match="must not contain"):
         new_skill(market, "x", "tools", description="a <b> c")

@@ -226,6 +226,15 @@ EXPECTED: dict[str, list[tuple[str, int | None, str, str, str]]] = {
             "`license` names 'LICENSE.txt', which is not in the skill folder; add the file",
         ),
     ],
+    "skill-description-placeholder": [
+        (
+            "plugins/tools/skills/hello/SKILL.md",
+            3,
+            "skill-description-placeholder",
+            "warning",
+            "`description` is still the placeholder `skillport new skill` wrote; say what the skill does and when Claude should use it (Claude picks skills by this sentence)",
+        ),
+    ],
     "skill-body-length": [
         (
             "plugins/tools/skills/hello/SKILL.md",
