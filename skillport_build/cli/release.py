@@ -28,7 +28,7 @@ _remote_option = click.option(
     type=click.Choice(REMOTE_MODES),
     default="fetch",
     show_default=True,
-    help="Fetch github/url/git-subdir entries at their commit, or skip them (listed as not built).",
+    help="Fetch remote entries (github, url, git-subdir, npm) at their pin, or skip them (listed).",
 )
 
 
