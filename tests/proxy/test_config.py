@@ -36,7 +36,7 @@ def test_file_then_environment_then_flags(tmp_path: Path) -> None:
         and config.oidc.client_id == "skillport"
     )
     assert config.allowed_domains == ("acme.example",)
-    assert config.db == tmp_path / "skillport.db"  # next to the config file
+    assert config.db == str(tmp_path / "skillport.db")  # next to the config file
     assert "from-env" not in repr(config)
 
 
