@@ -5,17 +5,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
+from proxy.live_server import live_proxy
 from proxy.served import config, publish_template
+from releasing import build_at
 from starlette.testclient import TestClient
 
+from skillport_build.cli import main
 from skillport_build.proxy.app import create_app
 from skillport_build.proxy.state import State
+from skillport_build.stores import LocalStore, current_catalog
 from skillport_build.trust.keys import load_public_keys
 from skillport_build.trust.minisign import SecretKey
-from skillport_build.trust.notice import HEADER, sign_notice
+from skillport_build.trust.notice import HEADER, SECRET_ENV, sign_notice
+from skillport_build.trust.sign import sign_dir
 
 SECRET = "a-notify-secret-for-tests"
 
@@ -80,3 +87,30 @@ def test_a_replayed_forged_or_stale_notice_is_refused(notified: tuple[TestClient
     assert stale.status_code == 401 and "outside the 60 s window" in stale.json()["error"]
     assert client.post("/api/notify", content=b"{}").status_code == 401
     assert [e["event"] for e in state.audit_tail(3)] == ["auth.refused"] * 3
+
+
+def test_publish_notify_has_the_proxy_serve_the_catalog_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with live_proxy(tmp_path, notify_secret=SECRET) as live:
+        out = tmp_path / "next"
+        build_at(
+            live.repo, out, previous=current_catalog(LocalStore(tmp_path / "store")), now=datetime.now(UTC)
+        )
+        sign_dir(out, live.key)
+        argv = ["publish", str(out), "--store", str(tmp_path / "store"), "--notify", live.url]
+        monkeypatch.delenv(SECRET_ENV, raising=False)
+        assert (
+            exit_code(argv) == 2
+            and "--notify signs the notice with $SKILLPORT_NOTIFY_SECRET" in capsys.readouterr().err
+        )
+        monkeypatch.setenv(SECRET_ENV, SECRET)
+        assert exit_code(argv) == 0
+        assert f"✓ {live.url} notified; it serves catalog 2" in capsys.readouterr().out
+        assert httpx.get(f"{live.url}/healthz").json()["catalog_version"] == 2  # no refresh thread here
+
+
+def exit_code(argv: list[str]) -> int:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    return int(exited.value.code or 0)
