@@ -108,7 +108,7 @@ def _skillport() -> list[str]:
 
 
 def _wait_for(url: str, process: subprocess.Popen[bytes], log: Path, headers: dict[str, str]) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # two workers each import the proxy; slow on a loaded machine
     while True:
         try:
             with DIRECT.open(urllib.request.Request(url, headers=headers), timeout=2):

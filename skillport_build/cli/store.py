@@ -33,9 +33,7 @@ _store = click.option(
 )
 def publish(directory: Path, url: str, dry_run: bool, proxies: tuple[str, ...]) -> int:
     """Publish a signed build folder to a store as one transaction."""
-    secret = os.environ.get(SECRET_ENV, "")
-    if proxies and not secret:
-        raise UsageError(f"--notify signs the notice with ${SECRET_ENV}: set it to the proxy's notify_secret")
+    secret = notify_secret(proxies)
     result = publish_build(directory, open_store(url), dry_run=dry_run)
     if result.already_published:
         click.echo(f"catalog {result.catalog_version} is already the store's current catalog; nothing to do")
@@ -44,11 +42,19 @@ def publish(directory: Path, url: str, dry_run: bool, proxies: tuple[str, ...]) 
     click.echo(f"{verb} {len(result.uploaded)} bundle(s); {len(result.present)} already in the store")
     if not dry_run:
         click.echo(f"✓ {url} now serves catalog {result.catalog_version}")
-        return _notify(proxies, secret.encode(), result.catalog_version)
+        return notify_all(proxies, secret, result.catalog_version)
     return EXIT_OK
 
 
-def _notify(proxies: tuple[str, ...], secret: bytes, catalog_version: int) -> int:
+def notify_secret(proxies: tuple[str, ...]) -> bytes:
+    """The publish notices' key from the environment; a usage error when proxies are to be told."""
+    secret = os.environ.get(SECRET_ENV, "")
+    if proxies and not secret:
+        raise UsageError(f"--notify signs the notice with ${SECRET_ENV}: set it to the proxy's notify_secret")
+    return secret.encode()
+
+
+def notify_all(proxies: tuple[str, ...], secret: bytes, catalog_version: int) -> int:
     """Tell each proxy; one that cannot be told still polls the store, so this is a warning."""
     for proxy in proxies:
         try:
