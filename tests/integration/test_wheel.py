@@ -38,6 +38,13 @@ def test_an_installed_wheel_can_init_build_and_render(tmp_path: Path) -> None:
     wheel = next(tmp_path.glob("skillport-*.whl"))
     with zipfile.ZipFile(wheel) as archive:
         archive.extractall(tmp_path / "installed")
+        shipped = set(archive.namelist())
+    migrations = "skillport_build/proxy/db/migrations/"
+    assert {
+        f"{migrations}env.py",
+        f"{migrations}script.py.mako",
+        f"{migrations}versions/v0002_replicas.py",
+    } <= shipped
     # -S skips .pth files, so the checkout's editable install cannot shadow the unpacked wheel.
     libraries = os.pathsep.join([str(tmp_path / "installed"), sysconfig.get_paths()["purelib"]])
     env = {**os.environ, "PYTHONPATH": libraries}
@@ -99,7 +106,7 @@ def test_an_installed_wheel_can_init_build_and_render(tmp_path: Path) -> None:
     assert "Traceback" not in errors
 
 
-def wait_for(url: str, timeout: float = 20) -> requests.Response:
+def wait_for(url: str, timeout: float = 60) -> requests.Response:
     """GET `url` once the server answers."""
     deadline = time.monotonic() + timeout
     while True:
