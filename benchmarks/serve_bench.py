@@ -165,7 +165,9 @@ def _wrk(url: str, token: str, seconds: int, connections: int) -> dict[str, floa
 
 def _measure(url: str, token: str, args: argparse.Namespace) -> dict[str, float]:
     _wrk(url, token, args.warmup, args.concurrency)
-    return _wrk(url, token, args.seconds, args.concurrency)
+    figures = _wrk(url, token, args.seconds, args.concurrency)
+    print(f"measured {url}: {figures}", file=sys.stderr)  # kept if a later run fails
+    return figures
 
 
 def _get(url: str, headers: dict[str, str]) -> tuple[int, bytes]:
