@@ -21,7 +21,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from skillport_build.errors import Refused, Unavailable
-from skillport_build.proxy import api, login, pages
+from skillport_build.proxy import admin, api, login, pages
+from skillport_build.proxy.audit_queries import AuditLog, run_retention
 from skillport_build.proxy.bundles import BundleCache
 from skillport_build.proxy.config import ServeConfig
 from skillport_build.proxy.connector.mount import create_connector
@@ -157,6 +158,7 @@ def create_app(
     cache_dir = config.cache_dir or Path(tempfile.mkdtemp(prefix="skillport-sites-"))
     stop = threading.Event()
     connector = create_connector(config, proxy, state, limiter)
+    audit_log = AuditLog(state)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -167,6 +169,9 @@ def create_app(
         thread = threading.Thread(target=_refresher, args=(proxy, config.refresh_interval, stop), daemon=True)
         if refresh:
             thread.start()
+        if config.audit_days is not None:
+            args = (audit_log, config.audit_days, clock, stop)
+            threading.Thread(target=run_retention, args=args, daemon=True).start()
         async with connector.lifespan():
             yield
         stop.set()
@@ -178,6 +183,7 @@ def create_app(
             *login.ROUTES,
             *connector.routes,
             Mount("/static", StaticFiles(directory=templates_dir() / "static"), name="static"),
+            *admin.ROUTES,
             *pages.ROUTES,
         ],
         middleware=[
@@ -197,6 +203,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.proxy = proxy
+    app.state.audit_log = audit_log
     app.state.auth_provider = connector.provider
     app.state.refusals = AuditThrottle()
     app.state.on_sign_in = (connector.provider.signed_in,)  # connected clients take the new groups

@@ -108,6 +108,11 @@ class ServeConfig(BaseModel):
         description="nginx's internal location serving the store folder (downloads: x-accel)",
     )
     cache_dir: Path | None = Field(default=None, description="where per-audience sites are rendered")
+    audit_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="days the audit log keeps events (older ones are pruned hourly); unset: kept forever",
+    )
     mcp_access_ttl: int = Field(default=3600, ge=60, description="seconds an MCP access token lives")
     mcp_refresh_ttl: int = Field(
         default=7 * 86400, ge=300, description="seconds an MCP client stays connected without a new sign-in"

@@ -1,5 +1,6 @@
-"""The pages people see: the catalog website of their audience, their tokens, the admin page, and
-the loopback sign-in of the CLI. Pages need a signed-in session; forms carry a CSRF secret."""
+"""The pages people see: the catalog website of their audience, their tokens, and the loopback
+sign-in of the CLI (the admin pages are in `admin`). Pages need a signed-in session; forms carry a
+CSRF secret."""
 
 from __future__ import annotations
 
@@ -149,29 +150,6 @@ def _token_days(value: object, default: int, maximum: int) -> int:
     return int(text)
 
 
-def admin_page(request: Request) -> Response:
-    """GET /admin: download counts and recent audit events, for the policy's admins only."""
-    caller = signed_in(request)
-    if isinstance(caller, RedirectResponse):
-        return caller
-    proxy = proxy_of(request)
-    if not is_admin(proxy.indexed().catalog, caller.identity):
-        proxy.state.audit("admin.refused", caller.email, {})
-        raise HTTPException(403, "only the access policy's admins may see this page")
-    proxy.state.audit("admin.view", caller.email, {})
-    events = [
-        {"at": e.pop("at"), "event": e.pop("event"), "actor": e.pop("actor"), "detail": e}
-        for e in proxy.state.audit_tail(100)
-    ]
-    return render(
-        request,
-        "proxy/admin.html",
-        health=proxy.live.health(),
-        downloads=sorted(proxy.state.download_counts().items(), key=lambda kv: (-kv[1], kv[0])),
-        events=list(reversed(events)),
-    )
-
-
 def cli_login(request: Request) -> Response:
     """GET /cli/login?port=&state=&challenge=: hand a one-time code to the CLI on this machine."""
     caller = signed_in(request)
@@ -200,7 +178,6 @@ ROUTES = [
     Route("/", site_page, methods=["GET"]),
     Route("/tokens", tokens_page, methods=["GET", "POST"]),
     Route("/tokens/{token_id}/revoke", tokens_page, methods=["POST"]),
-    Route("/admin", admin_page, methods=["GET"]),
     Route("/cli/login", cli_login, methods=["GET"]),
     Route("/{page:path}", site_page, methods=["GET"]),
 ]
