@@ -282,7 +282,7 @@ async def audit_export(request: Request) -> Response:
     if kind not in ("csv", "json"):
         raise HTTPException(404, "no such page")
     where = _filter(request)
-    proxy.state.audit("admin.export", caller.email, {"format": kind, **where.query()})
+    proxy.state.audit("admin.export", caller.email, {"format": kind, "filter": where.query()})
     events = _audit_log(request).export(where)
     if kind == "csv":
         body, media = csv_lines(events), "text/csv; charset=utf-8"
