@@ -81,6 +81,7 @@ async def admin_page(request: Request) -> Response:
     return render(
         request,
         "proxy/admin.html",
+        current="admin",
         health=dashboard.health_line(proxy.live.health(), proxy.live.store.url, now),
         retention=proxy.config.audit_days,
         overview=overview,
@@ -108,6 +109,7 @@ async def inventory_page(request: Request) -> Response:
     return render(
         request,
         "proxy/admin_skills.html",
+        current="admin",
         rows=shown,
         matched=len(rows),
         q=query,
@@ -134,6 +136,7 @@ async def skill_page(request: Request) -> Response:
     return render(
         request,
         "proxy/admin_skill.html",
+        current="admin",
         skill=skill,
         access=explorer.skill_access(catalog, skill),
         known=known,
@@ -165,6 +168,7 @@ async def access_page(request: Request) -> Response:
     return render(
         request,
         "proxy/admin_access.html",
+        current="admin",
         who=who,
         groups_text=given if given is not None else ", ".join(known.groups) if known else "",
         known=known,
@@ -218,6 +222,7 @@ async def audit_page(request: Request) -> Response:
     return render(
         request,
         "proxy/admin_audit.html",
+        current="admin",
         where=where,
         kinds=kinds,
         events=_rows(page.events, proxy.indexed().catalog),

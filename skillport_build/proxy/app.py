@@ -128,7 +128,7 @@ def _error(request: Request, exc: Exception) -> Response:
         status, detail, headers = exc.status_code, str(exc.detail), dict(exc.headers or {})
     if request.url.path.startswith(MACHINE_PREFIXES) or "text/html" not in request.headers.get("accept", ""):
         return JSONResponse({"error": detail, "status": status}, status, headers=headers)
-    response = pages.message(request, "Not found" if status == 404 else "Sorry", detail, status)
+    response = pages.error_page(request, status, detail)
     response.headers.update(headers)
     return response
 

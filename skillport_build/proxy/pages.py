@@ -23,6 +23,8 @@ from skillport_build.site.templating import environment
 
 SITE_FILE = re.compile(r"^(index\.html|404\.html|search-index\.json|(skills|plugins)/[A-Za-z0-9._-]+\.html)$")
 CLI_CODE_TTL = 120
+# Pages shared by audiences leave a slot in the header; an admin's copy links the admin page there.
+ADMIN_SLOT, ADMIN_LINK = b"<!--skillport:admin-nav-->", b'<a href="/admin">Admin</a>'
 _ENV = environment()
 
 
@@ -37,24 +39,52 @@ def csp(form_targets: tuple[str, ...] = ()) -> str:
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-    """A proxy page in the site's look."""
+    """A proxy page in the site's look: the header names the pages the signed-in person may use,
+    and only an admin sees which catalog is served."""
     proxy = proxy_of(request)
     indexed = proxy.current
+    caller = from_session(request)
+    admin = caller is not None and indexed is not None and is_admin(indexed.catalog, caller.identity)
     site = {
         "name": indexed.catalog.marketplace.name if indexed else "Skillport",
         "catalog_version": indexed.catalog.catalog_version if indexed else "-",
         "generated_at": indexed.catalog.generated_at if indexed else "",
-        "proxy": from_session(request) is not None,
+        "proxy": caller is not None,
+        "admin": admin,
+        "show_version": admin,
+        "wasm": False,
     }
     html = _ENV.get_template(template).render(site=site, root="/", **context)
     return HTMLResponse(html, status_code=status)
 
 
+HEADINGS = {400: "This request cannot be answered", 403: "Not for you", 404: "Not found", 429: "Slow down"}
+
+
 def message(request: Request, heading: str, text: str, status: int = 200, **extra: Any) -> HTMLResponse:
-    """A page that says one thing."""
-    context = {"link": None, "link_text": "", "form_action": None, "form_button": "", "csrf": ""}
+    """A page that says one thing; an error page also offers the way home (or to sign in)."""
+    context: dict[str, Any] = {
+        "link": None,
+        "link_text": "",
+        "form_action": None,
+        "form_button": "",
+        "csrf": "",
+        "tone": "error" if status >= 400 else "",
+        "home": None,
+        "home_text": "",
+    }
+    if status >= 400:
+        signed = from_session(request) is not None
+        context["home"], context["home_text"] = (
+            ("/", "Back to the catalog") if signed else ("/login", "Sign in")
+        )
     context.update(extra)
     return render(request, "proxy/message.html", status, heading=heading, message=text, **context)
+
+
+def error_page(request: Request, status: int, detail: str) -> HTMLResponse:
+    """The page of an HTTP error, in the site's look, with a way home."""
+    return message(request, HEADINGS.get(status, "Sorry"), detail, status)
 
 
 def signed_in(request: Request) -> Caller | RedirectResponse:
@@ -85,6 +115,8 @@ async def site_page(request: Request) -> Response:
         proxy.state.audit("read", caller.email, {"skill": Path(relative).stem, "via": "site"})
     elif relative == "index.html":
         proxy.state.audit("list", caller.email, {"via": "site"})
+    if path.suffix == ".html" and is_admin(view.catalog, caller.identity):
+        return HTMLResponse(path.read_bytes().replace(ADMIN_SLOT, ADMIN_LINK))
     return FileResponse(path)
 
 
@@ -127,6 +159,7 @@ async def tokens_page(request: Request) -> Response:
     return render(
         request,
         "proxy/tokens.html",
+        current="tokens",
         user=caller.email,
         groups=sorted(caller.identity.groups),
         tokens=proxy.state.tokens(caller.email),

@@ -85,8 +85,10 @@ def test_the_dashboard_puts_health_first_and_counts_what_the_log_holds(admin: Se
     page = admin.client.get("/admin")
     assert page.status_code == 200
     text = page.text
-    assert text.index("Catalog health: good") < text.index("Downloads per day")
-    assert re.search(r"<dt>Expires</dt><dd>\d{4}-\d\d-\d\dT[\d:]+Z \(in \d+ days\)", text)
+    assert text.index('Catalog health <span class="badge">good</span>') < text.index("Downloads per day")
+    assert re.search(
+        r"<dt>Expires</dt><dd><time datetime=\"[\dTZ:-]+\">[\d: -]+ UTC</time> \(in \d+ days\)", text
+    )
     assert "<dt>Audit kept</dt><dd>forever" in text
     today = datetime.now(UTC).date()
     first = (today - timedelta(days=29)).isoformat()
@@ -279,7 +281,9 @@ def test_the_json_export_follows_the_filter(admin: Served) -> None:
 
 def test_export_links_carry_the_filter(admin: Served) -> None:
     html = admin.client.get("/admin/audit?event=read&person=p1@acme.example").text
-    found = re.search(r'<a href="(/admin/audit\.csv\?[^"]+)" download>CSV</a>', html)
+    found = re.search(
+        r'<a class="button secondary small" href="(/admin/audit\.csv\?[^"]+)" download>CSV</a>', html
+    )
     assert (
         found
         and unquote(found[1].replace("&amp;", "&")) == "/admin/audit.csv?event=read&person=p1@acme.example"
