@@ -88,7 +88,7 @@ async def admin_page(request: Request) -> Response:
         skills=len(catalog.skills),
         plugins=len(catalog.plugins),
         events=_rows(latest.events, catalog),
-        downloads=sorted(proxy.state.download_counts().items(), key=lambda kv: (-kv[1], kv[0]))[:10],
+        downloads=dashboard.top_downloads(proxy.state, 10),
     )
 
 
@@ -103,9 +103,7 @@ async def inventory_page(request: Request) -> Response:
     rows = explorer.inventory(proxy.indexed().catalog, query)
     pages = max(1, -(-len(rows) // INVENTORY_PAGE))
     shown = rows[(number - 1) * INVENTORY_PAGE : number * INVENTORY_PAGE]
-    totals: dict[str, int] = {}
-    for (name, _), count in proxy.state.download_counts().items():
-        totals[name] = totals.get(name, 0) + count
+    totals = dashboard.download_totals(proxy.state)
     return render(
         request,
         "proxy/admin_skills.html",
@@ -142,10 +140,7 @@ async def skill_page(request: Request) -> Response:
         known=known,
         chart=chart,
         totals=totals,
-        all_time=sorted(
-            ((v, n) for (name, v), n in proxy.state.download_counts().items() if name == skill.ref),
-            key=lambda vn: vn[0],
-        ),
+        all_time=dashboard.downloads_of(proxy.state, skill.ref),
     )
 
 

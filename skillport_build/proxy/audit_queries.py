@@ -4,8 +4,11 @@ exports, daily roll-ups for the charts, and the retention prune.
 Plain SQL over the state's tables that SQLite and PostgreSQL both run. The charts never scan the
 log: new events are folded, in order and once, into two small roll-up tables (`audit_daily`:
 downloads and reads per day, skill and version; `audit_active`: who did something on which day),
-with a watermark (`audit_folded`) saying how far the fold got. A fold runs before each read of the
-roll-ups and before a prune, so it only ever reads the events since the last one.
+with a watermark (`audit_folded`) saying how far the fold got. The same fold indexes which events
+name which skill (`audit_skill`, since the skill sits inside each event's JSON detail) and which
+kinds of event exist (`audit_kinds`). A fold runs when the proxy starts, before each read of the
+roll-ups or the skill index, and before a prune, so it only ever reads the events since the last
+one; it reads and tallies outside the write transaction, which stays short.
 """
 
 from __future__ import annotations
@@ -44,11 +47,19 @@ CREATE TABLE IF NOT EXISTS audit_folded (
     name TEXT PRIMARY KEY,
     seq INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS audit_skill (
+    name TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (name, seq)
+);
+CREATE TABLE IF NOT EXISTS audit_kinds (
+    event TEXT PRIMARY KEY
+);
 """
 LOG = logging.getLogger("skillport.serve")
 PAGE_SIZE = 50
 EXPORT_CHUNK = 2000
-FOLD_CHUNK = 20_000
+FOLD_CHUNK = 5000
 PRUNE_CHUNK = 10_000
 COUNTED = ("download", "read")  # the events the charts count per skill and version
 _EVENT = re.compile(r"^[a-z][a-z._-]{0,39}$")
@@ -124,9 +135,8 @@ class AuditFilter:
             conditions.append("actor = ?")
             args.append(self.person.lower())
         if self.skill:
-            conditions.append("(detail LIKE ? ESCAPE '!' OR detail LIKE ? ESCAPE '!')")
-            quoted = _like(json.dumps(self.skill))
-            args += [f'%"skill": {quoted}%', f'%"name": {quoted}%']
+            conditions.append("seq IN (SELECT seq FROM audit_skill WHERE name = ?)")
+            args.append(self.skill)
         if self.since:
             conditions.append("at >= ?")
             args.append(f"{self.since}T00:00:00Z")
@@ -134,11 +144,6 @@ class AuditFilter:
             conditions.append("at < ?")
             args.append(_next_day(self.until) + "T00:00:00Z")
         return conditions, args
-
-
-def _like(text: str) -> str:
-    """`text` as a literal inside a LIKE pattern whose escape character is `!`."""
-    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
 
 
 def _next_day(day: str) -> str:
@@ -183,6 +188,8 @@ class AuditLog:
             conditions.append("seq > ?")
             args.append(after)
         sql = "SELECT seq, at, event, actor, detail FROM audit"
+        if where.skill:
+            self.fold()  # the skill index must hold the newest events too
         if conditions:
             sql += " WHERE " + " AND ".join(conditions)
         order = "ASC" if after is not None and before is None else "DESC"
@@ -207,39 +214,32 @@ class AuditLog:
 
     def events(self) -> list[str]:
         """The kinds of event the log holds (for the filter's choices)."""
-        return [row[0] for row in self.state.query("SELECT DISTINCT event FROM audit ORDER BY event")]
+        self.fold()
+        return [row[0] for row in self.state.query("SELECT event FROM audit_kinds ORDER BY event")]
 
     # roll-ups ------------------------------------------------------------------------------------
 
+    def _folded(self) -> int:
+        rows = self.state.query("SELECT seq FROM audit_folded WHERE name = 'daily'")
+        return int(rows[0][0]) if rows else 0
+
     def fold(self) -> int:
-        """Fold the events since the last fold into the roll-ups; returns how many were read."""
+        """Fold the events since the last fold into the roll-ups; returns how many were taken."""
         total = 0
         while True:
+            start = self._folded()
+            rows = self.state.query(
+                "SELECT seq, at, event, actor, detail FROM audit WHERE seq > ? ORDER BY seq LIMIT ?",
+                (start, FOLD_CHUNK),
+            )
+            if not rows:
+                return total
+            tally = _tally(rows)
             with self.state.transaction() as db:
                 row = db.execute("SELECT seq FROM audit_folded WHERE name = 'daily'").fetchone()
-                start = row[0] if row else 0
-                rows = db.execute(
-                    "SELECT seq, at, event, actor, detail FROM audit WHERE seq > ? ORDER BY seq LIMIT ?",
-                    (start, FOLD_CHUNK),
-                ).fetchall()
-                if not rows:
-                    return total
-                counts, active = _tally(rows)
-                db.executemany(
-                    "INSERT INTO audit_daily (day, event, name, version, count) VALUES (?, ?, ?, ?, ?) "
-                    "ON CONFLICT (day, event, name, version) "
-                    "DO UPDATE SET count = audit_daily.count + excluded.count",
-                    [(*key, n) for key, n in sorted(counts.items())],
-                )
-                db.executemany(
-                    "INSERT INTO audit_active (day, actor) VALUES (?, ?) ON CONFLICT (day, actor) DO NOTHING",
-                    sorted(active),
-                )
-                db.execute(
-                    "INSERT INTO audit_folded (name, seq) VALUES ('daily', ?) "
-                    "ON CONFLICT (name) DO UPDATE SET seq = excluded.seq",
-                    (rows[-1][0],),
-                )
+                if (row[0] if row else 0) != start:
+                    continue  # another process folded these meanwhile: read on from where it got
+                _write(db, tally, rows[-1][0])
             total += len(rows)
             if len(rows) < FOLD_CHUNK:
                 return total
@@ -260,15 +260,28 @@ class AuditLog:
             )
         return {(day, version): int(n) for day, version, n in rows}
 
-    def daily_by_name(self, event: str, since: str) -> dict[str, dict[str, int]]:
-        """Counts of `event` per name and day from `since`."""
+    def top(self, event: str, since: str, limit: int) -> list[tuple[str, int]]:
+        """The `limit` names with the most `event`s from `since`, and their counts."""
         rows = self.state.query(
-            "SELECT name, day, SUM(count) FROM audit_daily WHERE event = ? AND day >= ? GROUP BY name, day",
-            (event, since),
+            "SELECT name, SUM(count) AS n FROM audit_daily WHERE event = ? AND day >= ? "
+            "GROUP BY name ORDER BY n DESC, name LIMIT ?",
+            (event, since, limit),
         )
-        out: dict[str, dict[str, int]] = {}
+        return [(name, int(n)) for name, n in rows]
+
+    def daily_of(self, event: str, since: str, names: list[str]) -> dict[str, dict[str, int]]:
+        """Counts of `event` per day from `since` for each of `names`."""
+        out: dict[str, dict[str, int]] = {name: {} for name in names}
+        if not names:
+            return out
+        marks = ", ".join("?" for _ in names)
+        rows = self.state.query(
+            "SELECT name, day, SUM(count) FROM audit_daily "
+            f"WHERE event = ? AND name IN ({marks}) AND day >= ? GROUP BY name, day",
+            (event, *names, since),
+        )
         for name, day, n in rows:
-            out.setdefault(name, {})[day] = int(n)
+            out[name][day] = int(n)
         return out
 
     def active(self, since: str) -> dict[str, int]:
@@ -301,34 +314,84 @@ class AuditLog:
                 break
         with self.state.transaction() as db:
             db.execute("DELETE FROM audit_active WHERE day < ?", (day,))
+            db.execute(
+                "DELETE FROM audit_skill WHERE seq < "
+                "COALESCE((SELECT MIN(seq) FROM audit), (SELECT MAX(seq) + 1 FROM audit_skill))"
+            )
         if removed:
             self.state.audit("audit.prune", None, {"before": stamp, "days": days, "removed": removed})
         return removed
 
 
-def _tally(rows: list[tuple[Any, ...]]) -> tuple[dict[tuple[str, str, str, str], int], set[tuple[str, str]]]:
-    """Counts per (day, event, skill, version) and the (day, person) pairs of a run of events."""
-    counts: dict[tuple[str, str, str, str], int] = {}
-    active: set[tuple[str, str]] = set()
-    for _, at, event, actor, detail in rows:
+@dataclass
+class _Tally:
+    """What a run of events adds to the roll-ups."""
+
+    counts: dict[tuple[str, str, str, str], int]  # (day, event, skill, version) -> events
+    active: set[tuple[str, str]]  # (day, person)
+    skills: list[tuple[str, int]]  # (skill, seq) of each event naming a skill
+    kinds: set[str]
+
+
+def _tally(rows: list[tuple[Any, ...]]) -> _Tally:
+    """Count a run of events for the roll-ups and the skill index."""
+    tally = _Tally({}, set(), [], set())
+    for seq, at, event, actor, detail in rows:
         day = str(at)[:10]
+        tally.kinds.add(event)
         if actor and not event.endswith(".refused"):
-            active.add((day, actor))
-        if event not in COUNTED:
-            continue
+            tally.active.add((day, actor))
         try:
             loaded = json.loads(detail)
         except ValueError:
             continue
-        name = loaded.get("name") or loaded.get("skill") if isinstance(loaded, dict) else None
-        if isinstance(name, str) and name:
+        if not isinstance(loaded, dict):
+            continue
+        name = loaded.get("name") or loaded.get("skill")
+        if not isinstance(name, str) or not name:
+            continue
+        tally.skills.append((name, int(seq)))
+        if event in COUNTED:
             version = loaded.get("version")
             key = (day, event, name, version if isinstance(version, str) else "")
-            counts[key] = counts.get(key, 0) + 1
-    return counts, active
+            tally.counts[key] = tally.counts.get(key, 0) + 1
+    return tally
+
+
+def _write(db: Any, tally: _Tally, last: int) -> None:
+    """Add a tally to the roll-ups and move the watermark to `last`, in the caller's transaction."""
+    db.executemany(
+        "INSERT INTO audit_daily (day, event, name, version, count) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (day, event, name, version) DO UPDATE SET count = audit_daily.count + excluded.count",
+        [(*key, n) for key, n in sorted(tally.counts.items())],
+    )
+    db.executemany(
+        "INSERT INTO audit_active (day, actor) VALUES (?, ?) ON CONFLICT (day, actor) DO NOTHING",
+        sorted(tally.active),
+    )
+    db.executemany(
+        "INSERT INTO audit_skill (name, seq) VALUES (?, ?) ON CONFLICT (name, seq) DO NOTHING", tally.skills
+    )
+    db.executemany(
+        "INSERT INTO audit_kinds (event) VALUES (?) ON CONFLICT (event) DO NOTHING",
+        [(k,) for k in sorted(tally.kinds)],
+    )
+    db.execute(
+        "INSERT INTO audit_folded (name, seq) VALUES ('daily', ?) "
+        "ON CONFLICT (name) DO UPDATE SET seq = excluded.seq",
+        (last,),
+    )
 
 
 RETENTION_INTERVAL = 3600.0
+
+
+def fold_quietly(audit: AuditLog) -> None:
+    """Fold the log into the roll-ups (when the proxy starts, so no page waits for a big first fold)."""
+    try:
+        audit.fold()
+    except Exception:  # the next page view folds again
+        LOG.exception("folding the audit log failed")
 
 
 def run_retention(

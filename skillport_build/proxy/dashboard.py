@@ -100,15 +100,17 @@ def overview(audit: AuditLog, now: datetime) -> Overview:
     downloads = [per_day.get((d, ""), 0) for d in days]
     active_per_day = audit.active(days[0])
     active = [active_per_day.get(d, 0) for d in days]
-    by_name = audit.daily_by_name("download", days[0])
-    ranked = sorted(by_name.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))[:TOP]
+    ranked = audit.top("download", days[0], TOP)
+    per_name = audit.daily_of("download", days[0], [name for name, _ in ranked])
     top = [
         TopSkill(
             name,
-            sum(counts.values()),
-            sparkline([counts.get(d, 0) for d in days], f"{name}: downloads per day, last {DAYS} days"),
+            total,
+            sparkline(
+                [per_name[name].get(d, 0) for d in days], f"{name}: downloads per day, last {DAYS} days"
+            ),
         )
-        for name, counts in ranked
+        for name, total in ranked
     ]
     return Overview(
         days,
@@ -138,6 +140,25 @@ def skill_chart(audit: AuditLog, skill: SkillRecord, now: datetime) -> tuple[Mar
         series["older"] = older
     label = f"Downloads of {skill.ref} per day and version, last {DAYS} days"
     return line_chart(days, series, label, "downloads"), totals
+
+
+def top_downloads(state: State, limit: int) -> list[tuple[tuple[str, str], int]]:
+    """The `limit` most downloaded (skill, version) pairs of all time."""
+    rows = state.query(
+        "SELECT skill, version, count FROM downloads ORDER BY count DESC, skill, version LIMIT ?", (limit,)
+    )
+    return [((skill, version), int(n)) for skill, version, n in rows]
+
+
+def download_totals(state: State) -> dict[str, int]:
+    """All-time downloads per skill (or plugin), every version together."""
+    return {name: int(n) for name, n in state.query("SELECT skill, SUM(count) FROM downloads GROUP BY skill")}
+
+
+def downloads_of(state: State, name: str) -> list[tuple[str, int]]:
+    """All-time downloads of one skill per version."""
+    rows = state.query("SELECT version, count FROM downloads WHERE skill = ? ORDER BY version", (name,))
+    return [(version, int(n)) for version, n in rows]
 
 
 def people(state: State) -> list[Person]:
