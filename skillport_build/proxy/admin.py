@@ -213,6 +213,7 @@ async def audit_page(request: Request) -> Response:
     audit = _audit_log(request)
     page = await run_in_threadpool(audit.page, where, before, 50, after)
     kinds = await run_in_threadpool(audit.events)
+    behind = await run_in_threadpool(audit.backlog) if where.skill else 0
     query = where.query()
     return render(
         request,
@@ -220,6 +221,7 @@ async def audit_page(request: Request) -> Response:
         current="admin",
         where=where,
         kinds=kinds,
+        behind=behind,
         events=_rows(page.events, proxy.indexed().catalog),
         older=_link(query, before=page.next_cursor) if page.next_cursor else None,
         newer=_link(query, after=page.newer_cursor) if page.newer_cursor else None,

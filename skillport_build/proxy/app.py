@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from skillport_build.errors import Refused, Unavailable
 from skillport_build.proxy import admin, api, login, pages
-from skillport_build.proxy.audit_queries import AuditLog, fold_quietly, run_retention
+from skillport_build.proxy.audit_queries import AuditLog, run_folds, run_retention
 from skillport_build.proxy.bundles import BundleCache
 from skillport_build.proxy.config import ServeConfig
 from skillport_build.proxy.connector.mount import create_connector
@@ -169,7 +169,7 @@ def create_app(
         thread = threading.Thread(target=_refresher, args=(proxy, config.refresh_interval, stop), daemon=True)
         if refresh:
             thread.start()
-        threading.Thread(target=fold_quietly, args=(audit_log,), daemon=True).start()
+        threading.Thread(target=run_folds, args=(audit_log, stop), daemon=True).start()
         if config.audit_days is not None:
             args = (audit_log, config.audit_days, clock, stop)
             threading.Thread(target=run_retention, args=args, daemon=True).start()

@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS audit_daily (
     PRIMARY KEY (day, event, name, version)
 );
 CREATE INDEX IF NOT EXISTS audit_daily_name ON audit_daily (event, name, day);
+CREATE INDEX IF NOT EXISTS audit_daily_day ON audit_daily (event, day, name, count);
 CREATE TABLE IF NOT EXISTS audit_active (
     day TEXT NOT NULL,
     actor TEXT NOT NULL,
@@ -60,6 +61,7 @@ LOG = logging.getLogger("skillport.serve")
 PAGE_SIZE = 50
 EXPORT_CHUNK = 2000
 FOLD_CHUNK = 5000
+PAGE_FOLD = FOLD_CHUNK  # a page folds this many new events at most; the start-up fold takes the rest
 PRUNE_CHUNK = 10_000
 COUNTED = ("download", "read")  # the events the charts count per skill and version
 _EVENT = re.compile(r"^[a-z][a-z._-]{0,39}$")
@@ -189,7 +191,7 @@ class AuditLog:
             args.append(after)
         sql = "SELECT seq, at, event, actor, detail FROM audit"
         if where.skill:
-            self.fold()  # the skill index must hold the newest events too
+            self.fold(PAGE_FOLD)  # the skill index must hold the newest events too
         if conditions:
             sql += " WHERE " + " AND ".join(conditions)
         order = "ASC" if after is not None and before is None else "DESC"
@@ -214,7 +216,7 @@ class AuditLog:
 
     def events(self) -> list[str]:
         """The kinds of event the log holds (for the filter's choices)."""
-        self.fold()
+        self.fold(PAGE_FOLD)
         return [row[0] for row in self.state.query("SELECT event FROM audit_kinds ORDER BY event")]
 
     # roll-ups ------------------------------------------------------------------------------------
@@ -223,8 +225,16 @@ class AuditLog:
         rows = self.state.query("SELECT seq FROM audit_folded WHERE name = 'daily'")
         return int(rows[0][0]) if rows else 0
 
-    def fold(self) -> int:
-        """Fold the events since the last fold into the roll-ups; returns how many were taken."""
+    def backlog(self) -> int:
+        """Events not folded yet."""
+        return int(self.state.query("SELECT COUNT(*) FROM audit WHERE seq > ?", (self._folded(),))[0][0])
+
+    def fold(self, most: int | None = None) -> int:
+        """Fold the events since the last fold into the roll-ups; returns how many were taken.
+        With `most`, only when there are no more than that many (a page never waits for a big
+        backlog: the background fold takes it)."""
+        if most is not None and self.backlog() > most:
+            return 0
         total = 0
         while True:
             start = self._folded()
@@ -384,14 +394,19 @@ def _write(db: Any, tally: _Tally, last: int) -> None:
 
 
 RETENTION_INTERVAL = 3600.0
+FOLD_INTERVAL = 60.0
 
 
-def fold_quietly(audit: AuditLog) -> None:
-    """Fold the log into the roll-ups (when the proxy starts, so no page waits for a big first fold)."""
-    try:
-        audit.fold()
-    except Exception:  # the next page view folds again
-        LOG.exception("folding the audit log failed")
+def run_folds(audit: AuditLog, stop: threading.Event, interval: float = FOLD_INTERVAL) -> None:
+    """Fold the log into the roll-ups now (a big log after an upgrade or a restart) and then every
+    `interval` seconds until `stop`, so the pages only ever fold the last few events themselves."""
+    while True:
+        try:
+            audit.fold()
+        except Exception:  # retried next time; the pages say when the charts lag
+            LOG.exception("folding the audit log failed")
+        if stop.wait(interval):
+            return
 
 
 def run_retention(

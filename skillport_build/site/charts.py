@@ -13,17 +13,18 @@ from html import escape
 
 from markupsafe import Markup
 
-WIDTH, HEIGHT = 640, 180
-PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 40, 8, 12, 26
+WIDTH, HEIGHT = 420, 160
+PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 34, 6, 12, 26
 # Distinguishable for common colour blindness (Okabe-Ito), dark enough on white for 3:1 contrast.
 PALETTE = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000")
-_TEXT = 'font-size="11" fill="#333"'
+_TEXT = 'font-size="12" fill="#333"'
 _ids = itertools.count(1)
 
 
 def _number(value: float) -> str:
     """A coordinate with at most one decimal, so the markup stays short and stable."""
-    return f"{value:.1f}".rstrip("0").rstrip(".")
+    text = f"{value:.1f}"
+    return text[:-2] if text.endswith(".0") else text
 
 
 def nice_max(value: int) -> int:
@@ -64,8 +65,8 @@ def _axes(labels: Sequence[str], top: int) -> list[str]:
             x = PAD_LEFT + (i + 0.5) * (right - PAD_LEFT) / len(labels)
             anchor = "start" if i == 0 and len(picks) > 1 else "end" if i == len(labels) - 1 else "middle"
             parts.append(
-                f'<text x="{_number(x)}" y="{HEIGHT - 8}" text-anchor="{anchor}" font-size="11" '
-                f'fill="#333">{escape(labels[i])}</text>'
+                f'<text x="{_number(x)}" y="{HEIGHT - 8}" text-anchor="{anchor}" {_TEXT}>'
+                f"{escape(labels[i])}</text>"
             )
     return parts
 
@@ -108,7 +109,7 @@ def line_chart(labels: Sequence[str], series: Mapping[str, Sequence[int]], label
     inner_w, inner_h = WIDTH - PAD_LEFT - PAD_RIGHT, HEIGHT - PAD_TOP - PAD_BOTTOM
     step = inner_w / max(len(labels), 1)
     body = _axes(labels, top)
-    legend_rows = (len(series) + 2) // 3
+    legend_rows = (len(series) + 1) // 2
     for n, (name, values) in enumerate(series.items()):
         colour = PALETTE[n % len(PALETTE)]
         points = " ".join(
@@ -119,14 +120,14 @@ def line_chart(labels: Sequence[str], series: Mapping[str, Sequence[int]], label
             f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2">'
             f"<title>{escape(name)}: {sum(values)} {escape(unit)}</title></polyline>"
         )
-        x, y = PAD_LEFT + (n % 3) * inner_w / 3, HEIGHT + 14 + (n // 3) * 16
+        x, y = PAD_LEFT + (n % 2) * inner_w / 2, HEIGHT + 14 + (n // 2) * 18
         body.append(f'<rect x="{_number(x)}" y="{y - 9}" width="10" height="10" fill="{colour}"/>')
         body.append(f'<text x="{_number(x + 14)}" y="{y}" {_TEXT}>{escape(name)} ({sum(values)})</text>')
     totals = [sum(col) for col in zip(*series.values(), strict=True)] if series else [0] * len(labels)
     summary = _summary(labels, totals, unit) + "".join(
         f"; {name}: {sum(values)}" for name, values in series.items()
     )
-    return _frame(label, summary, body, HEIGHT + 6 + legend_rows * 16)
+    return _frame(label, summary, body, HEIGHT + 6 + legend_rows * 18)
 
 
 def sparkline(values: Sequence[int], label: str) -> Markup:
