@@ -41,6 +41,11 @@ db_file = click.Path(dir_okay=False, path_type=Path)
 @click.option(
     "--tls-key", type=click.Path(dir_okay=False), help="Its PEM private key, unencrypted [SKILLPORT_TLS_KEY]."
 )
+@click.option(
+    "--audit-days",
+    type=click.IntRange(min=1),
+    help="Keep audit events this many days, pruning older ones hourly [SKILLPORT_AUDIT_DAYS] (default: all).",
+)
 def serve(
     config_path: Path | None,
     store: str | None,
@@ -52,6 +57,7 @@ def serve(
     dev: bool | None,
     tls_cert: str | None,
     tls_key: str | None,
+    audit_days: int | None,
 ) -> int:
     """Serve the store's signed catalog: website, API, downloads and the Claude Code marketplace."""
     from skillport_build.proxy.server import serve as run  # uvicorn only when serving
@@ -66,6 +72,7 @@ def serve(
         "dev": dev,
         "tls_cert": tls_cert,
         "tls_key": tls_key,
+        "audit_days": audit_days,
     }
     config = load_config(config_path, overrides=overrides)
     click.echo(f"skillport serve: {config.base_url} (store {config.store})", err=True)

@@ -373,3 +373,20 @@ def test_the_dashboard_says_the_retention(published: tuple[Path, object, Path], 
         oldest = state.query("SELECT MIN(at) FROM audit")[0][0]
         assert oldest >= stamp(datetime.now(UTC) - timedelta(days=7, minutes=1))
     state.close()
+
+
+def test_serve_takes_audit_days_on_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from skillport_build.cli import main
+    from skillport_build.proxy import server
+
+    seen: list[int | None] = []
+    monkeypatch.setattr(server, "serve", lambda config: seen.append(config.audit_days))
+    base = ["serve", "--store", str(tmp_path), "--key", __file__, "--dev"]
+    with pytest.raises(SystemExit) as exited:
+        main([*base, "--audit-days", "30"])
+    assert exited.value.code == 0 and seen == [30]
+    with pytest.raises(SystemExit) as exited:
+        main([*base, "--audit-days", "0"])
+    assert exited.value.code == 2 and "0 is not in the range x>=1" in capsys.readouterr().err
