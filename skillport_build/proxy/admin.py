@@ -38,6 +38,7 @@ from skillport_build.proxy.service import Proxy
 
 INVENTORY_PAGE = 100
 LATEST = 15
+KNOWN_SHOWN = 100  # people listed on a skill's page; the count says how many more
 _CURSOR = re.compile(r"^\d{1,18}$")
 _EMAIL = re.compile(r"^[^@\s<>\"']{1,100}@[^@\s<>\"']{1,100}$")
 _GROUP = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@/-]{0,99}$")
@@ -131,13 +132,15 @@ async def skill_page(request: Request) -> Response:
     proxy.state.audit("admin.view", caller.email, {"page": "skill", "skill": skill.ref})
     chart, totals = await run_in_threadpool(dashboard.skill_chart, _audit_log(request), skill, _now(proxy))
     known = explorer.who_can_read(catalog, skill, dashboard.people(proxy.state))
+    more = max(0, len(known) - KNOWN_SHOWN)
     return render(
         request,
         "proxy/admin_skill.html",
         current="admin",
         skill=skill,
         access=explorer.skill_access(catalog, skill),
-        known=known,
+        known=known[:KNOWN_SHOWN],
+        more=more,
         chart=chart,
         totals=totals,
         all_time=dashboard.downloads_of(proxy.state, skill.ref),
@@ -265,13 +268,17 @@ def csv_lines(events: Iterator[AuditEvent]) -> Iterator[str]:
 
 
 def json_chunks(events: Iterator[AuditEvent]) -> Iterator[str]:
-    """The events as one JSON array, an event a line."""
-    yield "["
-    first = True
+    """The events as one JSON array, an event a line, in pieces of about 64 KiB."""
+    parts, size, first = ["["], 1, True
     for event in events:
-        yield ("\n" if first else ",\n") + json.dumps(event.as_json(), sort_keys=True)
-        first = False
-    yield "\n]\n"
+        line = ("\n" if first else ",\n") + json.dumps(event.as_json(), sort_keys=True)
+        parts.append(line)
+        size, first = size + len(line), False
+        if size > 65536:
+            yield "".join(parts)
+            parts, size = [], 0
+    parts.append("\n]\n")
+    yield "".join(parts)
 
 
 async def audit_export(request: Request) -> Response:

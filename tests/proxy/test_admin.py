@@ -390,3 +390,14 @@ def test_serve_takes_audit_days_on_the_command_line(
     with pytest.raises(SystemExit) as exited:
         main([*base, "--audit-days", "0"])
     assert exited.value.code == 2 and "0 is not in the range x>=1" in capsys.readouterr().err
+
+
+def test_a_skills_page_lists_a_hundred_readers_and_counts_the_rest(admin: Served) -> None:
+    with admin.state.transaction() as db:
+        db.executemany(
+            "INSERT INTO people VALUES (?, ?, ?)",
+            [(f"r{i:03}@acme.example", json.dumps(["sre"]), "2026-12-01T00:00:00Z") for i in range(150)],
+        )
+    page = admin.client.get("/admin/skills/incident-postmortem").text
+    assert page.count('<a href="/admin/access?who=') == 100
+    assert "and 51 more;" in page  # 150 in sre, and ada (the admin) signed in too
