@@ -77,7 +77,7 @@ async def admin_page(request: Request) -> Response:
     audit = _audit_log(request)
     now = _now(proxy)
     overview = await run_in_threadpool(dashboard.overview, audit, now)
-    latest = await run_in_threadpool(audit.page, AuditFilter(), None, LATEST)
+    latest = await run_in_threadpool(audit.latest, LATEST)
     catalog = proxy.indexed().catalog
     return render(
         request,
@@ -88,7 +88,7 @@ async def admin_page(request: Request) -> Response:
         overview=overview,
         skills=len(catalog.skills),
         plugins=len(catalog.plugins),
-        events=_rows(latest.events, catalog),
+        events=_rows(latest, catalog),
         downloads=dashboard.top_downloads(proxy.state, 10),
     )
 

@@ -204,6 +204,15 @@ class AuditLog:
         newer = events[0].seq if events and (before is not None or after is not None) else None
         return AuditPage(events, events[-1].seq if more else None, newer)
 
+    def latest(self, size: int) -> tuple[AuditEvent, ...]:
+        """The newest `size` events but admins' page views (the dashboard's own echo)."""
+        rows = self.state.query(
+            "SELECT seq, at, event, actor, detail FROM audit WHERE event <> 'admin.view' "
+            "ORDER BY seq DESC LIMIT ?",
+            (size,),
+        )
+        return tuple(_event(r) for r in rows)
+
     def export(self, where: AuditFilter) -> Iterator[AuditEvent]:
         """Every event matching `where`, newest first, read a chunk at a time."""
         before: int | None = None

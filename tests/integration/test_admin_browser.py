@@ -132,6 +132,8 @@ def test_every_admin_page_fits_logs_nothing_and_passes_axe(
         )
         assert len(charts) == 2 and all(100 < w <= width for w in charts), charts
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        # the store is the test's temporary folder: the docs' picture shows a deployment's address
+        page.eval_on_selector(".facts-grid code", "e => { e.textContent = 's3://acme-skills/catalog'; }")
         page.screenshot(path=str(SCREENSHOTS / f"admin-dashboard-{width}.png"), full_page=width == 1440)
         page.goto(f"{proxy.url}/admin/skills/release-notes")
         page.screenshot(path=str(SCREENSHOTS / f"admin-skill-{width}.png"), full_page=width == 1440)
@@ -150,17 +152,20 @@ def test_filters_and_paging_work_without_script(browser: Any, proxy: LiveProxy) 
         page.wait_for_url(f"{proxy.url}/admin/audit")
         page.select_option("select[name=event]", "download")
         page.fill("input[name=skill]", "csv-profiler")
-        page.click("form.filters button[type=submit]")
+        with page.expect_navigation():
+            page.click("form.filters button[type=submit]")
         assert "event=download" in page.url and "skill=csv-profiler" in page.url
         events = page.eval_on_selector_all(
             "tr[data-seq] td[data-label=Event]", "els => els.map(e => e.innerText)"
         )
         assert len(events) == 50 and set(events) == {"download"}
         first = page.eval_on_selector_all("tr[data-seq]", "els => els.map(e => +e.dataset.seq)")
-        page.click("a[rel=next]")
+        with page.expect_navigation():
+            page.click("a[rel=next]")
         second = page.eval_on_selector_all("tr[data-seq]", "els => els.map(e => +e.dataset.seq)")
         assert second and max(second) < min(first)
-        page.click("a[rel=prev]")
+        with page.expect_navigation():
+            page.click("a[rel=prev]")
         assert page.eval_on_selector_all("tr[data-seq]", "els => els.map(e => +e.dataset.seq)") == first
         with page.expect_download() as download:
             page.click("a[href^='/admin/audit.csv']")

@@ -401,3 +401,13 @@ def test_a_skills_page_lists_a_hundred_readers_and_counts_the_rest(admin: Served
     page = admin.client.get("/admin/skills/incident-postmortem").text
     assert page.count('<a href="/admin/access?who=') == 100
     assert "and 51 more;" in page  # 150 in sre, and ada (the admin) signed in too
+
+
+def test_the_latest_events_leave_out_admins_page_views(admin: Served) -> None:
+    for _ in range(20):
+        admin.client.get("/admin")
+    admin.state.audit("read", "zed@acme.example", {"skill": "pr-review"})
+    page = admin.client.get("/admin").text
+    latest = page[page.index('id="events-h"') :]
+    assert "?person=zed%40acme.example" in latest and ">admin.view</a>" not in latest
+    assert len(seqs(admin.client.get("/admin/audit?event=admin.view").text)) == 21
