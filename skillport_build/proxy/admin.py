@@ -17,6 +17,7 @@ import io
 import json
 import re
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -28,6 +29,7 @@ from starlette.routing import Route
 
 from skillport_build.errors import UsageError
 from skillport_build.models.access import Identity
+from skillport_build.models.catalog import Catalog
 from skillport_build.proxy import dashboard, explorer
 from skillport_build.proxy.access import is_admin
 from skillport_build.proxy.audit_queries import AuditEvent, AuditFilter, AuditLog
@@ -63,7 +65,7 @@ def _audit_log(request: Request) -> AuditLog:
     return log
 
 
-def _now(proxy: Proxy) -> Any:
+def _now(proxy: Proxy) -> datetime:
     return proxy.live.clock()
 
 
@@ -238,7 +240,7 @@ def _link(query: dict[str, str], **cursor: int) -> str:
     return f"/admin/audit?{urlencode(query | cursor)}"
 
 
-def _rows(events: tuple[AuditEvent, ...], catalog: Any) -> list[dict[str, Any]]:
+def _rows(events: tuple[AuditEvent, ...], catalog: Catalog) -> list[dict[str, Any]]:
     return [
         {"event": e, "detail": dashboard.detail_items(e), "skill": dashboard.skill_of(e, catalog)}
         for e in events
