@@ -74,6 +74,7 @@ system-deps:
 	command -v curl >/dev/null || missing="$$missing curl"; \
 	command -v ip >/dev/null || missing="$$missing iproute2"; \
 	command -v nginx >/dev/null || missing="$$missing nginx"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \

@@ -43,6 +43,7 @@ from scale import add_scale, run_scaled  # noqa: E402
 from serve_bench import _running, _skillport  # noqa: E402
 from validate_bench import make_tree  # noqa: E402
 
+from skillport_build.proxy.audit_queries import execute_many, query  # noqa: E402
 from skillport_build.proxy.state import State  # noqa: E402
 from skillport_build.release.build import BuildOptions, build  # noqa: E402
 from skillport_build.release.publish import publish  # noqa: E402
@@ -92,12 +93,14 @@ def fill_audit(db: Path, skills: list[str], rows: int, now: datetime, seed: int 
             events.append((at, "signin", who, {"via": "oidc", "groups": ["engineering"]}))
     state = State(db)
     with state.transaction() as tx:
-        tx.executemany(
+        execute_many(
+            tx,
             "INSERT INTO audit (at, event, actor, detail) VALUES (?, ?, ?, ?)",
             [(at, event, who, json.dumps(detail, sort_keys=True)) for at, event, who, detail in events],
         )
-        tx.executemany("INSERT INTO downloads VALUES (?, ?, ?)", [(*k, n) for k, n in downloads.items()])
-        tx.executemany(
+        execute_many(tx, "INSERT INTO downloads VALUES (?, ?, ?)", [(*k, n) for k, n in downloads.items()])
+        execute_many(
+            tx,
             "INSERT INTO people VALUES (?, ?, ?)",
             [(p, json.dumps(["engineering"]), events[-1][0]) for p in people],
         )
@@ -193,7 +196,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                 time.sleep(0.5)
                 body = browser.get("/admin")[1]
             folded_s = time.perf_counter() - start
-            half = State(work / "state.db").query("SELECT MAX(seq) FROM audit")[0][0] // 2
+            half = query(State(work / "state.db"), "SELECT MAX(seq) FROM audit")[0][0] // 2
             busy, quiet = skills[0], "never-touched-skill"
             pages = {
                 "admin": "/admin",

@@ -23,7 +23,8 @@
     ├── PublishConflict     another publish got there first; this build is stale
     ├── Unavailable         the proxy has no verified, unexpired catalog to serve right now
     ├── Refused             the proxy refuses a request; `status` is its HTTP answer
-    └── ToolRefused         an MCP tool call that cannot be answered, with what to do instead
+    ├── ToolRefused         an MCP tool call that cannot be answered, with what to do instead
+    └── StateError          the proxy's database cannot be opened, or a newer release upgraded it
 
 Three internal signals never reach the CLI: `repo.documents.DocumentError` (a parse failure and its
 line; callers turn it into a diagnostic or one of the errors above), `proxy.login.SignInRefused` (a
@@ -137,3 +138,7 @@ class Refused(SkillportError):
 
 class ToolRefused(SkillportError):
     """A tool call that cannot be answered, with what to do instead (shown to the model)."""
+
+
+class StateError(SkillportError):
+    """The proxy's database cannot be used: unreachable, or its schema is newer than this code."""

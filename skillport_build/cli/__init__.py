@@ -42,6 +42,7 @@ COMMANDS = {
     "serve": "serve:serve",
     "tokens": "serve:tokens",
     "audit": "serve:audit",
+    "db": "serve:db",
     "login": "user:login",
     "logout": "user:logout",
     "search": "user:search",

@@ -66,14 +66,24 @@ def pull_request(path: Path, url: str | None, level: str) -> int:
     "--level", type=click.Choice(LEVELS), help="Default: from the merged PR's release:* label, else patch."
 )
 @click.option("--push/--no-push", default=True, help="Push the version-bump commit.")
-def release(path: Path, url: str, level: str | None, push: bool) -> int:
+@click.option(
+    "--notify",
+    "proxies",
+    multiple=True,
+    help="Proxy URL to tell of a new catalog (repeatable; $SKILLPORT_NOTIFY_SECRET).",
+)
+def release(path: Path, url: str, level: str | None, push: bool, proxies: tuple[str, ...]) -> int:
     """Bump what changed, build, sign and publish; write the job summary."""
+    from skillport_build.cli.store import notify_all, notify_secret
     from skillport_build.release.job import release as run_release
 
+    secret = notify_secret(proxies)
     level = level or _level_from_labels()
     outcome = run_release(path, open_store(url), _signing_key(), level=level, git_push=push)
     click.echo(outcome.summary, nl=False)
     _summary(outcome.summary)
+    if outcome.catalog_version is not None:
+        notify_all(proxies, secret, outcome.catalog_version)
     return EXIT_OK
 
 

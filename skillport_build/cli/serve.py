@@ -1,4 +1,4 @@
-"""`skillport serve` and the admin commands that work on its state: `tokens`, `audit`."""
+"""`skillport serve` and the admin commands that work on its state: `tokens`, `audit`, `db`."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ import click
 
 from skillport_build.cli.common import EXIT_OK
 from skillport_build.errors import UsageError
-from skillport_build.proxy.config import ENV_PREFIX, load_config
+from skillport_build.proxy.config import ENV_PREFIX, ServeConfig, load_config
+from skillport_build.proxy.db.migrate import Revision, database_revision, upgrade_database
 from skillport_build.proxy.state import TOKEN_PREFIX, State
 
 config_file = click.Path(exists=True, dir_okay=False, path_type=Path)
-db_file = click.Path(dir_okay=False, path_type=Path)
+DB_HELP = "SQLite file or postgresql+psycopg://user@host/name"
 
 
 @click.command()
@@ -28,7 +29,12 @@ db_file = click.Path(dir_okay=False, path_type=Path)
     multiple=True,
     help="Trusted public key (repeatable) [SKILLPORT_KEYS].",
 )
-@click.option("--db", type=db_file, help="SQLite state file [SKILLPORT_DB] (default: next to the config).")
+@click.option("--db", help=f"State database: {DB_HELP} [SKILLPORT_DB] (default: next to the config).")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="Worker processes on this host [SKILLPORT_WORKERS] (default 1).",
+)
 @click.option("--host", help="Address to bind [SKILLPORT_HOST] (default 127.0.0.1).")
 @click.option("--port", type=int, help="Port to bind [SKILLPORT_PORT] (default 8000).")
 @click.option("--public-url", help="The URL people reach the proxy at [SKILLPORT_PUBLIC_URL].")
@@ -50,7 +56,8 @@ def serve(
     config_path: Path | None,
     store: str | None,
     keys: tuple[str, ...],
-    db: Path | None,
+    db: str | None,
+    workers: int | None,
     host: str | None,
     port: int | None,
     public_url: str | None,
@@ -66,6 +73,7 @@ def serve(
         "store": store,
         "keys": keys,
         "db": db,
+        "workers": workers,
         "host": host,
         "port": port,
         "public_url": public_url,
@@ -80,9 +88,11 @@ def serve(
     return EXIT_OK
 
 
-def _open_state(db: Path | None, config_path: Path | None, create: bool = False) -> State:
+def _database(
+    db: str | None, config_path: Path | None, create: bool = False
+) -> tuple[str, ServeConfig | None]:
     """The state database: --db, else the config file's `db` (or the file next to it), else
-    $SKILLPORT_DB; with the config's token lives, so a token made here obeys the proxy's maximum."""
+    $SKILLPORT_DB; and the config, when one was given."""
     config = None
     if config_path is not None:
         config = load_config(
@@ -90,17 +100,24 @@ def _open_state(db: Path | None, config_path: Path | None, create: bool = False)
         )
         db = db or config.db
     if db is None:
-        db = Path(os.environ.get(f"{ENV_PREFIX}DB", "skillport.db"))
-    if not create and not db.exists():
-        raise UsageError(f"{db}: no such state database; give --db (the file `skillport serve` uses)")
-    state = State(db)
+        db = os.environ.get(f"{ENV_PREFIX}DB", "skillport.db")
+    if not create and "://" not in db and not Path(db).exists():
+        raise UsageError(f"{db}: no such state database; give --db (the database `skillport serve` uses)")
+    return db, config
+
+
+def _open_state(db: str | None, config_path: Path | None, create: bool = False) -> State:
+    """The state database (see `_database`), upgraded unless the config says not to, with the
+    config's token lives, so a token made here obeys the proxy's maximum."""
+    url, config = _database(db, config_path, create)
+    state = State(url, upgrade_schema=config is None or config.db_upgrade)
     if config is not None:
         state.limit_tokens(config.token_days, config.token_max_days)
     return state
 
 
 state_options = [
-    click.option("--db", type=db_file, help="The state database [SKILLPORT_DB]."),
+    click.option("--db", help=f"The state database: {DB_HELP} [SKILLPORT_DB]."),
     click.option("--config", "config_path", type=config_file, help="Or: the proxy's settings file."),
 ]
 
@@ -124,7 +141,7 @@ def tokens() -> None:
 @click.option("--name", default="", help="What the token is for.")
 @click.option("--days", type=click.IntRange(1), help="Days it lives (default: the proxy's token_days).")
 def tokens_create(
-    db: Path | None, config_path: Path | None, user: str, groups: str, name: str, days: int | None
+    db: str | None, config_path: Path | None, user: str, groups: str, name: str, days: int | None
 ) -> int:
     """Create a token; prints the secret alone on stdout, once."""
     if "@" not in user:
@@ -145,7 +162,7 @@ def tokens_create(
 @tokens.command("revoke")
 @with_state_options
 @click.argument("token_id")
-def tokens_revoke(db: Path | None, config_path: Path | None, token_id: str) -> int:
+def tokens_revoke(db: str | None, config_path: Path | None, token_id: str) -> int:
     """Revoke a token by its id (the part after `sp_`, before the next `_`)."""
     state = _open_state(db, config_path)
     if token_id.startswith(TOKEN_PREFIX):
@@ -161,7 +178,7 @@ def tokens_revoke(db: Path | None, config_path: Path | None, token_id: str) -> i
 @tokens.command("list")
 @with_state_options
 @click.option("--user", help="Only this person's tokens.")
-def tokens_list(db: Path | None, config_path: Path | None, user: str | None) -> int:
+def tokens_list(db: str | None, config_path: Path | None, user: str | None) -> int:
     """List tokens (never their secrets)."""
     state = _open_state(db, config_path)
     for info in state.tokens(user):
@@ -181,10 +198,42 @@ def audit() -> None:
 @audit.command("tail")
 @with_state_options
 @click.option("-n", "--lines", "count", type=click.IntRange(1, 10_000), default=20, show_default=True)
-def audit_tail(db: Path | None, config_path: Path | None, count: int) -> int:
+def audit_tail(db: str | None, config_path: Path | None, count: int) -> int:
     """Print the newest audit events, one JSON object a line."""
     state = _open_state(db, config_path)
     for event in state.audit_tail(count):
         click.echo(json.dumps(event, sort_keys=True))
     state.close()
+    return EXIT_OK
+
+
+@click.group()
+def db() -> None:
+    """The proxy's database schema (admin): `serve` upgrades it on start unless db_upgrade is false."""
+
+
+def _revision_line(found: Revision) -> str:
+    status = "up to date" if found.up_to_date else f"this release upgrades it to {found.head}"
+    return f"schema revision {found.current or 'none'} ({status})"
+
+
+@db.command("upgrade")
+@with_state_options
+def db_upgrade(db: str | None, config_path: Path | None) -> int:
+    """Upgrade the database schema to this release's (a no-op when it is there)."""
+    url, _ = _database(db, config_path, create=True)
+    before, after = upgrade_database(url)
+    if before.up_to_date:
+        click.echo(f"already at schema revision {after.current}")
+    else:
+        click.echo(f"upgraded from schema revision {before.current or 'none'} to {after.current}")
+    return EXIT_OK
+
+
+@db.command("current")
+@with_state_options
+def db_current(db: str | None, config_path: Path | None) -> int:
+    """Print the database's schema revision and whether this release would upgrade it."""
+    url, _ = _database(db, config_path)
+    click.echo(_revision_line(database_revision(url)))
     return EXIT_OK

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
 
 from skillport_build.cli.common import EXIT_FAILED, EXIT_OK, folder
+from skillport_build.errors import SkillportError, UsageError
 from skillport_build.release import maintain
+from skillport_build.release.notify import notify_proxy
 from skillport_build.release.publish import publish as publish_build
 from skillport_build.stores import open_store
 from skillport_build.trust import keys
+from skillport_build.trust.notice import SECRET_ENV
 
 _store = click.option(
     "--store", "url", required=True, help="Store URL: a folder, file://, github://, oci://."
@@ -21,8 +25,15 @@ _store = click.option(
 @click.argument("directory", type=folder)
 @_store
 @click.option("--dry-run", is_flag=True, help="Say what would be uploaded; change nothing.")
-def publish(directory: Path, url: str, dry_run: bool) -> int:
+@click.option(
+    "--notify",
+    "proxies",
+    multiple=True,
+    help=f"Proxy URL to tell at once (repeatable); signed with ${SECRET_ENV}.",
+)
+def publish(directory: Path, url: str, dry_run: bool, proxies: tuple[str, ...]) -> int:
     """Publish a signed build folder to a store as one transaction."""
+    secret = notify_secret(proxies)
     result = publish_build(directory, open_store(url), dry_run=dry_run)
     if result.already_published:
         click.echo(f"catalog {result.catalog_version} is already the store's current catalog; nothing to do")
@@ -31,6 +42,27 @@ def publish(directory: Path, url: str, dry_run: bool) -> int:
     click.echo(f"{verb} {len(result.uploaded)} bundle(s); {len(result.present)} already in the store")
     if not dry_run:
         click.echo(f"✓ {url} now serves catalog {result.catalog_version}")
+        return notify_all(proxies, secret, result.catalog_version)
+    return EXIT_OK
+
+
+def notify_secret(proxies: tuple[str, ...]) -> bytes:
+    """The publish notices' key from the environment; a usage error when proxies are to be told."""
+    secret = os.environ.get(SECRET_ENV, "")
+    if proxies and not secret:
+        raise UsageError(f"--notify signs the notice with ${SECRET_ENV}: set it to the proxy's notify_secret")
+    return secret.encode()
+
+
+def notify_all(proxies: tuple[str, ...], secret: bytes, catalog_version: int) -> int:
+    """Tell each proxy; one that cannot be told still polls the store, so this is a warning."""
+    for proxy in proxies:
+        try:
+            served = notify_proxy(proxy, secret, catalog_version)
+        except SkillportError as exc:
+            click.echo(f"warning: {exc}; it will find catalog {catalog_version} at its next poll", err=True)
+            continue
+        click.echo(f"✓ {proxy} notified; it serves catalog {served}")
     return EXIT_OK
 
 

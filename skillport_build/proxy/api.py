@@ -208,8 +208,12 @@ async def whoami(request: Request) -> Response:
 
 async def healthz(request: Request) -> Response:
     """GET /healthz: whether a verified, unexpired catalog is served, and what the last check found."""
-    health = proxy_of(request).live.health()
-    return JSONResponse(health.__dict__, status_code=200 if health.ok else 503)
+    proxy = proxy_of(request)
+    health, database = proxy.live.health(), await run_in_threadpool(proxy.state.ping)
+    ok = health.ok and database is None
+    return JSONResponse(
+        health.__dict__ | {"ok": ok, "database": database or "ok"}, status_code=200 if ok else 503
+    )
 
 
 async def cli_token(request: Request) -> Response:

@@ -21,11 +21,12 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from skillport_build.errors import Refused, Unavailable
-from skillport_build.proxy import admin, api, login, pages
+from skillport_build.proxy import admin, api, login, notice, pages
 from skillport_build.proxy.audit_queries import AuditLog, run_folds, run_retention
 from skillport_build.proxy.bundles import BundleCache
 from skillport_build.proxy.config import ServeConfig
 from skillport_build.proxy.connector.mount import create_connector
+from skillport_build.proxy.db.notify import Listener
 from skillport_build.proxy.guard import AuditThrottle, RateLimiter
 from skillport_build.proxy.links import LinkSigner
 from skillport_build.proxy.live import Clock, LiveCatalog, utc_now
@@ -146,7 +147,7 @@ def create_app(
     live = LiveCatalog(store, keys, clock)
     state.limit_tokens(config.token_days, config.token_max_days)
     bundles = BundleCache(store, config.bundle_cache_mb * 1024 * 1024)
-    limiter = RateLimiter(config.rate_limit, config.rate_burst)
+    limiter = RateLimiter(config.rate_limit, config.rate_burst, shared=state)
     proxy = Proxy(
         config,
         live,
@@ -156,8 +157,9 @@ def create_app(
         limiter.allow,
     )
     cache_dir = config.cache_dir or Path(tempfile.mkdtemp(prefix="skillport-sites-"))
-    stop = threading.Event()
+    stop, wake = threading.Event(), threading.Event()
     connector = create_connector(config, proxy, state, limiter)
+    listener = Listener(state.engine, wake.set) if state.dialect == "postgresql" else None
     audit_log = AuditLog(state)
 
     @contextlib.asynccontextmanager
@@ -166,20 +168,27 @@ def create_app(
         health = live.health()
         if not health.ok:
             LOG.warning("no catalog served yet: %s", health.problem)
-        thread = threading.Thread(target=_refresher, args=(proxy, config.refresh_interval, stop), daemon=True)
+        args = (proxy, config.refresh_interval, stop, wake)
+        thread = threading.Thread(target=_refresher, args=args, name="skillport-refresh", daemon=True)
         if refresh:
             thread.start()
+            if listener is not None:
+                listener.start()
         threading.Thread(target=run_folds, args=(audit_log, stop), daemon=True).start()
         if config.audit_days is not None:
-            args = (audit_log, config.audit_days, clock, stop)
-            threading.Thread(target=run_retention, args=args, daemon=True).start()
+            retention = (audit_log, config.audit_days, clock, stop)
+            threading.Thread(target=run_retention, args=retention, daemon=True).start()
         async with connector.lifespan():
             yield
         stop.set()
+        wake.set()
+        if refresh and listener is not None:
+            listener.stop()
 
     session_secret = config.secret or state.secret("sessions").hex()
     app = Starlette(
         routes=[
+            *notice.ROUTES,
             *api.ROUTES,
             *login.ROUTES,
             *connector.routes,
@@ -204,6 +213,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.proxy = proxy
+    app.state.wake_refresh = wake
     app.state.audit_log = audit_log
     app.state.auth_provider = connector.provider
     app.state.refusals = AuditThrottle()
@@ -213,8 +223,13 @@ def create_app(
     return app
 
 
-def _refresher(proxy: Proxy, interval: float, stop: threading.Event) -> None:
-    while not stop.wait(interval):
+def _refresher(proxy: Proxy, interval: float, stop: threading.Event, wake: threading.Event) -> None:
+    """Check the store every `interval` seconds, and at once when woken (a publish notice)."""
+    while True:
+        wake.wait(interval)
+        wake.clear()
+        if stop.is_set():
+            return
         try:
             proxy.refresh()
         except Exception:  # keep serving the last verified catalog whatever happens here

@@ -22,42 +22,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
+
 from skillport_build.errors import UsageError
 from skillport_build.proxy.state import State
 
-SCHEMA = """
-CREATE INDEX IF NOT EXISTS audit_event_seq ON audit (event, seq);
-CREATE INDEX IF NOT EXISTS audit_actor_seq ON audit (actor, seq);
-CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
-CREATE TABLE IF NOT EXISTS audit_daily (
-    day TEXT NOT NULL,
-    event TEXT NOT NULL,
-    name TEXT NOT NULL,
-    version TEXT NOT NULL,
-    count INTEGER NOT NULL,
-    PRIMARY KEY (day, event, name, version)
-);
-CREATE INDEX IF NOT EXISTS audit_daily_name ON audit_daily (event, name, day);
-CREATE INDEX IF NOT EXISTS audit_daily_day ON audit_daily (event, day, name, count);
-CREATE TABLE IF NOT EXISTS audit_active (
-    day TEXT NOT NULL,
-    actor TEXT NOT NULL,
-    PRIMARY KEY (day, actor)
-);
-CREATE TABLE IF NOT EXISTS audit_folded (
-    name TEXT PRIMARY KEY,
-    seq INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS audit_skill (
-    name TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    PRIMARY KEY (name, seq)
-);
-CREATE TABLE IF NOT EXISTS audit_kinds (
-    event TEXT PRIMARY KEY
-);
-"""
 LOG = logging.getLogger("skillport.serve")
+_PLACEHOLDER = re.compile(r"\?")
 PAGE_SIZE = 50
 EXPORT_CHUNK = 2000
 FOLD_CHUNK = 5000
@@ -68,6 +39,32 @@ _EVENT = re.compile(r"^[a-z][a-z._-]{0,39}$")
 _PERSON = re.compile(r"^[^\s<>\"']{1,200}$")
 _SKILL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def sql(text: str) -> sa.TextClause:
+    """A statement written with `?` placeholders, bound by position (`:p0`, `:p1`, …): plain SQL
+    that SQLite and PostgreSQL both run (the tables are in db/schema.py, made by migration 0003)."""
+    count = iter(range(1_000_000))
+    return sa.text(_PLACEHOLDER.sub(lambda _: f":p{next(count)}", text))
+
+
+def _bind(args: tuple[object, ...] | list[object]) -> dict[str, object]:
+    return {f"p{i}": value for i, value in enumerate(args)}
+
+
+def query(state: State, text: str, args: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+    """The rows of one read-only statement with `?` placeholders."""
+    return state.rows(sql(text).bindparams(**_bind(args)) if args else sql(text))
+
+
+def _run(db: sa.Connection, text: str, args: tuple[object, ...] = ()) -> sa.CursorResult[Any]:
+    return db.execute(sql(text), _bind(args))
+
+
+def execute_many(db: sa.Connection, text: str, rows: list[tuple[Any, ...]]) -> None:
+    """One statement with `?` placeholders, once per row, in the caller's transaction."""
+    if rows:
+        db.execute(sql(text), [_bind(r) for r in rows])
 
 
 @dataclass(frozen=True)
@@ -175,7 +172,6 @@ class AuditLog:
 
     def __init__(self, state: State) -> None:
         self.state = state
-        state.migrate(SCHEMA)
 
     def page(
         self, where: AuditFilter, before: int | None = None, size: int = PAGE_SIZE, after: int | None = None
@@ -195,7 +191,7 @@ class AuditLog:
         if conditions:
             sql += " WHERE " + " AND ".join(conditions)
         order = "ASC" if after is not None and before is None else "DESC"
-        rows = self.state.query(sql + f" ORDER BY seq {order} LIMIT ?", (*args, size + 1))
+        rows = query(self.state, sql + f" ORDER BY seq {order} LIMIT ?", (*args, size + 1))
         more = len(rows) > size
         events = tuple(_event(r) for r in rows[:size])
         if order == "ASC":
@@ -206,7 +202,8 @@ class AuditLog:
 
     def latest(self, size: int) -> tuple[AuditEvent, ...]:
         """The newest `size` events but admins' page views (the dashboard's own echo)."""
-        rows = self.state.query(
+        rows = query(
+            self.state,
             "SELECT seq, at, event, actor, detail FROM audit WHERE event <> 'admin.view' "
             "ORDER BY seq DESC LIMIT ?",
             (size,),
@@ -226,17 +223,17 @@ class AuditLog:
     def events(self) -> list[str]:
         """The kinds of event the log holds (for the filter's choices)."""
         self.fold(PAGE_FOLD)
-        return [row[0] for row in self.state.query("SELECT event FROM audit_kinds ORDER BY event")]
+        return [row[0] for row in query(self.state, "SELECT event FROM audit_kinds ORDER BY event")]
 
     # roll-ups ------------------------------------------------------------------------------------
 
     def _folded(self) -> int:
-        rows = self.state.query("SELECT seq FROM audit_folded WHERE name = 'daily'")
+        rows = query(self.state, "SELECT seq FROM audit_folded WHERE name = 'daily'")
         return int(rows[0][0]) if rows else 0
 
     def backlog(self) -> int:
         """Events not folded yet."""
-        return int(self.state.query("SELECT COUNT(*) FROM audit WHERE seq > ?", (self._folded(),))[0][0])
+        return int(query(self.state, "SELECT COUNT(*) FROM audit WHERE seq > ?", (self._folded(),))[0][0])
 
     def fold(self, most: int | None = None) -> int:
         """Fold the events since the last fold into the roll-ups; returns how many were taken.
@@ -247,7 +244,8 @@ class AuditLog:
         total = 0
         while True:
             start = self._folded()
-            rows = self.state.query(
+            rows = query(
+                self.state,
                 "SELECT seq, at, event, actor, detail FROM audit WHERE seq > ? ORDER BY seq LIMIT ?",
                 (start, FOLD_CHUNK),
             )
@@ -255,7 +253,7 @@ class AuditLog:
                 return total
             tally = _tally(rows)
             with self.state.transaction() as db:
-                row = db.execute("SELECT seq FROM audit_folded WHERE name = 'daily'").fetchone()
+                row = _run(db, "SELECT seq FROM audit_folded WHERE name = 'daily'").fetchone()
                 if (row[0] if row else 0) != start:
                     continue  # another process folded these meanwhile: read on from where it got
                 _write(db, tally, rows[-1][0])
@@ -267,12 +265,14 @@ class AuditLog:
         """Counts of `event` per (day, version) from `since` (YYYY-MM-DD), of one skill or all
         (then the version is "")."""
         if name is None:
-            rows = self.state.query(
+            rows = query(
+                self.state,
                 "SELECT day, '', SUM(count) FROM audit_daily WHERE event = ? AND day >= ? GROUP BY day",
                 (event, since),
             )
         else:
-            rows = self.state.query(
+            rows = query(
+                self.state,
                 "SELECT day, version, SUM(count) FROM audit_daily WHERE event = ? AND name = ? AND day >= ? "
                 "GROUP BY day, version",
                 (event, name, since),
@@ -281,7 +281,8 @@ class AuditLog:
 
     def top(self, event: str, since: str, limit: int) -> list[tuple[str, int]]:
         """The `limit` names with the most `event`s from `since`, and their counts."""
-        rows = self.state.query(
+        rows = query(
+            self.state,
             "SELECT name, SUM(count) AS n FROM audit_daily WHERE event = ? AND day >= ? "
             "GROUP BY name ORDER BY n DESC, name LIMIT ?",
             (event, since, limit),
@@ -294,7 +295,8 @@ class AuditLog:
         if not names:
             return out
         marks = ", ".join("?" for _ in names)
-        rows = self.state.query(
+        rows = query(
+            self.state,
             "SELECT name, day, SUM(count) FROM audit_daily "
             f"WHERE event = ? AND name IN ({marks}) AND day >= ? GROUP BY name, day",
             (event, *names, since),
@@ -305,8 +307,8 @@ class AuditLog:
 
     def active(self, since: str) -> dict[str, int]:
         """People who did something, per day from `since`."""
-        rows = self.state.query(
-            "SELECT day, COUNT(*) FROM audit_active WHERE day >= ? GROUP BY day", (since,)
+        rows = query(
+            self.state, "SELECT day, COUNT(*) FROM audit_active WHERE day >= ? GROUP BY day", (since,)
         )
         return {day: int(n) for day, n in rows}
 
@@ -323,7 +325,8 @@ class AuditLog:
         removed = 0
         while True:
             with self.state.transaction() as db:
-                gone = db.execute(
+                gone = _run(
+                    db,
                     "DELETE FROM audit WHERE seq IN "
                     "(SELECT seq FROM audit WHERE at < ? ORDER BY seq LIMIT ?)",
                     (stamp, PRUNE_CHUNK),
@@ -332,10 +335,11 @@ class AuditLog:
             if gone < PRUNE_CHUNK:
                 break
         with self.state.transaction() as db:
-            db.execute("DELETE FROM audit_active WHERE day < ?", (day,))
-            db.execute(
+            _run(db, "DELETE FROM audit_active WHERE day < ?", (day,))
+            _run(
+                db,
                 "DELETE FROM audit_skill WHERE seq < "
-                "COALESCE((SELECT MIN(seq) FROM audit), (SELECT MAX(seq) + 1 FROM audit_skill))"
+                "COALESCE((SELECT MIN(seq) FROM audit), (SELECT MAX(seq) + 1 FROM audit_skill))",
             )
         if removed:
             self.state.audit("audit.prune", None, {"before": stamp, "days": days, "removed": removed})
@@ -379,23 +383,29 @@ def _tally(rows: list[tuple[Any, ...]]) -> _Tally:
 
 def _write(db: Any, tally: _Tally, last: int) -> None:
     """Add a tally to the roll-ups and move the watermark to `last`, in the caller's transaction."""
-    db.executemany(
+    execute_many(
+        db,
         "INSERT INTO audit_daily (day, event, name, version, count) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (day, event, name, version) DO UPDATE SET count = audit_daily.count + excluded.count",
         [(*key, n) for key, n in sorted(tally.counts.items())],
     )
-    db.executemany(
+    execute_many(
+        db,
         "INSERT INTO audit_active (day, actor) VALUES (?, ?) ON CONFLICT (day, actor) DO NOTHING",
         sorted(tally.active),
     )
-    db.executemany(
-        "INSERT INTO audit_skill (name, seq) VALUES (?, ?) ON CONFLICT (name, seq) DO NOTHING", tally.skills
+    execute_many(
+        db,
+        "INSERT INTO audit_skill (name, seq) VALUES (?, ?) ON CONFLICT (name, seq) DO NOTHING",
+        tally.skills,
     )
-    db.executemany(
+    execute_many(
+        db,
         "INSERT INTO audit_kinds (event) VALUES (?) ON CONFLICT (event) DO NOTHING",
         [(k,) for k in sorted(tally.kinds)],
     )
-    db.execute(
+    _run(
+        db,
         "INSERT INTO audit_folded (name, seq) VALUES ('daily', ?) "
         "ON CONFLICT (name) DO UPDATE SET seq = excluded.seq",
         (last,),

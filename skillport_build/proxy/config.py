@@ -63,7 +63,22 @@ class ServeConfig(BaseModel):
 
     store: str = Field(description="the store URL the catalog and bundles are read from")
     keys: tuple[Path, ...] = Field(description="trusted minisign public keys")
-    db: Path = Field(default=Path("skillport.db"), description="SQLite state file")
+    db: str = Field(
+        default="skillport.db",
+        description="the state database: a SQLite file, or postgresql+psycopg://user@host/name (replicas)",
+    )
+    db_upgrade: bool = Field(
+        default=True, description="upgrade the database schema on start (else `skillport db upgrade`)"
+    )
+    workers: int = Field(default=1, ge=1, le=64, description="worker processes on this host")
+    notify_secret: str | None = Field(
+        default=None,
+        repr=False,
+        description='HMAC key of POST /api/notify, the release workflow\'s "a catalog was published"',
+    )
+    notify_window: int = Field(
+        default=300, ge=10, le=3600, description="seconds a signed publish notice stays acceptable"
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     public_url: str | None = Field(default=None, description="the URL people reach the proxy at")

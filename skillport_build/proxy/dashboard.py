@@ -14,7 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 from markupsafe import Markup
 
 from skillport_build.models.catalog import Catalog, SkillRecord
-from skillport_build.proxy.audit_queries import PAGE_FOLD, AuditEvent, AuditLog
+from skillport_build.proxy.audit_queries import PAGE_FOLD, AuditEvent, AuditLog, query
 from skillport_build.proxy.explorer import Person
 from skillport_build.proxy.live import Health
 from skillport_build.proxy.state import State
@@ -146,32 +146,35 @@ def skill_chart(audit: AuditLog, skill: SkillRecord, now: datetime) -> tuple[Mar
 
 def top_downloads(state: State, limit: int) -> list[tuple[tuple[str, str], int]]:
     """The `limit` most downloaded (skill, version) pairs of all time."""
-    rows = state.query(
-        "SELECT skill, version, count FROM downloads ORDER BY count DESC, skill, version LIMIT ?", (limit,)
+    rows = query(
+        state,
+        "SELECT skill, version, count FROM downloads ORDER BY count DESC, skill, version LIMIT ?",
+        (limit,),
     )
     return [((skill, version), int(n)) for skill, version, n in rows]
 
 
 def download_totals(state: State) -> dict[str, int]:
     """All-time downloads per skill (or plugin), every version together."""
-    return {name: int(n) for name, n in state.query("SELECT skill, SUM(count) FROM downloads GROUP BY skill")}
+    rows = query(state, "SELECT skill, SUM(count) FROM downloads GROUP BY skill")
+    return {name: int(n) for name, n in rows}
 
 
 def downloads_of(state: State, name: str) -> list[tuple[str, int]]:
     """All-time downloads of one skill per version."""
-    rows = state.query("SELECT version, count FROM downloads WHERE skill = ? ORDER BY version", (name,))
+    rows = query(state, "SELECT version, count FROM downloads WHERE skill = ? ORDER BY version", (name,))
     return [(version, int(n)) for version, n in rows]
 
 
 def people(state: State) -> list[Person]:
     """Everyone who signed in here, with the groups of their latest sign-in."""
-    rows = state.query("SELECT user, groups, signed_in FROM people ORDER BY user")
+    rows = query(state, 'SELECT "user", "groups", signed_in FROM people ORDER BY "user"')
     return [Person(user, tuple(json.loads(groups)), signed_in) for user, groups, signed_in in rows]
 
 
 def person(state: State, email: str) -> Person | None:
     """One person by email, if they signed in here."""
-    rows = state.query("SELECT user, groups, signed_in FROM people WHERE user = ?", (email.lower(),))
+    rows = query(state, 'SELECT "user", "groups", signed_in FROM people WHERE "user" = ?', (email.lower(),))
     return Person(rows[0][0], tuple(json.loads(rows[0][1])), rows[0][2]) if rows else None
 
 

@@ -14,17 +14,33 @@ from skillport_build.proxy.identity import Caller, bearer, from_session, from_to
 from skillport_build.proxy.service import BEARER_CHALLENGE, Proxy
 from skillport_build.proxy.state import State
 
+SWEEP_SECONDS = 60.0  # how often a shared limiter forgets callers whose allowance is full again
+
 
 class RateLimiter:
-    """A token bucket per caller: `rate` requests a second, `burst` at once."""
+    """A token bucket per caller: `rate` requests a second, `burst` at once. With `shared`, the
+    buckets live in the database, so a person's rate is one across every worker and replica;
+    without, in this process (for limits that only guard this process)."""
 
-    def __init__(self, rate: float, burst: int, now: Callable[[], float] = time.monotonic) -> None:
-        self.rate, self.burst, self.now = rate, burst, now
+    def __init__(
+        self,
+        rate: float,
+        burst: int,
+        now: Callable[[], float] = time.monotonic,
+        shared: State | None = None,
+    ) -> None:
+        self.rate, self.burst, self.now, self.shared = rate, burst, now, shared
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
+        self._swept = time.monotonic()
 
     def allow(self, key: str) -> float:
         """0 when the request may go ahead, else the seconds to wait."""
+        if self.shared is not None:
+            if time.monotonic() - self._swept > SWEEP_SECONDS:
+                self._swept = time.monotonic()
+                self.shared.sweep_rates()
+            return self.shared.take_rate(key, self.rate, self.burst)
         now = self.now()
         with self._lock:
             tokens, last = self._buckets.get(key, (float(self.burst), now))

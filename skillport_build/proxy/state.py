@@ -1,6 +1,7 @@
-"""The proxy's small state, behind one data-access module: personal API tokens (stored hashed),
-the audit log and download counts. SQLite by default (a file next to the config); the SQL is plain
-enough that a PostgreSQL-backed class can take this one's place.
+"""The proxy's state, behind one data-access class: personal API tokens (stored hashed), sessions,
+sign-ins, server secrets, one-time CLI codes, the audit log, download counts and the shared rate
+limits. One SQLAlchemy Core schema (`proxy.db.schema`): SQLite by default (a file next to the
+config), PostgreSQL by URL, so replicas share everything here.
 """
 
 from __future__ import annotations
@@ -10,8 +11,6 @@ import hmac
 import json
 import logging
 import secrets
-import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,60 +19,26 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from skillport_build.errors import UsageError
+import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
+
+from skillport_build.errors import StateError, UsageError
+from skillport_build.proxy.db import schema as t
+from skillport_build.proxy.db.dialect import greatest, upsert
+from skillport_build.proxy.db.engine import open_engine, redacted
+from skillport_build.proxy.db.migrate import revision, upgrade
 
 TOKEN_PREFIX = "sp_"
 AUDIT_LOG = logging.getLogger("skillport.audit")
-TOKEN_CACHE_SECONDS = 5.0
+TOKEN_CACHE_SECONDS = (
+    1.0  # a revocation made elsewhere (another replica, the admin CLI) is refused within this
+)
 TOKEN_DAYS = 90  # a personal token's life when nobody says otherwise
 TOKEN_MAX_DAYS = 365
 DAY = 86400
-_TOKEN_COLUMNS = "id, hash, user, groups, name, created, revoked, expires"
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS tokens (
-    id TEXT PRIMARY KEY,
-    hash TEXT NOT NULL UNIQUE,
-    user TEXT NOT NULL,
-    groups TEXT NOT NULL,
-    name TEXT NOT NULL,
-    created TEXT NOT NULL,
-    revoked TEXT
-);
-CREATE TABLE IF NOT EXISTS audit (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    at TEXT NOT NULL,
-    event TEXT NOT NULL,
-    actor TEXT,
-    detail TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS secrets (
-    name TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS codes (
-    hash TEXT PRIMARY KEY,
-    user TEXT NOT NULL,
-    groups TEXT NOT NULL,
-    challenge TEXT NOT NULL,
-    expires REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS sessions (
-    hash TEXT PRIMARY KEY,
-    user TEXT NOT NULL,
-    expires REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS people (
-    user TEXT PRIMARY KEY,
-    groups TEXT NOT NULL,
-    signed_in TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS downloads (
-    skill TEXT NOT NULL,
-    version TEXT NOT NULL,
-    count INTEGER NOT NULL,
-    PRIMARY KEY (skill, version)
-);
-"""
+_TOKEN_COLUMNS: tuple[sa.Column[Any], ...] = tuple(
+    t.tokens.c[name] for name in ("id", "hash", "user", "groups", "name", "created", "revoked", "expires")
+)
 
 
 @dataclass(frozen=True)
@@ -110,53 +75,75 @@ def _now() -> str:
 
 
 class State:
-    """SQLite-backed state; safe to share between the server's threads."""
+    """The database, safe to share between the server's threads (one connection pool).
 
-    def __init__(self, path: Path | str, clock: Callable[[], float] = time.time) -> None:
-        self.path = str(path)
+    Opening it upgrades the schema (`upgrade=False`: refuse a database that is not up to date, for
+    admins who run `skillport db upgrade` themselves); a database newer than the code is refused."""
+
+    def __init__(
+        self, db: Path | str, clock: Callable[[], float] = time.time, *, upgrade_schema: bool = True
+    ) -> None:
+        self.path = str(db)
         self.clock = clock
         self.token_days, self.token_max_days = TOKEN_DAYS, TOKEN_MAX_DAYS
-        if self.path.split(":", 1)[0] in ("postgres", "postgresql"):
-            raise UsageError(
-                "PostgreSQL state is not available in this release; give a SQLite file for --db "
-                "(replicas can share one on a network volume, or each keep their own with a shared `secret`)"
-            )
-        self._lock = threading.Lock()
         self._token_cache: dict[str, tuple[float, TokenInfo]] = {}
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.executescript(_SCHEMA)
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(tokens)")}
-        if "expires" not in columns:  # databases from before tokens expired: their life is the maximum
-            self._db.execute("ALTER TABLE tokens ADD COLUMN expires TEXT")
+        self.engine = open_engine(self.path)
+        self._writer = self.engine.execution_options(immediate=True)
+        try:
+            self._open(upgrade_schema)
+        except BaseException:
+            self.engine.dispose()
+            raise
 
-    def migrate(self, schema: str) -> None:
-        """Create the tables another module keeps in this database (idempotent SQL)."""
-        with self._lock:
-            self._db.executescript(schema)
+    def _open(self, upgrade_schema: bool) -> None:
+        if upgrade_schema:
+            upgrade(self.engine)
+            return
+        found = revision(self.engine)
+        if not found.up_to_date:
+            raise StateError(
+                f"the database {redacted(self.path)} is at schema revision {found.current or 'none'}, "
+                f"this release needs {found.head}: run `skillport db upgrade --db …` (or let `skillport "
+                "serve` upgrade it: db_upgrade: true)"
+            )
 
-    def query(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
-        """The rows of one read-only statement."""
-        with self._lock:
-            return self._db.execute(sql, args).fetchall()
+    @property
+    def dialect(self) -> str:
+        """`sqlite` or `postgresql`."""
+        return self.engine.dialect.name
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (BEGIN IMMEDIATE … COMMIT, rolled back on error)."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    def transaction(self) -> Iterator[sa.Connection]:
+        """One write transaction (SQLite: BEGIN IMMEDIATE), committed at the end, rolled back on error."""
+        try:
+            with self._writer.begin() as connection:
+                yield connection
+        except SQLAlchemyError as exc:
+            raise StateError(f"the database {redacted(self.path)} failed: {exc.__class__.__name__}") from exc
+
+    @contextmanager
+    def reading(self) -> Iterator[sa.Connection]:
+        """A connection for reads."""
+        with self.engine.connect() as connection:
+            yield connection
+
+    def rows(self, statement: sa.Executable) -> list[tuple[Any, ...]]:
+        """The rows of one read-only statement."""
+        with self.reading() as connection:
+            return [tuple(row) for row in connection.execute(statement)]
+
+    def ping(self) -> str | None:
+        """None when the database answers, else why not (for /healthz; never the URL's password)."""
+        try:
+            with self.reading() as db:
+                db.execute(sa.select(1))
+        except SQLAlchemyError as exc:
+            return f"the database does not answer: {type(exc.__cause__ or exc).__name__}"
+        return None
 
     def close(self) -> None:
-        """Close the database."""
-        self._db.close()
+        """Close every pooled connection."""
+        self.engine.dispose()
 
     # tokens -------------------------------------------------------------------------------------
 
@@ -184,28 +171,16 @@ class State:
         secret = f"{TOKEN_PREFIX}{token_id}_{secrets.token_urlsafe(32)}"
         now = self.clock()
         info = TokenInfo(
-            token_id,
-            user.lower(),
-            tuple(groups),
-            name or "personal token",
-            _stamp(now),
-            None,
+            token_id, user.lower(), tuple(groups), name or "personal token", _stamp(now), None,
             _stamp(now + days * DAY),
-        )
+        )  # fmt: skip
         with self.transaction() as db:
             db.execute(
-                "INSERT INTO tokens (id, hash, user, groups, name, created, revoked, expires) "
-                "VALUES (?, ?, ?, ?, ?, ?, NULL, ?)",
-                (
-                    info.id,
-                    _hash(secret),
-                    info.user,
-                    json.dumps(list(info.groups)),
-                    info.name,
-                    info.created,
-                    info.expires,
-                ),
-            )
+                t.tokens.insert().values(
+                    id=info.id, hash=_hash(secret), user=info.user, groups=json.dumps(list(info.groups)),
+                    name=info.name, created=info.created, revoked=None, expires=info.expires,
+                )
+            )  # fmt: skip
         self.audit("token.create", info.user, {"token": info.id, "name": info.name, "expires": info.expires})
         return secret, info
 
@@ -231,15 +206,13 @@ class State:
 
     def _lookup_token(self, secret: str) -> TokenInfo | None:
         token_id = secret[len(TOKEN_PREFIX) :].split("_", 1)[0]
-        with self._lock:
-            row = self._db.execute(
-                f"SELECT {_TOKEN_COLUMNS} FROM tokens WHERE id = ?", (token_id,)
-            ).fetchone()
-        if row is None or not hmac.compare_digest(row[1], _hash(secret)) or row[6] is not None:
-            return None
-        return self._token_info(row)
+        with self.reading() as db:
+            row = db.execute(sa.select(*_TOKEN_COLUMNS).where(t.tokens.c.id == token_id)).first()
+            if row is None or not hmac.compare_digest(row[1], _hash(secret)) or row[6] is not None:
+                return None
+            return self._token_info(db, tuple(row))
 
-    def _token_info(self, row: tuple[Any, ...]) -> TokenInfo:
+    def _token_info(self, db: sa.Connection, row: tuple[Any, ...]) -> TokenInfo:
         """A stored token as it stands now: its life capped by today's maximum, its groups by its
         holder's latest sign-in."""
         token_id, _, user, groups, name, created, revoked, expires = row
@@ -247,14 +220,13 @@ class State:
         info = TokenInfo(
             token_id, user, tuple(json.loads(groups)), name, created, revoked, min(expires or latest, latest)
         )
-        return replace(info, groups=self.groups_now(user, info.groups, since=created))
+        return replace(info, groups=self._groups_now(db, user, info.groups, since=created))
 
     def revoke_token(self, token_id: str, actor: str) -> bool:
         """Revoke a token; False when there is no such live token."""
+        live = (t.tokens.c.id == token_id) & t.tokens.c.revoked.is_(None)
         with self.transaction() as db:
-            changed = db.execute(
-                "UPDATE tokens SET revoked = ? WHERE id = ? AND revoked IS NULL", (_now(), token_id)
-            ).rowcount
+            changed = db.execute(t.tokens.update().where(live).values(revoked=_now())).rowcount
         self._token_cache = {k: v for k, v in self._token_cache.items() if v[1].id != token_id}
         if changed:
             self.audit("token.revoke", actor, {"token": token_id})
@@ -262,12 +234,11 @@ class State:
 
     def tokens(self, user: str | None = None) -> list[TokenInfo]:
         """Every token (of one user), newest first."""
-        query, args = f"SELECT {_TOKEN_COLUMNS} FROM tokens", tuple[str, ...]()
+        query = sa.select(*_TOKEN_COLUMNS).order_by(t.tokens.c.created.desc(), t.tokens.c.id)
         if user is not None:
-            query, args = query + " WHERE user = ?", (user.lower(),)
-        with self._lock:
-            rows = self._db.execute(query + " ORDER BY created DESC, id", args).fetchall()
-        return [self._token_info(r) for r in rows]
+            query = query.where(t.tokens.c.user == user.lower())
+        with self.reading() as db:
+            return [self._token_info(db, tuple(r)) for r in db.execute(query)]
 
     # sessions ----------------------------------------------------------------------------------
 
@@ -276,24 +247,23 @@ class State:
         an id still here makes the cookie good, so signing out ends every copy of the cookie."""
         session_id = secrets.token_urlsafe(32)
         with self.transaction() as db:
-            db.execute("DELETE FROM sessions WHERE expires < ?", (self.clock(),))
+            db.execute(t.sessions.delete().where(t.sessions.c.expires < self.clock()))
             db.execute(
-                "INSERT INTO sessions VALUES (?, ?, ?)", (_hash(session_id), user.lower(), self.clock() + ttl)
+                t.sessions.insert().values(
+                    hash=_hash(session_id), user=user.lower(), expires=self.clock() + ttl
+                )
             )
         return session_id
 
     def session_live(self, session_id: str) -> bool:
         """Tell whether a session id was started here and has not ended or expired."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT expires FROM sessions WHERE hash = ?", (_hash(session_id),)
-            ).fetchone()
-        return row is not None and row[0] > self.clock()
+        rows = self.rows(sa.select(t.sessions.c.expires).where(t.sessions.c.hash == _hash(session_id)))
+        return bool(rows) and rows[0][0] > self.clock()
 
     def end_session(self, session_id: str) -> None:
         """End a session: its cookie, and any copy of it, signs nobody in from now on."""
         with self.transaction() as db:
-            db.execute("DELETE FROM sessions WHERE hash = ?", (_hash(session_id),))
+            db.execute(t.sessions.delete().where(t.sessions.c.hash == _hash(session_id)))
 
     # who people were at their latest sign-in ----------------------------------------------------
 
@@ -301,20 +271,29 @@ class State:
         """Remember the groups the identity provider gave at this sign-in: tokens and links made
         earlier keep no group the person has lost since."""
         with self.transaction() as db:
+            insert = upsert(db, t.people).values(
+                user=user.lower(), groups=json.dumps(sorted(set(groups))), signed_in=_stamp(self.clock())
+            )
             db.execute(
-                "INSERT INTO people VALUES (?, ?, ?) ON CONFLICT(user) DO UPDATE SET "
-                "groups = excluded.groups, signed_in = excluded.signed_in",
-                (user.lower(), json.dumps(sorted(set(groups))), _stamp(self.clock())),
+                insert.on_conflict_do_update(
+                    index_elements=["user"],
+                    set_={"groups": insert.excluded.groups, "signed_in": insert.excluded.signed_in},
+                )
             )
         self._token_cache = {k: v for k, v in self._token_cache.items() if v[1].user != user.lower()}
 
     def groups_now(self, user: str, groups: tuple[str, ...], since: str) -> tuple[str, ...]:
         """`groups` (held at `since`) less any the person lacked at a sign-in after `since`: groups
         are re-derived at each sign-in, and a credential never gains one it was not made with."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT groups, signed_in FROM people WHERE user = ?", (user.lower(),)
-            ).fetchone()
+        with self.reading() as db:
+            return self._groups_now(db, user, groups, since)
+
+    def _groups_now(
+        self, db: sa.Connection, user: str, groups: tuple[str, ...], since: str
+    ) -> tuple[str, ...]:
+        row = db.execute(
+            sa.select(t.people.c.groups, t.people.c.signed_in).where(t.people.c.user == user.lower())
+        ).first()
         if row is None or row[1] <= since:
             return groups
         latest = set(json.loads(row[0]))
@@ -325,67 +304,111 @@ class State:
     def secret(self, name: str) -> bytes:
         """A random server secret, made on first use and shared by every replica using this database."""
         with self.transaction() as db:
-            db.execute("INSERT OR IGNORE INTO secrets VALUES (?, ?)", (name, secrets.token_hex(32)))
-            row = db.execute("SELECT value FROM secrets WHERE name = ?", (name,)).fetchone()
-        return bytes.fromhex(row[0])
+            made = upsert(db, t.secrets).values(name=name, value=secrets.token_hex(32))
+            db.execute(made.on_conflict_do_nothing(index_elements=["name"]))
+            value = db.execute(sa.select(t.secrets.c.value).where(t.secrets.c.name == name)).scalar_one()
+        return bytes.fromhex(value)
 
     def put_code(self, user: str, groups: tuple[str, ...], challenge: str, ttl: float) -> str:
         """A one-time code that a CLI exchanges (with the PKCE verifier) for a personal token."""
         code = secrets.token_urlsafe(32)
         with self.transaction() as db:
-            db.execute("DELETE FROM codes WHERE expires < ?", (time.time(),))
+            db.execute(t.codes.delete().where(t.codes.c.expires < time.time()))
             db.execute(
-                "INSERT INTO codes VALUES (?, ?, ?, ?, ?)",
-                (_hash(code), user.lower(), json.dumps(list(groups)), challenge, time.time() + ttl),
-            )
+                t.codes.insert().values(
+                    hash=_hash(code), user=user.lower(), groups=json.dumps(list(groups)),
+                    challenge=challenge, expires=time.time() + ttl,
+                )
+            )  # fmt: skip
         return code
 
     def take_code(self, code: str) -> tuple[str, tuple[str, ...], str] | None:
-        """Use a one-time code up: its user, groups and PKCE challenge, or None (unknown or expired)."""
+        """Use a one-time code up: its user, groups and PKCE challenge, or None (unknown or expired).
+        One DELETE … RETURNING, so of two replicas racing for a code exactly one gets it."""
+        c = t.codes.c
         with self.transaction() as db:
             row = db.execute(
-                "SELECT user, groups, challenge, expires FROM codes WHERE hash = ?", (_hash(code),)
-            ).fetchone()
-            db.execute("DELETE FROM codes WHERE hash = ?", (_hash(code),))
+                t.codes.delete()
+                .where(c.hash == _hash(code))
+                .returning(c.user, c.groups, c.challenge, c.expires)
+            ).first()
         if row is None or row[3] < time.time():
             return None
         return row[0], tuple(json.loads(row[1])), row[2]
 
+    # publish notices ----------------------------------------------------------------------------
+
+    def take_notice(self, signature: str, keep: float) -> bool:
+        """Record a publish notice by its signature; False when one with it was taken already (a
+        replay), by any replica. Notices older than `keep` seconds are forgotten."""
+        now = self.clock()
+        with self.transaction() as db:
+            db.execute(t.notices.delete().where(t.notices.c.at < now - keep))
+            taken = upsert(db, t.notices).values(signature=signature, at=now)
+            first = taken.on_conflict_do_nothing(index_elements=["signature"]).returning(
+                t.notices.c.signature
+            )
+            return db.execute(first).first() is not None
+
+    # rate limits shared by every replica ----------------------------------------------------------
+
+    def take_rate(self, key: str, rate: float, burst: int) -> float:
+        """Spend one request of `key`'s allowance (`rate` a second, `burst` at once; GCRA in one
+        statement, so replicas and workers share it): 0 when it may go ahead, else seconds to wait."""
+        now, interval = self.clock(), 1.0 / rate
+        tat = t.rate_limits.c.tat
+        with self.transaction() as db:
+            insert = upsert(db, t.rate_limits).values(key=key, tat=now + interval)
+            moved = greatest(tat, now) + interval
+            taken = db.execute(
+                insert.on_conflict_do_update(
+                    index_elements=["key"], set_={"tat": moved}, where=moved - now <= burst * interval
+                ).returning(tat)
+            ).first()
+            if taken is not None:
+                return 0.0
+            ahead = float(db.execute(sa.select(tat).where(t.rate_limits.c.key == key)).scalar_one())
+        return max(ahead + interval - now - burst * interval, interval / 10)
+
+    def sweep_rates(self) -> None:
+        """Forget callers whose allowance is full again (bounded table)."""
+        with self.transaction() as db:
+            db.execute(t.rate_limits.delete().where(t.rate_limits.c.tat < self.clock()))
+
     # audit and downloads ------------------------------------------------------------------------
 
     def audit(self, event: str, actor: str | None, detail: dict[str, Any]) -> None:
-        """Append one audit event (one autocommitted statement), and write it as one JSON line to
+        """Append one audit event (one committed statement), and write it as one JSON line to
         the `skillport.audit` log."""
         at, text = _now(), json.dumps(detail, sort_keys=True)
-        with self._lock:
-            self._db.execute(
-                "INSERT INTO audit (at, event, actor, detail) VALUES (?, ?, ?, ?)", (at, event, actor, text)
-            )
+        with self.transaction() as db:
+            db.execute(t.audit.insert().values(at=at, event=event, actor=actor, detail=text))
         if AUDIT_LOG.isEnabledFor(logging.INFO):
             AUDIT_LOG.info(json.dumps({"at": at, "event": event, "actor": actor, **detail}, sort_keys=True))
 
     def audit_tail(self, limit: int = 50) -> list[dict[str, Any]]:
         """The newest audit events, oldest first, as JSON-ready objects."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT at, event, actor, detail FROM audit ORDER BY seq DESC LIMIT ?", (limit,)
-            ).fetchall()
+        a = t.audit.c
+        rows = self.rows(sa.select(a.at, a.event, a.actor, a.detail).order_by(a.seq.desc()).limit(limit))
         return [
             {"at": at, "event": event, "actor": actor, **json.loads(detail)}
             for at, event, actor, detail in reversed(rows)
         ]
 
     def count_download(self, skill: str, version: str) -> None:
-        """Count one download of a skill version (one autocommitted statement)."""
-        with self._lock:
-            self._db.execute(
-                "INSERT INTO downloads VALUES (?, ?, 1) "
-                "ON CONFLICT(skill, version) DO UPDATE SET count = count + 1",
-                (skill, version),
+        """Count one download of a skill version (one committed statement)."""
+        with self.transaction() as db:
+            insert = upsert(db, t.downloads).values(skill=skill, version=version, count=1)
+            db.execute(
+                insert.on_conflict_do_update(
+                    index_elements=["skill", "version"], set_={"count": t.downloads.c.count + 1}
+                )
             )
 
     def download_counts(self) -> dict[tuple[str, str], int]:
         """Downloads per (skill, version)."""
-        with self._lock:
-            rows = self._db.execute("SELECT skill, version, count FROM downloads").fetchall()
-        return {(skill, version): count for skill, version, count in rows}
+        d = t.downloads.c
+        return {
+            (skill, version): count
+            for skill, version, count in self.rows(sa.select(d.skill, d.version, d.count))
+        }

@@ -18,7 +18,7 @@ from integration.browser import chromium
 from proxy.live_server import LiveProxy, live_proxy
 from proxy.test_admin import stamp
 
-from skillport_build.proxy.audit_queries import AuditLog
+from skillport_build.proxy.audit_queries import AuditLog, execute_many
 from skillport_build.proxy.state import State
 
 pytestmark = pytest.mark.integration
@@ -69,7 +69,8 @@ def lively(state: State, days: int = 45) -> None:
                     rows.append((at, "download", who, {"kind": "skill", "name": skill, "version": version}))
     rows.sort(key=lambda r: r[0])
     with state.transaction() as db:
-        db.executemany(
+        execute_many(
+            db,
             "INSERT INTO audit (at, event, actor, detail) VALUES (?, ?, ?, ?)",
             [(at, event, who, json.dumps(detail, sort_keys=True)) for at, event, who, detail in rows],
         )
@@ -78,7 +79,7 @@ def lively(state: State, days: int = 45) -> None:
             if event == "download":
                 key = (detail["name"], detail["version"])
                 counts[key] = counts.get(key, 0) + 1
-        db.executemany("INSERT INTO downloads VALUES (?, ?, ?)", [(*k, n) for k, n in counts.items()])
+        execute_many(db, "INSERT INTO downloads VALUES (?, ?, ?)", [(*k, n) for k, n in counts.items()])
     AuditLog(state).fold()
 
 

@@ -2,14 +2,47 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from proxy.served import PEOPLE, Served, config, publish_template
+from integration.postgres import Postgres, running_postgres
+from proxy.served import PEOPLE, Backend, Served, config, publish_template
 from starlette.testclient import TestClient
 
 from skillport_build.proxy.app import create_app
 from skillport_build.proxy.state import State
 from skillport_build.trust.keys import load_public_keys
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """One PostgreSQL cluster for the session; each test gets a database of its own."""
+    with running_postgres() as server:
+        yield server
+
+
+@pytest.fixture(
+    scope="module", autouse=True, params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)]
+)
+def state_backend(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Every proxy and connector test module runs on SQLite, then on PostgreSQL (see
+    `served.state_db`; a module's shared proxies take this fixture so they are made anew for each);
+    whatever states were left open are closed after (no connection outlives its module)."""
+    Backend.use(request.getfixturevalue("postgres") if request.param == "postgresql" else None)
+    opened: list[State] = []
+    original = State.__init__
+
+    def recorded(self: State, *args: Any, **kwargs: Any) -> None:
+        opened.append(self)
+        original(self, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(State, "__init__", recorded)
+        yield request.param
+    for state in opened:
+        if hasattr(state, "engine"):
+            state.close()
+    Backend.use(None)
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ import httpx
 import uvicorn
 from integration.oidc import running_oidc_provider
 from integration.registry import free_port
-from proxy.served import PEOPLE, config, publish_template
+from proxy.served import PEOPLE, config, publish_template, state_db
 from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
@@ -101,7 +101,7 @@ def oidc_proxy(tmp: Path, users: dict[str, dict[str, Any]]) -> Iterator[tuple[st
         settings = ServeConfig(
             store=str(store.root),
             keys=(public,),
-            db=tmp / "state.db",
+            db=state_db(tmp),
             port=port,
             cache_dir=tmp / "sites",
             oidc={

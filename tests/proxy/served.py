@@ -7,9 +7,10 @@ import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from factory import TEMPLATE
+from integration.postgres import Postgres
 from releasing import build_at
 from starlette.testclient import TestClient
 
@@ -73,12 +74,34 @@ class Served:
         return self.client.post(url, headers=headers | kw.pop("headers", {}), **kw)
 
 
+class Backend:
+    """The database the proxy tests run against (tests/proxy/conftest.py runs each on both)."""
+
+    postgres: ClassVar[Postgres | None] = None  # None: SQLite files
+    made: ClassVar[dict[str, str]] = {}
+
+    @classmethod
+    def use(cls, postgres: Postgres | None) -> None:
+        cls.postgres, cls.made = postgres, {}
+
+
+def state_db(tmp_path: Path) -> str:
+    """The state database of a test's folder: `state.db` in it, or one fresh PostgreSQL database
+    (the same one each time it is asked for the same folder)."""
+    if Backend.postgres is None:
+        return str(tmp_path / "state.db")
+    key = str(tmp_path)
+    if key not in Backend.made:
+        Backend.made[key] = Backend.postgres.database()
+    return Backend.made[key]
+
+
 def config(tmp_path: Path, store: LocalStore, public: Path, **extra: Any) -> ServeConfig:
     """Settings for an in-process proxy with the dev sign-in."""
     return ServeConfig(
         store=str(store.root),
         keys=(public,),
-        db=tmp_path / "state.db",
+        db=state_db(tmp_path),
         dev=True,
         cache_dir=tmp_path / "sites",
         **extra,

@@ -37,7 +37,7 @@ def test_an_empty_read_rule_is_admins_only_not_a_fall_through() -> None:
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveProxy]:
+def live(state_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveProxy]:
     with live_proxy(tmp_path_factory.mktemp("yanked")) as served:
         yield served
 

@@ -18,7 +18,7 @@ from proxy.served import Served
 from proxy.test_access_matrix import sign_in
 
 from skillport_build.errors import UsageError
-from skillport_build.proxy.audit_queries import AuditFilter, AuditLog, run_retention
+from skillport_build.proxy.audit_queries import AuditFilter, AuditLog, execute_many, query, run_retention
 from skillport_build.proxy.config import load_config
 from skillport_build.proxy.state import State
 
@@ -50,7 +50,8 @@ def fill(
         else:
             rows.append((at, "list", person, {"q": skill}))
     with state.transaction() as db:
-        db.executemany(
+        execute_many(
+            db,
             "INSERT INTO audit (at, event, actor, detail) VALUES (?, ?, ?, ?)",
             [(at, event, actor, json.dumps(detail, sort_keys=True)) for at, event, actor, detail in rows],
         )
@@ -98,7 +99,7 @@ def test_the_dashboard_puts_health_first_and_counts_what_the_log_holds(admin: Se
     today = datetime.now(UTC).date()
     first = (today - timedelta(days=29)).isoformat()
     downloads = sum(1 for at, event, _, _ in rows if event == "download" and at[:10] >= first)
-    logged = admin.state.query("SELECT at, event, actor FROM audit")  # with the tokens and the sign-in
+    logged = query(admin.state, "SELECT at, event, actor FROM audit")  # with the tokens and the sign-in
     active_days = {(at[:10], who) for at, event, who in logged if who and at[:10] >= first}
     assert f"{downloads} in the last 30 days." in text
     desc = re.findall(r'<desc id="chart\d+-d">([^<]*)</desc>', text)
@@ -319,7 +320,7 @@ def test_retention_prunes_old_events_keeps_the_daily_counts_and_audits_itself(tm
     old = sum(1 for at, *_ in rows if at < cutoff)
     before = log.daily("download", "2000-01-01")
     assert log.prune(10, now) == old
-    assert state.query("SELECT COUNT(*) FROM audit WHERE at < ?", (cutoff,)) == [(0,)]
+    assert query(state, "SELECT COUNT(*) FROM audit WHERE at < ?", (cutoff,)) == [(0,)]
     assert before == {}  # nothing folded before the prune: it folds first, so no event goes uncounted
     assert sum(log.daily("download", "2000-01-01").values()) == sum(1 for r in rows if r[1] == "download")
     assert min(log.active("2000-01-01")) >= cutoff[:10]
@@ -370,7 +371,7 @@ def test_the_dashboard_says_the_retention(published: tuple[Path, object, Path], 
         sign_in(served, "admin")
         html = client.get("/admin").text
         assert "<dt>Audit kept</dt><dd>7 days (older events pruned hourly)" in html
-        oldest = state.query("SELECT MIN(at) FROM audit")[0][0]
+        oldest = query(state, "SELECT MIN(at) FROM audit")[0][0]
         assert oldest >= stamp(datetime.now(UTC) - timedelta(days=7, minutes=1))
     state.close()
 
@@ -394,7 +395,8 @@ def test_serve_takes_audit_days_on_the_command_line(
 
 def test_a_skills_page_lists_a_hundred_readers_and_counts_the_rest(admin: Served) -> None:
     with admin.state.transaction() as db:
-        db.executemany(
+        execute_many(
+            db,
             "INSERT INTO people VALUES (?, ?, ?)",
             [(f"r{i:03}@acme.example", json.dumps(["sre"]), "2026-12-01T00:00:00Z") for i in range(150)],
         )

@@ -36,7 +36,7 @@ def test_file_then_environment_then_flags(tmp_path: Path) -> None:
         and config.oidc.client_id == "skillport"
     )
     assert config.allowed_domains == ("acme.example",)
-    assert config.db == tmp_path / "skillport.db"  # next to the config file
+    assert config.db == str(tmp_path / "skillport.db")  # next to the config file
     assert "from-env" not in repr(config)
 
 
@@ -133,3 +133,20 @@ def test_https_needs_the_certificate_and_its_key() -> None:
     both = load_config(None, {"SKILLPORT_TLS_KEY": "key.pem"}, served | {"tls_cert": "cert.pem"})
     assert (both.base_url, both.secure_cookies) == ("https://127.0.0.1:8443", True)
     assert "key.pem" not in repr(both)
+
+
+def test_replica_settings_from_the_file_and_the_environment(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "store: s\nkeys: [a.pub]\ndev: true\ndb: postgresql+psycopg://skillport@db/skillport\n"
+    )
+    env = {
+        "SKILLPORT_NOTIFY_SECRET": "s3cret-notify",
+        "SKILLPORT_WORKERS": "4",
+        "SKILLPORT_DB_UPGRADE": "false",
+    }
+    config = load_config(path, env)
+    assert config.db == "postgresql+psycopg://skillport@db/skillport"  # a URL is kept as given
+    assert (config.workers, config.db_upgrade, config.notify_secret) == (4, False, "s3cret-notify")
+    assert "s3cret-notify" not in repr(config)
+    with pytest.raises(UsageError, match="workers: Input should be less than or equal to 64"):
+        load_config(path, {"SKILLPORT_WORKERS": "65"})

@@ -19,7 +19,7 @@ from factory import TEMPLATE
 from integration.registry import free_port
 from integration.s3 import S3Server, environment, running_s3
 from proxy.live_server import running
-from proxy.served import PEOPLE, config, publish_template
+from proxy.served import PEOPLE, config, publish_template, state_db
 from releasing import build_at
 from starlette.testclient import TestClient
 
@@ -65,7 +65,7 @@ def test_x_accel_hands_the_file_to_nginx_after_the_access_check(tmp_path: Path) 
 
 def test_a_mode_the_store_cannot_serve_is_refused_at_startup(tmp_path: Path) -> None:
     store, public, _ = publish_template(tmp_path)
-    state = State(tmp_path / "state.db")
+    state = State(state_db(tmp_path))
     keys = load_public_keys((public,))
     with pytest.raises(UsageError, match="downloads: redirect needs a store that presigns"):
         create_app(config(tmp_path, store, public, downloads="redirect"), store, keys, state)
@@ -112,7 +112,7 @@ def redirecting(s3: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     settings = ServeConfig(
         store=store.url,
         keys=(tmp_path / "trusted.pub",),
-        db=tmp_path / "state.db",
+        db=state_db(tmp_path),
         dev=True,
         cache_dir=tmp_path / "sites",
         port=port,

@@ -16,7 +16,7 @@ import pytest
 from fakes.github_api import OAUTH_CLIENT, TOKEN, FakeGitHub
 from integration.registry import free_port
 from proxy.live_server import running
-from proxy.served import OPEN_SKILLS, publish_template
+from proxy.served import OPEN_SKILLS, publish_template, state_db
 
 from skillport_build.proxy.app import create_app
 from skillport_build.proxy.config import GitHubSettings, ServeConfig
@@ -35,7 +35,7 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def site(state_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     tmp = tmp_path_factory.mktemp("github-signin")
     store, public, _ = publish_template(tmp)
     port = free_port()
@@ -62,7 +62,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         settings = ServeConfig(
             store=str(store.root),
             keys=(public,),
-            db=tmp / "state.db",
+            db=state_db(tmp),
             port=port,
             cache_dir=tmp / "sites",
             github=GitHubSettings(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 from integration.registry import free_port
-from proxy.served import PEOPLE, publish_template
+from proxy.served import PEOPLE, publish_template, state_db
 from proxy.test_load import serving
 
 from skillport_build.proxy.state import State
@@ -37,10 +37,10 @@ class Held:
 
 
 @pytest.fixture(scope="module")
-def held(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Held]:
+def held(state_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Held]:
     tmp = tmp_path_factory.mktemp("held")
     store, public, _ = publish_template(tmp)
-    state = State(tmp / "state.db")
+    state = State(state_db(tmp))
     email, groups = next(iter(PEOPLE.values()))
     token = state.create_token(email, groups, "streams")[0]
     state.close()
@@ -48,7 +48,7 @@ def held(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Held]:
     settings = {
         "store": str(store.root),
         "keys": [str(public)],
-        "db": str(tmp / "state.db"),
+        "db": state_db(tmp),
         "cache_dir": str(tmp / "sites"),
         "dev": True,
         "port": port,

@@ -44,7 +44,7 @@ def test_a_signature_that_is_not_exactly_the_mac_is_refused(forge: object) -> No
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveProxy]:
+def live(state_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveProxy]:
     with live_proxy(tmp_path_factory.mktemp("links")) as served:
         yield served
 

@@ -24,7 +24,7 @@ import httpx
 import pytest
 import yaml
 from integration.registry import free_port
-from proxy.served import ALL_SKILLS, PEOPLE, SEES, publish_template
+from proxy.served import ALL_SKILLS, PEOPLE, SEES, publish_template, state_db
 
 from skillport_build.proxy.state import State
 from skillport_build.stores import current_catalog
@@ -78,7 +78,7 @@ def serving(tmp_path: Path, settings: dict[str, object], url: str) -> Iterator[s
     with (tmp_path / "serve.log").open("wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
         try:
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 60  # a loaded machine: imports and the schema check
             while True:
                 try:
                     if httpx.get(f"{url}/healthz", timeout=2, trust_env=False).status_code == 200:
@@ -179,7 +179,7 @@ def test_fifty_clients_get_only_200s_the_right_bytes_and_flat_memory(tmp_path: P
     catalog = current_catalog(store)
     assert catalog is not None
     bundles = {s.name: (s.bundle.path, s.bundle.sha256) for s in catalog.skills}
-    state = State(tmp_path / "state.db")
+    state = State(state_db(tmp_path))
     tokens = [
         (who, state.create_token(email, groups, f"load client {n}")[0])
         for n in range(CLIENTS_PER_PERSON)
@@ -191,7 +191,7 @@ def test_fifty_clients_get_only_200s_the_right_bytes_and_flat_memory(tmp_path: P
     settings = {
         "store": str(store.root),
         "keys": [str(public)],
-        "db": str(tmp_path / "state.db"),
+        "db": state_db(tmp_path),
         "cache_dir": str(tmp_path / "sites"),
         "dev": True,
         "host": "127.0.0.1",

@@ -12,11 +12,12 @@ import httpx
 import pytest
 from proxy.live_server import LiveProxy, live_proxy
 
+from skillport_build.proxy.db import schema
 from skillport_build.proxy.state import State
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveProxy]:
+def live(state_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveProxy]:
     with live_proxy(tmp_path_factory.mktemp("login"), token_days=30, token_max_days=60) as served:
         yield served
 
@@ -53,7 +54,7 @@ def test_a_cookie_whose_session_the_server_does_not_know_signs_nobody_in(live: L
     with signed_in(live, "ann@acme.example") as browser:
         assert browser.get("/api/me").json()["email"] == "ann@acme.example"
         with live.state.transaction() as db:
-            db.execute("DELETE FROM sessions")  # as if the cookie predated server-side ids
+            db.execute(schema.sessions.delete())  # as if the cookie predated server-side ids
         assert browser.get("/api/me").status_code == 401
 
 
@@ -85,7 +86,9 @@ def test_an_expired_token_is_refused(live: LiveProxy) -> None:
     auth = {"Authorization": f"Bearer {secret}"}
     assert httpx.get(f"{live.url}/api/me", headers=auth).status_code == 200
     with live.state.transaction() as db:
-        db.execute("UPDATE tokens SET expires = '2020-01-01T00:00:00Z' WHERE id = ?", (info.id,))
+        db.execute(
+            schema.tokens.update().where(schema.tokens.c.id == info.id).values(expires="2020-01-01T00:00:00Z")
+        )
     live.state._token_cache.clear()  # what TOKEN_CACHE_SECONDS would do
     refused = httpx.get(f"{live.url}/api/me", headers=auth)
     assert refused.status_code == 401

@@ -24,7 +24,7 @@ USERS = {
 
 
 @pytest.fixture(scope="module")
-def proxy_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, State]]:
+def proxy_url(state_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, State]]:
     with oidc_proxy(tmp_path_factory.mktemp("oidc"), USERS) as served:
         yield served
 

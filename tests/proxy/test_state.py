@@ -1,21 +1,28 @@
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 import threading
 from pathlib import Path
 
 import pytest
+from integration.registry import free_port
+from proxy.served import state_db
 
-from skillport_build.errors import UsageError
+from skillport_build.errors import StateError, UsageError
+from skillport_build.proxy.db import schema
 from skillport_build.proxy.state import TOKEN_PREFIX, State
 
 
 def test_tokens_are_shown_once_and_stored_hashed(tmp_path: Path) -> None:
-    state = State(tmp_path / "state.db")
+    state = State(state_db(tmp_path))
     secret, info = state.create_token("Alice@Example.com", ("sre",), "laptop")
     assert secret.startswith(f"{TOKEN_PREFIX}{info.id}_") and len(secret) > 40
     assert state.check_token(secret) == info and info.user == "alice@example.com" and info.groups == ("sre",)
-    assert secret.encode() not in (tmp_path / "state.db").read_bytes()
+    stored = " ".join(
+        str(row) for table in schema.metadata.sorted_tables for row in state.rows(table.select())
+    )
+    assert secret not in stored and hashlib.sha256(secret.encode()).hexdigest() in stored
     assert state.check_token(secret[:-1] + ("A" if secret[-1] != "A" else "B")) is None
     assert state.check_token("sp_nothing") is None and state.check_token("ghp_x_y") is None
     assert state.revoke_token(info.id, "admin@example.com") is True
@@ -25,7 +32,7 @@ def test_tokens_are_shown_once_and_stored_hashed(tmp_path: Path) -> None:
 
 
 def test_audit_and_download_counts(tmp_path: Path) -> None:
-    state = State(tmp_path / "state.db")
+    state = State(state_db(tmp_path))
     state.audit("download", "bob@example.com", {"skill": "csv-profiler", "version": "1.0.0"})
     for _ in range(3):
         state.count_download("csv-profiler", "1.0.0")
@@ -42,7 +49,7 @@ def test_audit_and_download_counts(tmp_path: Path) -> None:
 
 
 def test_state_survives_restarts_and_threads(tmp_path: Path) -> None:
-    state = State(tmp_path / "state.db")
+    state = State(state_db(tmp_path))
     threads = [
         threading.Thread(target=lambda: [state.count_download("a", "1") for _ in range(50)]) for _ in range(4)
     ]
@@ -51,12 +58,19 @@ def test_state_survives_restarts_and_threads(tmp_path: Path) -> None:
     for thread in threads:
         thread.join()
     state.close()
-    assert State(tmp_path / "state.db").download_counts() == {("a", "1"): 200}
+    assert State(state_db(tmp_path)).download_counts() == {("a", "1"): 200}
 
 
-def test_a_postgresql_url_is_refused_with_a_clear_message() -> None:
-    with pytest.raises(UsageError, match="PostgreSQL state is not available"):
-        State("postgresql://skillport@db/skillport")
+def test_an_unreachable_or_unknown_database_is_a_clear_message(tmp_path: Path) -> None:
+    port = free_port()
+    with pytest.raises(StateError) as refused:
+        State(f"postgresql+psycopg://skillport:hunter2@127.0.0.1:{port}/skillport")
+    assert str(refused.value).startswith(
+        f"cannot open the database postgresql+psycopg://skillport:***@127.0.0.1:{port}/skillport: "
+    )
+    assert "hunter2" not in str(refused.value) and "check --db (SKILLPORT_DB)" in str(refused.value)
+    with pytest.raises(UsageError, match="unsupported database 'mysql'; give a SQLite file path or"):
+        State("mysql://root@127.0.0.1/skillport")
 
 
 class Clock:
@@ -71,7 +85,7 @@ class Clock:
 
 def test_tokens_expire_after_their_days_and_never_outlive_the_maximum(tmp_path: Path) -> None:
     clock = Clock()
-    state = State(tmp_path / "state.db", clock)
+    state = State(state_db(tmp_path), clock)
     state.limit_tokens(30, 90)
     default, info = state.create_token("ann@acme.example")
     longer, _ = state.create_token("ann@acme.example", days=90)
@@ -91,8 +105,9 @@ def test_tokens_expire_after_their_days_and_never_outlive_the_maximum(tmp_path: 
         state.limit_tokens(61, 60)
 
 
-def test_tokens_from_before_expiry_get_the_maximum_life(tmp_path: Path) -> None:
-    import sqlite3
+def test_tokens_from_before_expiry_get_the_maximum_life(tmp_path: Path, state_backend: str) -> None:
+    if state_backend != "sqlite":
+        pytest.skip("databases from before expiry are SQLite files")
 
     old = sqlite3.connect(tmp_path / "state.db")
     old.execute(
@@ -112,7 +127,7 @@ def test_tokens_from_before_expiry_get_the_maximum_life(tmp_path: Path) -> None:
 
 def test_a_tokens_groups_follow_the_holders_latest_sign_in(tmp_path: Path) -> None:
     clock = Clock()
-    state = State(tmp_path / "state.db", clock)
+    state = State(state_db(tmp_path), clock)
     state.record_sign_in("sam@acme.example", ["sre", "oncall"])
     secret, _ = state.create_token("sam@acme.example", ("sre", "oncall"))
     clock.now += 60

@@ -34,7 +34,7 @@ def remove_operations(live: LiveProxy) -> None:
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveProxy]:
+def live(state_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveProxy]:
     with live_proxy(tmp_path_factory.mktemp("updates")) as served:
         remove_operations(served)
         yield served

@@ -20,7 +20,18 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+import sqlalchemy as sa
+
+from skillport_build.proxy.db.dialect import least, upsert
+from skillport_build.proxy.db.schema import (
+    oauth_clients,
+    oauth_codes,
+    oauth_grants,
+    oauth_requests,
+    oauth_tokens,
+)
 from skillport_build.proxy.state import State
 
 ACCESS_PREFIX = "spa_"
@@ -28,57 +39,7 @@ REFRESH_PREFIX = "spr_"
 _KEEP_EXPIRED = 86_400.0  # rows past their expiry are swept after a day
 GRANT_TTL = 30 * 86_400.0
 SIGNIN_TTL = 7 * 86_400.0
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS oauth_clients (
-    client_id TEXT PRIMARY KEY,
-    info TEXT NOT NULL,
-    created REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS oauth_requests (
-    hash TEXT PRIMARY KEY,
-    client_id TEXT NOT NULL,
-    params TEXT NOT NULL,
-    expires REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS oauth_codes (
-    hash TEXT PRIMARY KEY,
-    client_id TEXT NOT NULL,
-    user TEXT NOT NULL,
-    groups TEXT NOT NULL,
-    params TEXT NOT NULL,
-    expires REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS oauth_tokens (
-    hash TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,
-    grant_id TEXT NOT NULL,
-    client_id TEXT NOT NULL,
-    user TEXT NOT NULL,
-    groups TEXT NOT NULL,
-    scopes TEXT NOT NULL,
-    resource TEXT NOT NULL,
-    expires REAL NOT NULL,
-    used INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS oauth_tokens_grant ON oauth_tokens (grant_id);
-CREATE TABLE IF NOT EXISTS oauth_grants (
-    grant_id TEXT PRIMARY KEY,
-    client_id TEXT NOT NULL,
-    user TEXT NOT NULL,
-    groups TEXT NOT NULL,
-    created REAL NOT NULL,
-    signed_in REAL NOT NULL,
-    ends REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS oauth_grants_user ON oauth_grants (user);
-"""
-# A grant's end: its absolute end, or signin_ttl after the sign-in its groups come from.
-_GRANT_END = "MIN(g.ends, g.signed_in + ?)"
-_LIVE_TOKEN = (
-    "SELECT t.grant_id, t.client_id, t.user, g.groups, t.scopes, t.resource, "
-    f"MIN(t.expires, {_GRANT_END}), t.used FROM oauth_tokens t JOIN oauth_grants g USING (grant_id) "
-    "WHERE t.hash = ? AND t.kind = ?"
-)
+T, G = oauth_tokens.c, oauth_grants.c
 
 
 @dataclass(frozen=True)
@@ -131,33 +92,42 @@ class Grants:
     ) -> None:
         self.state, self.clock = state, clock
         self.grant_ttl, self.signin_ttl = grant_ttl, signin_ttl
-        state.migrate(SCHEMA)
+
+    def _grant_end(self) -> sa.ColumnElement[Any]:
+        """A grant's end: its absolute end, or signin_ttl after the sign-in its groups come from."""
+        return least(G.ends, G.signed_in + self.signin_ttl)
 
     # clients ------------------------------------------------------------------------------------
 
     def save_client(self, client_id: str, info: str) -> None:
         """Record a dynamically registered client (its RFC 7591 metadata as JSON)."""
         with self.state.transaction() as db:
+            saved = upsert(db, oauth_clients).values(client_id=client_id, info=info, created=self.clock())
             db.execute(
-                "INSERT OR REPLACE INTO oauth_clients VALUES (?, ?, ?)", (client_id, info, self.clock())
+                saved.on_conflict_do_update(
+                    index_elements=["client_id"],
+                    set_={"info": saved.excluded.info, "created": saved.excluded.created},
+                )
             )
 
     def room_for_client(self, limit: int) -> bool:
         """Whether another client may register; when `limit` are, those that never got a grant and
         are older than a day are forgotten first (a real client connects within minutes)."""
+        count = sa.select(sa.func.count()).select_from(oauth_clients)
         with self.state.transaction() as db:
-            if db.execute("SELECT COUNT(*) FROM oauth_clients").fetchone()[0] < limit:
+            if db.execute(count).scalar_one() < limit:
                 return True
             db.execute(
-                "DELETE FROM oauth_clients WHERE created < ? AND client_id NOT IN "
-                "(SELECT client_id FROM oauth_grants)",
-                (self.clock() - 86_400.0,),
+                oauth_clients.delete().where(
+                    oauth_clients.c.created < self.clock() - 86_400.0,
+                    oauth_clients.c.client_id.not_in(sa.select(G.client_id)),
+                )
             )
-            return bool(db.execute("SELECT COUNT(*) FROM oauth_clients").fetchone()[0] < limit)
+            return bool(db.execute(count).scalar_one() < limit)
 
     def client(self, client_id: str) -> str | None:
         """A registered client's metadata JSON, or None."""
-        rows = self.state.query("SELECT info FROM oauth_clients WHERE client_id = ?", (client_id,))
+        rows = self.state.rows(sa.select(oauth_clients.c.info).where(oauth_clients.c.client_id == client_id))
         return str(rows[0][0]) if rows else None
 
     # authorization requests waiting for consent -------------------------------------------------
@@ -166,18 +136,19 @@ class Grants:
         """Remember a validated authorization request until the person decides; returns its id."""
         request_id = secrets.token_urlsafe(24)
         with self.state.transaction() as db:
-            db.execute("DELETE FROM oauth_requests WHERE expires < ?", (self.clock(),))
+            db.execute(oauth_requests.delete().where(oauth_requests.c.expires < self.clock()))
             db.execute(
-                "INSERT INTO oauth_requests VALUES (?, ?, ?, ?)",
-                (_hash(request_id), client_id, json.dumps(params), self.clock() + ttl),
-            )
+                oauth_requests.insert().values(
+                    hash=_hash(request_id), client_id=client_id, params=json.dumps(params),
+                    expires=self.clock() + ttl,
+                )
+            )  # fmt: skip
         return request_id
 
     def request(self, request_id: str) -> tuple[str, dict[str, object]] | None:
         """The client and parameters of a pending request, or None (unknown, used or expired)."""
-        rows = self.state.query(
-            "SELECT client_id, params, expires FROM oauth_requests WHERE hash = ?", (_hash(request_id),)
-        )
+        r = oauth_requests.c
+        rows = self.state.rows(sa.select(r.client_id, r.params, r.expires).where(r.hash == _hash(request_id)))
         if not rows or rows[0][2] < self.clock():
             return None
         return str(rows[0][0]), json.loads(rows[0][1])
@@ -186,7 +157,9 @@ class Grants:
         """Use a pending request up (a decision is made once)."""
         found = self.request(request_id)
         with self.state.transaction() as db:
-            gone = db.execute("DELETE FROM oauth_requests WHERE hash = ?", (_hash(request_id),)).rowcount
+            gone = db.execute(
+                oauth_requests.delete().where(oauth_requests.c.hash == _hash(request_id))
+            ).rowcount
         return found if gone else None
 
     # codes --------------------------------------------------------------------------------------
@@ -197,24 +170,20 @@ class Grants:
         """A one-time code for a consented request."""
         code = secrets.token_urlsafe(32)
         with self.state.transaction() as db:
-            db.execute("DELETE FROM oauth_codes WHERE expires < ?", (self.clock(),))
+            db.execute(oauth_codes.delete().where(oauth_codes.c.expires < self.clock()))
             db.execute(
-                "INSERT INTO oauth_codes VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    _hash(code),
-                    client_id,
-                    user,
-                    json.dumps(list(groups)),
-                    json.dumps(params),
-                    self.clock() + ttl,
-                ),
-            )
+                oauth_codes.insert().values(
+                    hash=_hash(code), client_id=client_id, user=user, groups=json.dumps(list(groups)),
+                    params=json.dumps(params), expires=self.clock() + ttl,
+                )
+            )  # fmt: skip
         return code
 
     def code(self, code: str) -> Code | None:
         """What a code was issued for, or None (unknown or used); expiry is the caller's check."""
-        rows = self.state.query(
-            "SELECT client_id, user, groups, params, expires FROM oauth_codes WHERE hash = ?", (_hash(code),)
+        c = oauth_codes.c
+        rows = self.state.rows(
+            sa.select(c.client_id, c.user, c.groups, c.params, c.expires).where(c.hash == _hash(code))
         )
         if not rows:
             return None
@@ -225,12 +194,13 @@ class Grants:
         """Use a live code up and say what it was for; None when it is unknown, expired or already
         used. One conditional DELETE … RETURNING, so of two exchanges racing (in two threads or two
         replicas) exactly one gets the code."""
+        c = oauth_codes.c
         with self.state.transaction() as db:
             row = db.execute(
-                "DELETE FROM oauth_codes WHERE hash = ? AND expires >= ? "
-                "RETURNING client_id, user, groups, params, expires",
-                (_hash(code), self.clock()),
-            ).fetchone()
+                oauth_codes.delete()
+                .where(c.hash == _hash(code), c.expires >= self.clock())
+                .returning(c.client_id, c.user, c.groups, c.params, c.expires)
+            ).first()
         if row is None:
             return None
         client_id, user, groups, params, expires = row
@@ -256,27 +226,34 @@ class Grants:
         access = ACCESS_PREFIX + secrets.token_urlsafe(32)
         refresh = REFRESH_PREFIX + secrets.token_urlsafe(32)
         with self.state.transaction() as db:
-            db.execute("DELETE FROM oauth_tokens WHERE expires < ?", (now - _KEEP_EXPIRED,))
-            db.execute("DELETE FROM oauth_grants WHERE ends < ?", (now - _KEEP_EXPIRED,))
+            db.execute(oauth_tokens.delete().where(T.expires < now - _KEEP_EXPIRED))
+            db.execute(oauth_grants.delete().where(G.ends < now - _KEEP_EXPIRED))
             if grant_id is None:
                 grant_id = secrets.token_hex(8)
                 db.execute(
-                    "INSERT INTO oauth_grants VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (grant_id, client_id, user, json.dumps(list(groups)), now, now, now + self.grant_ttl),
-                )
-            row = db.execute(
-                f"SELECT g.groups, {_GRANT_END} FROM oauth_grants g WHERE g.grant_id = ?",
-                (self.signin_ttl, grant_id),
-            ).fetchone()
+                    oauth_grants.insert().values(
+                        grant_id=grant_id, client_id=client_id, user=user, groups=json.dumps(list(groups)),
+                        created=now, signed_in=now, ends=now + self.grant_ttl,
+                    )
+                )  # fmt: skip
+            row = db.execute(sa.select(G.groups, self._grant_end()).where(G.grant_id == grant_id)).first()
             if row is None or row[1] <= now:
                 return None
             groups, ends = tuple(json.loads(row[0])), float(row[1])
-            common = (grant_id, client_id, user, json.dumps(list(groups)), " ".join(scopes), resource)
-            for kind, secret, ttl in (("access", access, access_ttl), ("refresh", refresh, refresh_ttl)):
-                db.execute(
-                    "INSERT INTO oauth_tokens VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
-                    (_hash(secret), kind, *common, min(now + ttl, ends)),
-                )
+            common = {
+                "grant_id": grant_id, "client_id": client_id, "user": user, "used": 0,
+                "groups": json.dumps(list(groups)), "scopes": " ".join(scopes), "resource": resource,
+            }  # fmt: skip
+            db.execute(
+                oauth_tokens.insert(),
+                [
+                    {**common, "hash": _hash(secret), "kind": kind, "expires": min(now + ttl, ends)}
+                    for kind, secret, ttl in (
+                        ("access", access, access_ttl),
+                        ("refresh", refresh, refresh_ttl),
+                    )
+                ],
+            )
         grant = Grant(grant_id, client_id, user, groups, scopes, resource, min(now + access_ttl, ends))
         return Issued(access, refresh, grant)
 
@@ -288,7 +265,13 @@ class Grants:
         prefix = ACCESS_PREFIX if kind == "access" else REFRESH_PREFIX
         if not secret.startswith(prefix):
             return None
-        rows = self.state.query(_LIVE_TOKEN, (self.signin_ttl, _hash(secret), kind))
+        query = (
+            sa.select(T.grant_id, T.client_id, T.user, G.groups, T.scopes, T.resource)
+            .add_columns(least(T.expires, self._grant_end()), T.used)
+            .join_from(oauth_tokens, oauth_grants, T.grant_id == G.grant_id)
+            .where(T.hash == _hash(secret), T.kind == kind)
+        )
+        rows = self.state.rows(query)
         if not rows:
             return None
         grant_id, client_id, user, groups, scopes, resource, expires, used = rows[0]
@@ -306,42 +289,43 @@ class Grants:
         outlive it by `signin_ttl`. Returns how many grants were updated."""
         now = self.clock()
         with self.state.transaction() as db:
-            return db.execute(
-                f"UPDATE oauth_grants AS g SET groups = ?, signed_in = ? WHERE user = ? AND {_GRANT_END} > ?",
-                (json.dumps(sorted(groups)), now, user, self.signin_ttl, now),
-            ).rowcount
-
-    def use_refresh(self, secret: str) -> bool:
-        """Mark a refresh token used (it rotates); False when it already was."""
-        with self.state.transaction() as db:
-            return bool(
+            return int(
                 db.execute(
-                    "UPDATE oauth_tokens SET used = 1 WHERE hash = ? AND kind = 'refresh' AND used = 0",
-                    (_hash(secret),),
+                    oauth_grants.update()
+                    .where(G.user == user, self._grant_end() > now)
+                    .values(groups=json.dumps(sorted(groups)), signed_in=now)
                 ).rowcount
             )
 
+    def use_refresh(self, secret: str) -> bool:
+        """Mark a refresh token used (it rotates); False when it already was."""
+        unused = (T.hash == _hash(secret)) & (T.kind == "refresh") & (T.used == 0)
+        with self.state.transaction() as db:
+            return bool(db.execute(oauth_tokens.update().where(unused).values(used=1)).rowcount)
+
     def connected(self, user: str) -> list[Grant]:
         """The person's live grants (a refresh token not yet used or expired), newest first."""
-        rows = self.state.query(
-            "SELECT t.grant_id, t.client_id, t.user, g.groups, t.scopes, t.resource, "
-            f"MIN(MAX(t.expires), {_GRANT_END}) AS until FROM oauth_tokens t JOIN oauth_grants g "
-            "USING (grant_id) WHERE t.user = ? AND t.kind = 'refresh' AND t.used = 0 "
-            "GROUP BY t.grant_id HAVING until > ? ORDER BY until DESC",
-            (self.signin_ttl, user, self.clock()),
+        until = least(sa.func.max(T.expires), self._grant_end())
+        columns = (T.grant_id, T.client_id, T.user, G.groups, T.scopes, T.resource)
+        query = (
+            sa.select(*columns, G.ends, G.signed_in)
+            .add_columns(until.label("until"))
+            .join_from(oauth_tokens, oauth_grants, T.grant_id == G.grant_id)
+            .where(T.user == user, T.kind == "refresh", T.used == 0)
+            .group_by(*columns, G.ends, G.signed_in)
+            .having(until > self.clock())
+            .order_by(sa.desc("until"))
         )
         return [
             Grant(g, c, u, tuple(json.loads(groups)), tuple(scopes.split()), r, e)
-            for g, c, u, groups, scopes, r, e in rows
+            for g, c, u, groups, scopes, r, _, _, e in self.state.rows(query)
         ]
 
     def revoke_grant(self, grant_id: str, reason: str = "revoked") -> None:
         """End a grant: every token made under it stops working at once."""
         with self.state.transaction() as db:
-            row = db.execute(
-                "SELECT user, client_id FROM oauth_tokens WHERE grant_id = ?", (grant_id,)
-            ).fetchone()
-            db.execute("DELETE FROM oauth_tokens WHERE grant_id = ?", (grant_id,))
-            db.execute("DELETE FROM oauth_grants WHERE grant_id = ?", (grant_id,))
+            row = db.execute(sa.select(T.user, T.client_id).where(T.grant_id == grant_id).limit(1)).first()
+            db.execute(oauth_tokens.delete().where(T.grant_id == grant_id))
+            db.execute(oauth_grants.delete().where(G.grant_id == grant_id))
         if row is not None:
             self.state.audit("oauth.revoke", row[0], {"client": row[1], "grant": grant_id, "reason": reason})

@@ -18,13 +18,15 @@ MISSING = "no-such-skill"
 
 
 @pytest.fixture(scope="module")
-def github() -> Iterator[FakeGitHub]:
+def github(state_backend: str) -> Iterator[FakeGitHub]:
     with FakeGitHub() as api:
         yield api
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory, github: FakeGitHub) -> Iterator[LiveProxy]:
+def live(
+    state_backend: str, tmp_path_factory: pytest.TempPathFactory, github: FakeGitHub
+) -> Iterator[LiveProxy]:
     propose = {"token": TOKEN, "repository": "acme/skill-store", "api_url": github.api_url}
     with live_proxy(tmp_path_factory.mktemp("editing"), propose=propose) as served:
         github.seed(served.repo)
@@ -32,7 +34,9 @@ def live(tmp_path_factory: pytest.TempPathFactory, github: FakeGitHub) -> Iterat
 
 
 @pytest.fixture(scope="module")
-def editors(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveProxy, FakeGitHub]]:
+def editors(
+    state_backend: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[LiveProxy, FakeGitHub]]:
     """A proxy whose policy makes the sre group and ann editors of every plugin; ann reads only what
     everyone reads, and the sre group cannot read decision-record."""
     with FakeGitHub() as api:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from proxy.served import state_db
 
 from skillport_build.proxy.connector.grants import Grants, Issued
 from skillport_build.proxy.state import State
@@ -30,7 +31,7 @@ class Clock:
 
 @pytest.fixture
 def state(tmp_path: Path) -> Iterator[State]:
-    opened = State(tmp_path / "state.db")
+    opened = State(state_db(tmp_path))
     yield opened
     opened.close()
 

@@ -30,7 +30,7 @@ MISSING = "no-such-skill"
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveProxy]:
+def live(state_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveProxy]:
     with live_proxy(tmp_path_factory.mktemp("mcp")) as served:
         yield served
 

@@ -96,7 +96,7 @@ class Person:
 
 
 @pytest.fixture(scope="module")
-def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, State]]:
+def proxy(state_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, State]]:
     with oidc_proxy(tmp_path_factory.mktemp("mcp-oauth"), USERS) as served:
         yield served
 

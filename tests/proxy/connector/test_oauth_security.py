@@ -18,9 +18,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from proxy.live_server import LiveProxy, live_proxy
 
 from skillport_build.proxy.connector import registration
+from skillport_build.proxy.db import schema
 from skillport_build.proxy.guard import AuditThrottle
 
 CALLBACK = "http://127.0.0.1:9/callback"
@@ -28,7 +30,7 @@ MCP_HEADERS = {"Accept": "application/json, text/event-stream"}
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveProxy]:
+def live(state_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveProxy]:
     with live_proxy(tmp_path_factory.mktemp("oauth-security")) as served:
         yield served
 
@@ -263,5 +265,5 @@ def test_registration_is_rate_limited_per_address_and_bounded(
     monkeypatch.setattr(registration, "MAX_CLIENTS", 2)
     with live_proxy(tmp_path_factory.mktemp("registrations")) as small:
         answers = [register(small).status_code for _ in range(5)]
-        rows = small.state.query("SELECT COUNT(*) FROM oauth_clients")
+        rows = small.state.rows(sa.select(sa.func.count()).select_from(schema.oauth_clients))
     assert answers == [201, 201, 503, 503, 429] and rows == [(2,)]

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from mcp.server.auth.provider import AuthorizationParams, AuthorizeError, TokenError
 from mcp.shared.auth import OAuthClientInformationFull
+from proxy.served import state_db
 from pydantic import AnyUrl
 
 from skillport_build.proxy.connector.documents import ClientDocuments
@@ -25,7 +26,7 @@ REDIRECT = "http://127.0.0.1:33418/callback"
 
 @pytest.fixture
 def provider(tmp_path: Path) -> Iterator[AuthProvider]:
-    state = State(tmp_path / "state.db")
+    state = State(state_db(tmp_path))
     grants = Grants(state, grant_ttl=30 * 86400, signin_ttl=7 * 86400)
     documents = ClientDocuments(allow_loopback=True, redirect_ok=allowed_redirect)
     yield AuthProvider(BASE, grants, state, documents, access_ttl=3600, refresh_ttl=7 * 86400)

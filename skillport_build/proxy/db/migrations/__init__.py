@@ -1,0 +1,1 @@
+"""Alembic's scripts for the proxy's database (run through `proxy.db.migrate`)."""
