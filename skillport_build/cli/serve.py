@@ -59,6 +59,11 @@ DB_HELP = "SQLite file or postgresql+psycopg://user@host/name"
     is_flag=True,
     help="Check the settings, store, catalog signature, sign-in and public URL, one line each; do not serve.",
 )
+@click.option(
+    "--audit-days",
+    type=click.IntRange(min=1),
+    help="Keep audit events this many days, pruning older ones hourly [SKILLPORT_AUDIT_DAYS] (default: all).",
+)
 def serve(
     config_path: Path | None,
     store: str | None,
@@ -73,6 +78,7 @@ def serve(
     tls_key: str | None,
     cli_wheel: Path | None,
     check_only: bool,
+    audit_days: int | None,
 ) -> int:
     """Serve the store's signed catalog: website, API, downloads and the Claude Code marketplace.
 
@@ -91,6 +97,7 @@ def serve(
         "tls_cert": tls_cert,
         "tls_key": tls_key,
         "cli_wheel": cli_wheel,
+        "audit_days": audit_days,
     }
     config = load_config(config_path, overrides=overrides)
     if check_only:

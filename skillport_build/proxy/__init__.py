@@ -13,7 +13,11 @@ sitecache  the website rendered once per audience
 bundles    bundles read from the store with their sha256 checked, cached by digest
 downloads  downloads handed off: a redirect to a presigned store URL, or X-Accel-Redirect to nginx
 api        the JSON API, the Claude Code marketplace and the well-known index
-pages      the website, the tokens page, the admin page
+pages      the website, the tokens page
+admin      the admin dashboard: health, charts, inventory, access explorer, audit log and export
+dashboard  what the dashboard shows, worked out from catalog, policy and audit log
+explorer   who may read a skill, what a person may read (the policy's own evaluation)
+audit_queries  the audit log's filtered pages, exports, daily roll-ups and retention prune
 app        the Starlette application and its middleware
 server     run it: open the store, keys and state, then serve with uvicorn
 service    what the routes answer, for one identity

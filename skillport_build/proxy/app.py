@@ -21,7 +21,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from skillport_build.errors import Refused, Unavailable
-from skillport_build.proxy import api, login, notice, pages
+from skillport_build.proxy import admin, api, login, notice, pages
+from skillport_build.proxy.audit_queries import AuditLog, run_folds, run_retention
 from skillport_build.proxy.bundles import BundleCache
 from skillport_build.proxy.cli_wheel import CliWheel
 from skillport_build.proxy.config import ServeConfig
@@ -129,7 +130,7 @@ def _error(request: Request, exc: Exception) -> Response:
         status, detail, headers = exc.status_code, str(exc.detail), dict(exc.headers or {})
     if request.url.path.startswith(MACHINE_PREFIXES) or "text/html" not in request.headers.get("accept", ""):
         return JSONResponse({"error": detail, "status": status}, status, headers=headers)
-    response = pages.message(request, "Not found" if status == 404 else "Sorry", detail, status)
+    response = pages.error_page(request, status, detail)
     response.headers.update(headers)
     return response
 
@@ -160,6 +161,7 @@ def create_app(
     stop, wake = threading.Event(), threading.Event()
     connector = create_connector(config, proxy, state, limiter)
     listener = Listener(state.engine, wake.set) if state.dialect == "postgresql" else None
+    audit_log = AuditLog(state)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -173,6 +175,10 @@ def create_app(
             thread.start()
             if listener is not None:
                 listener.start()
+        threading.Thread(target=run_folds, args=(audit_log, stop), daemon=True).start()
+        if config.audit_days is not None:
+            retention = (audit_log, config.audit_days, clock, stop)
+            threading.Thread(target=run_retention, args=retention, daemon=True).start()
         async with connector.lifespan():
             yield
         stop.set()
@@ -189,6 +195,7 @@ def create_app(
             *connector.routes,
             Mount("/static", StaticFiles(directory=templates_dir() / "static"), name="static"),
             *CliWheel(config.cli_wheel).routes(),
+            *admin.ROUTES,
             *pages.ROUTES,
         ],
         middleware=[
@@ -209,6 +216,7 @@ def create_app(
     )
     app.state.proxy = proxy
     app.state.wake_refresh = wake
+    app.state.audit_log = audit_log
     app.state.auth_provider = connector.provider
     app.state.refusals = AuditThrottle()
     app.state.on_sign_in = (connector.provider.signed_in,)  # connected clients take the new groups

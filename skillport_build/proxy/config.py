@@ -126,6 +126,11 @@ class ServeConfig(BaseModel):
     cli_wheel: Path | None = Field(
         default=None, description="the skillport wheel served at /cli/ (default: the running code, packed)"
     )
+    audit_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="days the audit log keeps events (older ones are pruned hourly); unset: kept forever",
+    )
     mcp_access_ttl: int = Field(default=3600, ge=60, description="seconds an MCP access token lives")
     mcp_refresh_ttl: int = Field(
         default=7 * 86400, ge=300, description="seconds an MCP client stays connected without a new sign-in"

@@ -88,6 +88,7 @@ def login_page(request: Request) -> Response:
         dev=config.dev,
         csrf=csrf_token(request),
         message=None,
+        notice="You are signed out." if "signed_out" in request.query_params else None,
     )
 
 
@@ -223,6 +224,9 @@ async def logout(request: Request) -> Response:
             form_action="/logout",
             form_button="Sign out",
             csrf=csrf_token(request),
+            home="/",
+            home_text="Stay signed in",
+            current="logout",
         )
     await posted_form(request)
     caller = from_session(request)
@@ -232,7 +236,7 @@ async def logout(request: Request) -> Response:
     if isinstance(session_id, str):
         proxy_of(request).state.end_session(session_id)
     request.session.clear()
-    return RedirectResponse("/login", status_code=303)
+    return RedirectResponse("/login?signed_out=1", status_code=303)
 
 
 ROUTES = [

@@ -1,5 +1,6 @@
-"""The pages people see: the catalog website of their audience, their tokens, the admin page, and
-the loopback sign-in of the CLI. Pages need a signed-in session; forms carry a CSRF secret."""
+"""The pages people see: the catalog website of their audience, their tokens, and the loopback
+sign-in of the CLI (the admin pages are in `admin`). Pages need a signed-in session; forms carry a
+CSRF secret."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from skillport_build.site.templating import environment
 
 SITE_FILE = re.compile(r"^(index\.html|404\.html|search-index\.json|(skills|plugins)/[A-Za-z0-9._-]+\.html)$")
 CLI_CODE_TTL = 120
+# Pages shared by audiences leave a slot in the header; an admin's copy links the admin page there.
+ADMIN_SLOT, ADMIN_LINK = b"<!--skillport:admin-nav-->", b'<a href="/admin">Admin</a>'
 _ENV = environment()
 
 
@@ -37,24 +40,52 @@ def csp(form_targets: tuple[str, ...] = ()) -> str:
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-    """A proxy page in the site's look."""
+    """A proxy page in the site's look: the header names the pages the signed-in person may use,
+    and only an admin sees which catalog is served."""
     proxy = proxy_of(request)
     indexed = proxy.current
+    caller = from_session(request)
+    admin = caller is not None and indexed is not None and is_admin(indexed.catalog, caller.identity)
     site = {
         "name": indexed.catalog.marketplace.name if indexed else "Skillport",
         "catalog_version": indexed.catalog.catalog_version if indexed else "-",
         "generated_at": indexed.catalog.generated_at if indexed else "",
-        "proxy": from_session(request) is not None,
+        "proxy": caller is not None,
+        "admin": admin,
+        "show_version": admin,
+        "wasm": False,
     }
     html = _ENV.get_template(template).render(site=site, root="/", **context)
     return HTMLResponse(html, status_code=status)
 
 
+HEADINGS = {400: "This request cannot be answered", 403: "Not for you", 404: "Not found", 429: "Slow down"}
+
+
 def message(request: Request, heading: str, text: str, status: int = 200, **extra: Any) -> HTMLResponse:
-    """A page that says one thing."""
-    context = {"link": None, "link_text": "", "form_action": None, "form_button": "", "csrf": ""}
+    """A page that says one thing; an error page also offers the way home (or to sign in)."""
+    context: dict[str, Any] = {
+        "link": None,
+        "link_text": "",
+        "form_action": None,
+        "form_button": "",
+        "csrf": "",
+        "tone": "error" if status >= 400 else "",
+        "home": None,
+        "home_text": "",
+    }
+    if status >= 400:
+        signed = from_session(request) is not None
+        context["home"], context["home_text"] = (
+            ("/", "Back to the catalog") if signed else ("/login", "Sign in")
+        )
     context.update(extra)
     return render(request, "proxy/message.html", status, heading=heading, message=text, **context)
+
+
+def error_page(request: Request, status: int, detail: str) -> HTMLResponse:
+    """The page of an HTTP error, in the site's look, with a way home."""
+    return message(request, HEADINGS.get(status, "Sorry"), detail, status)
 
 
 def signed_in(request: Request) -> Caller | RedirectResponse:
@@ -85,6 +116,8 @@ async def site_page(request: Request) -> Response:
         proxy.state.audit("read", caller.email, {"skill": Path(relative).stem, "via": "site"})
     elif relative == "index.html":
         proxy.state.audit("list", caller.email, {"via": "site"})
+    if path.suffix == ".html" and is_admin(view.catalog, caller.identity):
+        return HTMLResponse(path.read_bytes().replace(ADMIN_SLOT, ADMIN_LINK))
     return FileResponse(path)
 
 
@@ -127,6 +160,7 @@ async def tokens_page(request: Request) -> Response:
     return render(
         request,
         "proxy/tokens.html",
+        current="tokens",
         user=caller.email,
         groups=sorted(caller.identity.groups),
         tokens=proxy.state.tokens(caller.email),
@@ -149,29 +183,6 @@ def _token_days(value: object, default: int, maximum: int) -> int:
     if not text.isdigit() or not 1 <= int(text) <= maximum:
         raise HTTPException(400, f"a token may live 1 to {maximum} days; {text[:20]!r} is not in that range")
     return int(text)
-
-
-def admin_page(request: Request) -> Response:
-    """GET /admin: download counts and recent audit events, for the policy's admins only."""
-    caller = signed_in(request)
-    if isinstance(caller, RedirectResponse):
-        return caller
-    proxy = proxy_of(request)
-    if not is_admin(proxy.indexed().catalog, caller.identity):
-        proxy.state.audit("admin.refused", caller.email, {})
-        raise HTTPException(403, "only the access policy's admins may see this page")
-    proxy.state.audit("admin.view", caller.email, {})
-    events = [
-        {"at": e.pop("at"), "event": e.pop("event"), "actor": e.pop("actor"), "detail": e}
-        for e in proxy.state.audit_tail(100)
-    ]
-    return render(
-        request,
-        "proxy/admin.html",
-        health=proxy.live.health(),
-        downloads=sorted(proxy.state.download_counts().items(), key=lambda kv: (-kv[1], kv[0])),
-        events=list(reversed(events)),
-    )
 
 
 def cli_login(request: Request) -> Response:
@@ -202,7 +213,6 @@ ROUTES = [
     Route("/", site_page, methods=["GET"]),
     Route("/tokens", tokens_page, methods=["GET", "POST"]),
     Route("/tokens/{token_id}/revoke", tokens_page, methods=["POST"]),
-    Route("/admin", admin_page, methods=["GET"]),
     Route("/cli/login", cli_login, methods=["GET"]),
     Route("/{page:path}", site_page, methods=["GET"]),
 ]

@@ -92,7 +92,14 @@ class SiteCache:
 
         def render(scratch: Path) -> None:
             made = render_plugin_page(
-                view.catalog, plugin, shown, offered, scratch, link_base=LINK_BASE, proxy=True
+                view.catalog,
+                plugin,
+                shown,
+                offered,
+                self.read_bundle,
+                scratch,
+                link_base=LINK_BASE,
+                proxy=True,
             )
             made.rename(scratch / "plugins" / target.name)
 

@@ -23,6 +23,7 @@ from skillport_build.errors import SignatureError
 from skillport_build.models.catalog import Bundle, Catalog, PluginRecord, SkillRecord, canonical_json
 from skillport_build.release.bundle import SEARCH_TEXT_LIMIT, skill_markdown
 from skillport_build.site import markdown
+from skillport_build.site.parts import Parts, plugin_parts
 from skillport_build.site.templating import environment, templates_dir
 from skillport_build.stores.base import Store
 
@@ -81,14 +82,17 @@ class _Pages:
     def download(self, bundle: Bundle, root: str) -> str:
         return f"{self.link_base}{bundle.path}" if self.link_base is not None else f"{root}{bundle.path}"
 
-    def plugin(self, plugin: PluginRecord, shown: list[SkillRecord], offered: bool) -> None:
-        """Write a plugin's page, listing `shown`, with its zip when `offered`."""
+    def plugin(
+        self, plugin: PluginRecord, shown: list[SkillRecord], offered: bool, read_bundle: BundleReader
+    ) -> None:
+        """Write a plugin's page, listing `shown` and its commands and agents, with its zip when `offered`."""
         self.page(
             f"plugins/{plugin.name}.html",
             "plugin.html",
             "../",
             plugin=plugin,
             skills=shown,
+            parts=plugin_parts(read_bundle(plugin.bundle)) if plugin.components else Parts(),
             download=self.download(plugin.bundle, "../") if offered else None,
         )
 
@@ -183,7 +187,7 @@ def render_site(
         by_name = {(s.plugin, s.name): s for s in skills}
         for plugin in plugins:
             offered = downloadable is None or plugin.name in downloadable
-            pages.plugin(plugin, shown_skills(plugin, by_name), offered)
+            pages.plugin(plugin, shown_skills(plugin, by_name), offered, read_bundle)
     else:
         index_entries = [_index_entry(skill, index_text(skill)) for skill in skills]
     pages.page(
@@ -217,6 +221,7 @@ def render_plugin_page(
     plugin: PluginRecord,
     shown: list[SkillRecord],
     offered: bool,
+    read_bundle: BundleReader,
     out: Path,
     *,
     link_base: str,
@@ -226,7 +231,7 @@ def render_plugin_page(
     read) and offering its zip when `offered`."""
     (out / "plugins").mkdir(parents=True, exist_ok=True)
     pages = _Pages(out, _context(catalog, proxy), link_base)
-    pages.plugin(plugin, shown, offered)
+    pages.plugin(plugin, shown, offered, read_bundle)
     return pages.written[-1]
 
 
@@ -243,6 +248,9 @@ def _context(catalog: Catalog, proxy: bool) -> dict[str, Any]:
         "catalog_version": catalog.catalog_version,
         "generated_at": catalog.generated_at,
         "proxy": proxy,
+        "admin": None if proxy else False,  # the proxy fills the header's admin slot for admins
+        "show_version": not proxy,
+        "wasm": not proxy,  # the static site's search (Pagefind) runs WebAssembly
     }
     return {"site": site, "surface_labels": SURFACE_LABELS}
 

@@ -33,7 +33,8 @@ def test_every_page_is_written(built: Path, tmp_path: Path) -> None:
         p.relative_to(tmp_path / "site").as_posix() for p in (tmp_path / "site").rglob("*") if p.is_file()
     )
     assert names == sorted(
-        ["404.html", "index.html", "search-index.json", "static/search.js", "static/site.css"]
+        ["404.html", "index.html", "search-index.json"]
+        + [f"static/{n}" for n in ("copy.js", "favicon.svg", "search.js", "site.css")]
         + [f"skills/{s.name}.html" for s in catalog.skills]
         + [f"plugins/{p.name}.html" for p in catalog.plugins]
     )

@@ -156,3 +156,43 @@ notices = sa.Table(
     sa.Column("signature", sa.Text, primary_key=True),
     sa.Column("at", sa.Double, nullable=False),
 )
+
+# The admin dashboard's roll-ups of the audit log (proxy/audit_queries.py folds events into them).
+audit_daily = sa.Table(
+    "audit_daily",
+    metadata,
+    sa.Column("day", sa.Text, primary_key=True),
+    sa.Column("event", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("version", sa.Text, primary_key=True),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Index("audit_daily_name", "event", "name", "day"),
+    sa.Index("audit_daily_day", "event", "day", "name", "count"),
+)
+
+audit_active = sa.Table(
+    "audit_active",
+    metadata,
+    sa.Column("day", sa.Text, primary_key=True),
+    sa.Column("actor", sa.Text, primary_key=True),
+)
+
+audit_folded = sa.Table(
+    "audit_folded",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+)
+
+audit_skill = sa.Table(
+    "audit_skill",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("seq", sa.BigInteger, primary_key=True),
+)
+
+audit_kinds = sa.Table(
+    "audit_kinds",
+    metadata,
+    sa.Column("event", sa.Text, primary_key=True),
+)

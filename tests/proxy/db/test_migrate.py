@@ -117,21 +117,21 @@ def test_a_database_newer_than_the_code_is_refused_and_left_alone(tmp_path: Path
 
 def test_an_admin_who_upgrades_by_hand_is_told_to(old_file: Path, run: Run) -> None:
     with pytest.raises(
-        StateError, match=r"schema revision none, this release needs 0002: run `skillport db upgrade"
+        StateError, match=r"schema revision none, this release needs 0003: run `skillport db upgrade"
     ):
         State(old_file, upgrade_schema=False)
     assert run("db", "current", "--db", str(old_file)) == (
         0,
-        "schema revision none (this release upgrades it to 0002)\n",
+        "schema revision none (this release upgrades it to 0003)\n",
         "",
     )
     assert run("db", "upgrade", "--db", str(old_file)) == (
         0,
-        "upgraded from schema revision none to 0002\n",
+        "upgraded from schema revision none to 0003\n",
         "",
     )
-    assert run("db", "upgrade", "--db", str(old_file)) == (0, "already at schema revision 0002\n", "")
-    assert run("db", "current", "--db", str(old_file))[1] == "schema revision 0002 (up to date)\n"
+    assert run("db", "upgrade", "--db", str(old_file)) == (0, "already at schema revision 0003\n", "")
+    assert run("db", "current", "--db", str(old_file))[1] == "schema revision 0003 (up to date)\n"
     State(old_file, upgrade_schema=False).close()
 
 
@@ -139,8 +139,8 @@ def test_db_commands_on_a_postgresql_url(tmp_path: Path, run: Run, state_backend
     if state_backend != "postgresql":
         pytest.skip("the URL form")
     db = state_db(tmp_path)
-    assert run("db", "upgrade", "--db", db) == (0, "upgraded from schema revision none to 0002\n", "")
-    assert run("db", "current", "--db", db)[1] == "schema revision 0002 (up to date)\n"
+    assert run("db", "upgrade", "--db", db) == (0, "upgraded from schema revision none to 0003\n", "")
+    assert run("db", "current", "--db", db)[1] == "schema revision 0003 (up to date)\n"
 
 
 @pytest.fixture
