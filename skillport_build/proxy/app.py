@@ -148,7 +148,10 @@ def create_app(
     live = LiveCatalog(store, keys, clock)
     state.limit_tokens(config.token_days, config.token_max_days)
     bundles = BundleCache(store, config.bundle_cache_mb * 1024 * 1024)
-    limiter = RateLimiter(config.rate_limit, config.rate_burst, shared=state)
+    # One process on SQLite holds every allowance itself (a database write per request buys nothing
+    # there); workers or replicas share theirs through the database.
+    shared = config.workers > 1 or state.dialect != "sqlite"
+    limiter = RateLimiter(config.rate_limit, config.rate_burst, shared=state if shared else None)
     proxy = Proxy(
         config,
         live,
