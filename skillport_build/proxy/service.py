@@ -104,7 +104,8 @@ class Proxy:
             before = self._indexed
             texts = self._texts(catalog, before)
             search = SearchIndex(catalog.skills, texts, before.search if before is not None else None)
-            indexed = Indexed(catalog, bundle_refs(catalog), search, texts)
+            refs = bundle_refs(catalog, (before.catalog, before.refs) if before is not None else None)
+            indexed = Indexed(catalog, refs, search, texts)
             with self._lock:
                 self._indexed = indexed
                 self._views.clear()
@@ -116,13 +117,15 @@ class Proxy:
     def _texts(self, catalog: Catalog, before: Indexed | None) -> dict[str, str]:
         """Each skill's SKILL.md text for search and detail; a bundle the catalog served before is
         not read again (the same sha256 is the same text)."""
-        known = (
-            {s.bundle.sha256: before.texts[s.ref] for s in before.catalog.skills if s.ref in before.texts}
-            if before
-            else {}
-        )
+        same = {id(s) for s in before.catalog.skills} if before else set()
+        known: dict[str, str] | None = None
         texts: dict[str, str] = {}
         for skill in catalog.skills:
+            if before is not None and id(skill) in same and skill.ref in before.texts:
+                texts[skill.ref] = before.texts[skill.ref]  # the same record object: the same bundle
+                continue
+            if known is None:
+                known = _texts_by_bundle(before)
             if skill.bundle.sha256 in known:
                 texts[skill.ref] = known[skill.bundle.sha256]
                 continue
@@ -443,6 +446,13 @@ class Proxy:
             self.agent_archive(skill, user)
             digest = self._archive_digests[skill.bundle.sha256]
         return digest
+
+
+def _texts_by_bundle(before: Indexed | None) -> dict[str, str]:
+    """The texts `before` read, by the sha256 of the bundle they came from."""
+    if before is None:
+        return {}
+    return {s.bundle.sha256: before.texts[s.ref] for s in before.catalog.skills if s.ref in before.texts}
 
 
 def _may_hear_of(catalog: Catalog, identity: Identity, gone: Removed) -> bool:
