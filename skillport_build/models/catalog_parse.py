@@ -55,7 +55,7 @@ def parse_catalog(
     """The catalog in `raw`, reusing `previous`'s records that appear in it byte for byte."""
     try:
         return _Reader(raw.decode("utf-8"), previous).read()
-    except (_Unexpected, UnicodeDecodeError, ValidationError, StopIteration, ValueError):
+    except (_Unexpected, UnicodeDecodeError, ValidationError, StopIteration, ValueError, IndexError):
         return ParsedCatalog(Catalog.from_bytes(raw, source), None, {})
 
 

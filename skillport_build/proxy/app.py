@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from skillport_build.errors import Refused, Unavailable
 from skillport_build.proxy import api, login, pages
 from skillport_build.proxy.bundles import BundleCache
+from skillport_build.proxy.compress import Compress
 from skillport_build.proxy.config import ServeConfig
 from skillport_build.proxy.connector.mount import create_connector
 from skillport_build.proxy.guard import AuditThrottle, RateLimiter
@@ -182,6 +183,7 @@ def create_app(
         ],
         middleware=[
             Middleware(SecurityHeaders, hsts=config.secure_cookies),
+            Middleware(Compress),
             Middleware(BodyLimit, limit=config.max_body),
             Middleware(
                 SessionMiddleware,
