@@ -8,6 +8,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -47,6 +48,7 @@ from skillport_build.trust.records import proof_of
 LOG = logging.getLogger("skillport.serve")
 VIEW_CACHE = 4096
 ANSWER_CACHE = 2048
+TEXT_READERS = 8  # bundles read at once for their SKILL.md when a catalog is loaded
 BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="skillport"'}
 
 
@@ -116,10 +118,12 @@ class Proxy:
 
     def _texts(self, catalog: Catalog, before: Indexed | None) -> dict[str, str]:
         """Each skill's SKILL.md text for search and detail; a bundle the catalog served before is
-        not read again (the same sha256 is the same text)."""
+        not read again (the same sha256 is the same text), and the others are read a few at a time
+        (a remote store answers each in a round trip) without filling the download cache."""
         same = {id(s) for s in before.catalog.skills} if before else set()
         known: dict[str, str] | None = None
         texts: dict[str, str] = {}
+        unread: list[SkillRecord] = []
         for skill in catalog.skills:
             if before is not None and id(skill) in same and skill.ref in before.texts:
                 texts[skill.ref] = before.texts[skill.ref]  # the same record object: the same bundle
@@ -128,15 +132,21 @@ class Proxy:
                 known = _texts_by_bundle(before)
             if skill.bundle.sha256 in known:
                 texts[skill.ref] = known[skill.bundle.sha256]
-                continue
-            try:
-                texts[skill.ref] = skill_markdown(self.bundles.read(skill.bundle), skill.name)[
-                    :SEARCH_TEXT_LIMIT
-                ]
-            except (StoreError, SignatureError) as exc:
-                LOG.warning("skill %s: %s", skill.name, exc)
-                self.state.audit("bundle.refused", None, {"skill": skill.name, "reason": str(exc)})
+            else:
+                unread.append(skill)
+        with ThreadPoolExecutor(TEXT_READERS) as pool:
+            for skill, text in zip(unread, pool.map(self._read_text, unread), strict=True):
+                if text is not None:
+                    texts[skill.ref] = text
         return texts
+
+    def _read_text(self, skill: SkillRecord) -> str | None:
+        try:
+            return skill_markdown(self.bundles.read(skill.bundle, keep=False), skill.name)[:SEARCH_TEXT_LIMIT]
+        except (StoreError, SignatureError) as exc:
+            LOG.warning("skill %s: %s", skill.name, exc)
+            self.state.audit("bundle.refused", None, {"skill": skill.name, "reason": str(exc)})
+            return None
 
     def search_text(self, skill: SkillRecord) -> str:
         """A skill's SKILL.md text, as search reads it (the website's search index too)."""
