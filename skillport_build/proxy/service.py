@@ -31,6 +31,7 @@ from skillport_build.models.api import (
     UpdateStatus,
 )
 from skillport_build.models.catalog import Catalog, PluginRecord, Removed, SkillRecord
+from skillport_build.proxy import heap
 from skillport_build.proxy.access import BundleRef, View, bundle_refs, view_for
 from skillport_build.proxy.bundles import BundleCache
 from skillport_build.proxy.config import ServeConfig
@@ -100,6 +101,13 @@ class Proxy:
 
     def refresh(self) -> bool:
         """Check the store; index a new verified catalog. True when one is now served."""
+        with heap.building():
+            served = self._refresh()
+        if served:
+            heap.settle()
+        return served
+
+    def _refresh(self) -> bool:
         changed = self.live.refresh()
         catalog = self.live.catalog
         if catalog is not None and (self._indexed is None or self._indexed.catalog is not catalog):
