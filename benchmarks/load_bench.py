@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
@@ -121,30 +122,28 @@ def _second_catalog(work: Path, key: SecretKey) -> Path:
     return second
 
 
-def run(skills: int) -> dict[str, object]:
-    """Publish, start the measuring process, publish the change; the figures."""
-    with tempfile.TemporaryDirectory(prefix="skillport-load-bench-") as tmp:
-        work = Path(tmp)
-        key = generate()
-        store, public = publish_synthetic(work, skills, key)
-        raw = (work / "dist" / "catalog.json").read_bytes()
-        second = _second_catalog(work, key)
-        process = subprocess.Popen(
-            [sys.executable, __file__, "--child", str(store.root), str(public), str(work)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert process.stdin is not None and process.stdout is not None
-        try:
-            loaded = json.loads(process.stdout.readline())
-            publish(second, store)
-            process.stdin.write("go\n")
-            process.stdin.flush()
-            applied = json.loads(process.stdout.readline())
-        finally:
-            process.stdin.close()
-            process.wait(timeout=60)
+def run(skills: int, work: Path) -> dict[str, object]:
+    """Publish into `work`, start the measuring process, publish the change; the figures."""
+    key = generate()
+    store, public = publish_synthetic(work, skills, key)
+    raw = (work / "dist" / "catalog.json").read_bytes()
+    second = _second_catalog(work, key)
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--child", str(store.root), str(public), str(work)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        loaded = json.loads(process.stdout.readline())
+        publish(second, store)
+        process.stdin.write("go\n")
+        process.stdin.flush()
+        applied = json.loads(process.stdout.readline())
+    finally:
+        process.stdin.close()
+        process.wait(timeout=60)
     return {"skills": skills, **loaded, **applied, **_sizes(raw)}
 
 
@@ -172,9 +171,14 @@ def main() -> None:
     if args.scale is not None:
         run_scaled(__file__, args.scale)
         return
-    figures = run(args.skills)
+    with tempfile.TemporaryDirectory(prefix="skillport-load-bench-") as tmp:
+        report(run(args.skills, Path(tmp)), args)  # before the clean-up: 10,000 skills are many files
+
+
+def report(figures: dict[str, Any], args: argparse.Namespace) -> None:
+    """Print the figures (as JSON with --json)."""
     if args.json:
-        print(json.dumps(figures, indent=2))
+        print(json.dumps(figures, indent=2), flush=True)
         return
     print(f"catalog load in the proxy, {args.skills:,} skills (one run, wall clock)")
     print(
@@ -191,7 +195,7 @@ def main() -> None:
         f" (target ≤ {APPLY_TARGET_MS} ms at 10,000)"
     )
     sizes = f"  catalog.json {figures['catalog_mb']} MB, gzip {figures['gzip_mb']} MB"
-    print(sizes + (f", zstd {figures['zstd_mb']} MB" if "zstd_mb" in figures else ""))
+    print(sizes + (f", zstd {figures['zstd_mb']} MB" if "zstd_mb" in figures else ""), flush=True)
 
 
 if __name__ == "__main__":
