@@ -54,7 +54,7 @@ from validate_bench import make_tree  # noqa: E402
 from skillport_build.release.build import BuildOptions, build  # noqa: E402
 from skillport_build.release.publish import publish  # noqa: E402
 from skillport_build.stores import LocalStore, current_catalog, open_store  # noqa: E402
-from skillport_build.trust.minisign import generate  # noqa: E402
+from skillport_build.trust.minisign import SecretKey, generate  # noqa: E402
 from skillport_build.trust.sign import sign_dir  # noqa: E402
 
 API_TARGET, DOWNLOAD_TARGET, WORKERS_TARGET = 0.25, 0.5, 0.5
@@ -178,12 +178,13 @@ def _get(url: str, headers: dict[str, str]) -> tuple[int, bytes]:
         return exc.code, exc.read()
 
 
-def publish_synthetic(work: Path, skills: int) -> tuple[LocalStore, Path]:
-    """The synthetic marketplace of `skills` skills built, signed and published to a local store."""
+def publish_synthetic(work: Path, skills: int, key: SecretKey | None = None) -> tuple[LocalStore, Path]:
+    """The synthetic marketplace of `skills` skills built, signed (by `key`, or a new one) and
+    published to a local store."""
     (work / "market").mkdir()
     make_tree(work / "market", skills)
     build(work / "market", BuildOptions(out=work / "dist"))
-    key = generate()
+    key = key or generate()
     sign_dir(work / "dist", key)
     store = LocalStore(work / "store")
     publish(work / "dist", store)

@@ -94,12 +94,38 @@ def _ref(record: SkillRecord | PluginRecord) -> str:
     return record.ref if isinstance(record, SkillRecord) else record.name
 
 
-def bundle_refs(catalog: Catalog) -> dict[str, BundleRef]:
-    """Every bundle path of the catalog, current versions and history, to what it belongs to."""
+def bundle_refs(
+    catalog: Catalog, before: tuple[Catalog, dict[str, BundleRef]] | None = None
+) -> dict[str, BundleRef]:
+    """Every bundle path of the catalog, current versions and history, to what it belongs to.
+
+    `before` (the previous catalog and its map), when its records are reused objects of this one:
+    only the records that are not the very same objects are looked at again."""
+    if before is not None:
+        return _edited_refs(catalog, *before)
     refs: dict[str, BundleRef] = {}
-    for record, kind in [(s, "skill") for s in catalog.skills] + [(p, "plugin") for p in catalog.plugins]:
-        for release in record.history:
-            if release.yanked is None:
-                refs[release.bundle.path] = BundleRef(kind, _ref(record), release.version, release.bundle)
-        refs[record.bundle.path] = BundleRef(kind, _ref(record), record.version, record.bundle)
+    for record in catalog.records():
+        _add_refs(refs, record)
+    return refs
+
+
+def _add_refs(refs: dict[str, BundleRef], record: SkillRecord | PluginRecord) -> None:
+    kind = "skill" if isinstance(record, SkillRecord) else "plugin"
+    for release in record.history:
+        if release.yanked is None:
+            refs[release.bundle.path] = BundleRef(kind, _ref(record), release.version, release.bundle)
+    refs[record.bundle.path] = BundleRef(kind, _ref(record), record.version, record.bundle)
+
+
+def _edited_refs(catalog: Catalog, old: Catalog, old_refs: dict[str, BundleRef]) -> dict[str, BundleRef]:
+    now = {id(r) for r in catalog.records()}
+    then = {id(r) for r in old.records()}
+    refs = dict(old_refs)
+    for record in old.records():
+        if id(record) not in now:
+            for path in [record.bundle.path, *(r.bundle.path for r in record.history)]:
+                refs.pop(path, None)
+    for record in catalog.records():
+        if id(record) not in then:
+            _add_refs(refs, record)
     return refs

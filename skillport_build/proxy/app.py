@@ -25,6 +25,7 @@ from skillport_build.proxy import admin, api, login, notice, pages
 from skillport_build.proxy.audit_queries import AuditLog, run_folds, run_retention
 from skillport_build.proxy.bundles import BundleCache
 from skillport_build.proxy.cli_wheel import CliWheel
+from skillport_build.proxy.compress import Compress
 from skillport_build.proxy.config import ServeConfig
 from skillport_build.proxy.connector.mount import create_connector
 from skillport_build.proxy.db.notify import Listener
@@ -203,6 +204,7 @@ def create_app(
         ],
         middleware=[
             Middleware(SecurityHeaders, hsts=config.secure_cookies),
+            Middleware(Compress),
             Middleware(BodyLimit, limit=config.max_body),
             Middleware(
                 SessionMiddleware,

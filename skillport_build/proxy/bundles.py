@@ -30,8 +30,9 @@ class BundleCache:
                 self._items.move_to_end(bundle.sha256)
             return data
 
-    def read(self, bundle: Bundle) -> bytes:
-        """The bundle's bytes, verified; SignatureError when the store holds other bytes."""
+    def read(self, bundle: Bundle, keep: bool = True) -> bytes:
+        """The bundle's bytes, verified; SignatureError when the store holds other bytes. `keep`
+        False leaves them out of memory (a catalog load reads every bundle once for its text)."""
         data = self.cached(bundle)
         if data is not None:
             return data
@@ -44,7 +45,7 @@ class BundleCache:
                 f"{bundle.path} in the store has sha256 {actual}, but the signed catalog says "
                 f"{bundle.sha256}; it was not served"
             )
-        if len(data) <= self.limit:
+        if keep and len(data) <= self.limit:
             with self._lock:
                 if bundle.sha256 not in self._items:
                     self._items[bundle.sha256] = data

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from skillport_build.errors import CatalogError, SignatureError, StoreError
 from skillport_build.models.catalog import Catalog, SkillRecord, format_time
+from skillport_build.models.catalog_parse import ParsedCatalog, parse_catalog
 from skillport_build.stores.base import Store
 from skillport_build.trust.minisign import PublicKey
 from skillport_build.trust.verify import verify_catalog
@@ -33,6 +34,11 @@ class Health:
     problem: str | None  # why the last refresh did not take, if it did not
 
 
+def _keep(into: list[ParsedCatalog], parsed: ParsedCatalog) -> Catalog:
+    into.append(parsed)
+    return parsed.catalog
+
+
 class LiveCatalog:
     """The verified catalog in memory, indexed by name; thread-safe."""
 
@@ -40,6 +46,7 @@ class LiveCatalog:
         self.store, self.keys, self.clock = store, keys, clock
         self._lock = threading.Lock()
         self._catalog: Catalog | None = None
+        self._parsed: ParsedCatalog | None = None  # the served catalog's text and record spans
         self._pointer_sha: str | None = None
         self._pointer_tag: str | None = None
         self._checked_at: str | None = None
@@ -72,8 +79,14 @@ class LiveCatalog:
                 self._pointer_tag = tag
                 self._note(now, None)
                 return False
+            parsed: list[ParsedCatalog] = []
             catalog, _ = verify_catalog(
-                pointer.catalog, pointer.signature.decode("utf-8", "replace"), self.keys, now, None
+                pointer.catalog,
+                pointer.signature.decode("utf-8", "replace"),
+                self.keys,
+                now,
+                None,
+                lambda raw: _keep(parsed, parse_catalog(raw, self._parsed)),
             )
             current = self._catalog
             if current is not None and catalog.catalog_version < current.catalog_version:
@@ -86,6 +99,7 @@ class LiveCatalog:
             return False
         with self._lock:
             self._catalog, self._pointer_sha, self._pointer_tag = catalog, pointer.sha256, tag
+            self._parsed = parsed[0]
         self._note(now, None)
         return True
 

@@ -8,7 +8,9 @@ field's term frequency saturated against a fixed length, so no catalog average e
 an inverse document frequency counted over the caller's view alone. Sets of skills are Python
 ints used as bitmaps, so filtering, counting and intersecting run in C; the best `k` are found by
 the threshold algorithm over postings kept in weight order, which stops after a few hundred of
-ten thousand skills even when every skill matches.
+ten thousand skills even when every skill matches. The next catalog, when it holds the same skills
+in the same order (a few of them changed), is indexed by editing the posting lists of the changed
+skills' terms only (proxy/postings.py).
 
 Matching: every query word must match a term of the skill, as the word itself, as a prefix of a
 term (search as you type), or, only when neither matches any skill the caller may see, one edit
@@ -28,6 +30,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from skillport_build.models.catalog import SkillRecord
+from skillport_build.proxy.postings import Postings, bitmap
 
 _TOKEN = re.compile(r"[^\W_]+[+#]*")
 K1 = 1.2
@@ -39,7 +42,6 @@ EXACT_NAME = 50.0
 TYPO = 0.5  # what a term one edit away counts, of an exact one
 MIN_PREFIX, MIN_TYPO = 2, 4  # shortest query word completed as a prefix, corrected as a typo
 MAX_EXPANSIONS = 64  # terms one query word may stand for (those the caller may see, in term order)
-DENSE = 64  # a term in one skill of this many or more keeps its bitmap; rarer ones build it on use
 VIEW_CACHE = 256
 ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
@@ -112,44 +114,6 @@ def analyse(skill: SkillRecord, text: str) -> Document:
     return Document(fingerprint(skill, text), weights)
 
 
-def bitmap(ids: Iterable[int], size: int) -> int:
-    """A set of skill numbers as an int whose bit n says whether skill n is in it."""
-    buffer = bytearray((size + 7) // 8)
-    for n in ids:
-        buffer[n >> 3] |= 1 << (n & 7)
-    return int.from_bytes(buffer, "little")
-
-
-class Postings:
-    """The skills holding one term: numbers ascending with their weights, and the same in weight
-    order (best first) for the threshold algorithm."""
-
-    __slots__ = ("_bits", "ids", "order", "size", "weights")
-
-    def __init__(self, pairs: list[tuple[int, float]], size: int) -> None:
-        self.ids = array("I", (n for n, _ in pairs))
-        self.weights = array("d", (w for _, w in pairs))
-        self.order = array("I", sorted(range(len(pairs)), key=lambda i: (-pairs[i][1], pairs[i][0])))
-        self.size = size
-        self._bits = bitmap(self.ids, size) if len(pairs) * DENSE >= size else None
-
-    @property
-    def bits(self) -> int:
-        """The skills holding the term, as a bitmap."""
-        return self._bits if self._bits is not None else bitmap(self.ids, self.size)
-
-    def weight(self, n: int) -> float:
-        """The term's weight in skill n (0 when it lacks the term)."""
-        i = bisect_left(self.ids, n)
-        return self.weights[i] if i < len(self.ids) and self.ids[i] == n else 0.0
-
-    def best_first(self, factor: float) -> Iterator[tuple[float, int]]:
-        """(-score, skill) in descending score, for heapq.merge."""
-        ids, weights = self.ids, self.weights
-        for i in self.order:
-            yield -factor * weights[i], ids[i]
-
-
 @dataclass(frozen=True)
 class Word:
     """One query word and the terms it stands for, each with what it counts."""
@@ -169,6 +133,17 @@ class Word:
         return heapq.merge(*(postings.best_first(factor) for postings, factor in self.terms))
 
 
+def _same_places(before: Sequence[SkillRecord], after: Sequence[SkillRecord]) -> bool:
+    """Whether two catalogs hold the same skills under the same numbers."""
+    return len(before) == len(after) and all(
+        a is b or a.ref == b.ref for a, b in zip(before, after, strict=True)
+    )
+
+
+def _same_name(before: SkillRecord, after: SkillRecord) -> bool:
+    return before.name == after.name and before.plugin == after.plugin and before.ref == after.ref
+
+
 class SearchIndex:
     """The inverted index of one catalog's skills; queries name the view they answer for."""
 
@@ -180,31 +155,94 @@ class SearchIndex:
     ) -> None:
         """Index `skills`, reusing the analysis of every skill `previous` held unchanged."""
         self.skills = tuple(skills)
-        size = len(self.skills)
+        self.postings: dict[str, Postings] = {}
+        self.vocabulary: list[str] = []
+        self.name_order: list[int] = []
+        self.name_rank = array("I")
+        self.by_name: dict[str, list[int]] = {}
+        self._numbers: dict[str, int] = {}
         known = previous.documents if previous is not None else {}
         self.documents: dict[tuple[str, ...], Document] = {}
+        self.numbered: tuple[Document, ...] = tuple(
+            self._document(n, skill, texts.get(skill.ref, ""), previous, known)
+            for n, skill in enumerate(self.skills)
+        )
+        self.documents = {document.fingerprint: document for document in self.numbered}
+        self.reused = sum(1 for key in self.documents if key in known)
+        if previous is not None and _same_places(previous.skills, self.skills):
+            self._edit(previous)
+        else:
+            self._build()
+        self._views: OrderedDict[str, int] = OrderedDict()
+        self._filters: OrderedDict[Filters, int] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _document(
+        n: int,
+        skill: SkillRecord,
+        text: str,
+        previous: SearchIndex | None,
+        known: Mapping[tuple[str, ...], Document],
+    ) -> Document:
+        """The skill's document: the previous one when the same record and text sit at n, else
+        one of the same fingerprint, else analysed now."""
+        if previous is not None and n < len(previous.skills) and previous.skills[n] is skill:
+            document = previous.numbered[n]
+            if document.fingerprint[-1] is text:
+                return document
+        return known.get(fingerprint(skill, text)) or analyse(skill, text)
+
+    def _build(self) -> None:
+        """Every posting list and name order from the documents."""
+        size = len(self.skills)
         gathered: dict[str, list[tuple[int, float]]] = {}
-        for n, skill in enumerate(self.skills):
-            text = texts.get(skill.ref, "")
-            document = known.get(fingerprint(skill, text)) or analyse(skill, text)
-            self.documents[document.fingerprint] = document
+        for n, document in enumerate(self.numbered):
             for term, weight in document.weights.items():
                 gathered.setdefault(term, []).append((n, weight))
-        self.reused = sum(1 for key in self.documents if key in known)
         self.postings = {term: Postings(pairs, size) for term, pairs in gathered.items()}
         self.vocabulary = sorted(self.postings)
+        self._names()
+
+    def _edit(self, previous: SearchIndex) -> None:
+        """The previous index's lists, edited where a skill's document changed (same skills, same
+        numbers): the lists of terms no changed skill holds, and the name orders, are shared."""
+        self.postings = dict(previous.postings)
+        changed = [n for n, d in enumerate(self.numbered) if d is not previous.numbered[n]]
+        for n in changed:
+            old, new = previous.numbered[n].weights, self.numbered[n].weights
+            for term in old.keys() | new.keys():
+                postings = self.postings.get(term)
+                if postings is None:
+                    self.postings[term] = Postings([(n, new[term])], len(self.skills))
+                    continue
+                edited = postings.with_weight(n, new.get(term))
+                if edited is None:
+                    del self.postings[term]
+                else:
+                    self.postings[term] = edited
+        same_terms = len(self.postings) == len(previous.postings) and all(
+            term in previous.postings for n in changed for term in self.numbered[n].weights
+        )
+        self.vocabulary = previous.vocabulary if same_terms else sorted(self.postings)
+        if all(_same_name(previous.skills[n], self.skills[n]) for n in changed):
+            self.name_order, self.name_rank = previous.name_order, previous.name_rank
+            self.by_name, self._numbers = previous.by_name, previous._numbers
+        else:
+            self._names()
+
+    def _names(self) -> None:
+        """The orders and maps by name (for listings without a query and a name typed in full)."""
+        size = len(self.skills)
         self.name_order = sorted(range(size), key=lambda n: (self.skills[n].name, self.skills[n].plugin))
         self.name_rank = array("I", bytes(4 * size))
         for rank, n in enumerate(self.name_order):
             self.name_rank[n] = rank
-        self.by_name: dict[str, list[int]] = {}
+        self.by_name = {}
         for n, skill in enumerate(self.skills):
             for name in dict.fromkeys((skill.name.lower(), skill.ref.lower())):
                 self.by_name.setdefault(name, []).append(n)
         self._numbers = {skill.ref: n for n, skill in enumerate(self.skills)}
-        self._views: OrderedDict[str, int] = OrderedDict()
-        self._filters: OrderedDict[Filters, int] = OrderedDict()
-        self._lock = threading.Lock()
 
     # sets of skills ------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +31,7 @@ from skillport_build.models.api import (
     UpdateStatus,
 )
 from skillport_build.models.catalog import Catalog, PluginRecord, Removed, SkillRecord
+from skillport_build.proxy import heap
 from skillport_build.proxy.access import BundleRef, View, bundle_refs, view_for
 from skillport_build.proxy.bundles import BundleCache
 from skillport_build.proxy.config import ServeConfig
@@ -47,6 +49,7 @@ from skillport_build.trust.records import proof_of
 LOG = logging.getLogger("skillport.serve")
 VIEW_CACHE = 4096
 ANSWER_CACHE = 2048
+TEXT_READERS = 8  # bundles read at once for their SKILL.md when a catalog is loaded
 BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="skillport"'}
 
 
@@ -98,13 +101,21 @@ class Proxy:
 
     def refresh(self) -> bool:
         """Check the store; index a new verified catalog. True when one is now served."""
+        with heap.building():
+            served = self._refresh()
+        if served:
+            heap.settle()
+        return served
+
+    def _refresh(self) -> bool:
         changed = self.live.refresh()
         catalog = self.live.catalog
         if catalog is not None and (self._indexed is None or self._indexed.catalog is not catalog):
             before = self._indexed
             texts = self._texts(catalog, before)
             search = SearchIndex(catalog.skills, texts, before.search if before is not None else None)
-            indexed = Indexed(catalog, bundle_refs(catalog), search, texts)
+            refs = bundle_refs(catalog, (before.catalog, before.refs) if before is not None else None)
+            indexed = Indexed(catalog, refs, search, texts)
             with self._lock:
                 self._indexed = indexed
                 self._views.clear()
@@ -115,25 +126,35 @@ class Proxy:
 
     def _texts(self, catalog: Catalog, before: Indexed | None) -> dict[str, str]:
         """Each skill's SKILL.md text for search and detail; a bundle the catalog served before is
-        not read again (the same sha256 is the same text)."""
-        known = (
-            {s.bundle.sha256: before.texts[s.ref] for s in before.catalog.skills if s.ref in before.texts}
-            if before
-            else {}
-        )
+        not read again (the same sha256 is the same text), and the others are read a few at a time
+        (a remote store answers each in a round trip) without filling the download cache."""
+        same = {id(s) for s in before.catalog.skills} if before else set()
+        known: dict[str, str] | None = None
         texts: dict[str, str] = {}
+        unread: list[SkillRecord] = []
         for skill in catalog.skills:
+            if before is not None and id(skill) in same and skill.ref in before.texts:
+                texts[skill.ref] = before.texts[skill.ref]  # the same record object: the same bundle
+                continue
+            if known is None:
+                known = _texts_by_bundle(before)
             if skill.bundle.sha256 in known:
                 texts[skill.ref] = known[skill.bundle.sha256]
-                continue
-            try:
-                texts[skill.ref] = skill_markdown(self.bundles.read(skill.bundle), skill.name)[
-                    :SEARCH_TEXT_LIMIT
-                ]
-            except (StoreError, SignatureError) as exc:
-                LOG.warning("skill %s: %s", skill.name, exc)
-                self.state.audit("bundle.refused", None, {"skill": skill.name, "reason": str(exc)})
+            else:
+                unread.append(skill)
+        with ThreadPoolExecutor(TEXT_READERS) as pool:
+            for skill, text in zip(unread, pool.map(self._read_text, unread), strict=True):
+                if text is not None:
+                    texts[skill.ref] = text
         return texts
+
+    def _read_text(self, skill: SkillRecord) -> str | None:
+        try:
+            return skill_markdown(self.bundles.read(skill.bundle, keep=False), skill.name)[:SEARCH_TEXT_LIMIT]
+        except (StoreError, SignatureError) as exc:
+            LOG.warning("skill %s: %s", skill.name, exc)
+            self.state.audit("bundle.refused", None, {"skill": skill.name, "reason": str(exc)})
+            return None
 
     def search_text(self, skill: SkillRecord) -> str:
         """A skill's SKILL.md text, as search reads it (the website's search index too)."""
@@ -443,6 +464,13 @@ class Proxy:
             self.agent_archive(skill, user)
             digest = self._archive_digests[skill.bundle.sha256]
         return digest
+
+
+def _texts_by_bundle(before: Indexed | None) -> dict[str, str]:
+    """The texts `before` read, by the sha256 of the bundle they came from."""
+    if before is None:
+        return {}
+    return {s.bundle.sha256: before.texts[s.ref] for s in before.catalog.skills if s.ref in before.texts}
 
 
 def _may_hear_of(catalog: Catalog, identity: Identity, gone: Removed) -> bool:

@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -80,13 +80,21 @@ class Verified:
 
 
 def verify_catalog(
-    raw: bytes, signature: str, keys: list[PublicKey], now: datetime, state: TrustState | None
+    raw: bytes,
+    signature: str,
+    keys: list[PublicKey],
+    now: datetime,
+    state: TrustState | None,
+    parse: Callable[[bytes], Catalog] = Catalog.from_bytes,
 ) -> tuple[Catalog, str]:
-    """Check signature, trusted comment, expiry and rollback; return the catalog and key id."""
+    """Check signature, trusted comment, expiry and rollback; return the catalog and key id.
+
+    `parse` reads the bytes once the signature over them checks (the proxy's reuses the records
+    of the catalog it served before)."""
     if not keys:
         raise SignatureError("no trusted public key given (--key)")
     checked = verify(raw, signature, keys)
-    catalog = Catalog.from_bytes(raw)
+    catalog = parse(raw)
     if checked.trusted_comment.split() != trusted_comment(catalog).split():
         raise SignatureError(
             f"the signed trusted comment ({checked.trusted_comment!r}) does not match this catalog "

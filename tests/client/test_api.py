@@ -15,6 +15,7 @@ from proxy.served import SEES
 
 from skillport_build.client.api import Client
 from skillport_build.errors import ClientError, SignatureError
+from skillport_build.models.api import SkillDetail
 
 
 @pytest.fixture(scope="module")
@@ -236,3 +237,29 @@ def test_the_token_is_in_no_repr() -> None:
     )
     grant = client.exchange_code("c", "v", "h")
     assert grant.token == "sp_abc" and "sp_abc" not in repr(grant)
+
+
+def test_the_client_takes_answers_compressed(connect: Callable[..., Client]) -> None:
+    seen: list[tuple[str, str, int]] = []
+
+    def note(response: httpx.Response) -> None:
+        response.read()
+        seen.append(
+            (response.url.path, response.headers.get("content-encoding", ""), response.num_bytes_downloaded)
+        )
+
+    http = httpx.Client(timeout=30, event_hooks={"response": [note]})
+    client = connect("sre", http)
+    listed = client.search()
+    detail = client.skill("release-notes")
+    assert {s.name for s in listed.skills} == SEES["sre"] and "release notes" in detail.skill_md.lower()
+    assert [(path, encoding) for path, encoding, _ in seen] == [
+        ("/api/skills", "zstd"),
+        ("/api/skills/release-notes", "zstd"),
+    ]
+    plain = httpx.get(
+        f"{client.base_url}/api/skills/release-notes",
+        headers={"Authorization": f"Bearer {client._token}", "Accept-Encoding": "identity"},
+    )
+    assert seen[1][2] < len(plain.content)  # fewer bytes came over the wire than the answer holds
+    assert SkillDetail.model_validate(plain.json()) == detail

@@ -103,3 +103,30 @@ def test_an_unchanged_pointer_is_not_downloaded_again(tmp_path: Path) -> None:
     assert live.refresh() is True
     assert live.refresh() is False and live.refresh() is False
     assert len(fetched) == 1 and live.health().problem is None
+
+
+def test_a_new_catalog_keeps_the_records_that_did_not_change(
+    published: tuple[LocalStore, Path], tmp_path: Path
+) -> None:
+    from skillport_build.models.catalog import Catalog
+    from skillport_build.proxy.access import bundle_refs
+
+    store, repo = published
+    live = LiveCatalog(store, [KEY.public()], Clock())
+    live.refresh()
+    before = live.catalog
+    assert before is not None
+    change(repo, "plugins/writing/skills/release-notes/SKILL.md", "writing")
+    publish(release(repo, tmp_path / "o2", store, now=LATER), store)
+    assert live.refresh() is True
+    after = live.catalog
+    assert after is not None and after.catalog_version == 2
+    pointer = store.pointer()
+    assert pointer is not None and after == Catalog.from_bytes(pointer.catalog)
+    old = {s.ref: s for s in before.skills}
+    kept = {s.ref for s in after.skills if old.get(s.ref) is s}
+    assert (
+        "release-notes" not in kept
+        and kept == {s.ref for s in after.skills if s.plugin != "writing"} != set()
+    )
+    assert bundle_refs(after, (before, bundle_refs(before))) == bundle_refs(after)

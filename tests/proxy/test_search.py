@@ -193,3 +193,61 @@ def test_a_rebuild_reuses_every_unchanged_skill(template_record: SkillRecord) ->
     assert names(after.search(*everyone(after), "zebras")[1]) == [skills[0].name]
     scored = [[(s.name, score) for s, score in i.search(*everyone(i), "triage")[1]] for i in (before, after)]
     assert scored[0] == scored[1] != []
+
+
+def _lists(index: SearchIndex) -> dict[str, tuple[list[int], list[float], list[int], int]]:
+    return {term: (list(p.ids), list(p.weights), list(p.order), p.bits) for term, p in index.postings.items()}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"description": "Now about zebras and incidents."},  # a new term, others kept
+        {"description": "Short."},  # terms dropped
+        {"tags": ("sre", "writing")},  # weights moved
+        {"name": "aardvark-first"},  # the name order changes too
+    ],
+)
+def test_an_edited_index_equals_one_built_from_nothing(template_record: SkillRecord, change: dict) -> None:
+    skills, texts = labelled(template_record)
+    before = SearchIndex(skills, texts)
+    middle = len(skills) // 2
+    changed = list(skills)
+    changed[middle] = skills[middle].model_copy(update=change)
+    texts = {**texts, changed[middle].ref: texts.get(skills[middle].ref, "")}
+    edited, fresh = SearchIndex(changed, texts, before), SearchIndex(changed, texts)
+    assert edited.reused == len(skills) - 1
+    assert _lists(edited) == _lists(fresh)
+    assert edited.vocabulary == fresh.vocabulary and list(edited.name_order) == list(fresh.name_order)
+    for query in [*RANKED, "zebras", "aard", ""]:
+        assert edited.search(*everyone(edited), query) == fresh.search(*everyone(fresh), query)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(min_value=0, max_value=200),
+    weights=st.lists(st.tuples(st.integers(0, 200), st.floats(0.1, 5.0)), max_size=40),
+    weight=st.one_of(st.none(), st.floats(0.1, 5.0)),
+)
+def test_a_posting_list_edited_equals_one_built(
+    n: int, weights: list[tuple[int, float]], weight: float | None
+) -> None:
+    from skillport_build.proxy.postings import Postings
+
+    pairs = sorted(dict(weights).items())
+    kept = [p for p in pairs if p[0] != n]
+    after = sorted([*kept, (n, weight)]) if weight is not None else kept
+    if not pairs:
+        return
+    edited = Postings(pairs, 201).with_weight(n, weight)
+    if not after:
+        assert edited is None
+        return
+    fresh = Postings(after, 201)
+    assert edited is not None
+    assert (list(edited.ids), list(edited.weights), list(edited.order), edited.bits) == (
+        list(fresh.ids),
+        list(fresh.weights),
+        list(fresh.order),
+        fresh.bits,
+    )

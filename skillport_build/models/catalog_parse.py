@@ -1,0 +1,165 @@
+"""Parse a catalog while reusing the records of the one parsed before it.
+
+A new catalog usually changes a few records of thousands. Its bytes are canonical JSON, so a record
+that did not change is the same run of characters as before: where the previous catalog's record
+is found verbatim at the place a record starts, its parsed (and already validated) object is taken
+as it is, and only the other records are decoded (by json's C scanner, one value at a time) and
+validated. Whatever the document is, the answer equals `Catalog.from_bytes(raw)`'s: anything this
+reader does not expect (whitespace, a record that fails validation, bytes that are not UTF-8) sends
+the whole document through `Catalog.from_bytes`, which accepts it or raises its usual error.
+"""
+
+from __future__ import annotations
+
+import json
+from array import array
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from skillport_build.models.catalog import SCHEMA_ID, Catalog, PluginRecord, SkillRecord
+
+_SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+MOVED_AFTER = 16  # records not found in place before the previous ones are looked up by text
+_LISTS: dict[str, type[BaseModel]] = {"skills": SkillRecord, "plugins": PluginRecord}
+
+
+@dataclass(frozen=True)
+class Spans:
+    """Where each record of one list sits in a catalog's text, and its parsed object."""
+
+    starts: array[int]
+    ends: array[int]
+    records: tuple[BaseModel, ...]
+
+
+@dataclass(frozen=True)
+class ParsedCatalog:
+    """A catalog, its text, and the spans of its records (what the next parse may reuse)."""
+
+    catalog: Catalog
+    text: str | None  # None when the document was read the slow way (nothing to reuse)
+    spans: dict[str, Spans]
+    reused: int = 0  # records taken from the previous catalog
+
+
+class _Unexpected(Exception):
+    """The document is not in the shape this reader handles; read it the slow way."""
+
+
+def parse_catalog(
+    raw: bytes, previous: ParsedCatalog | None = None, source: str = "catalog.json"
+) -> ParsedCatalog:
+    """The catalog in `raw`, reusing `previous`'s records that appear in it byte for byte."""
+    try:
+        return _Reader(raw.decode("utf-8"), previous).read()
+    except (_Unexpected, UnicodeDecodeError, ValidationError, StopIteration, ValueError, IndexError):
+        return ParsedCatalog(Catalog.from_bytes(raw, source), None, {})
+
+
+class _Reader:
+    """One pass over a canonical catalog's text."""
+
+    def __init__(self, text: str, previous: ParsedCatalog | None) -> None:
+        self.text = text
+        self.previous = previous if previous is not None and previous.text is not None else None
+        self.reused = 0
+        self._by_text: dict[str, dict[str, BaseModel]] = {}
+        self._misses = 0
+
+    def read(self) -> ParsedCatalog:
+        text, at = self.text, 1
+        if not text.startswith("{"):
+            raise _Unexpected
+        data: dict[str, Any] = {}
+        spans: dict[str, Spans] = {}
+        while text[at] != "}":
+            key, at = _SCAN(text, at)
+            if not isinstance(key, str) or text[at] != ":":
+                raise _Unexpected
+            at += 1
+            if key in _LISTS and text[at] == "[":
+                spans[key], at = self._records(key, at + 1)
+                data[key] = spans[key].records
+            else:
+                data[key], at = _SCAN(text, at)
+            if text[at] == ",":
+                at += 1
+            elif text[at] != "}":
+                raise _Unexpected
+        if at + 1 != len(text) or data.get("$schema") != SCHEMA_ID or set(_LISTS) - set(spans):
+            raise _Unexpected
+        return ParsedCatalog(Catalog.model_validate(data), text, spans, self.reused)
+
+    def _records(self, key: str, at: int) -> tuple[Spans, int]:
+        """The records of one list from just after its `[`; the index just after its `]`."""
+        text, model = self.text, _LISTS[key]
+        old = self.previous.spans.get(key) if self.previous is not None else None
+        starts, ends = array("q"), array("q")
+        records: list[BaseModel] = []
+        j = 0  # the previous catalog's record expected next
+        while text[at] != "]":
+            k, count = self._run(old, j, at)
+            if old is not None and count:
+                delta = at - old.starts[k]
+                starts.extend(s + delta for s in old.starts[k : k + count])
+                ends.extend(e + delta for e in old.ends[k : k + count])
+                records.extend(old.records[k : k + count])
+                self.reused += count
+                j, at = k + count, old.ends[k + count - 1] + delta
+            else:
+                value, end = _SCAN(text, at)
+                record = self._moved(key, old, text[at:end])
+                if record is None:
+                    record = model.model_validate(value)
+                else:
+                    self.reused += 1
+                starts.append(at)
+                ends.append(end)
+                records.append(record)
+                at = end
+            if text[at] == ",":
+                at += 1
+            elif text[at] != "]":
+                raise _Unexpected
+        return Spans(starts, ends, tuple(records)), at + 1
+
+    def _run(self, old: Spans | None, j: int, at: int) -> tuple[int, int]:
+        """(k, count): the previous records k .. k+count-1 stand verbatim at `at`, k being the record
+        expected next or the one after it (a record removed); count 0 when neither does. Runs are
+        found by doubling then halving, so unchanged stretches cost a few comparisons, not one each."""
+        if old is None or self.previous is None or self.previous.text is None:
+            return 0, 0
+        for k in (j, j + 1):
+            if k < len(old.records) and self._matches(old, k, 1, at):
+                low, high = 1, 2  # low records match; high is the next length tried
+                while k + high <= len(old.records) and self._matches(old, k, high, at):
+                    low, high = high, high * 2
+                high = min(high, len(old.records) - k + 1)  # the shortest run known not to match
+                while high - low > 1:
+                    middle = (low + high) // 2
+                    low, high = (middle, high) if self._matches(old, k, middle, at) else (low, middle)
+                return k, low
+        return 0, 0
+
+    def _matches(self, old: Spans, k: int, count: int, at: int) -> bool:
+        assert self.previous is not None and self.previous.text is not None
+        return self.text.startswith(self.previous.text[old.starts[k] : old.ends[k + count - 1]], at)
+
+    def _moved(self, key: str, old: Spans | None, piece: str) -> BaseModel | None:
+        """A previous record with exactly this text, wherever it was (records added or moved)."""
+        if old is None or self.previous is None or self.previous.text is None:
+            return None
+        self._misses += 1
+        if self._misses <= MOVED_AFTER:  # a few changed records: validating them is cheaper
+            return None
+        if key not in self._by_text:
+            self._by_text[key] = _by_text(old, self.previous.text)
+        return self._by_text[key].get(piece)
+
+
+def _by_text(old: Spans, text: str) -> dict[str, BaseModel]:
+    """The previous records by their text (when records moved, were added or removed in a run)."""
+    return {text[s:e]: record for s, e, record in zip(old.starts, old.ends, old.records, strict=True)}
