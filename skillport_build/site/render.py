@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from skillport_build.errors import BuildError, SignatureError
 from skillport_build.models.catalog import Bundle, Catalog, PluginRecord, SkillRecord
+from skillport_build.models.marketplace import SURFACE_LABELS
 from skillport_build.release.bundle import skill_markdown
 from skillport_build.site import markdown
 from skillport_build.site.listing import PAGE_SIZE, Hit, Listing, Query, options, pages_of
@@ -30,7 +31,6 @@ from skillport_build.site.templating import environment, templates_dir
 from skillport_build.stores.base import Store
 
 BundleReader = Callable[[Bundle], bytes]
-SURFACE_LABELS = {"claude-ai": "Claude.ai", "desktop": "Claude Desktop", "claude-code": "Claude Code"}
 PARALLEL_FROM = 200  # skills; below this, forking costs more than it saves
 
 
