@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from skillport_build.models.catalog import PluginRecord, SkillRecord
 
-PAGE_SIZE = 48
+PAGE_SIZE = 24
 MAX_QUERY = 200
 SNIPPET = 160  # characters of SKILL.md shown around a match
 _WORD = re.compile(r"[^\W_]+[+#]*")

@@ -10,7 +10,7 @@
   if (!form || !results || !window.fetch || !window.URLSearchParams) { return; }
   var mode = form.getAttribute("data-search");
   var FIELDS = ["q", "category", "tag", "surface"];
-  var SHOWN = 24;
+  var SHOWN = 12;  // results whose details a static search loads at once (Show more loads more)
   var initial = results.cloneNode(true);
   var serial = 0;
   var inflight = null;

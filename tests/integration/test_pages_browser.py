@@ -21,7 +21,9 @@ from integration.pagecheck import WIDTHS, Watched, checked_context
 from proxy.live_server import LiveProxy, live_proxy
 
 pytestmark = pytest.mark.integration
-SCREENSHOTS = Path(os.environ.get("SKILLPORT_SCREENSHOTS") or tempfile.gettempdir()) / "skillport-screenshots"
+SCREENSHOTS = Path(
+    os.environ.get("SKILLPORT_SCREENSHOTS") or Path(tempfile.gettempdir(), "skillport-screenshots")
+)
 CALLBACK = "http://127.0.0.1:9/callback"
 
 

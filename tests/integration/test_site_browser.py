@@ -23,7 +23,9 @@ from skillport_build.site.render import folder_reader, link_bundles, render_site
 
 pytestmark = pytest.mark.integration
 # Screenshots go to a scratch folder; SKILLPORT_SCREENSHOTS=docs/assets refreshes the docs' copies.
-SCREENSHOTS = Path(os.environ.get("SKILLPORT_SCREENSHOTS") or tempfile.gettempdir()) / "skillport-screenshots"
+SCREENSHOTS = Path(
+    os.environ.get("SKILLPORT_SCREENSHOTS") or Path(tempfile.gettempdir(), "skillport-screenshots")
+)
 
 EVIL = """---
 name: evil-notes
