@@ -38,9 +38,9 @@ def listing_for(proxy: Proxy, view: View, query: Query, part: bool = False) -> L
     hits = tuple(Hit(skill, why(skill, proxy.search_text(skill), terms)) for skill, _ in ranked)
     if query.narrowed:
         numbers = index.matching(view.key, view.skill_names, query.q, filters)
-        plugins = plugins_holding(view.catalog.plugins, (index.skills[n] for n in numbers))
+        plugins, more = plugins_holding(view.catalog.plugins, (index.skills[n] for n in numbers))
     else:
-        plugins = plugins_holding(view.catalog.plugins, view.skills)
+        plugins, more = plugins_holding(view.catalog.plugins, view.skills)
     count = pages_of(total)
     return Listing(
         query=query,
@@ -52,6 +52,7 @@ def listing_for(proxy: Proxy, view: View, query: Query, part: bool = False) -> L
         next_href=query.href(query.page + 1) if query.page < count else None,
         reset_href="/",
         pages=count,
+        more_plugins=more,
     )
 
 

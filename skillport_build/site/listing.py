@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 from skillport_build.models.catalog import PluginRecord, SkillRecord
 
 PAGE_SIZE = 24
+PLUGINS_SHOWN = 24  # plugins the index names; the rest are counted (each skill links its plugin)
 MAX_QUERY = 200
 SNIPPET = 160  # characters of SKILL.md shown around a match
 _WORD = re.compile(r"[^\W_]+[+#]*")
@@ -99,7 +100,7 @@ class Listing:
     next_href: str | None = None
     reset_href: str = "index.html"
     pages: int = 1
-    extra: dict[str, str] = field(default_factory=dict)
+    more_plugins: int = 0
 
 
 def words(text: str) -> list[str]:
@@ -119,10 +120,11 @@ def options(skills: Iterable[SkillRecord], labels: Mapping[str, str]) -> Options
 
 def plugins_holding(
     plugins: Sequence[PluginRecord], skills: Iterable[SkillRecord]
-) -> tuple[PluginRecord, ...]:
-    """The plugins, in catalog order, that hold one of `skills`."""
+) -> tuple[tuple[PluginRecord, ...], int]:
+    """The first PLUGINS_SHOWN plugins, in catalog order, that hold one of `skills`, and how many more do."""
     names = {s.plugin for s in skills}
-    return tuple(p for p in plugins if p.name in names)
+    held = [p for p in plugins if p.name in names]
+    return tuple(held[:PLUGINS_SHOWN]), max(0, len(held) - PLUGINS_SHOWN)
 
 
 def pages_of(total: int, size: int = PAGE_SIZE) -> int:

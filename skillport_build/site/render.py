@@ -25,7 +25,7 @@ from skillport_build.models.catalog import Bundle, Catalog, PluginRecord, SkillR
 from skillport_build.models.marketplace import SURFACE_LABELS
 from skillport_build.release.bundle import skill_markdown
 from skillport_build.site import markdown
-from skillport_build.site.listing import PAGE_SIZE, Hit, Listing, Query, options, pages_of
+from skillport_build.site.listing import PAGE_SIZE, Hit, Listing, Query, options, pages_of, plugins_holding
 from skillport_build.site.parts import Parts, plugin_parts
 from skillport_build.site.templating import environment, templates_dir
 from skillport_build.stores.base import Store
@@ -185,16 +185,18 @@ def _index_pages(pages: _Pages, skills: list[SkillRecord], plugins: list[PluginR
     """Write index.html, index-2.html, ...: every skill by name, a page at a time."""
     choices = options(skills, SURFACE_LABELS)
     count = pages_of(len(skills), PAGE_SIZE)
+    shown, more = plugins_holding(plugins, skills)
     for n in range(1, count + 1):
         listing = Listing(
             query=Query(page=n),
             hits=tuple(Hit(s) for s in skills[(n - 1) * PAGE_SIZE : n * PAGE_SIZE]),
             total=len(skills),
-            plugins=tuple(plugins),
+            plugins=shown,
             options=choices,
             prev_href=index_name(n - 1) if n > 1 else None,
             next_href=index_name(n + 1) if n < count else None,
             pages=count,
+            more_plugins=more,
         )
         pages.page(index_name(n), "index.html", "", listing=listing)
     return count

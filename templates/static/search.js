@@ -10,6 +10,7 @@
   if (!form || !results || !window.fetch || !window.URLSearchParams) { return; }
   var mode = form.getAttribute("data-search");
   var FIELDS = ["q", "category", "tag", "surface"];
+  var PLUGINS_SHOWN = 24;
   var SHOWN = 12;  // results whose details a static search loads at once (Show more loads more)
   var initial = results.cloneNode(true);
   var serial = 0;
@@ -152,15 +153,25 @@
       });
       box.appendChild(el("div", { "class": "pager" })).appendChild(more);
     }
-    var held = (search.filters || {}).plugin || {};
-    var plugins = initial.querySelector("#plugins");
+    // Pagefind counts the matches per plugin: name those holding one (the page's own entry, with its
+    // description, where the first page lists the plugin).
+    var counts = (search.filters || {}).plugin || {};
+    var held = Object.keys(counts).filter(function (name) { return counts[name] > 0; }).sort();
     box.appendChild(el("h2", { "class": "section" }, "Plugins with a matching skill"));
-    if (plugins) {
-      var shown = plugins.cloneNode(true);
-      Array.prototype.slice.call(shown.children).forEach(function (li) {
-        if (!held[li.getAttribute("data-plugin")]) { li.remove(); }
+    if (held.length) {
+      var plugins = el("ul", { id: "plugins", "class": "plain" });
+      held.slice(0, PLUGINS_SHOWN).forEach(function (name) {
+        var known = initial.querySelector("#plugins li[data-plugin='" + name.replace(/[^A-Za-z0-9._-]/g, "") + "']");
+        var li = known ? known.cloneNode(true) : el("li", { "data-plugin": name });
+        if (!known) { li.appendChild(el("a", { href: "plugins/" + name + ".html" }, name)); }
+        plugins.appendChild(li);
       });
-      box.appendChild(shown.children.length ? shown : el("p", { "class": "meta" }, "None."));
+      box.appendChild(plugins);
+      if (held.length > PLUGINS_SHOWN) {
+        box.appendChild(el("p", { "class": "meta" }, "and " + (held.length - PLUGINS_SHOWN) + " more: each skill links its plugin."));
+      }
+    } else {
+      box.appendChild(el("p", { "class": "meta" }, "None."));
     }
     swapIn(box);
   }
