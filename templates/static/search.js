@@ -93,12 +93,13 @@
     return node;
   }
 
-  // Pagefind's excerpt is escaped text with <mark> around the matches: rebuild it as nodes.
+  // Pagefind's excerpt is escaped text with <mark> around the matches: rebuild it as text nodes.
+  var ENTITIES = { lt: "<", gt: ">", quot: "\"", "#39": "'", "#x27": "'", amp: "&" };
   function excerpt(into, html) {
     html.split(/(<mark>|<\/mark>)/).reduce(function (marked, part) {
       if (part === "<mark>") { return true; }
       if (part === "</mark>") { return false; }
-      var text = new DOMParser().parseFromString(part, "text/html").documentElement.textContent;
+      var text = part.replace(/&(lt|gt|quot|#39|#x27|amp);/g, function (all, name) { return ENTITIES[name]; });
       into.appendChild(marked ? el("mark", {}, text) : document.createTextNode(text));
       return marked;
     }, false);
