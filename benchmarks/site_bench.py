@@ -114,7 +114,7 @@ def _served(work: Path, browser: Any) -> dict[str, Any]:
     state = State(config.db)
     try:
         app = create_app(config, store, load_public_keys(config.keys), state, refresh=False)
-        with running(app, port) as url:
+        with running(app, port, start_within=600) as url:  # loading 10,000 skills takes a while
             page = browser.new_page()
             page.goto(f"{url}/login")
             page.fill("input[name=email]", "bench@acme.example")
@@ -151,6 +151,7 @@ def run(skills: int) -> dict[str, Any]:
         size = sum(p.stat().st_size for p in (work / "site").rglob("*") if p.is_file() and p.suffix != ".zip")
         with static_server(work / "site") as url, chromium() as browser:
             static = _measure(browser.new_page(), f"{url}/index.html")
+            print(json.dumps({"skills": skills, "static": static}), file=sys.stderr, flush=True)
             served = _served(work, browser)
     return {
         "skills": skills,
