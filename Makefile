@@ -126,7 +126,17 @@ $(VERDACCIO):
 	mkdir -p $(TOOLS)/verdaccio
 	npm install --prefix $(TOOLS)/verdaccio --no-audit --no-fund --loglevel=error verdaccio@6.1.6
 
-tools: system-deps $(CLAUDE_STAMP) $(SKILLS_STAMP) $(ACTIONLINT) $(OIDC_PROVIDER) $(INSPECTOR) $(VERDACCIO)
+# axe-core: the browser tests inject it into every page and fail on a serious or critical violation.
+AXE_VERSION := 4.10.3
+AXE_STAMP := $(TOOLS)/axe/.installed-$(AXE_VERSION)
+
+$(AXE_STAMP):
+	mkdir -p $(TOOLS)/axe
+	npm install --prefix $(TOOLS)/axe --no-audit --no-fund --loglevel=error --save-exact axe-core@$(AXE_VERSION)
+	rm -f $(TOOLS)/axe/.installed-* && touch $@
+
+tools: system-deps $(CLAUDE_STAMP) $(SKILLS_STAMP) $(ACTIONLINT) $(OIDC_PROVIDER) $(INSPECTOR) $(VERDACCIO) \
+  $(AXE_STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check skillport_build tests benchmarks

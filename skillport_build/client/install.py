@@ -29,6 +29,7 @@ from skillport_build.client.unpack import extract_zip, staging, swap_in, write_a
 from skillport_build.errors import ClientError, UnknownSkill
 from skillport_build.models.api import Link, UpdateStatus
 from skillport_build.models.catalog import Bundle, SkillRecord
+from skillport_build.models.marketplace import SURFACE_LABELS
 from skillport_build.models.names import KEBAB, SKILL_NAME_MAX, did_you_mean
 
 RECORD = ".skillport.json"
@@ -84,13 +85,18 @@ def skills_dir(environ: Mapping[str, str] = os.environ) -> Path:
     return AGENTS["claude-code"].user(environ)
 
 
-def fetch(client: Client, verifier: Verifier, name: str, version: str | None = None) -> Fetched:
-    """Download a skill's zip and check it against the skill's record as the CI signed it."""
+def fetch(
+    client: Client, verifier: Verifier, name: str, version: str | None = None, agents: Sequence[str] = ()
+) -> Fetched:
+    """Download a skill's zip and check it against the skill's record as the CI signed it (and,
+    before downloading, that the record offers it to Claude Code when `agents` name it)."""
     try:
         answer = client.skill(name)
     except UnknownSkill as exc:
         raise UnknownSkill(name, did_you_mean(name, visible_names(client))) from exc
     skill = verifier.skill(answer.proof, name)
+    if "claude-code" in agents and "claude-code" not in skill.surfaces:
+        raise ClientError(not_for_claude_code(skill))
     link = client.link(name, version)
     bundle = _signed_bundle(skill, version or skill.version)
     if bundle is None or link.version != (version or skill.version) or link.sha256 != bundle.sha256:
@@ -108,6 +114,15 @@ def visible_names(client: Client) -> frozenset[str]:
     hidden one: the listing is the person's own)."""
     skills = client.search(limit=200, follow=True).skills
     return frozenset(n for s in skills for n in (s.name, f"{s.plugin}/{s.name}" if s.plugin else s.name))
+
+
+def not_for_claude_code(skill: SkillRecord) -> str:
+    """Why a skill is not installed for Claude Code: what the website and the connector say too."""
+    where = " and ".join(SURFACE_LABELS.get(s, s) for s in skill.surfaces)
+    return (
+        f"{skill.ref} is offered for {where} only, not Claude Code (its marketplace entry's surface tag); "
+        f"nothing was installed. Save its upload zip instead: skillport install {skill.ref} --zip ."
+    )
 
 
 def _signed_bundle(skill: SkillRecord, version: str) -> Bundle | None:
@@ -156,7 +171,7 @@ def install_into(
     """Install a skill into each skills folder (with the agents that read it), downloading and
     checking it once; no folder is written before every one has passed the rollback check."""
     bare = folder_name(name)
-    fetched = fetch(client, verifier, name, version)
+    fetched = fetch(client, verifier, name, version, [a for readers in folders.values() for a in readers])
     for skills in folders:
         _refuse_rollback(fetched, version, skills / bare)
     now = datetime.now(UTC)

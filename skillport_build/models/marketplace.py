@@ -29,6 +29,8 @@ SURFACE_TAGS: dict[str, frozenset[str]] = {
 }
 ALL_SURFACES = SURFACE_TAGS["CALL"]
 UPLOAD_SURFACES = frozenset({"desktop", "claude-ai"})
+# What people read for each surface: the website, the CLI and the connector say the same.
+SURFACE_LABELS = {"claude-ai": "Claude.ai", "desktop": "Claude Desktop", "claude-code": "Claude Code"}
 
 KNOWN_KEYS = frozenset(
     {

@@ -225,7 +225,7 @@ def create_app(
     app.state.auth_provider = connector.provider
     app.state.refusals = AuditThrottle()
     app.state.on_sign_in = (connector.provider.signed_in,)  # connected clients take the new groups
-    app.state.sites = SiteCache(cache_dir, bundles.read, proxy.search_text)
+    app.state.sites = SiteCache(cache_dir, bundles.read)
     app.state.oauth = login.make_oauth(config)
     return app
 

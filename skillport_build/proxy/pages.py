@@ -1,6 +1,6 @@
-"""The pages people see: the catalog website of their audience, their tokens, and the loopback
-sign-in of the CLI (the admin pages are in `admin`). Pages need a signed-in session; forms carry a
-CSRF secret."""
+"""The pages people see: the catalog website of their audience (an index answered from the search
+index, skill and plugin pages shared by audiences), their tokens, and the loopback sign-in of the CLI
+(the admin pages are in `admin`). Pages need a signed-in session; forms carry a CSRF secret."""
 
 from __future__ import annotations
 
@@ -19,10 +19,13 @@ from skillport_build.proxy.access import View, is_admin
 from skillport_build.proxy.cli_wheel import install_lines
 from skillport_build.proxy.guard import limit, proxy_of
 from skillport_build.proxy.identity import Caller, csrf_token, from_session, posted_form
+from skillport_build.proxy.service import Proxy
 from skillport_build.proxy.sitecache import SiteCache
+from skillport_build.proxy.siteindex import index_body
+from skillport_build.site.listing import Query
 from skillport_build.site.templating import environment
 
-SITE_FILE = re.compile(r"^(index\.html|404\.html|search-index\.json|(skills|plugins)/[A-Za-z0-9._-]+\.html)$")
+SITE_FILE = re.compile(r"^(skills|plugins)/[A-Za-z0-9._-]+\.html$")
 CLI_CODE_TTL = 120
 # Pages shared by audiences leave a slot in the header; an admin's copy links the admin page there.
 ADMIN_SLOT, ADMIN_LINK = b"<!--skillport:admin-nav-->", b'<a href="/admin">Admin</a>'
@@ -104,21 +107,34 @@ async def site_page(request: Request) -> Response:
     if isinstance(caller, RedirectResponse):
         return caller
     relative = request.path_params.get("page") or "index.html"
-    if not SITE_FILE.match(relative):
-        raise HTTPException(404, "no such page")
     proxy = proxy_of(request)
     view = proxy.view(caller.identity)
+    if relative == "index.html":
+        return await _index_page(request, caller, proxy, view)
+    if not SITE_FILE.match(relative):
+        raise HTTPException(404, "no such page")
     sites: SiteCache = request.app.state.sites
     path = await run_in_threadpool(_site_file, sites, view, relative)
     if path is None or not path.is_file():
         raise HTTPException(404, "no such page")
     if relative.startswith("skills/"):
         proxy.state.audit("read", caller.email, {"skill": Path(relative).stem, "via": "site"})
-    elif relative == "index.html":
-        proxy.state.audit("list", caller.email, {"via": "site"})
     if path.suffix == ".html" and is_admin(view.catalog, caller.identity):
         return HTMLResponse(path.read_bytes().replace(ADMIN_SLOT, ADMIN_LINK))
     return FileResponse(path)
+
+
+async def _index_page(request: Request, caller: Caller, proxy: Proxy, view: View) -> Response:
+    """The index: one page of the caller's search (`?q=&category=&tag=&surface=&page=`), rendered
+    here so it works without JavaScript; `part=results` answers only the list, for search as you type."""
+    query = Query.from_params(request.query_params)
+    part = request.query_params.get("part") == "results"
+    body = await run_in_threadpool(index_body, proxy, view, query, part)
+    if not part:
+        proxy.state.audit("list", caller.email, {"via": "site", **({"q": query.q} if query.q else {})})
+    if is_admin(view.catalog, caller.identity):
+        body = body.replace(ADMIN_SLOT, ADMIN_LINK)
+    return HTMLResponse(body)
 
 
 def _site_file(sites: SiteCache, view: View, relative: str) -> Path | None:
@@ -129,11 +145,9 @@ def _site_file(sites: SiteCache, view: View, relative: str) -> Path | None:
     if folder == "plugins":
         plugin = view.catalog.plugin(name.removesuffix(".html"))
         return sites.plugin_page(view, plugin) if plugin is not None else None
-    if folder == "skills":
-        skill = view.skill(name.removesuffix(".html"))
-        shared = skill is not None and f"{skill.slug}.html" == name
-        return sites.skill_page(view.catalog, skill) if shared and skill is not None else None
-    return sites.site(view) / relative
+    skill = view.skill(name.removesuffix(".html"))
+    shared = skill is not None and f"{skill.slug}.html" == name
+    return sites.skill_page(view.catalog, skill) if shared and skill is not None else None
 
 
 async def tokens_page(request: Request) -> Response:

@@ -301,6 +301,20 @@ class SearchIndex:
         ranked = self._top(matched, candidates, bonus, wanted)
         return total, [(self.skills[n], score) for score, n in ranked[offset:]]
 
+    def matching(
+        self, view_key: str, refs: Iterable[str], query: str, filters: Filters = Filters()
+    ) -> list[int]:
+        """Every skill of the view that matches the query and filters, unranked (skill numbers,
+        ascending): what the website needs to name the plugins holding a match."""
+        visible = self.visible(view_key, refs)
+        allowed = candidates = visible & self.filtered(filters)
+        for term in words(query):
+            word = self._word(term, allowed, visible)
+            if not word.terms:
+                return []
+            candidates &= self._bits(word)
+        return [n for n, bit in enumerate(reversed(bin(candidates)[2:])) if bit == "1"]
+
     def _by_name(self, allowed: int, stop: int | None) -> list[int]:
         found: list[int] = []
         for n in self.name_order:

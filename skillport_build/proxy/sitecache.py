@@ -1,13 +1,10 @@
-"""The website, rendered once and kept on disk until the catalog changes.
+"""The website's skill and plugin pages, rendered once and kept on disk until the catalog changes.
 
-The index and the search index are rendered once per audience (the set of skills a group of people
-may read), so a page never lists a skill its reader may not see, and people who see the same skills
-share one copy. A skill's own page is the same for everyone who may read that skill, and a plugin's
-page the same for everyone who sees the same skills of it: each is rendered once per catalog, on its
-first request, and shared by every audience that sees the same (the route checks that the caller
-may). So a new audience costs one index, not a whole site.
+A skill's own page is the same for everyone who may read that skill, and a plugin's page the same
+for everyone who sees the same skills of it: each is rendered once per catalog, on its first
+request, and shared by every audience that sees the same (the route checks that the caller may).
+The index is no file: it is a search answer, rendered per audience and query (proxy/siteindex.py).
 
-    ROOT/<version>-<audience key>/   index.html, search-index.json, 404.html, static/
     ROOT/<version>-pages/skills/     <slug>.html, one per skill asked for
     ROOT/<version>-pages/plugins/    <name>-<what is shown>.html, one per plugin and view of it
 """
@@ -26,7 +23,6 @@ from skillport_build.proxy.access import View
 from skillport_build.site.render import (
     BundleReader,
     render_plugin_page,
-    render_site,
     render_skill_page,
     shown_skills,
 )
@@ -35,36 +31,14 @@ LINK_BASE = "/bundles/"
 
 
 class SiteCache:
-    """Rendered sites under `root`: one folder per audience key, one of skill pages per catalog."""
+    """Rendered pages under `root`: one folder of skill and plugin pages per catalog."""
 
-    def __init__(
-        self, root: Path, read_bundle: BundleReader, index_text: Callable[[SkillRecord], str]
-    ) -> None:
-        self.root, self.read_bundle, self.index_text = root, read_bundle, index_text
+    def __init__(self, root: Path, read_bundle: BundleReader) -> None:
+        self.root, self.read_bundle = root, read_bundle
         self.root.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._building: dict[str, threading.Lock] = {}
         self._version: int | None = None
-
-    def site(self, view: View) -> Path:
-        """The folder of this audience's lists, rendering them first if needed."""
-        target = self.root / view.key
-
-        def render(scratch: Path) -> None:
-            render_site(
-                view.catalog,
-                self.read_bundle,
-                scratch,
-                only=view.skill_names,
-                link_base=LINK_BASE,
-                workers=1,
-                plugin_downloads=view.plugin_names,
-                proxy=True,
-                index_text=self.index_text,
-            )
-
-        self._once(view.catalog, target, view.key, render)
-        return target
 
     def skill_page(self, catalog: Catalog, skill: SkillRecord) -> Path:
         """A skill's page, shared by every audience that may read it (the caller checks that)."""

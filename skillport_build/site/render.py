@@ -11,6 +11,7 @@ import hashlib
 import multiprocessing
 import os
 import shutil
+import subprocess
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -19,17 +20,19 @@ from typing import Any
 
 from markupsafe import Markup
 
-from skillport_build.errors import SignatureError
-from skillport_build.models.catalog import Bundle, Catalog, PluginRecord, SkillRecord, canonical_json
-from skillport_build.release.bundle import SEARCH_TEXT_LIMIT, skill_markdown
+from skillport_build.errors import BuildError, SignatureError
+from skillport_build.models.catalog import Bundle, Catalog, PluginRecord, SkillRecord
+from skillport_build.models.marketplace import SURFACE_LABELS
+from skillport_build.release.bundle import skill_markdown
 from skillport_build.site import markdown
+from skillport_build.site.listing import PAGE_SIZE, Hit, Listing, Query, options, pages_of, plugins_holding
 from skillport_build.site.parts import Parts, plugin_parts
 from skillport_build.site.templating import environment, templates_dir
 from skillport_build.stores.base import Store
 
-BundleReader = Callable[[Bundle], bytes]
 Progress = Callable[[int, int], None]  # (skill pages done, skill pages in all)
-SURFACE_LABELS = {"claude-ai": "Claude.ai", "desktop": "Claude Desktop", "claude-code": "Claude Code"}
+
+BundleReader = Callable[[Bundle], bytes]
 PARALLEL_FROM = 200  # skills; below this, forking costs more than it saves
 
 
@@ -96,9 +99,9 @@ class _Pages:
             download=self.download(plugin.bundle, "../") if offered else None,
         )
 
-    def skill(self, skill: SkillRecord, read_bundle: BundleReader) -> dict[str, Any]:
-        """Write a skill's page; return its search-index entry."""
-        html, text = markdown.render_with_text(skill_markdown(read_bundle(skill.bundle), skill.name))
+    def skill(self, skill: SkillRecord, read_bundle: BundleReader) -> None:
+        """Write a skill's page."""
+        html = markdown.render(skill_markdown(read_bundle(skill.bundle), skill.name))
         self.page(
             f"skills/{skill.slug}.html",
             "skill.html",
@@ -107,47 +110,41 @@ class _Pages:
             body_html=Markup(html),
             download=self.download(skill.bundle, "../"),
         )
-        return _index_entry(skill, text)
 
 
 _FORKED: list[tuple[_Pages, list[SkillRecord], BundleReader]] = []  # what forked workers render
 
 
-def _render_chunk(indices: list[int]) -> tuple[list[dict[str, Any]], list[str]]:
+def _render_chunk(indices: list[int]) -> list[str]:
     pages, skills, read_bundle = _FORKED[0]
     start = len(pages.written)  # a worker process renders several chunks
-    entries = [pages.skill(skills[i], read_bundle) for i in indices]
-    return entries, [str(p) for p in pages.written[start:]]
+    for i in indices:
+        pages.skill(skills[i], read_bundle)
+    return [str(p) for p in pages.written[start:]]
 
 
 def _skill_pages(
     pages: _Pages, skills: list[SkillRecord], read_bundle: BundleReader, workers: int, progress: Progress
-) -> list[dict[str, Any]]:
+) -> None:
     """Render every skill page, on every core for big sites (markdown is the cost)."""
     if workers < 2 or len(skills) < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
-        entries = []
         for done, skill in enumerate(skills, start=1):
-            entries.append(pages.skill(skill, read_bundle))
+            pages.skill(skill, read_bundle)
             progress(done, len(skills))
-        return entries
+        return
     chunks = [list(range(start, len(skills), workers * 4)) for start in range(workers * 4)]
     _FORKED[:] = [(pages, skills, read_bundle)]
+    results: list[list[str]] = []
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            results, done = [], 0
-            for chunk, result in zip(chunks, pool.map(_render_chunk, chunks), strict=True):
-                results.append(result)
+            done = 0
+            for chunk, paths in zip(chunks, pool.map(_render_chunk, chunks), strict=True):
+                results.append(paths)
                 done += len(chunk)
                 progress(done, len(skills))
     finally:
         _FORKED.clear()
-    by_index = {
-        index: entry
-        for chunk, (entries, _) in zip(chunks, results, strict=True)
-        for index, entry in zip(chunk, entries, strict=True)
-    }
-    pages.written += [Path(p) for _, paths in results for p in paths]
-    return [by_index[i] for i in range(len(skills))]
+    pages.written += [Path(p) for paths in results for p in paths]
 
 
 def render_site(
@@ -159,51 +156,94 @@ def render_site(
     link_base: str | None = None,
     workers: int = os.cpu_count() or 1,
     plugin_downloads: Iterable[str] | None = None,
-    proxy: bool = False,
-    index_text: Callable[[SkillRecord], str] | None = None,
+    search: bool = True,
     progress: Progress | None = None,
 ) -> SiteResult:
-    """Write the site for the skills in `only` (all when None) into `out`.
+    """Write the static site for the skills in `only` (all when None) into `out`.
 
-    Downloads link to `link_base + bundle path` (e.g. the proxy's link endpoint); without a link
-    base they are relative paths, and the bundles are expected at the site's root. Plugin pages offer
-    the plugin zip only for the plugins in `plugin_downloads` (all when None). `proxy` adds the
-    account links the proxy serves. With `index_text` (a skill's searchable text), skill and plugin
-    pages are left out, for `render_skill_page` and `render_plugin_page` to write once for every
-    audience that sees the same, and only the index and the search index are written here.
+    Downloads link to `link_base + bundle path`; without a link base they are relative paths, and
+    the bundles are expected at the site's root. Plugin pages offer the plugin zip only for the
+    plugins in `plugin_downloads` (all when None). The index lists every skill, PAGE_SIZE a page
+    (index.html, index-2.html, ...); with `search`, Pagefind indexes the skill pages in chunks so
+    that a browser searching fetches only the chunks its words need, never the whole catalog.
     `progress(done, total)` after each skill page.
     """
     visible = set(only) if only is not None else None
-    skills = [s for s in catalog.skills if visible is None or s.ref in visible]
+    skills = sorted(
+        (s for s in catalog.skills if visible is None or s.ref in visible), key=lambda s: (s.name, s.plugin)
+    )
     shown_in = {(s.plugin, s.name) for s in skills}
     plugins = [p for p in catalog.plugins if any((p.name, n) in shown_in for n in p.skills)]
-    pages = _Pages(out, _context(catalog, proxy), link_base)
+    pages = _Pages(out, _context(catalog, proxy=False), link_base)
     for folder in ("skills", "plugins"):
         (out / folder).mkdir(parents=True, exist_ok=True)
-
-    if index_text is None:
-        index_entries = _skill_pages(pages, skills, read_bundle, workers, progress or (lambda d, t: None))
-        downloadable = set(plugin_downloads) if plugin_downloads is not None else None
-        by_name = {(s.plugin, s.name): s for s in skills}
-        for plugin in plugins:
-            offered = downloadable is None or plugin.name in downloadable
-            pages.plugin(plugin, shown_skills(plugin, by_name), offered, read_bundle)
-    else:
-        index_entries = [_index_entry(skill, index_text(skill)) for skill in skills]
-    pages.page(
-        "index.html",
-        "index.html",
-        "",
-        skills=skills,
-        plugins=plugins,
-        categories=sorted({s.category for s in skills if s.category}),
-        tags=sorted({t for s in skills for t in s.tags}),
-        surfaces=[(k, v) for k, v in SURFACE_LABELS.items() if any(k in s.surfaces for s in skills)],
-    )
+    _skill_pages(pages, skills, read_bundle, workers, progress or (lambda done, total: None))
+    downloadable = set(plugin_downloads) if plugin_downloads is not None else None
+    by_name = {(s.plugin, s.name): s for s in skills}
+    for plugin in plugins:
+        offered = downloadable is None or plugin.name in downloadable
+        pages.plugin(plugin, shown_skills(plugin, by_name), offered, read_bundle)
+    index_pages = _index_pages(pages, skills, plugins)
     pages.page("404.html", "404.html", "")
-    (out / "search-index.json").write_bytes(canonical_json({"skills": index_entries}))
-    written = [*pages.written, out / "search-index.json", *_copy_static(out)]
-    return SiteResult(len(skills) + len(plugins) + 2, len(skills), sum(p.stat().st_size for p in written))
+    written = [*pages.written, *_copy_static(out)]
+    if search:
+        written += pagefind_index(out)
+    return SiteResult(
+        len(skills) + len(plugins) + index_pages + 1, len(skills), sum(p.stat().st_size for p in written)
+    )
+
+
+def _index_pages(pages: _Pages, skills: list[SkillRecord], plugins: list[PluginRecord]) -> int:
+    """Write index.html, index-2.html, ...: every skill by name, a page at a time."""
+    choices = options(skills, SURFACE_LABELS)
+    count = pages_of(len(skills), PAGE_SIZE)
+    shown, more = plugins_holding(plugins, skills)
+    for n in range(1, count + 1):
+        listing = Listing(
+            query=Query(page=n),
+            hits=tuple(Hit(s) for s in skills[(n - 1) * PAGE_SIZE : n * PAGE_SIZE]),
+            total=len(skills),
+            plugins=shown,
+            options=choices,
+            prev_href=index_name(n - 1) if n > 1 else None,
+            next_href=index_name(n + 1) if n < count else None,
+            pages=count,
+            more_plugins=more,
+        )
+        pages.page(index_name(n), "index.html", "", listing=listing)
+    return count
+
+
+def index_name(page: int) -> str:
+    """The file of the static index's page `page`."""
+    return "index.html" if page == 1 else f"index-{page}.html"
+
+
+def pagefind_index(out: Path) -> list[Path]:
+    """Index the skill pages under `out` with Pagefind (the binary its wheel ships) into out/pagefind/."""
+    import pagefind_bin  # type: ignore[import-untyped]  # imported here: only a static site needs it
+
+    command = [
+        str(pagefind_bin.get_executable()),
+        *("--site", str(out), "--glob", "skills/*.html", "--force-language", "en", "--silent"),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise BuildError(
+            f"pagefind could not index the site in {out}: {(done.stderr or done.stdout).strip()[:500]}"
+            " — reinstall skillport (its pagefind dependency ships the binary), or pass --no-search"
+        )
+    for unused in (out / "pagefind").glob("pagefind-*ui.*"):  # its own search UI: ours is search.js
+        unused.unlink()
+    (out / "pagefind" / "pagefind-highlight.js").unlink(missing_ok=True)
+    return sorted(p for p in (out / "pagefind").rglob("*") if p.is_file())
+
+
+def render_index(catalog: Catalog, listing: Listing, *, part: bool = False) -> str:
+    """The proxy's index page for one listing (only its results when `part`: search as you type)."""
+    env = environment()
+    context = {**_context(catalog, proxy=True), "root": "/", "listing": listing}
+    return env.get_template("_results.html" if part else "index.html").render(**context)
 
 
 def render_skill_page(
@@ -253,19 +293,6 @@ def _context(catalog: Catalog, proxy: bool) -> dict[str, Any]:
         "wasm": not proxy,  # the static site's search (Pagefind) runs WebAssembly
     }
     return {"site": site, "surface_labels": SURFACE_LABELS}
-
-
-def _index_entry(skill: SkillRecord, text: str) -> dict[str, Any]:
-    return {
-        "n": skill.name,
-        "u": skill.slug,
-        "d": skill.description,
-        "p": skill.plugin,
-        "c": skill.category,
-        "t": list(skill.tags),
-        "s": list(skill.surfaces),
-        "x": text[:SEARCH_TEXT_LIMIT],
-    }
 
 
 def _copy_static(out: Path) -> list[Path]:

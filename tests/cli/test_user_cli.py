@@ -106,7 +106,7 @@ def test_login_with_the_admins_key_pins_it(run: Run, shared: LiveProxy, tmp_path
     key = shared.key.public().id_hex
     assert (code, err) == (0, "")
     assert out.endswith(f"trusting the signing key {key} for {shared.url}\n")
-    assert run("install", "csv-profiler", "--claude-code")[0] == 0
+    assert run("install", "skillport", "--claude-code")[0] == 0
 
 
 def test_a_catalog_signed_by_another_key_installs_nothing(
@@ -214,14 +214,17 @@ def test_update_lines(answer: dict[str, str], line: str | None) -> None:
 def test_install_for_claude_code(run: Run, shared: LiveProxy, user_env: dict[str, Path]) -> None:
     login(run, shared, "anyone")
     skills = user_env["CLAUDE_CONFIG_DIR"] / "skills"
-    code, out, err = run("install", "csv-profiler", "--claude-code")
-    assert (code, out, err) == (0, f"installed csv-profiler 1.0.0 into {skills / 'csv-profiler'}\n", "")
-    record = json.loads((skills / "csv-profiler/.skillport.json").read_text())
-    assert (record["name"], record["version"], record["source"]) == ("csv-profiler", "1.0.0", shared.url)
-    (skills / "csv-profiler/SKILL.md").write_text("edited by hand")
-    assert run("install", "csv-profiler", "--claude-code")[0] == 0
-    assert (skills / "csv-profiler/SKILL.md").read_text() != "edited by hand"
-    assert sorted(p.name for p in skills.iterdir()) == ["csv-profiler"]
+    code, out, err = run("install", "skillport", "--claude-code")
+    assert (code, out, err) == (0, f"installed skillport 1.0.0 into {skills / 'skillport'}\n", "")
+    record = json.loads((skills / "skillport/.skillport.json").read_text())
+    assert (record["name"], record["version"], record["source"]) == ("skillport", "1.0.0", shared.url)
+    (skills / "skillport/SKILL.md").write_text("edited by hand")
+    assert run("install", "skillport", "--claude-code")[0] == 0
+    assert (skills / "skillport/SKILL.md").read_text() != "edited by hand"
+    assert sorted(p.name for p in skills.iterdir()) == ["skillport"]
+    refused = run("install", "csv-profiler", "--claude-code")  # tagged for Claude.ai and Desktop only
+    assert refused[0] == 1 and "csv-profiler is offered for Claude.ai and Claude Desktop only" in refused[2]
+    assert sorted(p.name for p in skills.iterdir()) == ["skillport"]
 
 
 def test_install_an_upload_zip(run: Run, shared: LiveProxy, tmp_path: Path) -> None:
@@ -296,7 +299,7 @@ def test_updates(run: Run, tmp_path: Path) -> None:
             f"no skills installed from {live.url} in {tmp_path}/home/.claude/skills\n",
             "",
         )
-        for name in ("release-notes", "csv-profiler"):
+        for name in ("release-notes", "skillport"):
             assert run("install", name, "--claude-code")[0] == 0
         current = "csv-profiler: 1.0.0, up to date\nrelease-notes: 1.0.0, up to date\n"
         assert run("updates") == (0, current + "2 of 2 up to date\n", "")
@@ -312,7 +315,7 @@ def test_updates(run: Run, tmp_path: Path) -> None:
         answers = json.loads(run("updates", "--json")[1])["results"]
         assert {a["name"]: a["status"] for a in answers} == {
             "release-notes": "update",
-            "csv-profiler": "current",
+            "skillport": "current",
         }
 
 

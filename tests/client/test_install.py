@@ -96,18 +96,18 @@ def test_install_for_agents_in_a_project(
     connect: Callable[..., Client], tmp_path: Path, trust: Callable[..., Verifier]
 ) -> None:
     env = {"HOME": str(tmp_path / "home"), "SKILLPORT_CONFIG_DIR": str(tmp_path / "config")}
-    client, project = connect("anyone"), tmp_path / "repo"
+    client, project = connect("sre"), tmp_path / "repo"
     done = install_for(
-        client, trust(), "csv-profiler", None, ["codex", "claude-code", "cursor"], project, env
+        client, trust(), "incident-postmortem", None, ["codex", "claude-code", "cursor"], project, env
     )
     assert [(folder, record.agents) for folder, record in done] == [
         (project / ".agents/skills", ["codex", "cursor"]),
         (project / ".claude/skills", ["claude-code"]),
     ]
     for folder, _ in done:
-        saved = json.loads((folder / "csv-profiler" / RECORD).read_text())
-        assert saved["sha256"] == client.skill("csv-profiler").sha256
-        assert (folder / "csv-profiler/scripts/profile_csv.py").stat().st_mode & 0o111
+        saved = json.loads((folder / "incident-postmortem" / RECORD).read_text())
+        assert saved["sha256"] == client.skill("incident-postmortem").sha256
+        assert (folder / "incident-postmortem/assets/postmortem-template.md").is_file()
     assert not (tmp_path / "home").exists()
     folders = known_folders(env)
     assert folders[project / ".agents/skills"].scope == "project"
@@ -116,6 +116,22 @@ def test_install_for_agents_in_a_project(
         (project / ".agents/skills", ["current"]),
         (project / ".claude/skills", ["current"]),
     ]
+
+
+def test_a_skill_not_offered_for_claude_code_is_not_installed_there(
+    connect: Callable[..., Client], tmp_path: Path, trust: Callable[..., Verifier]
+) -> None:
+    env = {"HOME": str(tmp_path / "home"), "SKILLPORT_CONFIG_DIR": str(tmp_path / "config")}
+    with pytest.raises(ClientError) as refused:  # the template tags data-tools surface:CDAI
+        install_for(connect("anyone"), trust(), "csv-profiler", None, ["codex", "claude-code"], None, env)
+    assert str(refused.value) == (
+        "csv-profiler is offered for Claude.ai and Claude Desktop only, not Claude Code (its marketplace "
+        "entry's surface tag); nothing was installed. Save its upload zip instead: "
+        "skillport install csv-profiler --zip ."
+    )
+    assert not (tmp_path / "home").exists()
+    done = install_for(connect("anyone"), trust(), "csv-profiler", None, ["codex"], None, env)
+    assert [record.agents for _, record in done] == [["codex"]]  # other agents are not surfaces
 
 
 def test_reinstall_replaces_the_folder(

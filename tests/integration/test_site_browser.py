@@ -1,4 +1,5 @@
-"""The catalog website in a real headless Chromium: search, filters, downloads, inert skill content."""
+"""The static catalog website (`skillport site`) in a real headless Chromium: Pagefind search and
+filters in the URL, downloads, inert skill content, every page fitting a phone and passing axe."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 from factory import TEMPLATE, write
 from integration.browser import chromium, static_server
+from integration.pagecheck import WIDTHS, Watched, checked_context
 from releasing import build_at
 
 from skillport_build.models.catalog import Catalog
@@ -21,7 +23,9 @@ from skillport_build.site.render import folder_reader, link_bundles, render_site
 
 pytestmark = pytest.mark.integration
 # Screenshots go to a scratch folder; SKILLPORT_SCREENSHOTS=docs/assets refreshes the docs' copies.
-SCREENSHOTS = Path(os.environ.get("SKILLPORT_SCREENSHOTS") or tempfile.gettempdir()) / "skillport-screenshots"
+SCREENSHOTS = Path(
+    os.environ.get("SKILLPORT_SCREENSHOTS") or Path(tempfile.gettempdir(), "skillport-screenshots")
+)
 
 EVIL = """---
 name: evil-notes
@@ -67,34 +71,71 @@ def _open(browser: Any, url: str, **kw: Any) -> Any:
 
 
 def _visible(page: Any) -> list[str]:
-    return page.eval_on_selector_all("#skills > li:not([hidden])", "els => els.map(e => e.dataset.name)")
+    return page.eval_on_selector_all("#skills > li", "els => els.map(e => e.dataset.name)")
+
+
+def _answered(page: Any, action: Any) -> None:
+    """Do `action` and wait until search.js has put its answer in the page."""
+    with _Answer(page):
+        action()
+
+
+class _Answer:
+    """Waits for the `skillport:results` event search.js sends once the list shows an answer."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+
+    def __enter__(self) -> None:
+        self.page.evaluate(
+            "() => { window.__answered = new Promise("
+            "r => document.addEventListener('skillport:results', () => r(true), {once: true})); }"
+        )
+
+    def __exit__(self, *exc: object) -> None:
+        if exc[0] is None:
+            self.page.evaluate("window.__answered")
 
 
 def test_a_word_from_a_skill_body_finds_it(browser: Any, site: str) -> None:
     page = _open(browser, f"{site}/index.html", viewport={"width": 1200, "height": 900})
     assert len(_visible(page)) == 7
-    page.fill("#q", "delimiter")  # only in csv-profiler's SKILL.md body
+    _answered(page, lambda: page.fill("#q", "delimiter"))  # only in csv-profiler's SKILL.md body
     assert _visible(page) == ["csv-profiler"]
-    assert page.inner_text("#count") == "1 skill"
-    page.fill("#q", "zanzibar")  # only in a description
+    assert page.inner_text("#count") == "1 skill for “delimiter”"
+    assert page.inner_text("#skills .why mark").lower() == "delimiter"
+    assert page.url.endswith("/index.html?q=delimiter")
+    _answered(page, lambda: page.fill("#q", "zanzibar"))  # only in a description
     assert _visible(page) == ["evil-notes"]
-    page.fill("#q", "")
+    _answered(page, lambda: page.fill("#q", "zzzznothing"))
+    assert page.is_visible(".empty >> text=Reset search and filters")
+    _answered(page, lambda: page.fill("#q", ""))
+    assert len(_visible(page)) == 7
+    _answered(page, lambda: page.fill("#q", "incident"))
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "catalog-index.png"))
 
 
-def test_filters_narrow_the_list(browser: Any, site: str) -> None:
+def test_filters_narrow_the_list_and_live_in_the_url(browser: Any, site: str) -> None:
     page = _open(browser, f"{site}/index.html")
-    page.select_option("#surface", "claude-code")
+    _answered(page, lambda: page.select_option("#surface", "claude-code"))
     code_only = _visible(page)
     assert "csv-profiler" not in code_only and "pr-review" in code_only
-    page.select_option("#category", "data")
+    plugins = page.eval_on_selector_all("#plugins li", "els => els.map(e => e.dataset.plugin)")
+    assert "engineering" in plugins and "data-tools" not in plugins  # the plugins follow the filters
+    _answered(page, lambda: page.select_option("#category", "data"))
     assert _visible(page) == []
-    page.select_option("#surface", "")
-    assert _visible(page) == ["csv-profiler"]
-    page.select_option("#category", "")
-    page.select_option("#tag", "postmortem")
+    assert page.url.endswith("?category=data&surface=claude-code")
+    _answered(page, page.go_back)
+    assert page.input_value("#category") == "" and "pr-review" in _visible(page)
+    _answered(page, lambda: page.select_option("#surface", ""))
+    _answered(page, lambda: page.select_option("#tag", "postmortem"))
     assert _visible(page) == ["incident-postmortem"]
+    shared = browser.new_page()  # the URL alone reproduces the search
+    shared.goto(f"{site}/index.html?tag=postmortem")
+    shared.wait_for_function("() => document.querySelectorAll('#skills > li').length === 1")
+    assert _visible(shared) == ["incident-postmortem"] and shared.input_value("#tag") == "postmortem"
+    shared.close()
 
 
 def test_download_link_returns_the_zip(browser: Any, site: str) -> None:
@@ -139,6 +180,45 @@ def test_browsing_works_without_javascript(browser: Any, site: str) -> None:
     page.click("text=csv-profiler")
     assert page.url.endswith("/skills/csv-profiler.html")
     context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_page_fits_logs_nothing_and_passes_axe(browser: Any, site: str, width: int) -> None:
+    with checked_context(browser, width) as context:
+        watched = Watched(context.new_page())
+        for path in (
+            "index.html",
+            "index.html?q=notes",
+            "skills/csv-profiler.html",
+            "skills/evil-notes.html",
+            "plugins/engineering.html",
+            "plugins/data-tools.html",
+            "404.html",
+        ):
+            watched.page.goto(f"{site}/{path}")
+            if "?q=" in path:
+                watched.page.wait_for_selector("#count:has-text('for')")
+            watched.check(f"{path} at {width} px")
+
+
+def test_surfaces_tell_one_story(browser: Any, site: str) -> None:
+    page = browser.new_page()
+    page.goto(f"{site}/plugins/data-tools.html")  # tagged for Claude.ai and Desktop only
+    text = page.inner_text("main")
+    assert "claude plugin install" not in text and "not for Claude Code" in text
+    assert page.query_selector("a[href$='.zip']") is None  # the plugin zip is Claude Code's
+    page.goto(f"{site}/skills/csv-profiler.html")
+    assert "--claude-code" not in page.inner_text(
+        "main"
+    ) and "Not offered for Claude Code" in page.inner_text("main")
+    page.goto(f"{site}/plugins/engineering.html")  # Claude Code only
+    parts = page.inner_text("main")
+    assert (
+        "/review" in parts and "security-reviewer" in parts and "claude plugin install engineering@" in parts
+    )
+    page.goto(f"{site}/skills/pr-review.html")
+    assert "Upload skill" not in page.inner_text("main")
+    page.close()
 
 
 def test_usable_on_a_phone_and_by_keyboard(browser: Any, site: str) -> None:

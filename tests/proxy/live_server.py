@@ -28,12 +28,12 @@ from skillport_build.trust.minisign import SecretKey
 
 
 @contextmanager
-def running(app: ASGIApp, port: int) -> Iterator[str]:
+def running(app: ASGIApp, port: int, start_within: float = 10) -> Iterator[str]:
     """Serve `app` on 127.0.0.1:`port` (the port its config names) until the block ends; yields the URL."""
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + start_within
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError(f"uvicorn did not start on 127.0.0.1:{port}")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from pathlib import Path
@@ -30,10 +31,12 @@ def test_every_page_is_written(built: Path, tmp_path: Path) -> None:
     catalog, result = _render(built, tmp_path / "site")
     assert result.skills == 6 and result.pages == 6 + 5 + 2
     names = sorted(
-        p.relative_to(tmp_path / "site").as_posix() for p in (tmp_path / "site").rglob("*") if p.is_file()
+        p.relative_to(tmp_path / "site").as_posix()
+        for p in (tmp_path / "site").rglob("*")
+        if p.is_file() and "pagefind" not in p.parts
     )
     assert names == sorted(
-        ["404.html", "index.html", "search-index.json"]
+        ["404.html", "index.html"]
         + [f"static/{n}" for n in ("copy.js", "favicon.svg", "search.js", "site.css")]
         + [f"skills/{s.name}.html" for s in catalog.skills]
         + [f"plugins/{p.name}.html" for p in catalog.plugins]
@@ -41,7 +44,10 @@ def test_every_page_is_written(built: Path, tmp_path: Path) -> None:
     page = (tmp_path / "site/skills/csv-profiler.html").read_text()
     assert "Content-Security-Policy" in page and "default-src &#39;none&#39;" not in page
     assert 'href="../bundles/csv-profiler/1.0.0/csv-profiler-1.0.0.zip" download' in page
-    assert "scripts/profile_csv.py" in page and "Version history" in page
+    assert "scripts/<wbr>profile_<wbr>csv.<wbr>py" in page and "Version history" in page
+    search = tmp_path / "site/pagefind"
+    assert (search / "pagefind.js").is_file() and len(list(search.glob("fragment/*.pf_fragment"))) == 6
+    assert not list(search.glob("pagefind-*ui.*"))  # Pagefind's own UI is not shipped: search.js is ours
 
 
 def test_no_page_loads_anything_from_elsewhere(built: Path, tmp_path: Path) -> None:
@@ -49,14 +55,15 @@ def test_no_page_loads_anything_from_elsewhere(built: Path, tmp_path: Path) -> N
     for page in (tmp_path / "site").rglob("*.html"):
         text = page.read_text()
         assert not re.search(r'<(script|link|img)[^>]+(src|href)="(https?:)?//', text), page
-        assert "<script" not in text or 'src="static/search.js"' in text
+        assert re.findall(r"<script[^>]*>", text) in ([], ['<script src="static/search.js" defer>']), page
 
 
 def test_an_audience_sees_only_its_skills(built: Path, tmp_path: Path) -> None:
     _, result = _render(built, tmp_path / "site", only={"release-notes", "csv-profiler"})
     assert result.skills == 2
     index = (tmp_path / "site/index.html").read_text()
-    search = (tmp_path / "site/search-index.json").read_text()
+    search = _pagefind_text(tmp_path / "site")
+    assert "release-notes" in search and "csv-profiler" in search
     for hidden in ("incident-postmortem", "pr-review", "decision-record", "operations"):
         assert hidden not in index and hidden not in search
     assert not (tmp_path / "site/skills/incident-postmortem.html").exists()
@@ -65,12 +72,38 @@ def test_an_audience_sees_only_its_skills(built: Path, tmp_path: Path) -> None:
     assert "release-notes" in writing and "decision-record" not in writing
 
 
-def test_search_index_carries_the_skill_text(built: Path, tmp_path: Path) -> None:
+def _pagefind_text(site: Path) -> str:
+    """Every chunk of the site's Pagefind index, decompressed, as one text."""
+    return "\n".join(
+        gzip.decompress(p.read_bytes()).decode("utf-8", "replace")
+        for p in sorted((site / "pagefind").rglob("*"))
+        if p.suffix in {".pf_fragment", ".pf_index", ".pf_filter", ".pf_meta"}
+    )
+
+
+def test_the_search_index_is_chunked_and_carries_the_skill_text(built: Path, tmp_path: Path) -> None:
     _render(built, tmp_path / "site")
-    index = json.loads((tmp_path / "site/search-index.json").read_text())
-    entry = next(e for e in index["skills"] if e["n"] == "csv-profiler")
-    assert entry["p"] == "data-tools" and set(entry["s"]) == {"claude-ai", "desktop"}
-    assert "delimiter" in entry["x"].lower()
+    fragments = [
+        json.loads(gzip.decompress(p.read_bytes()).removeprefix(b"pagefind_dcd"))
+        for p in (tmp_path / "site/pagefind/fragment").iterdir()
+    ]
+    csv = next(f for f in fragments if f["url"].endswith("/csv-profiler.html"))
+    assert csv["meta"]["plugin"] == "data-tools" and csv["filters"]["surface"] == ["claude-ai", "desktop"]
+    assert "delimiter" in csv["content"].lower()
+    assert "Version history" not in csv["content"]  # only the description and SKILL.md are indexed
+
+
+def test_the_index_pages_through_every_skill(
+    built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from skillport_build.site import render as site_module
+
+    monkeypatch.setattr(site_module, "PAGE_SIZE", 4)
+    _render(built, tmp_path / "site", search=False)
+    first, second = ((tmp_path / "site" / n).read_text() for n in ("index.html", "index-2.html"))
+    assert first.count('class="card"') == 4 and second.count('class="card"') == 2
+    assert 'href="index-2.html" rel="next"' in first and 'href="index.html" rel="prev"' in second
+    assert "page 2 of 2" in second and not (tmp_path / "site/pagefind").exists()
 
 
 def test_link_base_points_downloads_elsewhere(built: Path, tmp_path: Path) -> None:
@@ -108,14 +141,19 @@ def test_rendering_on_every_core_gives_the_same_site(
     _render(built, tmp_path / "serial", workers=1)
     monkeypatch.setattr(site_module, "PARALLEL_FROM", 1)
     _, result = _render(built, tmp_path / "parallel", workers=2)
-    serial = {
-        p.relative_to(tmp_path / "serial"): p.read_bytes()
-        for p in (tmp_path / "serial").rglob("*")
-        if p.is_file()
+    serial, parallel = (_files(tmp_path / name) for name in ("serial", "parallel"))
+    assert result.size_bytes == sum(len(b) for b in parallel.values())
+    # Pagefind writes its filter chunks in hash-map order (the same filters, not the same bytes), and
+    # its entry and meta files name those chunks by hash; every other file is the same.
+    assert {n: b for n, b in serial.items() if _reproducible(n)} == {
+        n: b for n, b in parallel.items() if _reproducible(n)
     }
-    parallel = {
-        p.relative_to(tmp_path / "parallel"): p.read_bytes()
-        for p in (tmp_path / "parallel").rglob("*")
-        if p.is_file()
-    }
-    assert serial == parallel and result.size_bytes == sum(len(b) for b in parallel.values())
+    assert sum(_reproducible(n) for n in serial) == len(serial) - 2 - sum("filter" in n.parts for n in serial)
+
+
+def _reproducible(name: Path) -> bool:
+    return "filter" not in name.parts and name.suffix not in {".pf_meta", ".json"}
+
+
+def _files(root: Path) -> dict[Path, bytes]:
+    return {p.relative_to(root): p.read_bytes() for p in root.rglob("*") if p.is_file()}

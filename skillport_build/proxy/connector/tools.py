@@ -13,7 +13,7 @@ from typing import Any
 from skillport_build.errors import ToolRefused
 from skillport_build.models.access import Identity
 from skillport_build.models.catalog import SkillRecord
-from skillport_build.models.marketplace import ALL_SURFACES
+from skillport_build.models.marketplace import ALL_SURFACES, SURFACE_LABELS
 from skillport_build.proxy.access import View
 from skillport_build.proxy.connector.install import one_click
 from skillport_build.proxy.connector.skills_ext import SkillFiles
@@ -109,6 +109,13 @@ class Tools:
         self._audit("link", identity, {"skill": skill.name, "version": skill.version, "surface": surface})
         base = self.proxy.config.base_url
         answer: dict[str, Any] = link.model_dump(include=LINK_FIELDS)
+        if surface not in skill.surfaces:  # the same story as the website and the CLI
+            where = " and ".join(SURFACE_LABELS[s] for s in skill.surfaces)
+            answer["note"] = (
+                f"{skill.ref} is offered for {where} only, not {SURFACE_LABELS[surface]}: these are the "
+                f"steps for {where}. Tell the person before installing it."
+            )
+            surface = "claude-code" if skill.surfaces == ("claude-code",) else "claude-ai"
         if surface == "claude-code":
             plugin = next((p for p in view.plugins if p.name == skill.plugin), None)
             answer["steps"] = [
