@@ -21,13 +21,47 @@ def postgres() -> Iterator[Postgres]:
         yield server
 
 
-@pytest.fixture(
-    scope="module", autouse=True, params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)]
-)
+# The modules whose tests write or read shared state (tokens, sessions, sign-ins, OAuth, rate limits,
+# audit, downloads, notices) run on PostgreSQL too; the rest only read the catalog, the same on both.
+ON_POSTGRES = {
+    "test_state",
+    "test_admin",
+    "test_admin_cli",
+    "test_login",
+    "test_oidc_signin",
+    "test_github_signin",
+    "test_security",
+    "test_downloads",
+    "test_notice",
+    "test_links",
+    "test_held",
+    "test_updates",
+    "test_grants",
+    "test_oauth_flow",
+    "test_oauth_security",
+    "test_mcp_access",
+    "test_provider",
+    "test_listing",
+    "test_migrate",
+    "test_schema",
+}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "state_backend" not in metafunc.fixturenames:
+        return
+    name = metafunc.module.__name__.rpartition(".")[2]
+    backends: list[Any] = ["sqlite"]
+    if name in ON_POSTGRES:
+        backends.append(pytest.param("postgresql", marks=pytest.mark.integration))
+    metafunc.parametrize("state_backend", backends, indirect=True, scope="module")
+
+
+@pytest.fixture(scope="module", autouse=True)
 def state_backend(request: pytest.FixtureRequest) -> Iterator[str]:
-    """Every proxy and connector test module runs on SQLite, then on PostgreSQL (see
-    `served.state_db`; a module's shared proxies take this fixture so they are made anew for each);
-    whatever states were left open are closed after (no connection outlives its module)."""
+    """Each proxy and connector test module runs on SQLite, and those in ON_POSTGRES on PostgreSQL
+    too (see `served.state_db`; a module's shared proxies take this fixture so they are made anew for
+    each); whatever states were left open are closed after (no connection outlives its module)."""
     Backend.use(request.getfixturevalue("postgres") if request.param == "postgresql" else None)
     opened: list[State] = []
     original = State.__init__
