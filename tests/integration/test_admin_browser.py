@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from integration.browser import chromium
+from integration.pagecheck import WIDTHS, Watched, checked_context
 from proxy.live_server import LiveProxy, live_proxy
 from proxy.test_admin import stamp
 
@@ -22,9 +23,7 @@ from skillport_build.proxy.audit_queries import AuditLog, execute_many
 from skillport_build.proxy.state import State
 
 pytestmark = pytest.mark.integration
-AXE = Path(__file__).resolve().parents[2] / ".tools/axe/node_modules/axe-core/axe.min.js"
 SCREENSHOTS = Path(os.environ.get("SKILLPORT_SCREENSHOTS") or tempfile.gettempdir()) / "skillport-screenshots"
-WIDTHS = (390, 1440)
 PAGES = (
     "/admin",
     "/admin/skills",
@@ -33,11 +32,6 @@ PAGES = (
     "/admin/audit",
     "/admin/audit?event=download&skill=release-notes",
 )
-RUN_AXE = """async () => {
-  const found = await axe.run(document, {resultTypes: ["violations"]});
-  return found.violations.filter(v => v.impact === "serious" || v.impact === "critical")
-    .map(v => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map(n => n.target.join(" ")).slice(0, 3)}`);
-}"""
 
 
 @pytest.fixture(scope="module")
@@ -89,44 +83,26 @@ def browser() -> Iterator[Any]:
         yield running
 
 
-def axe() -> Path:
-    if AXE.is_file():
-        return AXE
-    if os.environ.get("SKILLPORT_INTEGRATION") == "1":
-        pytest.fail("axe-core is not installed; `make tools` installs it into .tools/axe")
-    pytest.skip("axe-core not installed: run the suite with `make test`")
-
-
-def signed_in_admin(browser: Any, proxy: LiveProxy, width: int) -> tuple[Any, Any, list[str]]:
-    """A context at `width` px with axe injected (through DevTools, the CSP stays) and the admin
-    signed in through the form; its page and the console errors it collects."""
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    context.add_init_script(path=str(axe()))
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
-    page.goto(f"{proxy.url}/login?next=/admin")
+def sign_in_admin(page: Any, proxy: LiveProxy, then: str) -> None:
+    """The admin signs in through the development form and lands on `then`."""
+    page.goto(f"{proxy.url}/login?next={then}")
     page.fill("input[name=email]", "ada@acme.example")
     page.fill("input[name=groups]", "platform")
     page.click("form[action='/login/dev'] button[type=submit]")
-    page.wait_for_url(f"{proxy.url}/admin")
-    return context, page, errors
+    page.wait_for_url(f"{proxy.url}{then}")
 
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_every_admin_page_fits_logs_nothing_and_passes_axe(
     browser: Any, proxy: LiveProxy, width: int
 ) -> None:
-    context, page, errors = signed_in_admin(browser, proxy, width)
-    try:
+    with checked_context(browser, width) as context:
+        page = context.new_page()
+        watched = Watched(page)
+        sign_in_admin(page, proxy, "/admin")
         for path in PAGES:
             page.goto(proxy.url + path)
-            page.wait_for_load_state("networkidle")
-            sizes = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-            assert sizes[0] <= sizes[1], f"{path} at {width} px: {sizes[0]} px wide"
-            assert errors == [], f"{path}: {errors}"
-            assert page.evaluate(RUN_AXE) == [], path
+            watched.check(f"{path} at {width} px")
         page.goto(f"{proxy.url}/admin")
         charts = page.eval_on_selector_all(
             "svg.chart", "els => els.map(e => e.getBoundingClientRect().width)"
@@ -138,19 +114,13 @@ def test_every_admin_page_fits_logs_nothing_and_passes_axe(
         page.screenshot(path=str(SCREENSHOTS / f"admin-dashboard-{width}.png"), full_page=width == 1440)
         page.goto(f"{proxy.url}/admin/skills/release-notes")
         page.screenshot(path=str(SCREENSHOTS / f"admin-skill-{width}.png"), full_page=width == 1440)
-    finally:
-        context.close()
 
 
 def test_filters_and_paging_work_without_script(browser: Any, proxy: LiveProxy) -> None:
     context = browser.new_context(viewport={"width": 1440, "height": 900}, java_script_enabled=False)
     page = context.new_page()
     try:
-        page.goto(f"{proxy.url}/login?next=/admin/audit")
-        page.fill("input[name=email]", "ada@acme.example")
-        page.fill("input[name=groups]", "platform")
-        page.click("form[action='/login/dev'] button[type=submit]")
-        page.wait_for_url(f"{proxy.url}/admin/audit")
+        sign_in_admin(page, proxy, "/admin/audit")
         page.select_option("select[name=event]", "download")
         page.fill("input[name=skill]", "csv-profiler")
         with page.expect_navigation():
