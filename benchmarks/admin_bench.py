@@ -39,7 +39,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
 from integration.registry import free_port  # noqa: E402
-from scale import add_scale, run_scaled  # noqa: E402
+from scale import bench_parser, parse_args  # noqa: E402
 from serve_bench import _running, _skillport  # noqa: E402
 from validate_bench import make_tree  # noqa: E402
 
@@ -229,15 +229,11 @@ def _interrupted(signum: int, frame: object) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--skills", type=int, default=1000)
+    parser = bench_parser(__doc__)
     parser.add_argument("--audit-rows", type=int, default=100_000, help="audit events in the state")
     parser.add_argument("--repeat", type=int, default=40, help="timed requests per page")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    add_scale(parser)
-    args = parser.parse_args()
-    if args.scale is not None:
-        run_scaled(__file__, args.scale)
+    args = parse_args(parser, __file__)
+    if args is None:
         return
     signal.signal(signal.SIGTERM, _interrupted)
     try:

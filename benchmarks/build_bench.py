@@ -24,7 +24,6 @@ changed, which must fetch nothing (counted from the daemon's own log, and from t
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -36,7 +35,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scale import add_scale, run_scaled
+from scale import bench_parser, parse_args
 from validate_bench import make_tree
 
 SKILLPORT = [sys.executable, "-m", "skillport_build"]
@@ -207,18 +206,14 @@ def _print_remote(result: dict[str, object]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--skills", type=int, default=1000)
+    parser = bench_parser(__doc__)
     parser.add_argument(
         "--remote", type=int, nargs="?", const=0, metavar="N", help="N remote plugins (default: --skills)"
     )
     parser.add_argument("--mixed", action="store_true", help="mix the layout families real repos use")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--no-git", action="store_true", help="a plain folder, not a git checkout")
-    add_scale(parser)
-    args = parser.parse_args()
-    if args.scale is not None:
-        run_scaled(__file__, args.scale)
+    args = parse_args(parser, __file__)
+    if args is None:
         return
     if args.remote is not None:
         result = remote_bench(args.remote or args.skills)

@@ -37,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
 from build_bench import SKILLPORT  # noqa: E402
-from scale import add_scale, run_scaled  # noqa: E402
+from scale import bench_parser, parse_args  # noqa: E402
 from serve_bench import publish_synthetic  # noqa: E402
 
 from skillport_build.release.publish import publish  # noqa: E402
@@ -163,13 +163,9 @@ def main() -> None:
     if len(sys.argv) == 5 and sys.argv[1] == "--child":
         child(Path(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4]))
         return
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--skills", type=int, default=1000)
-    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    add_scale(parser)
-    args = parser.parse_args()
-    if args.scale is not None:
-        run_scaled(__file__, args.scale)
+    parser = bench_parser(__doc__)
+    args = parse_args(parser, __file__)
+    if args is None:
         return
     with tempfile.TemporaryDirectory(prefix="skillport-load-bench-") as tmp:
         report(run(args.skills, Path(tmp)), args)  # before the clean-up: 10,000 skills are many files

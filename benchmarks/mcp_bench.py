@@ -61,7 +61,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
 from integration.registry import free_port  # noqa: E402
 from proxy.live_server import running  # noqa: E402
-from scale import add_scale, run_scaled  # noqa: E402
+from scale import bench_parser, parse_args  # noqa: E402
 from serve_bench import publish_synthetic  # noqa: E402
 
 from skillport_build.proxy.app import create_app  # noqa: E402
@@ -313,15 +313,11 @@ def _bytes_for(skills: int, pages: list[int], sizes: list[int]) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--skills", type=int, default=1000)
+    parser = bench_parser(__doc__)
     parser.add_argument("--samples", type=int, default=400, help="timed search_skills calls")
     parser.add_argument("--warmup", type=int, default=40, help="search_skills calls before timing")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    add_scale(parser)
-    args = parser.parse_args()
-    if args.scale is not None:
-        run_scaled(__file__, args.scale)
+    args = parse_args(parser, __file__)
+    if args is None:
         return
     if args.skills < 1 or args.samples < 20:
         parser.error("--skills must be at least 1 and --samples at least 20")

@@ -13,7 +13,6 @@ and served by the proxy app in process (the dev sign-in, one person). Timed, R t
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import statistics
@@ -27,7 +26,7 @@ from starlette.testclient import TestClient
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
-from scale import add_scale, run_scaled  # noqa: E402
+from scale import bench_parser, parse_args  # noqa: E402
 from serve_bench import publish_synthetic  # noqa: E402
 
 from skillport_build.proxy.app import create_app  # noqa: E402
@@ -84,14 +83,10 @@ def run(skills: int, repeat: int) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--skills", type=int, default=1000)
+    parser = bench_parser(__doc__)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    add_scale(parser)
-    args = parser.parse_args()
-    if args.scale is not None:
-        run_scaled(__file__, args.scale)
+    args = parse_args(parser, __file__)
+    if args is None:
         return
     figures = run(args.skills, args.repeat)
     if args.json:

@@ -11,7 +11,6 @@ The second publish must upload only the changed skill's bundle and its plugin's 
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -24,7 +23,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
 from integration.registry import PASSWORD, USER, running_registry  # noqa: E402
 from integration.s3 import ACCESS_KEY, REGION, SECRET_KEY, running_s3  # noqa: E402
-from scale import add_scale, run_scaled  # noqa: E402
+from scale import bench_parser, parse_args  # noqa: E402
 from validate_bench import make_tree  # noqa: E402
 
 from skillport_build.release.build import BuildOptions, build  # noqa: E402
@@ -43,13 +42,9 @@ def _release(root: Path, out: Path, store: Store, key: object) -> Path:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--skills", type=int, default=1000)
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    add_scale(parser)
-    args = parser.parse_args()
-    if args.scale is not None:
-        run_scaled(__file__, args.scale)
+    parser = bench_parser(__doc__)
+    args = parse_args(parser, __file__)
+    if args is None:
         return
     key = generate()
     os.environ.update(SKILLPORT_OCI_USERNAME=USER, SKILLPORT_OCI_PASSWORD=PASSWORD)

@@ -31,6 +31,25 @@ def add_scale(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def bench_parser(doc: str | None) -> argparse.ArgumentParser:
+    """The parser every benchmark starts from: its docstring's first paragraph, `--skills N`, `--json`."""
+    parser = argparse.ArgumentParser(description=(doc or "").strip().split("\n\n")[0])
+    parser.add_argument("--skills", type=int, default=1000, help="skills in the generated marketplace")
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    return parser
+
+
+def parse_args(parser: argparse.ArgumentParser, script: str) -> argparse.Namespace | None:
+    """The benchmark's flags, with `--scale` added; None when `--scale` has run `script` at every
+    size and printed the table (nothing is left to do)."""
+    add_scale(parser)
+    args = parser.parse_args()
+    if args.scale is not None:
+        run_scaled(script, args.scale)
+        return None
+    return args
+
+
 def run_scaled(script: str, sizes: list[int], argv: list[str] | None = None) -> None:
     """Run `script` once per size with the other flags of `argv` and print the figures as a table."""
     rest = _passed_on(sys.argv[1:] if argv is None else argv)

@@ -12,7 +12,6 @@ the same lines (detect-secrets from PyPI, with its default plugins and filters).
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import string
@@ -20,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from scale import add_scale, run_scaled
+from scale import bench_parser, parse_args
 
 from skillport_build.models.config import ValidateConfig
 from skillport_build.repo.marketplace import FileEntry
@@ -132,13 +131,9 @@ def _timed(skills: int, root: Path, lines: list[str]) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--skills", type=int, default=1000, help="skill folders to time the scan over")
-    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    add_scale(parser)
-    args = parser.parse_args()
-    if args.scale is not None:
-        run_scaled(__file__, args.scale)
+    parser = bench_parser(__doc__)
+    args = parse_args(parser, __file__)
+    if args is None:
         return
     rng = random.Random(41)
     labelled = corpus(rng)

@@ -48,7 +48,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
 from integration.registry import free_port  # noqa: E402
 from integration.s3 import ACCESS_KEY, REGION, SECRET_KEY, running_s3  # noqa: E402
-from scale import add_scale, run_scaled  # noqa: E402
+from scale import bench_parser, parse_args  # noqa: E402
 from validate_bench import make_tree  # noqa: E402
 
 from skillport_build.release.build import BuildOptions, build  # noqa: E402
@@ -326,16 +326,12 @@ def run(args: argparse.Namespace) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--skills", type=int, default=1000)
+    parser = bench_parser(__doc__)
     parser.add_argument("--seconds", type=int, default=10, help="each measured run")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of load before each measured run")
     parser.add_argument("--concurrency", type=int, default=50, help="open keep-alive connections")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    add_scale(parser)
-    args = parser.parse_args()
-    if args.scale is not None:
-        run_scaled(__file__, args.scale)
+    args = parse_args(parser, __file__)
+    if args is None:
         return
     signal.signal(signal.SIGTERM, _interrupted)
     try:

@@ -16,7 +16,6 @@ The build (not timed) uses the same synthetic marketplace as the other benchmark
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import subprocess
@@ -32,7 +31,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 from integration.browser import chromium, static_server  # noqa: E402
 from integration.registry import free_port  # noqa: E402
 from proxy.live_server import running  # noqa: E402
-from scale import add_scale, run_scaled  # noqa: E402
+from scale import bench_parser, parse_args  # noqa: E402
 from validate_bench import make_tree  # noqa: E402
 
 from skillport_build.proxy.app import create_app  # noqa: E402
@@ -163,13 +162,9 @@ def run(skills: int) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--skills", type=int, default=1000)
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    add_scale(parser)
-    args = parser.parse_args()
-    if args.scale is not None:
-        run_scaled(__file__, args.scale)
+    parser = bench_parser(__doc__)
+    args = parse_args(parser, __file__)
+    if args is None:
         return
     figures = run(args.skills)
     if args.json:

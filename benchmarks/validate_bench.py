@@ -10,7 +10,6 @@ SKILLPORT_CLAUDE or from `.tools/` (installed by `make tools`).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
@@ -22,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from scale import add_scale, run_scaled
+from scale import bench_parser, parse_args
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CLAUDE = REPO / ".tools/claude/node_modules/.bin/claude"
@@ -134,15 +133,11 @@ def _median_time(command: list[str], runs: int, env: dict[str, str] | None = Non
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--skills", type=int, default=1000)
+    parser = bench_parser(__doc__)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--mixed", action="store_true", help="mix the layout families real repos use")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    add_scale(parser)
-    args = parser.parse_args()
-    if args.scale is not None:
-        run_scaled(__file__, args.scale)
+    args = parse_args(parser, __file__)
+    if args is None:
         return
     claude = os.environ.get("SKILLPORT_CLAUDE") or str(DEFAULT_CLAUDE)
     if not Path(claude).is_file():

@@ -12,7 +12,6 @@ The synthetic marketplace the other benchmarks use (N skills) is built, then:
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
@@ -23,7 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE)]
 
-from scale import add_scale, run_scaled  # noqa: E402
+from scale import bench_parser, parse_args  # noqa: E402
 from validate_bench import make_tree  # noqa: E402
 
 from skillport_build.models.api import RecordProof  # noqa: E402
@@ -74,13 +73,9 @@ def run(skills: int) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--skills", type=int, default=1000)
-    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    add_scale(parser)
-    args = parser.parse_args()
-    if args.scale is not None:
-        run_scaled(__file__, args.scale)
+    parser = bench_parser(__doc__)
+    args = parse_args(parser, __file__)
+    if args is None:
         return
     figures = run(args.skills)
     if args.json:
