@@ -295,12 +295,17 @@ def _context(catalog: Catalog, proxy: bool) -> dict[str, Any]:
     return {"site": site, "surface_labels": SURFACE_LABELS}
 
 
+PROXY_ONLY_STATIC = frozenset({"admin.css"})  # the proxy's admin pages; a static site has none
+
+
 def _copy_static(out: Path) -> list[Path]:
     source = templates_dir() / "static"
     target = out / "static"
     target.mkdir(parents=True, exist_ok=True)
     copied = []
     for item in sorted(source.iterdir()):
+        if item.name in PROXY_ONLY_STATIC:
+            continue
         shutil.copyfile(item, target / item.name)
         copied.append(target / item.name)
     return copied
