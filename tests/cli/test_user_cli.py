@@ -301,15 +301,15 @@ def test_updates(run: Run, tmp_path: Path) -> None:
         )
         for name in ("release-notes", "skillport"):
             assert run("install", name, "--claude-code")[0] == 0
-        current = "csv-profiler: 1.0.0, up to date\nrelease-notes: 1.0.0, up to date\n"
+        current = "release-notes: 1.0.0, up to date\nskillport: 1.0.0, up to date\n"
         assert run("updates") == (0, current + "2 of 2 up to date\n", "")
         change(live.repo, "plugins/writing/skills/release-notes/SKILL.md", "writing")
         live.republish()
         code, out, _ = run("updates")
         assert (code, out) == (
             0,
-            "csv-profiler: 1.0.0, up to date\n"
             "release-notes: 1.0.0 -> 1.0.1  (skillport install release-notes --claude-code)\n"
+            "skillport: 1.0.0, up to date\n"
             "1 of 2 up to date\n",
         )
         answers = json.loads(run("updates", "--json")[1])["results"]

@@ -243,7 +243,12 @@ class Steering(httpx.HTTPTransport):
         market["owner"] |= {"pluginRoot": "../..", "name": "Acme Platform Team"}
         market["plugins"][0]["author"] = {"name": "A", "pluginRoot": "/"}
         response.close()
-        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+        # the body is re-encoded here: the upstream length and encoding no longer describe it
+        headers = {
+            k: v
+            for k, v in response.headers.items()
+            if k.lower() not in {"content-length", "content-encoding"}
+        }
         return httpx.Response(response.status_code, headers=headers, json=market)
 
 

@@ -43,7 +43,12 @@ class Rewrite(httpx.BaseTransport):
             body = EVIL
         elif response.headers.get("content-type", "").startswith("application/json"):
             body = json.dumps(self.change(request.url.path, json.loads(body))).encode()
-        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+        # the body is re-encoded here: the upstream length and encoding no longer describe it
+        headers = {
+            k: v
+            for k, v in response.headers.items()
+            if k.lower() not in {"content-length", "content-encoding"}
+        }
         return httpx.Response(response.status_code, headers=headers, content=body)
 
     def close(self) -> None:

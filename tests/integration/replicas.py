@@ -37,6 +37,7 @@ http {{
     upstream replicas {{
 {servers}
         keepalive 64;
+        keepalive_timeout 4s;  # below uvicorn's 5 s: never reuse a connection a replica is closing
     }}
     server {{
         listen 127.0.0.1:{port};

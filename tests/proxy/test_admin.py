@@ -17,7 +17,7 @@ import pytest
 from proxy.served import Served
 from proxy.test_access_matrix import sign_in
 
-from skillport_build.errors import UsageError
+from skillport_build.errors import ConfigError, UsageError
 from skillport_build.proxy.audit_queries import AuditFilter, AuditLog, execute_many, query, run_retention
 from skillport_build.proxy.config import load_config
 from skillport_build.proxy.state import State
@@ -350,7 +350,7 @@ def test_audit_days_is_a_setting_with_its_environment_variable(tmp_path: Path) -
     base = {"store": "x", "keys": ("k",), "dev": True}
     assert load_config(None, {}, base).audit_days is None
     assert load_config(None, {"SKILLPORT_AUDIT_DAYS": "90"}, base).audit_days == 90
-    with pytest.raises(UsageError, match="audit_days: Input should be greater than or equal to 1"):
+    with pytest.raises(ConfigError, match="audit_days: Input should be greater than or equal to 1"):
         load_config(None, {"SKILLPORT_AUDIT_DAYS": "0"}, base)
 
 

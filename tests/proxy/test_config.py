@@ -148,5 +148,5 @@ def test_replica_settings_from_the_file_and_the_environment(tmp_path: Path) -> N
     assert config.db == "postgresql+psycopg://skillport@db/skillport"  # a URL is kept as given
     assert (config.workers, config.db_upgrade, config.notify_secret) == (4, False, "s3cret-notify")
     assert "s3cret-notify" not in repr(config)
-    with pytest.raises(UsageError, match="workers: Input should be less than or equal to 64"):
+    with pytest.raises(ConfigError, match="workers: Input should be less than or equal to 64"):
         load_config(path, {"SKILLPORT_WORKERS": "65"})
