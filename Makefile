@@ -169,11 +169,13 @@ bench: $(STAMP) tools
 	$(BENCH)/site_bench.py --skills $(BENCH_SKILLS) $(SCALE)
 	$(BENCH)/pages_bench.py --skills $(BENCH_SKILLS) $(SCALE)
 	$(BENCH)/verify_bench.py --skills $(BENCH_SKILLS) $(SCALE)
+	$(BENCH)/load_bench.py --skills $(BENCH_SKILLS) $(SCALE)
 	command -v nginx >/dev/null && command -v wrk >/dev/null || (apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx wrk)
 	$(BENCH)/serve_bench.py --skills $(BENCH_SKILLS) $(SCALE)
 	$(BENCH)/search_bench.py --skills $(BENCH_SKILLS) $(SCALE)
 	$(BENCH)/mcp_bench.py --skills $(BENCH_SKILLS) $(SCALE)
+	$(BENCH)/admin_bench.py --skills $(BENCH_SKILLS) $(SCALE)
 	$(BIN)/python benchmarks/mutation_run.py  # not a size benchmark: no --skills
 
 # The same at 1,000 and 10,000 skills, side by side (`make bench-scale SCALE="--scale 1000 100000"`).

@@ -40,35 +40,15 @@ sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
 from integration.registry import free_port  # noqa: E402
 from scale import bench_parser, parse_args  # noqa: E402
-from serve_bench import _running, _skillport  # noqa: E402
-from validate_bench import make_tree  # noqa: E402
+from serving import publish_synthetic, serve_settings, serving  # noqa: E402
 
 from skillport_build.proxy.audit_queries import execute_many, query  # noqa: E402
 from skillport_build.proxy.state import State  # noqa: E402
-from skillport_build.release.build import BuildOptions, build  # noqa: E402
-from skillport_build.release.publish import publish  # noqa: E402
-from skillport_build.stores import LocalStore, current_catalog  # noqa: E402
-from skillport_build.trust.minisign import generate  # noqa: E402
-from skillport_build.trust.sign import sign_dir  # noqa: E402
+from skillport_build.stores import current_catalog  # noqa: E402
 
 TARGET_MS = 200.0
 ADMIN, ADMIN_GROUP = "admin@bench.example", "platform"
 POLICY = 'defaults:\n  read: ["*"]\nadmins: ["group:platform"]\n'
-
-
-def publish_with_admins(work: Path, skills: int) -> tuple[LocalStore, Path]:
-    """The synthetic marketplace, its policy naming an admin group, built, signed and published."""
-    (work / "market").mkdir()
-    make_tree(work / "market", skills)
-    (work / "market/.skillport/access.yaml").write_text(POLICY)
-    build(work / "market", BuildOptions(out=work / "dist"))
-    key = generate()
-    sign_dir(work / "dist", key)
-    store = LocalStore(work / "store")
-    publish(work / "dist", store)
-    public = work / "trusted.pub"
-    public.write_text(key.public().to_text())
-    return store, public
 
 
 def fill_audit(db: Path, skills: list[str], rows: int, now: datetime, seed: int = 7) -> None:
@@ -163,7 +143,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     """Publish, fill, serve, sign in, measure."""
     with tempfile.TemporaryDirectory(prefix="skillport-admin-bench-") as tmp:
         work = Path(tmp)
-        store, public = publish_with_admins(work, args.skills)
+        store, public = publish_synthetic(work, args.skills, policy=POLICY)
         catalog = current_catalog(store)
         assert catalog is not None
         skills = [s.ref for s in catalog.skills]
@@ -171,20 +151,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         fill_audit(work / "state.db", skills, args.audit_rows, datetime.now(UTC))
         fill_s = time.perf_counter() - started
         port = free_port()
-        settings = {
-            "store": str(store.root),
-            "keys": [str(public)],
-            "db": str(work / "state.db"),
-            "cache_dir": str(work / "sites"),
-            "dev": True,
-            "host": "127.0.0.1",
-            "port": port,
-            "rate_limit": 1_000_000,
-            "rate_burst": 1_000_000,
-        }
-        (work / "serve.yaml").write_text(json.dumps(settings))
-        serve = [*_skillport(), "serve", "--config", str(work / "serve.yaml")]
-        with _running(serve, work / "serve.log", f"http://127.0.0.1:{port}/healthz", {}):
+        with serving(work, "serve", serve_settings(work, store, public, port)):
             browser = Browser(port)
             browser.sign_in()
             start = time.perf_counter()

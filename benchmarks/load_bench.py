@@ -38,7 +38,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
 from build_bench import SKILLPORT  # noqa: E402
 from scale import bench_parser, parse_args  # noqa: E402
-from serve_bench import publish_synthetic  # noqa: E402
+from serving import publish_synthetic  # noqa: E402
 
 from skillport_build.release.publish import publish  # noqa: E402
 from skillport_build.trust.minisign import SecretKey, generate  # noqa: E402
@@ -65,7 +65,7 @@ def child(store_root: Path, public: Path, work: Path) -> None:
     from skillport_build.trust.keys import load_public_keys
 
     config = ServeConfig(
-        store=str(store_root), keys=(public,), db=work / "state.db", cache_dir=work / "sites", dev=True
+        store=str(store_root), keys=(public,), db=str(work / "state.db"), cache_dir=work / "sites", dev=True
     )
     state = State(config.db)
     app = create_app(config, LocalStore(store_root), load_public_keys(config.keys), state, refresh=False)

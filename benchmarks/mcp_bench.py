@@ -59,20 +59,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
-from integration.registry import free_port  # noqa: E402
 from proxy.live_server import running  # noqa: E402
 from scale import bench_parser, parse_args  # noqa: E402
-from serve_bench import publish_synthetic  # noqa: E402
+from serving import proxy_app, publish_synthetic  # noqa: E402
 
-from skillport_build.proxy.app import create_app  # noqa: E402
-from skillport_build.proxy.config import ServeConfig  # noqa: E402
 from skillport_build.proxy.connector.provider import SCOPES  # noqa: E402
 from skillport_build.proxy.connector.server import build_server  # noqa: E402
 from skillport_build.proxy.connector.skills_ext import SkillFiles  # noqa: E402
 from skillport_build.proxy.connector.tools import Tools  # noqa: E402
 from skillport_build.proxy.service import Proxy  # noqa: E402
-from skillport_build.proxy.state import State  # noqa: E402
-from skillport_build.trust.keys import load_public_keys  # noqa: E402
 
 TOKEN_TARGET, LATENCY_TARGET_MS = 1500, 10.0
 LISTING_TARGET = 512 * 1024  # bytes of skills/list Claude Code keeps per server
@@ -251,28 +246,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="skillport-mcp-bench-") as tmp:
         work = Path(tmp)
         store, public = publish_synthetic(work, args.skills)
-        port = free_port()
-        config = ServeConfig(
-            store=str(store.root),
-            keys=(public,),
-            db=work / "state.db",
-            cache_dir=work / "sites",
-            dev=True,
-            host="127.0.0.1",
-            port=port,
-            rate_limit=1_000_000,
-            rate_burst=1_000_000,
-        )
-        state = State(config.db)
-        try:
-            app = create_app(config, store, load_public_keys(config.keys), state, refresh=False)
+        with proxy_app(work, store, public, EMAIL, "mcp_bench") as (app, token, port):
             timed = Timed(app)
-            token = state.create_token(EMAIL, (), "mcp_bench")[0]
             with running(timed, port) as url:
                 seen = _run_async(_client(url, token, args))
                 alone = _run_async(_tool_alone(app.state.proxy, args))
-        finally:
-            state.close()
     server = timed.samples[args.warmup :]
     if len(server) != args.samples:
         raise SystemExit(f"the server timed {len(server)} search calls, not {args.samples}")

@@ -27,12 +27,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
 from scale import bench_parser, parse_args  # noqa: E402
-from serve_bench import publish_synthetic  # noqa: E402
-
-from skillport_build.proxy.app import create_app  # noqa: E402
-from skillport_build.proxy.config import ServeConfig  # noqa: E402
-from skillport_build.proxy.state import State  # noqa: E402
-from skillport_build.trust.keys import load_public_keys  # noqa: E402
+from serving import proxy_app, publish_synthetic  # noqa: E402
 
 
 def _sign_in(client: TestClient) -> None:
@@ -56,24 +51,19 @@ def run(skills: int, repeat: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="skillport-pages-bench-") as tmp:
         work = Path(tmp)
         store, public = publish_synthetic(work, skills)
-        config = ServeConfig(
-            store=str(store.root), keys=(public,), db=work / "state.db", cache_dir=work / "sites", dev=True
-        )
-        state = State(config.db)
-        try:
-            app = create_app(config, store, load_public_keys(config.keys), state, refresh=False)
-            with TestClient(app, base_url="http://127.0.0.1") as client:
-                _sign_in(client)
-                catalog = app.state.proxy.indexed().catalog
-                firsts, skill_firsts, skill_again = [], [], []
-                for round_ in range(repeat):
-                    app.state.proxy._answers.clear()  # a new audience: no answer of theirs cached
-                    firsts.append(_timed(client, "/"))
-                    slug = catalog.skills[(round_ * 7919) % len(catalog.skills)].slug
-                    skill_firsts.append(_timed(client, f"/skills/{slug}.html"))
-                    skill_again.append(_timed(client, f"/skills/{slug}.html"))
-        finally:
-            state.close()
+        with (
+            proxy_app(work, store, public) as (app, _, _),
+            TestClient(app, base_url="http://127.0.0.1") as client,
+        ):
+            _sign_in(client)
+            catalog = app.state.proxy.indexed().catalog
+            firsts, skill_firsts, skill_again = [], [], []
+            for round_ in range(repeat):
+                app.state.proxy._answers.clear()  # a new audience: no answer of theirs cached
+                firsts.append(_timed(client, "/"))
+                slug = catalog.skills[(round_ * 7919) % len(catalog.skills)].slug
+                skill_firsts.append(_timed(client, f"/skills/{slug}.html"))
+                skill_again.append(_timed(client, f"/skills/{slug}.html"))
     return {
         "skills": skills,
         "new_audience_first_page_ms": statistics.median(firsts) * 1000,

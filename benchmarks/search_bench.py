@@ -40,21 +40,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
-from integration.registry import free_port  # noqa: E402
 from proxy.live_server import running  # noqa: E402
 from scale import bench_parser, parse_args  # noqa: E402
-from serve_bench import publish_synthetic  # noqa: E402
+from serving import proxy_app, publish_synthetic  # noqa: E402
 from validate_bench import WORDS  # noqa: E402
 
 from skillport_build.models.access import Identity  # noqa: E402
-from skillport_build.proxy.app import create_app  # noqa: E402
-from skillport_build.proxy.config import ServeConfig  # noqa: E402
 from skillport_build.proxy.connector.skills_ext import SkillFiles  # noqa: E402
 from skillport_build.proxy.connector.tools import Tools  # noqa: E402
 from skillport_build.proxy.search import Filters, SearchIndex  # noqa: E402
 from skillport_build.proxy.service import Proxy  # noqa: E402
-from skillport_build.proxy.state import State  # noqa: E402
-from skillport_build.trust.keys import load_public_keys  # noqa: E402
 
 P50_TARGET_MS, P95_TARGET_MS = 2.0, 10.0
 EMAIL = "bench@example.com"
@@ -177,23 +172,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="skillport-search-bench-") as tmp:
         work = Path(tmp)
         store, public = publish_synthetic(work, args.skills)
-        port = free_port()
-        config = ServeConfig(
-            store=str(store.root),
-            keys=(public,),
-            db=work / "state.db",
-            cache_dir=work / "sites",
-            dev=True,
-            host="127.0.0.1",
-            port=port,
-            rate_limit=1_000_000,
-            rate_burst=1_000_000,
-        )
-        state = State(config.db)
-        try:
-            app = create_app(config, store, load_public_keys(config.keys), state, refresh=False)
+        with proxy_app(work, store, public, EMAIL, "search_bench") as (app, token, port):
             timed = Timed(app)
-            token = state.create_token(EMAIL, (), "search_bench")[0]
             proxy: Proxy = app.state.proxy
             start = time.perf_counter()
             proxy.refresh()  # before uvicorn starts, so its start-up does not wait on the first index
@@ -204,8 +184,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 measured = _in_process(proxy, direct, args.warmup)
                 round_trips = _over_http(url, token, remote, args.warmup)
                 _over_http(url, token, [remote[0]] * (args.samples + 1), 1)  # one answer, from the cache
-        finally:
-            state.close()
     measured["cached"] = timed.samples[-args.samples :]
     measured["server"] = timed.samples[-2 * args.samples - 1 : -args.samples - 1]
     measured["round_trip"] = round_trips

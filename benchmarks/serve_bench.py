@@ -36,105 +36,50 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
+from integration.nginx import running_nginx  # noqa: E402
 from integration.registry import free_port  # noqa: E402
 from integration.s3 import ACCESS_KEY, REGION, SECRET_KEY, running_s3  # noqa: E402
 from scale import bench_parser, parse_args  # noqa: E402
-from validate_bench import make_tree  # noqa: E402
+from serving import make_token, publish_synthetic, serve_settings, serving  # noqa: E402
 
-from skillport_build.release.build import BuildOptions, build  # noqa: E402
 from skillport_build.release.publish import publish  # noqa: E402
-from skillport_build.stores import LocalStore, current_catalog, open_store  # noqa: E402
-from skillport_build.trust.minisign import SecretKey, generate  # noqa: E402
-from skillport_build.trust.sign import sign_dir  # noqa: E402
+from skillport_build.stores import current_catalog, open_store  # noqa: E402
 
 API_TARGET, DOWNLOAD_TARGET, WORKERS_TARGET = 0.25, 0.5, 0.5
 MARKETPLACE = "/claude-code/marketplace.json"
 BYTES = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}  # wrk's units
 MILLISECONDS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # 127.0.0.1 only, never a proxy
-NGINX_CONF = """\
-{user}daemon off;
-master_process on;
-worker_processes auto;
-pid {work}/nginx.pid;
-error_log {work}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    keepalive_requests 1000000;
-    client_body_temp_path {work}/body;
-    proxy_temp_path {work}/proxy;
-    fastcgi_temp_path {work}/fastcgi;
-    uwsgi_temp_path {work}/uwsgi;
-    scgi_temp_path {work}/scgi;
-    types {{ application/zip zip; }}
-    server {{
-        listen 127.0.0.1:{port};
-        if ($http_authorization != "Bearer {token}") {{ return 401; }}
-        location = /api/skills {{ default_type application/json; root {www}; }}
-        location = /claude-code/marketplace.json {{ default_type application/json; root {www}; }}
-        location /bundles/ {{ alias {store}/; }}
-    }}
-    server {{
-        listen 127.0.0.1:{accel_port};
-        location / {{ proxy_pass http://accel; proxy_http_version 1.1; proxy_set_header Connection ""; }}
-        location /_skillport/store/ {{
-            internal;
-            alias {store}/;
-            add_header X-Content-SHA256 $upstream_http_x_content_sha256;
-        }}
-    }}
-    upstream accel {{ server 127.0.0.1:{accel_upstream}; keepalive 64; }}
+NGINX_HTTP = """\
+sendfile on;
+tcp_nopush on;
+keepalive_requests 1000000;
+types {{ application/zip zip; }}
+server {{
+    listen 127.0.0.1:{port};
+    if ($http_authorization != "Bearer {token}") {{ return 401; }}
+    location = /api/skills {{ default_type application/json; root {www}; }}
+    location = /claude-code/marketplace.json {{ default_type application/json; root {www}; }}
+    location /bundles/ {{ alias {store}/; }}
 }}
+server {{
+    listen 127.0.0.1:{accel_port};
+    location / {{ proxy_pass http://accel; proxy_http_version 1.1; proxy_set_header Connection ""; }}
+    location /_skillport/store/ {{
+        internal;
+        alias {store}/;
+        add_header X-Content-SHA256 $upstream_http_x_content_sha256;
+    }}
+}}
+upstream accel {{ server 127.0.0.1:{accel_upstream}; keepalive 64; }}
 """
-
-
-def _skillport() -> list[str]:
-    """The venv's `skillport` (next to this Python), else the module."""
-    script = Path(sys.executable).with_name("skillport")
-    return [str(script)] if script.is_file() else [sys.executable, "-m", "skillport_build"]
-
-
-def _wait_for(url: str, process: subprocess.Popen[bytes], log: Path, headers: dict[str, str]) -> None:
-    deadline = time.monotonic() + 180  # two workers each import the proxy; slow on a loaded machine
-    while True:
-        try:
-            with DIRECT.open(urllib.request.Request(url, headers=headers), timeout=2):
-                return
-        except (urllib.error.URLError, ConnectionError):
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"{url} did not come up:\n{log.read_text()[-3000:]}")
-        time.sleep(0.1)
-
-
-@contextmanager
-def _running(command: list[str], log: Path, url: str, headers: dict[str, str]) -> Iterator[None]:
-    """Run a server until the block ends (SIGTERM, then SIGKILL after 10 s)."""
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        try:
-            _wait_for(url, process, log, headers)
-            yield
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 def _find(pattern: str, text: str) -> re.Match[str]:
@@ -178,21 +123,6 @@ def _get(url: str, headers: dict[str, str]) -> tuple[int, bytes]:
         return exc.code, exc.read()
 
 
-def publish_synthetic(work: Path, skills: int, key: SecretKey | None = None) -> tuple[LocalStore, Path]:
-    """The synthetic marketplace of `skills` skills built, signed (by `key`, or a new one) and
-    published to a local store."""
-    (work / "market").mkdir()
-    make_tree(work / "market", skills)
-    build(work / "market", BuildOptions(out=work / "dist"))
-    key = key or generate()
-    sign_dir(work / "dist", key)
-    store = LocalStore(work / "store")
-    publish(work / "dist", store)
-    public = work / "trusted.pub"
-    public.write_text(key.public().to_text())
-    return store, public
-
-
 def _interrupted(signum: int, frame: object) -> None:
     raise KeyboardInterrupt  # so every `finally` runs on SIGTERM too
 
@@ -215,82 +145,40 @@ def run(args: argparse.Namespace) -> dict[str, float]:
         proxy_port, nginx_port, accel_port, accel_upstream, redirect_port, workers_port = (
             free_port() for _ in range(6)
         )
-        settings = {
-            "store": str(store.root),
-            "keys": [str(public)],
-            "db": str(work / "state.db"),
-            "cache_dir": str(work / "sites"),
-            "dev": True,
-            "host": "127.0.0.1",
-            "port": proxy_port,
-            "rate_limit": 1_000_000,
-            "rate_burst": 1_000_000,
-        }
-        (work / "serve.yaml").write_text(json.dumps(settings))
-        (work / "workers.yaml").write_text(json.dumps({**settings, "port": workers_port, "workers": 2}))
-        accel_settings = {**settings, "port": accel_upstream, "downloads": "x-accel"}
-        (work / "accel.yaml").write_text(json.dumps(accel_settings))
-        create = ["tokens", "create", "--db", str(work / "state.db"), "--user", "bench@example.com"]
-        token = subprocess.run(
-            [*_skillport(), *create],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
+        settings = serve_settings(work, store, public, proxy_port)
+        token = make_token(work / "state.db")
         auth = {"Authorization": f"Bearer {token}"}
-        proxy = f"http://127.0.0.1:{proxy_port}"
-        nginx = f"http://127.0.0.1:{nginx_port}"
-        accel, redirect = f"http://127.0.0.1:{accel_port}", f"http://127.0.0.1:{redirect_port}"
-        serve = [*_skillport(), "serve", "--config", str(work / "serve.yaml")]
-        serve_accel = [*_skillport(), "serve", "--config", str(work / "accel.yaml")]
-        serve_workers = [*_skillport(), "serve", "--config", str(work / "workers.yaml")]
-        two_workers = f"http://127.0.0.1:{workers_port}"
-        serve_redirect = [*_skillport(), "serve", "--config", str(work / "redirect.yaml")]
+        accel = f"http://127.0.0.1:{accel_port}"
         s3 = running_s3(work / "s3")
         os.environ.update(AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY, AWS_REGION=REGION)
         with (
             s3 as server,
-            _running(serve, work / "serve.log", f"{proxy}/healthz", {}),
-            _running(serve_accel, work / "accel.log", f"http://127.0.0.1:{accel_upstream}/healthz", {}),
-            _running(serve_workers, work / "workers.log", f"{two_workers}/healthz", {}),
+            serving(work, "serve", settings) as proxy,
+            serving(work, "accel", {**settings, "port": accel_upstream, "downloads": "x-accel"}),
+            serving(work, "workers", {**settings, "port": workers_port, "workers": 2}) as two_workers,
         ):
             os.environ["SKILLPORT_S3_ENDPOINT_URL"] = server.endpoint
             s3_store = open_store(f"s3://{server.bucket()}/bench")
             publish(work / "dist", s3_store)
             redirect_settings = {**settings, "store": s3_store.url, "port": redirect_port}
             redirect_settings |= {"downloads": "redirect", "db": str(work / "state.db")}
-            (work / "redirect.yaml").write_text(json.dumps(redirect_settings))
             body = _get(f"{proxy}/api/skills", auth)[1]
             (work / "www/api").mkdir(parents=True)
             (work / "www/api/skills").write_bytes(body)
             market = _get(proxy + MARKETPLACE, auth)[1]
             (work / "www/claude-code").mkdir()
             (work / "www/claude-code/marketplace.json").write_bytes(market)
-            (work / "nginx").mkdir()
-            (work / "nginx/nginx.conf").write_text(
-                NGINX_CONF.format(
-                    user="user root root;\n" if os.geteuid() == 0 else "",
-                    work=work / "nginx",
-                    port=nginx_port,
-                    token=token,
-                    www=work / "www",
-                    store=store.root,
-                    accel_port=accel_port,
-                    accel_upstream=accel_upstream,
-                )
+            http = NGINX_HTTP.format(
+                port=nginx_port,
+                token=token,
+                www=work / "www",
+                store=store.root,
+                accel_port=accel_port,
+                accel_upstream=accel_upstream,
             )
-            nginx_command = [
-                "nginx",
-                "-p",
-                str(work / "nginx"),
-                "-c",
-                str(work / "nginx/nginx.conf"),
-                "-e",
-                str(work / "nginx/error.log"),
-            ]
             with (
-                _running(nginx_command, work / "nginx.log", f"{nginx}/api/skills", auth),
-                _running(serve_redirect, work / "redirect.log", f"{redirect}/healthz", {}),
+                running_nginx(work / "nginx", http, nginx_port, workers="auto") as nginx,
+                serving(work, "redirect", redirect_settings) as redirect,
             ):
                 for base in (accel, redirect):  # followed to the store: the same bytes, the same refusal
                     path = f"/bundles/{bundle.path}"

@@ -29,18 +29,14 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
 from integration.browser import chromium, static_server  # noqa: E402
-from integration.registry import free_port  # noqa: E402
 from proxy.live_server import running  # noqa: E402
 from scale import bench_parser, parse_args  # noqa: E402
+from serving import proxy_app  # noqa: E402
 from validate_bench import make_tree  # noqa: E402
 
-from skillport_build.proxy.app import create_app  # noqa: E402
-from skillport_build.proxy.config import ServeConfig  # noqa: E402
-from skillport_build.proxy.state import State  # noqa: E402
 from skillport_build.release.build import BuildOptions, build  # noqa: E402
 from skillport_build.release.publish import publish  # noqa: E402
 from skillport_build.stores import LocalStore  # noqa: E402
-from skillport_build.trust.keys import load_public_keys  # noqa: E402
 from skillport_build.trust.minisign import generate  # noqa: E402
 from skillport_build.trust.sign import sign_dir  # noqa: E402
 
@@ -105,23 +101,16 @@ def _served(work: Path, browser: Any) -> dict[str, Any]:
     store = LocalStore(work / "store")
     publish(work / "dist", store)
     (work / "trusted.pub").write_text(key.public().to_text())
-    port = free_port()
-    config = ServeConfig(
-        store=str(store.root), keys=(work / "trusted.pub",), db=work / "state.db",
-        cache_dir=work / "sites", dev=True, port=port,
-    )  # fmt: skip
-    state = State(config.db)
-    try:
-        app = create_app(config, store, load_public_keys(config.keys), state, refresh=False)
-        with running(app, port, start_within=600) as url:  # loading 10,000 skills takes a while
-            page = browser.new_page()
-            page.goto(f"{url}/login")
-            page.fill("input[name=email]", "bench@acme.example")
-            page.click("button:text('Sign in')")
-            page.wait_for_url(f"{url}/")
-            return _measure(page, f"{url}/")
-    finally:
-        state.close()
+    with (
+        proxy_app(work, store, work / "trusted.pub") as (app, _, port),
+        running(app, port, start_within=600) as url,  # loading 10,000 skills takes a while
+    ):
+        page = browser.new_page()
+        page.goto(f"{url}/login")
+        page.fill("input[name=email]", "bench@acme.example")
+        page.click("button:text('Sign in')")
+        page.wait_for_url(f"{url}/")
+        return _measure(page, f"{url}/")
 
 
 def run(skills: int) -> dict[str, Any]:

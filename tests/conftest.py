@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from clirun import Run
 from factory import make_marketplace
 
 
@@ -12,3 +13,9 @@ from factory import make_marketplace
 def market(tmp_path: Path) -> Path:
     """A valid one-plugin, one-skill marketplace."""
     return make_marketplace(tmp_path / "market")
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Run:
+    """The CLI in-process: `run("tokens", "list", stdin="")` gives exit code, stdout, stderr."""
+    return Run(capsys, monkeypatch)

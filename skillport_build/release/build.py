@@ -46,8 +46,9 @@ from skillport_build.release.plan import Change, Plan, make_plan
 from skillport_build.repo.buildcache import BuildCache, cache_salt
 from skillport_build.repo.diagnostics import Diagnostic
 from skillport_build.repo.gitindex import GitIndex
-from skillport_build.repo.loader import ACCESS_YAML, VALIDATE_YAML, load
+from skillport_build.repo.loader import load
 from skillport_build.repo.marketplace import Marketplace, Plugin, RemoteReport, Skill
+from skillport_build.repo.paths import ACCESS_YAML, VALIDATE_YAML
 from skillport_build.repo.remote import RemoteSources
 from skillport_build.validate import validate_by_plugin
 

@@ -15,8 +15,9 @@ from skillport_build.errors import NotFound, UsageError
 from skillport_build.models.catalog import Catalog
 from skillport_build.release.plan import LEVELS, make_plan, next_version
 from skillport_build.repo.jsonedit import set_key
-from skillport_build.repo.loader import MARKETPLACE_JSON, PLUGIN_JSON, load
+from skillport_build.repo.loader import load
 from skillport_build.repo.marketplace import Plugin
+from skillport_build.repo.paths import MARKETPLACE_JSON, PLUGIN_JSON
 from skillport_build.repo.remote import RemoteSources
 
 

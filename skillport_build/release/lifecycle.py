@@ -17,7 +17,8 @@ from skillport_build.errors import ManifestError, NotFound, UsageError
 from skillport_build.models.lifecycle import Deprecation, Lifecycle, Yank
 from skillport_build.models.names import did_you_mean
 from skillport_build.repo.documents import DocumentError, YamlDocument, decode_text
-from skillport_build.repo.loader import LIFECYCLE_YAML, load
+from skillport_build.repo.loader import load
+from skillport_build.repo.paths import LIFECYCLE_YAML
 
 HEADER = (
     "# Withdrawn versions and skills on their way out. Written by `skillport yank` and\n"

@@ -15,7 +15,7 @@ from skillport_build.models.marketplace import SURFACE_TAGS
 from skillport_build.models.names import KEBAB, SKILL_NAME_MAX, reserved_marketplace_reason
 from skillport_build.repo.documents import DocumentError, JsonDocument
 from skillport_build.repo.jsonedit import append_to_array, set_value
-from skillport_build.repo.loader import ACCESS_JSON, ACCESS_YAML, MARKETPLACE_JSON, PLUGIN_JSON
+from skillport_build.repo.paths import ACCESS_JSON, ACCESS_YAML, MARKETPLACE_JSON, PLUGIN_JSON
 
 SKILL_TEMPLATE = """\
 ---

@@ -16,8 +16,8 @@ from skillport_build.models.plugin import (
 )
 from skillport_build.repo.diagnostics import Diagnostic, Severity
 from skillport_build.repo.documents import DocumentError, JsonDocument
-from skillport_build.repo.loader import MARKETPLACE_JSON, PLUGIN_JSON
 from skillport_build.repo.marketplace import UNVERSIONED, Plugin
+from skillport_build.repo.paths import MARKETPLACE_JSON, PLUGIN_JSON
 from skillport_build.repo.rules import rule
 
 # The hook events Claude Code 2.1.332 knows; any other is ignored at run time.

@@ -16,9 +16,9 @@ from skillport_build.models.names import (
 )
 from skillport_build.models.text import human_size
 from skillport_build.repo.diagnostics import Diagnostic, Severity
-from skillport_build.repo.loader import LIFECYCLE_YAML, MARKETPLACE_JSON, PLUGIN_JSON
 from skillport_build.repo.marketplace import FileEntry, Marketplace
 from skillport_build.repo.npmsource import is_exact
+from skillport_build.repo.paths import LIFECYCLE_YAML, MARKETPLACE_JSON, PLUGIN_JSON
 from skillport_build.repo.rules import rule
 from skillport_build.validate.plugins import reserved_name
 

@@ -14,7 +14,7 @@ from factory import write
 from skillport_build.cli import release as release_cli
 from skillport_build.release.plan import LEVELS
 from skillport_build.release.render_plan import RENDERERS
-from skillport_build.repo.loader import LIFECYCLE_YAML
+from skillport_build.repo.paths import LIFECYCLE_YAML
 
 
 def run(

@@ -3,20 +3,18 @@ HOME, the config folder and Claude's folder inside tmp_path."""
 
 from __future__ import annotations
 
-import io
 import json
-import sys
 import webbrowser
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from clirun import Run
 from integration.registry import free_port
 from proxy.live_server import LiveProxy, browser_sign_in, live_proxy
 from proxy.served import SEES
 from releasing import change
 
-from skillport_build.cli import main
 from skillport_build.cli.user import skills_table, update_line
 from skillport_build.client.credentials import load
 from skillport_build.client.trust import load_pins
@@ -43,23 +41,6 @@ def user_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Path]
     monkeypatch.setenv("COLUMNS", "100")
     monkeypatch.setattr(webbrowser, "open", lambda url: pytest.fail("no browser in these tests"))
     return places
-
-
-class Run:
-    def __init__(self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-        self.capsys, self.monkeypatch = capsys, monkeypatch
-
-    def __call__(self, *args: str, stdin: str = "") -> tuple[int, str, str]:
-        self.monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        with pytest.raises(SystemExit) as exited:
-            main(list(args))
-        out = self.capsys.readouterr()
-        return int(exited.value.code or 0), out.out, out.err
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Run:
-    return Run(capsys, monkeypatch)
 
 
 def login(run: Run, live: LiveProxy, who: str) -> None:

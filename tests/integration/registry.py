@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import requests
+from integration.processes import running_process
 from integration.tools import require
 
 USER, PASSWORD = "publisher", "s3cret-registry-pass"
@@ -50,23 +49,6 @@ def running_registry(workdir: Path) -> Iterator[Registry]:
         f"http: {{addr: '127.0.0.1:{port}'}}\n"
         f"auth: {{htpasswd: {{realm: skillport-tests, path: {workdir / 'htpasswd'}}}}}\n"
     )
-    log = (workdir / "registry.log").open("w")
-    process = subprocess.Popen(
-        [binary, "serve", str(workdir / "config.yml")], stdout=log, stderr=subprocess.STDOUT
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/v2/", timeout=1).status_code == 401:
-                    break
-            except requests.RequestException:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"docker-registry did not start: {(workdir / 'registry.log').read_text()}")
-            time.sleep(0.1)
+    command = [binary, "serve", str(workdir / "config.yml")]
+    with running_process(command, workdir / "registry.log", f"http://127.0.0.1:{port}/v2/", timeout=20):
         yield Registry(f"127.0.0.1:{port}")
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()

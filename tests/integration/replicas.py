@@ -6,49 +6,33 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
+from integration.nginx import running_nginx
+from integration.processes import running_process, skillport_command
 from integration.registry import free_port
 from integration.tools import require
 
 NOTIFY_SECRET = "replica-test-notify-secret"
-LB_CONF = """\
-{user}daemon off;
-worker_processes 1;
-pid {work}/nginx.pid;
-error_log {work}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    client_body_temp_path {work}/body;
-    proxy_temp_path {work}/proxy;
-    fastcgi_temp_path {work}/fastcgi;
-    uwsgi_temp_path {work}/uwsgi;
-    scgi_temp_path {work}/scgi;
-    upstream replicas {{
+BALANCER = """\
+upstream replicas {{
 {servers}
-        keepalive 64;
-        keepalive_timeout 4s;  # below uvicorn's 5 s: never reuse a connection a replica is closing
-    }}
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{
-            proxy_pass http://replicas;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host $http_host;
-            proxy_next_upstream off;
-            add_header X-Upstream $upstream_addr always;
-        }}
+    keepalive 64;
+    keepalive_timeout 4s;  # below uvicorn's 5 s: never reuse a connection a replica is closing
+}}
+server {{
+    listen 127.0.0.1:{port};
+    location / {{
+        proxy_pass http://replicas;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_set_header Host $http_host;
+        proxy_next_upstream off;
+        add_header X-Upstream $upstream_addr always;
     }}
 }}
 """
@@ -62,44 +46,6 @@ class Replicas:
     balancer: str
     work: Path
     pids: tuple[int, ...]  # each replica's `skillport serve` process
-
-
-def _skillport() -> list[str]:
-    script = Path(sys.executable).with_name("skillport")
-    return [str(script)] if script.is_file() else [sys.executable, "-m", "skillport_build"]
-
-
-def _wait(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if httpx.get(url, timeout=2).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise AssertionError(f"{url} did not come up:\n{log.read_text()[-3000:]}")
-        time.sleep(0.2)
-
-
-@contextmanager
-def _process(
-    command: list[str], log: Path, ready: str, env: dict[str, str]
-) -> Iterator[subprocess.Popen[bytes]]:
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
-        )
-        try:
-            _wait(ready, process, log)
-            yield process
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 @contextmanager
@@ -117,16 +63,11 @@ def running_replicas(work: Path, db: str, settings: dict[str, Any], count: int =
             config = {"db": db, "host": "127.0.0.1", "port": port, "public_url": balancer, "dev": True}
             config |= {"cache_dir": str(work / f"sites-{n}")} | settings
             (work / f"replica-{n}.yaml").write_text(json.dumps(config))
-            command = [*_skillport(), "serve", "--config", str(work / f"replica-{n}.yaml")]
-            process = stack.enter_context(
-                _process(command, work / f"replica-{n}.log", f"http://127.0.0.1:{port}/healthz", env)
-            )
+            command = [*skillport_command(), "serve", "--config", str(work / f"replica-{n}.yaml")]
+            ready = f"http://127.0.0.1:{port}/healthz"
+            process = stack.enter_context(running_process(command, work / f"replica-{n}.log", ready, env=env))
             pids.append(process.pid)
-        conf = work / "nginx" / "nginx.conf"
-        conf.parent.mkdir(exist_ok=True)
-        servers = "\n".join(f"        server 127.0.0.1:{port};" for port in ports)
-        user = "user root root;\n" if os.geteuid() == 0 else ""
-        conf.write_text(LB_CONF.format(user=user, work=conf.parent, servers=servers, port=lb_port))
-        command = [nginx, "-p", str(conf.parent), "-c", str(conf), "-e", str(conf.parent / "error.log")]
-        stack.enter_context(_process(command, work / "nginx.log", f"{balancer}/healthz", env))
+        servers = "\n".join(f"    server 127.0.0.1:{port};" for port in ports)
+        http = BALANCER.format(servers=servers, port=lb_port)
+        stack.enter_context(running_nginx(work / "nginx", http, lb_port, binary=nginx, ready="/healthz"))
         yield Replicas(tuple(f"http://127.0.0.1:{port}" for port in ports), balancer, work, tuple(pids))

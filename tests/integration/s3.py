@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,7 +12,7 @@ from uuid import uuid4
 
 import boto3
 import pytest
-import requests
+from integration.processes import running_process
 from integration.registry import free_port
 
 ACCESS_KEY, SECRET_KEY, REGION = "AKIASKILLPORTTEST", "s3cret-s3-key-for-tests", "eu-west-1"
@@ -52,29 +50,10 @@ def running_s3(workdir: Path) -> Iterator[S3Server]:
         pytest.fail("moto[server] is not installed; `make test` installs it")
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    log = (workdir / "moto.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
     endpoint = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(f"{endpoint}/moto-api/", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"moto's server did not start: {(workdir / 'moto.log').read_text()}")
-            time.sleep(0.1)
+    command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    with running_process(command, workdir / "moto.log", f"{endpoint}/moto-api/", timeout=30):
         yield S3Server(endpoint)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
 
 
 def environment(server: S3Server, monkeypatch: pytest.MonkeyPatch) -> None:

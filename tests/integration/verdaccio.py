@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import secrets
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ import httpx
 import pytest
 from factory import REPO
 from integration.gitserver import free_port
+from integration.processes import running_process
 
 BUNDLED = REPO / ".tools/verdaccio/node_modules/.bin/verdaccio"
 
@@ -76,31 +76,11 @@ def running_verdaccio(workdir: Path) -> Iterator[Registry]:
         "web:\n  enable: false\n"
         "log: {type: stdout, format: pretty, level: warn}\n"
     )
-    log = (workdir / "verdaccio.log").open("w")
     env = {"PATH": os.environ["PATH"], "HOME": str(workdir)}
-    process = subprocess.Popen(
-        [binary, "--config", str(config), "--listen", f"127.0.0.1:{port}"],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
+    command = [binary, "--config", str(config), "--listen", f"127.0.0.1:{port}"]
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/-/ping", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"Verdaccio did not start: {(workdir / 'verdaccio.log').read_text()}")
-            time.sleep(0.2)
+    with running_process(command, workdir / "verdaccio.log", f"{url}/-/ping", env=env, timeout=60):
         user = {"name": "ci-bot", "password": secrets.token_hex(12), "type": "user", "roles": []}
         answer = httpx.put(f"{url}/-/user/org.couchdb.user:ci-bot", json=user, timeout=10)
         answer.raise_for_status()
         yield Registry(url, answer.json()["token"], workdir)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()

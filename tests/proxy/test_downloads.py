@@ -16,8 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 from factory import TEMPLATE
+from integration.nginx import running_nginx
 from integration.registry import free_port
 from integration.s3 import S3Server, environment, running_s3
+from integration.tools import require
 from proxy.live_server import running
 from proxy.served import PEOPLE, config, publish_template, state_db
 from releasing import build_at
@@ -205,26 +207,14 @@ def live(redirecting: Redirecting) -> Redirecting:
     return redirecting
 
 
-NGINX_CONF = """\
-{user}daemon off;
-pid {work}/nginx.pid;
-error_log {work}/error.log warn;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    client_body_temp_path {work}/body;
-    proxy_temp_path {work}/proxy;
-    fastcgi_temp_path {work}/fastcgi;
-    uwsgi_temp_path {work}/uwsgi;
-    scgi_temp_path {work}/scgi;
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{ proxy_pass {upstream}; }}
-        location /_skillport/store/ {{
-            internal;
-            alias {store}/;
-            add_header X-Content-SHA256 $upstream_http_x_content_sha256;
-        }}
+FRONT = """\
+server {{
+    listen 127.0.0.1:{port};
+    location / {{ proxy_pass {upstream}; }}
+    location /_skillport/store/ {{
+        internal;
+        alias {store}/;
+        add_header X-Content-SHA256 $upstream_http_x_content_sha256;
     }}
 }}
 """
@@ -232,49 +222,20 @@ http {{
 
 @pytest.mark.integration
 def test_x_accel_behind_a_real_nginx(tmp_path: Path) -> None:
-    import os
-    import subprocess
-
-    from integration.tools import require
-
     binary = require("nginx")
     store, public, _ = publish_template(tmp_path)
     port, front = free_port(), free_port()
     settings = config(tmp_path, store, public, downloads="x-accel", port=port)
     state = State(settings.db)
     app = create_app(settings, store, load_public_keys(settings.keys), state, refresh=False)
-    work = tmp_path / "nginx"
-    work.mkdir()
-    (work / "nginx.conf").write_text(
-        NGINX_CONF.format(
-            user="user root root;\n" if os.geteuid() == 0 else "",
-            work=work,
-            port=front,
-            upstream=f"http://127.0.0.1:{port}",
-            store=store.root,
-        )
-    )
-    command = [binary, "-p", str(work), "-c", str(work / "nginx.conf"), "-e", str(work / "error.log")]
-    with running(app, port), subprocess.Popen(command, stderr=subprocess.DEVNULL) as nginx:
-        try:
-            base = f"http://127.0.0.1:{front}"
-            deadline = time.monotonic() + 10
-            while True:
-                try:
-                    httpx.get(f"{base}/healthz")
-                    break
-                except httpx.TransportError:
-                    if nginx.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError((work / "error.log").read_text()) from None
-                    time.sleep(0.05)
-            answer = httpx.get(f"{base}/bundles/{BUNDLE}", headers=_bearer(state, "anyone"))
-            assert answer.status_code == 200 and answer.content == (store.root / BUNDLE).read_bytes()
-            assert answer.headers["x-content-sha256"] == hashlib.sha256(answer.content).hexdigest()
-            assert "x-accel-redirect" not in answer.headers
-            assert httpx.get(f"{base}/bundles/{BUNDLE}").status_code == 401
-            assert httpx.get(f"{base}/bundles/{HIDDEN}", headers=_bearer(state, "anyone")).status_code == 404
-            assert httpx.get(f"{base}/_skillport/store/{BUNDLE}").status_code == 404  # internal only
-        finally:
-            nginx.terminate()
+    http = FRONT.format(port=front, upstream=f"http://127.0.0.1:{port}", store=store.root)
+    with running(app, port), running_nginx(tmp_path / "nginx", http, front, binary=binary) as base:
+        answer = httpx.get(f"{base}/bundles/{BUNDLE}", headers=_bearer(state, "anyone"))
+        assert answer.status_code == 200 and answer.content == (store.root / BUNDLE).read_bytes()
+        assert answer.headers["x-content-sha256"] == hashlib.sha256(answer.content).hexdigest()
+        assert "x-accel-redirect" not in answer.headers
+        assert httpx.get(f"{base}/bundles/{BUNDLE}").status_code == 401
+        assert httpx.get(f"{base}/bundles/{HIDDEN}", headers=_bearer(state, "anyone")).status_code == 404
+        assert httpx.get(f"{base}/_skillport/store/{BUNDLE}").status_code == 404  # internal only
     assert state.download_counts() == {("release-notes", "1.0.0"): 1}
     state.close()

@@ -31,7 +31,8 @@ from skillport_build.models.names import KEBAB, SKILL_NAME_MAX
 from skillport_build.models.text import human_size
 from skillport_build.release.pr_report import validation_markdown
 from skillport_build.repo.diagnostics import Diagnostic, Report
-from skillport_build.repo.loader import MARKETPLACE_JSON, PLUGIN_JSON, load
+from skillport_build.repo.loader import load
+from skillport_build.repo.paths import MARKETPLACE_JSON, PLUGIN_JSON
 from skillport_build.validate import validate
 
 __all__ = ["Checked", "Opened", "Proposal", "check_proposal", "open_pull_request"]

@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from clirun import Run
 from proxy.served import state_db
 
-from skillport_build.cli import main
 from skillport_build.errors import StateError
 from skillport_build.proxy.connector.grants import Grants
 from skillport_build.proxy.db import schema
@@ -33,7 +32,6 @@ TOKEN = "sp_77851b0bdf16_-Lpa8QfEGe7UufG0AYTAcyXrsIQ-uBx74kVI_u_jumk"
 REVOKED_ID = "1d82982197dd"
 ACCESS = "spa_ElILLUG31iXzMaER_aKuMO8Pu5sW1gerFUeRxyBKst4"
 REFRESH = "spr_eGKU6J5rk4tbuf0ohpI3I4xTYfcQ7Q76VZtOTEG5VRw"
-Run = Callable[..., tuple[int, str, str]]
 
 
 @pytest.fixture
@@ -141,18 +139,6 @@ def test_db_commands_on_a_postgresql_url(tmp_path: Path, run: Run, state_backend
     db = state_db(tmp_path)
     assert run("db", "upgrade", "--db", db) == (0, "upgraded from schema revision none to 0003\n", "")
     assert run("db", "current", "--db", db)[1] == "schema revision 0003 (up to date)\n"
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Run:
-    def invoke(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        with pytest.raises(SystemExit) as exited:
-            main(list(args))
-        captured = capsys.readouterr()
-        return int(exited.value.code or 0), captured.out, captured.err
-
-    return invoke
 
 
 def test_the_known_head_is_the_scripts_head() -> None:
