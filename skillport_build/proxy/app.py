@@ -147,6 +147,7 @@ def create_app(
 ) -> Starlette:
     """Build the proxy around its collaborators (tests pass their own store, state and clock)."""
     live = LiveCatalog(store, keys, clock)
+    state.batch_writes(config.audit_flush_ms)
     state.limit_tokens(config.token_days, config.token_max_days)
     bundles = BundleCache(store, config.bundle_cache_mb * 1024 * 1024)
     # One process on SQLite holds every allowance itself (a database write per request buys nothing
@@ -189,6 +190,7 @@ def create_app(
         wake.set()
         if refresh and listener is not None:
             listener.stop()
+        state.batch_writes(0)  # what the last requests queued is written before the process ends
 
     session_secret = config.secret or state.secret("sessions").hex()
     app = Starlette(

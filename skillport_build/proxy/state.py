@@ -12,7 +12,8 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from skillport_build.errors import StateError, UsageError
 from skillport_build.proxy.db import schema as t
+from skillport_build.proxy.db.batch import BatchWriter
 from skillport_build.proxy.db.dialect import greatest, upsert
 from skillport_build.proxy.db.engine import open_engine, redacted
 from skillport_build.proxy.db.migrate import revision, upgrade
@@ -58,6 +60,11 @@ class TokenInfo:
         return self.expires <= now
 
 
+AuditRow = tuple[str, str, str | None, str]  # at, event, actor, detail (JSON)
+DownloadRow = tuple[str, str]  # skill, version
+Row = AuditRow | DownloadRow
+
+
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -89,6 +96,7 @@ class State:
         self._token_cache: dict[str, tuple[float, TokenInfo]] = {}
         self.engine = open_engine(self.path)
         self._writer = self.engine.execution_options(immediate=True)
+        self._batch: BatchWriter[Row] | None = None
         try:
             self._open(upgrade_schema)
         except BaseException:
@@ -128,7 +136,9 @@ class State:
             yield connection
 
     def rows(self, statement: sa.Executable) -> list[tuple[Any, ...]]:
-        """The rows of one read-only statement."""
+        """The rows of one read-only statement, after the queued audit rows and counts are written
+        (a reader sees this process's own writes)."""
+        self.flush()
         with self.reading() as connection:
             return [tuple(row) for row in connection.execute(statement)]
 
@@ -142,7 +152,9 @@ class State:
         return None
 
     def close(self) -> None:
-        """Close every pooled connection."""
+        """Write what is queued, then close every pooled connection."""
+        if self._batch is not None:
+            self._batch.close()
         self.engine.dispose()
 
     # tokens -------------------------------------------------------------------------------------
@@ -377,12 +389,46 @@ class State:
 
     # audit and downloads ------------------------------------------------------------------------
 
-    def audit(self, event: str, actor: str | None, detail: dict[str, Any]) -> None:
-        """Append one audit event (one committed statement), and write it as one JSON line to
-        the `skillport.audit` log."""
-        at, text = _now(), json.dumps(detail, sort_keys=True)
+    def batch_writes(self, flush_ms: int) -> None:
+        """Queue audit rows and download counts and write them every `flush_ms` milliseconds in one
+        transaction (see `proxy.db.batch`); 0 writes each at once, in its own transaction."""
+        if self._batch is not None:
+            self._batch.close()
+        self._batch = BatchWriter(self._write_rows, flush_ms / 1000) if flush_ms > 0 else None
+
+    def flush(self) -> None:
+        """Write the queued audit rows and download counts now."""
+        if self._batch is not None and self._batch.pending:
+            self._batch.flush()
+
+    def _put(self, row: Row) -> None:
+        if self._batch is None:
+            self._write_rows([row])
+        else:
+            self._batch.add(row)
+
+    def _write_rows(self, rows: Sequence[Row]) -> None:
+        """Audit rows in their order and download counts summed, in one transaction."""
+        events = [{"at": r[0], "event": r[1], "actor": r[2], "detail": r[3]} for r in rows if len(r) == 4]
+        counts = Counter(r for r in rows if len(r) == 2)
         with self.transaction() as db:
-            db.execute(t.audit.insert().values(at=at, event=event, actor=actor, detail=text))
+            if events:
+                db.execute(t.audit.insert(), events)
+            if counts:
+                insert = upsert(db, t.downloads)
+                db.execute(
+                    insert.on_conflict_do_update(
+                        index_elements=["skill", "version"],
+                        set_={"count": t.downloads.c.count + insert.excluded.count},
+                    ),
+                    [{"skill": s, "version": v, "count": n} for (s, v), n in counts.items()],
+                )
+
+    def audit(self, event: str, actor: str | None, detail: dict[str, Any]) -> None:
+        """Append one audit event (queued when writes are batched), and write it as one JSON line to
+        the `skillport.audit` log at once."""
+        at, text = _now(), json.dumps(detail, sort_keys=True)
+        self._put((at, event, actor, text))
         if AUDIT_LOG.isEnabledFor(logging.INFO):
             AUDIT_LOG.info(json.dumps({"at": at, "event": event, "actor": actor, **detail}, sort_keys=True))
 
@@ -396,14 +442,8 @@ class State:
         ]
 
     def count_download(self, skill: str, version: str) -> None:
-        """Count one download of a skill version (one committed statement)."""
-        with self.transaction() as db:
-            insert = upsert(db, t.downloads).values(skill=skill, version=version, count=1)
-            db.execute(
-                insert.on_conflict_do_update(
-                    index_elements=["skill", "version"], set_={"count": t.downloads.c.count + 1}
-                )
-            )
+        """Count one download of a skill version (queued when writes are batched)."""
+        self._put((skill, version))
 
     def downloads_by(self, user: str) -> dict[tuple[str, str], str]:
         """When `user` last downloaded each bundle: (kind, name) -> time, from the audit log (indexed
