@@ -364,23 +364,25 @@ class State:
 
     # rate limits shared by every replica ----------------------------------------------------------
 
-    def take_rate(self, key: str, rate: float, burst: int) -> float:
-        """Spend one request of `key`'s allowance (`rate` a second, `burst` at once; GCRA in one
-        statement, so replicas and workers share it): 0 when it may go ahead, else seconds to wait."""
+    def take_rate(self, key: str, rate: float, burst: int, count: int = 1) -> tuple[int, float]:
+        """Spend `count` requests of `key`'s allowance at once (`rate` a second, `burst` at once; GCRA
+        in one statement, so replicas and workers share it), else one: how many were taken, and when
+        none, the seconds to wait. One transaction either way."""
         now, interval = self.clock(), 1.0 / rate
         tat = t.rate_limits.c.tat
         with self.transaction() as db:
-            insert = upsert(db, t.rate_limits).values(key=key, tat=now + interval)
-            moved = greatest(tat, now) + interval
-            taken = db.execute(
-                insert.on_conflict_do_update(
-                    index_elements=["key"], set_={"tat": moved}, where=moved - now <= burst * interval
-                ).returning(tat)
-            ).first()
-            if taken is not None:
-                return 0.0
+            for n in dict.fromkeys((min(count, burst), 1)):
+                insert = upsert(db, t.rate_limits).values(key=key, tat=now + n * interval)
+                moved = greatest(tat, now) + n * interval
+                taken = db.execute(
+                    insert.on_conflict_do_update(
+                        index_elements=["key"], set_={"tat": moved}, where=moved - now <= burst * interval
+                    ).returning(tat)
+                ).first()
+                if taken is not None:
+                    return n, 0.0
             ahead = float(db.execute(sa.select(tat).where(t.rate_limits.c.key == key)).scalar_one())
-        return max(ahead + interval - now - burst * interval, interval / 10)
+        return 0, max(ahead + interval - now - burst * interval, interval / 10)
 
     def sweep_rates(self) -> None:
         """Forget callers whose allowance is full again (bounded table)."""
