@@ -38,9 +38,9 @@ class RateLimiter:
     A shared limiter leases requests from the database a few at a time (one round trip per lease,
     1 at first, doubling while they are spent within LEASE_SECONDS, at most `lease_most`), and
     remembers a refusal until the wait the database named is over. Every request sent was taken from
-    the shared bucket, so in any t seconds a person gets at most burst + rate × (t + LEASE_SECONDS);
+    the shared bucket, so in any t seconds a person gets at most burst + rate * (t + LEASE_SECONDS);
     requests a process leased and did not send in time are lost, so one who keeps asking gets at least
-    burst + rate × t − processes × (lease_most − 1)."""
+    burst + rate * t - processes * (lease_most - 1)."""
 
     def __init__(
         self,

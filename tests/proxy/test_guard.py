@@ -43,7 +43,7 @@ def test_processes_sharing_an_allowance_stay_within_the_lease_bound(tmp_path: Pa
     most = burst + rate * (seconds + LEASE_SECONDS)
     least = burst + rate * seconds - processes * (limiters[0].lease_most - 1)
     assert least <= len(sent) <= most, (least, len(sent), most)
-    for begin in (1.0, 2.0, 3.0):  # and in any window after the burst: rate × (window + a lease)
+    for begin in (1.0, 2.0, 3.0):  # and in any window after the burst: rate * (window + a lease)
         assert sum(begin <= at < begin + 1.0 for at in sent) <= rate * (1.0 + LEASE_SECONDS)
     state.close()
 
