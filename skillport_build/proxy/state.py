@@ -77,8 +77,19 @@ def _parse(stamp: str) -> float:
     return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
 
 
+_SECOND: list[tuple[int, str]] = [(0, _stamp(0))]  # the last second stamped, and its stamp
+
+
 def _now() -> str:
-    return _stamp(time.time())
+    second = int(time.time())
+    last = _SECOND[0]
+    if last[0] != second:
+        last = _SECOND[0] = (second, _stamp(second))
+    return last[1]
+
+
+def _audit_line(at: str, event: str, actor: str | None, detail: str) -> str:
+    return json.dumps({"at": at, "event": event, "actor": actor, **json.loads(detail)}, sort_keys=True)
 
 
 class State:
@@ -410,9 +421,16 @@ class State:
             self._batch.add(row)
 
     def _write_rows(self, rows: Sequence[Row]) -> None:
-        """Audit rows in their order and download counts summed, in one transaction."""
-        events = [{"at": r[0], "event": r[1], "actor": r[2], "detail": r[3]} for r in rows if len(r) == 4]
-        counts = Counter(r for r in rows if len(r) == 2)
+        """Audit rows in their order and download counts summed, in one transaction; then the audit
+        rows' JSON lines, one log record for the lot (the log says only what the database holds)."""
+        audits: list[AuditRow] = []
+        counts: Counter[DownloadRow] = Counter()
+        for r in rows:
+            if len(r) == 4:
+                audits.append(r)
+            else:
+                counts[r] += 1
+        events = [{"at": at, "event": e, "actor": actor, "detail": d} for at, e, actor, d in audits]
         with self.transaction() as db:
             if events:
                 db.execute(t.audit.insert(), events)
@@ -425,14 +443,13 @@ class State:
                     ),
                     [{"skill": s, "version": v, "count": n} for (s, v), n in counts.items()],
                 )
+        if events and AUDIT_LOG.isEnabledFor(logging.INFO):
+            AUDIT_LOG.info("\n".join(_audit_line(*row) for row in audits))
 
     def audit(self, event: str, actor: str | None, detail: dict[str, Any]) -> None:
-        """Append one audit event (queued when writes are batched), and write it as one JSON line to
-        the `skillport.audit` log at once."""
-        at, text = _now(), json.dumps(detail, sort_keys=True)
-        self._put((at, event, actor, text))
-        if AUDIT_LOG.isEnabledFor(logging.INFO):
-            AUDIT_LOG.info(json.dumps({"at": at, "event": event, "actor": actor, **detail}, sort_keys=True))
+        """Append one audit event (queued when writes are batched); once stored, it is also one JSON
+        line in the `skillport.audit` log."""
+        self._put((_now(), event, actor, json.dumps(detail, sort_keys=True)))
 
     def audit_tail(self, limit: int = 50) -> list[dict[str, Any]]:
         """The newest audit events, oldest first, as JSON-ready objects."""

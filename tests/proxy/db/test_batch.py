@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+import logging
 import threading
 import time
 from collections.abc import Sequence
@@ -116,3 +118,19 @@ def test_a_reader_sees_its_own_writes_and_shutdown_loses_none(tmp_path: Path) ->
     assert other.audit_tail(1)[0]["actor"] == "last@example.com"
     assert other.download_counts() == {("csv-profiler", "1.0.0"): 21}
     other.close()
+
+
+def test_the_audit_log_says_what_the_database_holds_in_order(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="skillport.audit")
+    state = State(state_db(tmp_path))
+    state.batch_writes(60_000)
+    state.audit("list", "ann@example.com", {"q": "csv"})
+    state.audit("read", "bob@example.com", {"skill": "csv-profiler"})
+    assert not [r for r in caplog.records if r.name == "skillport.audit"]  # queued, not stored yet
+    stored = state.audit_tail(2)
+    lines = "\n".join(r.getMessage() for r in caplog.records if r.name == "skillport.audit").splitlines()
+    assert [json.loads(line) for line in lines] == stored
+    assert lines[0] == json.dumps(stored[0], sort_keys=True)
+    state.close()
