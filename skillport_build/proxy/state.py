@@ -69,23 +69,23 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+_SECOND: list[tuple[int, str]] = [(0, "1970-01-01T00:00:00Z")]  # the last second stamped, its stamp
+
+
 def _stamp(at: float) -> str:
-    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    second = int(at // 1)
+    last = _SECOND[0]
+    if last[0] != second:  # a stamp is made per request: once a second is enough
+        last = _SECOND[0] = (second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return last[1]
 
 
 def _parse(stamp: str) -> float:
     return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
 
 
-_SECOND: list[tuple[int, str]] = [(0, _stamp(0))]  # the last second stamped, and its stamp
-
-
 def _now() -> str:
-    second = int(time.time())
-    last = _SECOND[0]
-    if last[0] != second:
-        last = _SECOND[0] = (second, _stamp(second))
-    return last[1]
+    return _stamp(time.time())
 
 
 def _audit_line(at: str, event: str, actor: str | None, detail: str) -> str:
@@ -105,6 +105,7 @@ class State:
         self.clock = clock
         self.token_days, self.token_max_days = TOKEN_DAYS, TOKEN_MAX_DAYS
         self._token_cache: dict[str, tuple[float, TokenInfo]] = {}
+        self._session_cache: dict[str, tuple[float, float]] = {}  # hash -> (remembered until, expires)
         self.engine = open_engine(self.path)
         self._writer = self.engine.execution_options(immediate=True)
         self._batch: BatchWriter[Row] | None = None
@@ -279,12 +280,25 @@ class State:
         return session_id
 
     def session_live(self, session_id: str) -> bool:
-        """Tell whether a session id was started here and has not ended or expired."""
-        rows = self.rows(sa.select(t.sessions.c.expires).where(t.sessions.c.hash == _hash(session_id)))
-        return bool(rows) and rows[0][0] > self.clock()
+        """Tell whether a session id was started here and has not ended or expired. A live answer is
+        remembered for TOKEN_CACHE_SECONDS, like a token's: a sign-out here ends it at once, one on
+        another replica within that time."""
+        key = _hash(session_id)
+        cached = self._session_cache.get(key)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1] > self.clock()
+        with self.reading() as db:
+            expires = db.execute(sa.select(t.sessions.c.expires).where(t.sessions.c.hash == key)).scalar()
+        if expires is None or expires <= self.clock():
+            return False
+        if len(self._session_cache) > 10_000:
+            self._session_cache.clear()
+        self._session_cache[key] = (time.monotonic() + TOKEN_CACHE_SECONDS, float(expires))
+        return True
 
     def end_session(self, session_id: str) -> None:
         """End a session: its cookie, and any copy of it, signs nobody in from now on."""
+        self._session_cache.pop(_hash(session_id), None)
         with self.transaction() as db:
             db.execute(t.sessions.delete().where(t.sessions.c.hash == _hash(session_id)))
 
