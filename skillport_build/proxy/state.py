@@ -425,8 +425,8 @@ class State:
 
     def flush(self) -> None:
         """Write the queued audit rows and download counts now."""
-        if self._batch is not None and self._batch.pending:
-            self._batch.flush()
+        if self._batch is not None:
+            self._batch.flush()  # also waits for a write the background thread has under way
 
     def _put(self, row: Row) -> None:
         if self._batch is None:

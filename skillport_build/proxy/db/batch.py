@@ -76,8 +76,8 @@ class BatchWriter(Generic[Row]):
                 self.write([row])
 
     def flush(self) -> None:
-        """Write every row queued so far before returning (raises what the write raises; the rows
-        stay queued then)."""
+        """Write every row queued so far before returning, and wait for a write already under way
+        (raises what the write raises; the rows stay queued then)."""
         with self._writing:
             with self._cond:
                 rows = list(self._queue)

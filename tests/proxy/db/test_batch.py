@@ -134,3 +134,21 @@ def test_the_audit_log_says_what_the_database_holds_in_order(
     assert [json.loads(line) for line in lines] == stored
     assert lines[0] == json.dumps(stored[0], sort_keys=True)
     state.close()
+
+
+def test_a_flush_waits_for_the_write_the_thread_has_under_way() -> None:
+    entered, release = threading.Event(), threading.Event()
+    written: list[int] = []
+
+    def slow(rows: Sequence[int]) -> None:
+        entered.set()
+        release.wait(5)
+        written.extend(rows)
+
+    writer = BatchWriter(slow, 0.001)
+    writer.add(1)
+    assert entered.wait(5) and writer.pending == 0  # taken off the queue, not yet stored
+    threading.Timer(0.2, release.set).start()
+    writer.flush()
+    assert written == [1]  # a reader after flush() sees the row the thread was writing
+    writer.close()
