@@ -1,5 +1,5 @@
-"""The Starlette application: routes, middleware (security headers, body limit, sessions), error
-pages, and the background refresh of the catalog."""
+"""The Starlette application: routes, middleware (security headers and body limit, compression,
+sessions), error pages, and the background refresh of the catalog."""
 
 from __future__ import annotations
 
@@ -43,11 +43,12 @@ LOG = logging.getLogger("skillport.serve")
 MACHINE_PREFIXES = ("/api/", "/bundles/", "/claude-code/", "/.well-known/", "/healthz", "/mcp")
 
 
-class SecurityHeaders:
-    """Headers every response carries."""
+class Edge:
+    """The outermost layer, pure ASGI and one closure per request: the headers every response
+    carries, and request bodies over `limit` bytes (declared or streamed) refused with 413."""
 
-    def __init__(self, app: ASGIApp, hsts: bool) -> None:
-        self.app = app
+    def __init__(self, app: ASGIApp, hsts: bool, limit: int) -> None:
+        self.app, self.limit = app, limit
         self.headers = [
             (b"x-content-type-options", b"nosniff"),
             (b"x-frame-options", b"DENY"),
@@ -57,40 +58,21 @@ class SecurityHeaders:
         ]
         if hsts:
             self.headers.append((b"strict-transport-security", b"max-age=31536000"))
+        self.headers.append((b"cache-control", b"no-store"))  # unless the route says otherwise
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        seen = 0
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
+                headers = list(message.get("headers", ()))
                 present = {name for name, _ in headers}
                 headers += [h for h in self.headers if h[0] not in present]
-                if b"cache-control" not in present:
-                    headers.append((b"cache-control", b"no-store"))
                 message["headers"] = headers
             await send(message)
-
-        await self.app(scope, receive, with_headers)
-
-
-class BodyLimit:
-    """Refuse request bodies over `limit` bytes (declared or streamed) with 413."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                await JSONResponse({"error": "request body too large"}, 413)(scope, receive, send)
-                return
-        seen = 0
 
         async def counted() -> Message:
             nonlocal seen
@@ -101,7 +83,11 @@ class BodyLimit:
                     raise HTTPException(413, "request body too large")
             return message
 
-        await self.app(scope, counted, send)
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                await JSONResponse({"error": "request body too large"}, 413)(scope, receive, with_headers)
+                return
+        await self.app(scope, counted, with_headers)
 
 
 class LiveSessions:
@@ -147,6 +133,7 @@ def create_app(
 ) -> Starlette:
     """Build the proxy around its collaborators (tests pass their own store, state and clock)."""
     live = LiveCatalog(store, keys, clock)
+    state.batch_writes(config.audit_flush_ms)
     state.limit_tokens(config.token_days, config.token_max_days)
     bundles = BundleCache(store, config.bundle_cache_mb * 1024 * 1024)
     # One process on SQLite holds every allowance itself (a database write per request buys nothing
@@ -189,6 +176,7 @@ def create_app(
         wake.set()
         if refresh and listener is not None:
             listener.stop()
+        state.batch_writes(0)  # what the last requests queued is written before the process ends
 
     session_secret = config.secret or state.secret("sessions").hex()
     app = Starlette(
@@ -203,9 +191,8 @@ def create_app(
             *pages.ROUTES,
         ],
         middleware=[
-            Middleware(SecurityHeaders, hsts=config.secure_cookies),
+            Middleware(Edge, hsts=config.secure_cookies, limit=config.max_body),
             Middleware(Compress),
-            Middleware(BodyLimit, limit=config.max_body),
             Middleware(
                 SessionMiddleware,
                 secret_key=session_secret,

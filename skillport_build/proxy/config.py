@@ -131,6 +131,13 @@ class ServeConfig(BaseModel):
         ge=1,
         description="days the audit log keeps events (older ones are pruned hourly); unset: kept forever",
     )
+    audit_flush_ms: int = Field(
+        default=50,
+        ge=0,
+        le=5000,
+        description="milliseconds audit rows and download counts wait to be written together; "
+        "0: each in its own transaction",
+    )
     mcp_access_ttl: int = Field(default=3600, ge=60, description="seconds an MCP access token lives")
     mcp_refresh_ttl: int = Field(
         default=7 * 86400, ge=300, description="seconds an MCP client stays connected without a new sign-in"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -15,12 +16,31 @@ from skillport_build.proxy.service import BEARER_CHALLENGE, Proxy
 from skillport_build.proxy.state import State
 
 SWEEP_SECONDS = 60.0  # how often a shared limiter forgets callers whose allowance is full again
+LEASE_SECONDS = 1.0  # a leased request not sent within this is lost (never carried further)
+LEASE_MOST = 32  # requests leased at once at most (and a quarter of the burst at most)
+
+
+@dataclass
+class _Lease:
+    """Requests this process took from a shared allowance and has not spent yet."""
+
+    left: int
+    until: float  # monotonic time the lease ends (or, when refused, the refusal)
+    size: int  # how many it took; the next lease doubles it when this one was spent in time
+    refused: bool = False
 
 
 class RateLimiter:
     """A token bucket per caller: `rate` requests a second, `burst` at once. With `shared`, the
     buckets live in the database, so a person's rate is one across every worker and replica;
-    without, in this process (for limits that only guard this process)."""
+    without, in this process (for limits that only guard this process).
+
+    A shared limiter leases requests from the database a few at a time (one round trip per lease,
+    1 at first, doubling while they are spent within LEASE_SECONDS, at most `lease_most`), and
+    remembers a refusal until the wait the database named is over. Every request sent was taken from
+    the shared bucket, so in any t seconds a person gets at most burst + rate * (t + LEASE_SECONDS);
+    requests a process leased and did not send in time are lost, so one who keeps asking gets at least
+    burst + rate * t - processes * (lease_most - 1)."""
 
     def __init__(
         self,
@@ -30,17 +50,16 @@ class RateLimiter:
         shared: State | None = None,
     ) -> None:
         self.rate, self.burst, self.now, self.shared = rate, burst, now, shared
+        self.lease_most = max(1, min(LEASE_MOST, burst // 4))
         self._buckets: dict[str, tuple[float, float]] = {}
+        self._leases: dict[str, _Lease] = {}
         self._lock = threading.Lock()
         self._swept = time.monotonic()
 
     def allow(self, key: str) -> float:
         """0 when the request may go ahead, else the seconds to wait."""
         if self.shared is not None:
-            if time.monotonic() - self._swept > SWEEP_SECONDS:
-                self._swept = time.monotonic()
-                self.shared.sweep_rates()
-            return self.shared.take_rate(key, self.rate, self.burst)
+            return self._leased(key, self.shared)
         now = self.now()
         with self._lock:
             tokens, last = self._buckets.get(key, (float(self.burst), now))
@@ -51,6 +70,31 @@ class RateLimiter:
             self._buckets[key] = (tokens - 1, now)
             if len(self._buckets) > 100_000:
                 self._buckets.clear()  # bounded memory; a reset only forgives
+            return 0.0
+
+    def _leased(self, key: str, shared: State) -> float:
+        now = self.now()
+        with self._lock:
+            lease = self._leases.get(key)
+            if lease is not None and lease.until > now:
+                if lease.refused:
+                    return lease.until - now
+                if lease.left > 0:
+                    lease.left -= 1
+                    return 0.0
+            spent = lease is not None and not lease.refused and lease.until > now
+            size = min(self.lease_most, lease.size * 2) if lease is not None and spent else 1
+        if time.monotonic() - self._swept > SWEEP_SECONDS:
+            self._swept = time.monotonic()
+            shared.sweep_rates()
+        taken, wait = shared.take_rate(key, self.rate, self.burst, size)
+        with self._lock:
+            if len(self._leases) > 100_000:
+                self._leases.clear()  # bounded memory; what is dropped was leased, so it only forgives
+            if not taken:
+                self._leases[key] = _Lease(0, now + wait, 1, refused=True)
+                return wait
+            self._leases[key] = _Lease(taken - 1, now + LEASE_SECONDS, taken)
             return 0.0
 
 

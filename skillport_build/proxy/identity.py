@@ -47,6 +47,8 @@ def identity_of(email: str, groups: tuple[str, ...] | list[str]) -> Identity:
 
 def token_in_query(request: Request) -> bool:
     """Tell whether someone put a credential in the URL."""
+    if not request.scope.get("query_string"):
+        return False
     return any(name in request.query_params for name in QUERY_TOKEN_NAMES)
 
 

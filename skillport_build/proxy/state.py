@@ -12,7 +12,8 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from skillport_build.errors import StateError, UsageError
 from skillport_build.proxy.db import schema as t
+from skillport_build.proxy.db.batch import BatchWriter
 from skillport_build.proxy.db.dialect import greatest, upsert
 from skillport_build.proxy.db.engine import open_engine, redacted
 from skillport_build.proxy.db.migrate import revision, upgrade
@@ -58,12 +60,24 @@ class TokenInfo:
         return self.expires <= now
 
 
+AuditRow = tuple[str, str, str | None, str]  # at, event, actor, detail (JSON)
+DownloadRow = tuple[str, str]  # skill, version
+Row = AuditRow | DownloadRow
+
+
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+_SECOND: list[tuple[int, str]] = [(0, "1970-01-01T00:00:00Z")]  # the last second stamped, its stamp
+
+
 def _stamp(at: float) -> str:
-    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    second = int(at // 1)
+    last = _SECOND[0]
+    if last[0] != second:  # a stamp is made per request: once a second is enough
+        last = _SECOND[0] = (second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return last[1]
 
 
 def _parse(stamp: str) -> float:
@@ -72,6 +86,10 @@ def _parse(stamp: str) -> float:
 
 def _now() -> str:
     return _stamp(time.time())
+
+
+def _audit_line(at: str, event: str, actor: str | None, detail: str) -> str:
+    return json.dumps({"at": at, "event": event, "actor": actor, **json.loads(detail)}, sort_keys=True)
 
 
 class State:
@@ -87,8 +105,10 @@ class State:
         self.clock = clock
         self.token_days, self.token_max_days = TOKEN_DAYS, TOKEN_MAX_DAYS
         self._token_cache: dict[str, tuple[float, TokenInfo]] = {}
+        self._session_cache: dict[str, tuple[float, float]] = {}  # hash -> (remembered until, expires)
         self.engine = open_engine(self.path)
         self._writer = self.engine.execution_options(immediate=True)
+        self._batch: BatchWriter[Row] | None = None
         try:
             self._open(upgrade_schema)
         except BaseException:
@@ -128,7 +148,9 @@ class State:
             yield connection
 
     def rows(self, statement: sa.Executable) -> list[tuple[Any, ...]]:
-        """The rows of one read-only statement."""
+        """The rows of one read-only statement, after the queued audit rows and counts are written
+        (a reader sees this process's own writes)."""
+        self.flush()
         with self.reading() as connection:
             return [tuple(row) for row in connection.execute(statement)]
 
@@ -142,7 +164,9 @@ class State:
         return None
 
     def close(self) -> None:
-        """Close every pooled connection."""
+        """Write what is queued, then close every pooled connection."""
+        if self._batch is not None:
+            self._batch.close()
         self.engine.dispose()
 
     # tokens -------------------------------------------------------------------------------------
@@ -256,12 +280,25 @@ class State:
         return session_id
 
     def session_live(self, session_id: str) -> bool:
-        """Tell whether a session id was started here and has not ended or expired."""
-        rows = self.rows(sa.select(t.sessions.c.expires).where(t.sessions.c.hash == _hash(session_id)))
-        return bool(rows) and rows[0][0] > self.clock()
+        """Tell whether a session id was started here and has not ended or expired. A live answer is
+        remembered for TOKEN_CACHE_SECONDS, like a token's: a sign-out here ends it at once, one on
+        another replica within that time."""
+        key = _hash(session_id)
+        cached = self._session_cache.get(key)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1] > self.clock()
+        with self.reading() as db:
+            expires = db.execute(sa.select(t.sessions.c.expires).where(t.sessions.c.hash == key)).scalar()
+        if expires is None or expires <= self.clock():
+            return False
+        if len(self._session_cache) > 10_000:
+            self._session_cache.clear()
+        self._session_cache[key] = (time.monotonic() + TOKEN_CACHE_SECONDS, float(expires))
+        return True
 
     def end_session(self, session_id: str) -> None:
         """End a session: its cookie, and any copy of it, signs nobody in from now on."""
+        self._session_cache.pop(_hash(session_id), None)
         with self.transaction() as db:
             db.execute(t.sessions.delete().where(t.sessions.c.hash == _hash(session_id)))
 
@@ -352,23 +389,25 @@ class State:
 
     # rate limits shared by every replica ----------------------------------------------------------
 
-    def take_rate(self, key: str, rate: float, burst: int) -> float:
-        """Spend one request of `key`'s allowance (`rate` a second, `burst` at once; GCRA in one
-        statement, so replicas and workers share it): 0 when it may go ahead, else seconds to wait."""
+    def take_rate(self, key: str, rate: float, burst: int, count: int = 1) -> tuple[int, float]:
+        """Spend `count` requests of `key`'s allowance at once (`rate` a second, `burst` at once; GCRA
+        in one statement, so replicas and workers share it), else one: how many were taken, and when
+        none, the seconds to wait. One transaction either way."""
         now, interval = self.clock(), 1.0 / rate
         tat = t.rate_limits.c.tat
         with self.transaction() as db:
-            insert = upsert(db, t.rate_limits).values(key=key, tat=now + interval)
-            moved = greatest(tat, now) + interval
-            taken = db.execute(
-                insert.on_conflict_do_update(
-                    index_elements=["key"], set_={"tat": moved}, where=moved - now <= burst * interval
-                ).returning(tat)
-            ).first()
-            if taken is not None:
-                return 0.0
+            for n in dict.fromkeys((min(count, burst), 1)):
+                insert = upsert(db, t.rate_limits).values(key=key, tat=now + n * interval)
+                moved = greatest(tat, now) + n * interval
+                taken = db.execute(
+                    insert.on_conflict_do_update(
+                        index_elements=["key"], set_={"tat": moved}, where=moved - now <= burst * interval
+                    ).returning(tat)
+                ).first()
+                if taken is not None:
+                    return n, 0.0
             ahead = float(db.execute(sa.select(tat).where(t.rate_limits.c.key == key)).scalar_one())
-        return max(ahead + interval - now - burst * interval, interval / 10)
+        return 0, max(ahead + interval - now - burst * interval, interval / 10)
 
     def sweep_rates(self) -> None:
         """Forget callers whose allowance is full again (bounded table)."""
@@ -377,14 +416,54 @@ class State:
 
     # audit and downloads ------------------------------------------------------------------------
 
-    def audit(self, event: str, actor: str | None, detail: dict[str, Any]) -> None:
-        """Append one audit event (one committed statement), and write it as one JSON line to
-        the `skillport.audit` log."""
-        at, text = _now(), json.dumps(detail, sort_keys=True)
+    def batch_writes(self, flush_ms: int) -> None:
+        """Queue audit rows and download counts and write them every `flush_ms` milliseconds in one
+        transaction (see `proxy.db.batch`); 0 writes each at once, in its own transaction."""
+        if self._batch is not None:
+            self._batch.close()
+        self._batch = BatchWriter(self._write_rows, flush_ms / 1000) if flush_ms > 0 else None
+
+    def flush(self) -> None:
+        """Write the queued audit rows and download counts now."""
+        if self._batch is not None:
+            self._batch.flush()  # also waits for a write the background thread has under way
+
+    def _put(self, row: Row) -> None:
+        if self._batch is None:
+            self._write_rows([row])
+        else:
+            self._batch.add(row)
+
+    def _write_rows(self, rows: Sequence[Row]) -> None:
+        """Audit rows in their order and download counts summed, in one transaction; then the audit
+        rows' JSON lines, one log record for the lot (the log says only what the database holds)."""
+        audits: list[AuditRow] = []
+        counts: Counter[DownloadRow] = Counter()
+        for r in rows:
+            if len(r) == 4:
+                audits.append(r)
+            else:
+                counts[r] += 1
+        events = [{"at": at, "event": e, "actor": actor, "detail": d} for at, e, actor, d in audits]
         with self.transaction() as db:
-            db.execute(t.audit.insert().values(at=at, event=event, actor=actor, detail=text))
-        if AUDIT_LOG.isEnabledFor(logging.INFO):
-            AUDIT_LOG.info(json.dumps({"at": at, "event": event, "actor": actor, **detail}, sort_keys=True))
+            if events:
+                db.execute(t.audit.insert(), events)
+            if counts:
+                insert = upsert(db, t.downloads)
+                db.execute(
+                    insert.on_conflict_do_update(
+                        index_elements=["skill", "version"],
+                        set_={"count": t.downloads.c.count + insert.excluded.count},
+                    ),
+                    [{"skill": s, "version": v, "count": n} for (s, v), n in counts.items()],
+                )
+        if events and AUDIT_LOG.isEnabledFor(logging.INFO):
+            AUDIT_LOG.info("\n".join(_audit_line(*row) for row in audits))
+
+    def audit(self, event: str, actor: str | None, detail: dict[str, Any]) -> None:
+        """Append one audit event (queued when writes are batched); once stored, it is also one JSON
+        line in the `skillport.audit` log."""
+        self._put((_now(), event, actor, json.dumps(detail, sort_keys=True)))
 
     def audit_tail(self, limit: int = 50) -> list[dict[str, Any]]:
         """The newest audit events, oldest first, as JSON-ready objects."""
@@ -396,14 +475,8 @@ class State:
         ]
 
     def count_download(self, skill: str, version: str) -> None:
-        """Count one download of a skill version (one committed statement)."""
-        with self.transaction() as db:
-            insert = upsert(db, t.downloads).values(skill=skill, version=version, count=1)
-            db.execute(
-                insert.on_conflict_do_update(
-                    index_elements=["skill", "version"], set_={"count": t.downloads.c.count + 1}
-                )
-            )
+        """Count one download of a skill version (queued when writes are batched)."""
+        self._put((skill, version))
 
     def downloads_by(self, user: str) -> dict[tuple[str, str], str]:
         """When `user` last downloaded each bundle: (kind, name) -> time, from the audit log (indexed

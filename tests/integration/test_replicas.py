@@ -29,6 +29,7 @@ from integration.postgres import Postgres, running_postgres
 from integration.replicas import NOTIFY_SECRET, Replicas, running_replicas
 from proxy.served import publish_template
 
+from skillport_build.proxy.config import ServeConfig
 from skillport_build.proxy.db import schema
 from skillport_build.proxy.state import TOKEN_CACHE_SECONDS, State
 from skillport_build.trust.minisign import SecretKey
@@ -67,6 +68,9 @@ class Setup:
 def postgres() -> Iterator[Postgres]:
     with running_postgres() as server:
         yield server
+
+
+FLUSHED = ServeConfig.model_fields["audit_flush_ms"].default / 1000 + 1.0  # written by then, even loaded
 
 
 def serve_settings(work: Path, **extra: object) -> dict[str, object]:
@@ -196,6 +200,10 @@ def test_audit_and_download_counts_land_in_one_place(setup: Setup) -> None:
     for base in (setup.a, setup.b, setup.a):
         answer = httpx.get(f"{base}{BUNDLE}", headers={"Authorization": f"Bearer {token}"})
         assert answer.status_code == 200
+    written = time.monotonic()  # each replica writes its rows within audit_flush_ms
+    while state.download_counts().get(("release-notes", "1.0.0"), 0) < before + 3:
+        assert time.monotonic() - written < FLUSHED, "a download count was not written in time"
+        time.sleep(0.02)
     assert state.download_counts()[("release-notes", "1.0.0")] == before + 3
     events = state.rows(sa.select(schema.audit.c.event).where(schema.audit.c.actor == "dan@acme.example"))
     assert Counter(e for (e,) in events)["download"] == 3
@@ -273,12 +281,13 @@ def test_fifty_clients_for_twenty_seconds_see_no_error_and_lose_no_audit_row(set
         thread.join()
     assert set(answered) == {200} and answered[200] > 100, answered
     audit = schema.audit.c
-    rows = state.rows(
+    counted = (
         sa.select(audit.actor, sa.func.count())
         .where(audit.event == "list", audit.actor.in_(people))
         .group_by(audit.actor)
     )
-    assert dict(rows) == dict(listed)  # every answered request has its audit row, once
+    time.sleep(FLUSHED)  # the replicas write what they queued within audit_flush_ms
+    assert dict(state.rows(counted)) == dict(listed)  # every answered request has its audit row, once
     state.close()
 
 

@@ -25,6 +25,8 @@ def postgres() -> Iterator[Postgres]:
 # audit, downloads, notices) run on PostgreSQL too; the rest only read the catalog, the same on both.
 ON_POSTGRES = {
     "test_state",
+    "test_guard",
+    "test_batch",
     "test_admin",
     "test_admin_cli",
     "test_login",
