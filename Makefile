@@ -173,6 +173,7 @@ bench: $(STAMP) tools
 	command -v nginx >/dev/null && command -v wrk >/dev/null || (apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx wrk)
 	$(BENCH)/serve_bench.py --skills $(BENCH_SKILLS) $(SCALE)
+	$(BENCH)/asgi_floor_bench.py --skills $(BENCH_SKILLS) $(SCALE)
 	$(BENCH)/search_bench.py --skills $(BENCH_SKILLS) $(SCALE)
 	$(BENCH)/mcp_bench.py --skills $(BENCH_SKILLS) $(SCALE)
 	$(BENCH)/admin_bench.py --skills $(BENCH_SKILLS) $(SCALE)

@@ -15,17 +15,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
-
+from integration.processes import running_process  # noqa: E402
 from integration.registry import free_port  # noqa: E402
 from scale import bench_parser, parse_args  # noqa: E402
-from serve_bench import _get, _measure, _running, _skillport, publish_synthetic  # noqa: E402
+from serve_bench import _get, _measure  # noqa: E402
+from serving import make_token, publish_synthetic, serve_settings, serving  # noqa: E402
 
 APPS = """
 import os
@@ -65,21 +65,11 @@ def run(args: argparse.Namespace) -> dict[str, float]:
         work = Path(tmp)
         store, public = publish_synthetic(work, args.skills)
         port, bare_port, starlette_port = free_port(), free_port(), free_port()
-        settings = {
-            "store": str(store.root), "keys": [str(public)], "db": str(work / "state.db"),
-            "cache_dir": str(work / "sites"), "dev": True, "host": "127.0.0.1", "port": port,
-            "rate_limit": 1_000_000, "rate_burst": 1_000_000,
-        }  # fmt: skip
-        (work / "serve.yaml").write_text(json.dumps(settings))
-        create = ["tokens", "create", "--db", str(work / "state.db"), "--user", "bench@example.com"]
-        token = subprocess.run([*_skillport(), *create], capture_output=True, text=True, check=True)
-        token_text = token.stdout.strip()
+        token_text = make_token(work / "state.db")
         auth = {"Authorization": f"Bearer {token_text}"}
-        proxy = f"http://127.0.0.1:{port}"
-        serve = [*_skillport(), "serve", "--config", str(work / "serve.yaml")]
         (work / "floor_apps.py").write_text(APPS)
         figures: dict[str, float] = {}
-        with _running(serve, work / "serve.log", f"{proxy}/healthz", {}):
+        with serving(work, "serve", serve_settings(work, store, public, port)) as proxy:
             body = _get(f"{proxy}/api/skills", auth)[1]
             (work / "body.json").write_bytes(body)
             os.environ.update(FLOOR_BODY=str(work / "body.json"), FLOOR_TOKEN=token_text)
@@ -92,8 +82,8 @@ def run(args: argparse.Namespace) -> dict[str, float]:
                 "starlette": f"http://127.0.0.1:{starlette_port}/api/skills",
             }
             with (
-                _running(bare, work / "bare.log", urls["bare_asgi"], auth),
-                _running(starlette, work / "starlette.log", urls["starlette"], auth),
+                running_process(bare, work / "bare.log", urls["bare_asgi"], headers=auth),
+                running_process(starlette, work / "starlette.log", urls["starlette"], headers=auth),
             ):
                 for name, url in urls.items():
                     if _get(url, auth) != (200, body) or _get(url, {})[0] != 401:
