@@ -255,7 +255,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         config = ServeConfig(
             store=str(store.root),
             keys=(public,),
-            db=work / "state.db",
+            db=str(work / "state.db"),
             cache_dir=work / "sites",
             dev=True,
             host="127.0.0.1",

@@ -57,7 +57,11 @@ def run(skills: int, repeat: int) -> dict[str, float]:
         work = Path(tmp)
         store, public = publish_synthetic(work, skills)
         config = ServeConfig(
-            store=str(store.root), keys=(public,), db=work / "state.db", cache_dir=work / "sites", dev=True
+            store=str(store.root),
+            keys=(public,),
+            db=str(work / "state.db"),
+            cache_dir=work / "sites",
+            dev=True,
         )
         state = State(config.db)
         try:

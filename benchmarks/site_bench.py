@@ -107,7 +107,7 @@ def _served(work: Path, browser: Any) -> dict[str, Any]:
     (work / "trusted.pub").write_text(key.public().to_text())
     port = free_port()
     config = ServeConfig(
-        store=str(store.root), keys=(work / "trusted.pub",), db=work / "state.db",
+        store=str(store.root), keys=(work / "trusted.pub",), db=str(work / "state.db"),
         cache_dir=work / "sites", dev=True, port=port,
     )  # fmt: skip
     state = State(config.db)
