@@ -29,11 +29,14 @@ def listing_for(proxy: Proxy, view: View, query: Query, part: bool = False) -> L
     filters' choices unless only the results are asked for, `part`)."""
     index = proxy.indexed().search
     filters = Filters(query.surface or None, query.category or None, query.tag or None)
-    total, _ = index.search(view.key, view.skill_names, query.q, filters, 0, 0)
-    query = replace(query, page=min(query.page, pages_of(total)))
-    _, ranked = index.search(
+    total, ranked = index.search(
         view.key, view.skill_names, query.q, filters, (query.page - 1) * PAGE_SIZE, PAGE_SIZE
     )
+    if query.page > pages_of(total):  # past the end: the last page
+        query = replace(query, page=pages_of(total))
+        _, ranked = index.search(
+            view.key, view.skill_names, query.q, filters, (query.page - 1) * PAGE_SIZE, PAGE_SIZE
+        )
     terms = query.words
     hits = tuple(Hit(skill, why(skill, proxy.search_text(skill), terms)) for skill, _ in ranked)
     if query.narrowed:
