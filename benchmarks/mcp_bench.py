@@ -268,7 +268,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             app = create_app(config, store, load_public_keys(config.keys), state, refresh=False)
             timed = Timed(app)
             token = state.create_token(EMAIL, (), "mcp_bench")[0]
-            app.state.proxy.refresh()  # before uvicorn starts: at 10,000 skills the first load outlasts its wait
+            app.state.proxy.refresh()  # before uvicorn starts: at 10,000 the first load outlasts its wait
             with running(timed, port) as url:
                 seen = _run_async(_client(url, token, args))
                 alone = _run_async(_tool_alone(app.state.proxy, args))
