@@ -190,6 +190,7 @@ class SearchIndex:
         self._names(previous)
         self._views: OrderedDict[str, Seen] = OrderedDict()
         self._filters: OrderedDict[Filters, Mask] = OrderedDict()
+        self._groups: tuple[Sequence[str], npt.NDArray[np.int64]] | None = None
         self._lock = threading.Lock()
 
     def _documents(
@@ -327,16 +328,26 @@ class SearchIndex:
 
     def matching(
         self, view_key: str, refs: Iterable[str], query: str, filters: Filters = Filters()
-    ) -> list[int]:
+    ) -> npt.NDArray[np.int64]:
         """Every skill of the view that matches the query and filters, unranked (skill numbers,
         ascending): what the website needs to name the plugins holding a match."""
         seen = self.visible(view_key, refs)
         narrowed = self.filtered(filters)
         allowed = seen.mask if narrowed is None else seen.mask & narrowed
         if not words(query):
-            return np.flatnonzero(allowed).tolist()
+            return np.flatnonzero(allowed)
         scored = self._scored(query, allowed, seen)
-        return [] if scored is None else np.flatnonzero(scored[1]).tolist()
+        return np.flatnonzero(scored[1]) if scored is not None else np.zeros(0, np.int64)
+
+    def groups(self, plugins: Sequence[str]) -> npt.NDArray[np.int64]:
+        """Each skill's plugin as its place in `plugins` (-1: not there), kept for the last order."""
+        known = self._groups
+        if known is not None and known[0] is plugins:
+            return known[1]
+        place = {name: i for i, name in enumerate(plugins)}
+        found = np.fromiter((place.get(s.plugin, -1) for s in self.skills), np.int64, len(self.skills))
+        self._groups = (plugins, found)
+        return found
 
     def _scored(self, query: str, allowed: Mask, seen: Seen) -> tuple[Scores, Mask] | None:
         """Every skill's score for the query and which allowed skills match every word (None:
