@@ -65,7 +65,7 @@ def _plugins_holding(
     from the skills' plugin places in one array, not a walk over every match and plugin."""
     index, catalog = proxy.indexed().search, view.catalog
     places = index.groups(_plugin_names(catalog))[index.matching(view.key, view.skill_names, q, filters)]
-    held = np.unique(places[places >= 0])
+    held = np.flatnonzero(np.bincount(places[places >= 0], minlength=len(catalog.plugins)))  # in order
     shown = tuple(catalog.plugins[i] for i in held[:PLUGINS_SHOWN].tolist())
     return shown, max(0, len(held) - PLUGINS_SHOWN)
 
