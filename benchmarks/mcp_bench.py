@@ -248,6 +248,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         store, public = publish_synthetic(work, args.skills)
         with proxy_app(work, store, public, EMAIL, "mcp_bench") as (app, token, port):
             timed = Timed(app)
+            app.state.proxy.refresh()  # before uvicorn starts: at 10,000 the first load outlasts its wait
             with running(timed, port) as url:
                 seen = _run_async(_client(url, token, args))
                 alone = _run_async(_tool_alone(app.state.proxy, args))

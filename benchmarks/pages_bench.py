@@ -8,7 +8,9 @@ and served by the proxy app in process (the dev sign-in, one person). Timed, R t
   answer: one page of hits, the plugins and the filters' choices of their view) is rendered in the
   request (skill pages are not: they are shared by every audience and rendered on their first
   request). Target: ≤ 300 ms at 10,000 skills;
-- a skill page's first request (rendered once for every audience), and a later one (from disk).
+- a skill page's first request (rendered once for every audience), and a later one (from disk);
+- the results fragment search-as-you-type fetches (`?q=…&part=results`), for each keystroke of
+  the queries benchmarks/site_bench.py types, each answered anew: the server's share of a keystroke.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 from starlette.testclient import TestClient
 
@@ -28,6 +31,8 @@ sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
 from scale import bench_parser, parse_args  # noqa: E402
 from serving import proxy_app, publish_synthetic  # noqa: E402
+
+TYPED = ["incident", "review schema", "zzz-nothing", "owner"]  # as benchmarks/site_bench.py types
 
 
 def _sign_in(client: TestClient) -> None:
@@ -64,12 +69,24 @@ def run(skills: int, repeat: int) -> dict[str, float]:
                 slug = catalog.skills[(round_ * 7919) % len(catalog.skills)].slug
                 skill_firsts.append(_timed(client, f"/skills/{slug}.html"))
                 skill_again.append(_timed(client, f"/skills/{slug}.html"))
+            typed = _typed(client)
     return {
         "skills": skills,
         "new_audience_first_page_ms": statistics.median(firsts) * 1000,
         "skill_page_first_ms": statistics.median(skill_firsts) * 1000,
         "skill_page_cached_ms": statistics.median(skill_again) * 1000,
+        "keystroke_fragment_ms": statistics.median(typed) * 1000,
+        "keystroke_fragment_worst_ms": max(typed) * 1000,
     }
+
+
+def _typed(client: TestClient) -> list[float]:
+    """The results fragment of each query site_bench types, one character at a time, each new."""
+    return [
+        _timed(client, f"/?{urlencode({'q': query[:end], 'part': 'results'})}")
+        for query in TYPED
+        for end in range(1, len(query) + 1)
+    ]
 
 
 def main() -> None:
@@ -87,6 +104,8 @@ def main() -> None:
     print(f"  a new audience's first page: {first:.0f} ms (target: ≤ 300 ms at 10,000)")
     page, again = figures["skill_page_first_ms"], figures["skill_page_cached_ms"]
     print(f"  a skill page, first request: {page:.1f} ms; later: {again:.1f} ms")
+    typed, worst = figures["keystroke_fragment_ms"], figures["keystroke_fragment_worst_ms"]
+    print(f"  a keystroke's results fragment, in the request: {typed:.1f} ms median, {worst:.1f} ms worst")
 
 
 if __name__ == "__main__":

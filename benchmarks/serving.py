@@ -8,7 +8,10 @@ Import it after putting benchmarks/ and tests/ on `sys.path`, as every benchmark
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,7 +40,17 @@ def publish_synthetic(
 ) -> tuple[LocalStore, Path]:
     """The synthetic marketplace of `skills` skills (with `policy` as its access.yaml, if given)
     built, signed (by `key`, or a new one) and published to a local store; the store and the
-    public key's file."""
+    public key's file.
+
+    With SKILLPORT_BENCH_CACHE set to a folder (and neither `key` nor `policy` given), the store
+    and its public key are kept there per size and hard-linked into `work` by later runs: building
+    and publishing 10,000 skills takes minutes, and what a benchmark measures starts after it."""
+    cache = os.environ.get("SKILLPORT_BENCH_CACHE")
+    kept = Path(cache) / f"synthetic-{skills}" if cache and key is None and policy is None else None
+    if kept is not None and (kept / "trusted.pub").is_file():
+        shutil.copytree(kept / "store", work / "store", copy_function=os.link)
+        shutil.copy(kept / "trusted.pub", work / "trusted.pub")
+        return LocalStore(work / "store"), work / "trusted.pub"
     (work / "market").mkdir()
     make_tree(work / "market", skills)
     if policy is not None:
@@ -49,6 +62,12 @@ def publish_synthetic(
     publish(work / "dist", store)
     public = work / "trusted.pub"
     public.write_text(key.public().to_text())
+    if kept is not None:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix=".synthetic-", dir=kept.parent))
+        shutil.copytree(work / "store", scratch / "store", copy_function=os.link)
+        shutil.copy(public, scratch / "trusted.pub")
+        scratch.rename(kept)
     return store, public
 
 

@@ -5,12 +5,12 @@ Why a small index of our own rather than an engine (tantivy, bm25s): what a pers
 changes per audience, and a hidden skill must not move a visible one's score or the total. Engines
 rank with statistics over every document they hold; here a score is a document-only weight (each
 field's term frequency saturated against a fixed length, so no catalog average enters it) times
-an inverse document frequency counted over the caller's view alone. Sets of skills are Python
-ints used as bitmaps, so filtering, counting and intersecting run in C; the best `k` are found by
-the threshold algorithm over postings kept in weight order, which stops after a few hundred of
-ten thousand skills even when every skill matches. The next catalog, when it holds the same skills
-in the same order (a few of them changed), is indexed by editing the posting lists of the changed
-skills' terms only (proxy/postings.py).
+an inverse document frequency counted over the caller's view alone. The posting lists are NumPy
+arrays (proxy/postings.py) and a query is a few whole-array operations: each word's terms are
+scattered into one dense score array over the catalog, the view's and filters' masks (cached) are
+and-ed with every word's, and the best `k` are picked by a partial sort, so a word every skill
+holds costs no more Python than a rare one and the total is exact. A new catalog reuses the
+analysis of every skill it holds unchanged (and its term numbers), so its index is one inversion.
 
 Matching: every query word must match a term of the skill, as the word itself, as a prefix of a
 term (search as you type), or, only when neither matches any skill the caller may see, one edit
@@ -19,18 +19,22 @@ away (a typo). A skill's name typed in full outranks everything.
 
 from __future__ import annotations
 
-import heapq
 import math
 import re
 import threading
-from array import array
 from bisect import bisect_left
 from collections import Counter, OrderedDict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
+
 from skillport_build.models.catalog import SkillRecord
-from skillport_build.proxy.postings import Postings, bitmap
+from skillport_build.proxy.postings import Ids, Lexicon, Postings, Weights, bitmask
+
+Mask = npt.NDArray[np.bool_]
+Scores = npt.NDArray[np.float64]
 
 _TOKEN = re.compile(r"[^\W_]+[+#]*")
 K1 = 1.2
@@ -44,6 +48,8 @@ MIN_PREFIX, MIN_TYPO = 2, 4  # shortest query word completed as a prefix, correc
 MAX_EXPANSIONS = 64  # terms one query word may stand for (those the caller may see, in term order)
 VIEW_CACHE = 256
 ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+EDIT_SHARE = 8  # fewer than one skill in this many changed: edit the posting lists, else invert
+SPARE_TERMS = 4096  # terms no skill holds any more that a lexicon may carry before it is renewed
 
 
 @dataclass(frozen=True)
@@ -75,23 +81,23 @@ def words(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
-def _saturated(count: int, length: int, spec: tuple[float, int, float]) -> float:
-    weight, reference, b = spec
-    return weight * count * (K1 + 1) / (count + K1 * (1 - b + b * length / reference))
-
-
-def _field_weights(text: str, spec: tuple[float, int, float], into: dict[str, float]) -> None:
-    terms = words(text)
-    for term, count in Counter(terms).items():
-        into[term] = into.get(term, 0.0) + _saturated(count, len(terms), spec)
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Document:
-    """One skill analysed: each term's document-only weight. Kept across catalogs by fingerprint."""
+    """One skill analysed: its terms' numbers in the lexicon it was encoded with (ascending) and
+    each one's document-only weight. Kept across catalogs by fingerprint."""
 
     fingerprint: tuple[str, ...]
-    weights: dict[str, float]
+    lexicon: Lexicon
+    ids: Ids
+    weights: Weights
+
+    def encoded(self, lexicon: Lexicon) -> Document:
+        """This document with term numbers of `lexicon` (itself when already so)."""
+        if lexicon is self.lexicon:
+            return self
+        ids = lexicon.encode([self.lexicon.terms[t] for t in self.ids.tolist()])
+        order = np.argsort(ids)
+        return Document(self.fingerprint, lexicon, ids[order], self.weights[order])
 
 
 def fingerprint(skill: SkillRecord, text: str) -> tuple[str, ...]:
@@ -99,53 +105,72 @@ def fingerprint(skill: SkillRecord, text: str) -> tuple[str, ...]:
     return (skill.ref, skill.digest, skill.description, "\n".join(skill.tags), skill.category or "", text)
 
 
-def analyse(skill: SkillRecord, text: str) -> Document:
-    """A skill's fields and SKILL.md text reduced to weighted terms."""
-    weights: dict[str, float] = {}
-    fields = {
-        "name": skill.name,
-        "tags": " ".join(skill.tags),
-        "description": skill.description,
-        "meta": f"{skill.category or ''} {skill.plugin}",
-    }
-    for field, value in fields.items():
-        _field_weights(value, FIELDS[field], weights)
-    _field_weights(text, BODY, weights)
-    return Document(fingerprint(skill, text), weights)
+def _fields(skill: SkillRecord, text: str) -> tuple[tuple[str, tuple[float, int, float]], ...]:
+    return (
+        (skill.name, FIELDS["name"]),
+        (" ".join(skill.tags), FIELDS["tags"]),
+        (skill.description, FIELDS["description"]),
+        (f"{skill.category or ''} {skill.plugin}", FIELDS["meta"]),
+        (text, BODY),
+    )
+
+
+def analyse(items: Sequence[tuple[SkillRecord, str]], lexicon: Lexicon) -> list[Document]:
+    """Skills' fields and SKILL.md texts reduced to weighted terms: each field's term frequency
+    saturated as BM25 does against the field's fixed length, summed over the fields. Python only
+    splits and counts; the weights of every skill at once are NumPy's."""
+    terms: list[str] = []
+    counts: list[int] = []
+    runs: list[int] = []  # for each (skill, field): how many distinct terms, its weight and norm
+    scale: list[float] = []
+    norm: list[float] = []
+    for skill, text in items:
+        for value, (weight, reference, b) in _fields(skill, text):
+            found = words(value)
+            held = Counter(found)
+            terms += held
+            counts += held.values()
+            runs.append(len(held))
+            scale.append(weight * (K1 + 1))
+            norm.append(K1 * (1 - b + b * len(found) / reference))
+    ids = lexicon.encode(terms).astype(np.int64)
+    lengths = np.array(runs, np.int64)
+    count = np.array(counts, np.float64)
+    weights = np.repeat(scale, lengths) * count / (count + np.repeat(norm, lengths))
+    owner = np.repeat(np.arange(len(items), dtype=np.int64), lengths.reshape(-1, 5).sum(axis=1))
+    keys, where = np.unique(owner * (len(lexicon) + 1) + ids, return_inverse=True)
+    summed = np.bincount(where, weights=weights).astype(np.float32)  # a term's fields, in field order
+    term_ids = (keys % (len(lexicon) + 1)).astype(np.int32)
+    bounds = np.searchsorted(keys // (len(lexicon) + 1), np.arange(len(items) + 1))
+    return [
+        Document(fingerprint(skill, text), lexicon, term_ids[a:z], summed[a:z])
+        for (skill, text), a, z in zip(items, bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)
+    ]
 
 
 @dataclass(frozen=True)
 class Word:
-    """One query word and the terms it stands for, each with what it counts."""
+    """One query word: the numbers of the terms it stands for, each with what it counts."""
 
-    terms: tuple[tuple[Postings, float], ...]
-
-    def score(self, n: int) -> float:
-        """The best of its terms' scores in skill n."""
-        if len(self.terms) == 1:
-            return self.terms[0][0].weight(n) * self.terms[0][1]
-        return max(postings.weight(n) * factor for postings, factor in self.terms)
-
-    def stream(self) -> Iterator[tuple[float, int]]:
-        """(-score, skill) over every skill holding one of its terms, best first."""
-        if len(self.terms) == 1:
-            return self.terms[0][0].best_first(self.terms[0][1])
-        return heapq.merge(*(postings.best_first(factor) for postings, factor in self.terms))
+    terms: tuple[tuple[int, float], ...]
 
 
-def _same_places(before: Sequence[SkillRecord], after: Sequence[SkillRecord]) -> bool:
-    """Whether two catalogs hold the same skills under the same numbers."""
-    return len(before) == len(after) and all(
-        a is b or a.ref == b.ref for a, b in zip(before, after, strict=True)
-    )
+@dataclass(frozen=True)
+class Seen:
+    """A view's skills as a mask, and how many."""
 
-
-def _same_name(before: SkillRecord, after: SkillRecord) -> bool:
-    return before.name == after.name and before.plugin == after.plugin and before.ref == after.ref
+    mask: Mask
+    size: int
 
 
 class SearchIndex:
     """The inverted index of one catalog's skills; queries name the view they answer for."""
+
+    lexicon: Lexicon
+    name_order: Ids  # skill numbers by (name, plugin)
+    name_rank: Ids  # each skill's place in that order
+    by_name: dict[str, list[int]]  # a name or ref, lower-cased: the skills it names
+    _numbers: dict[str, int]  # ref: skill number
 
     def __init__(
         self,
@@ -155,89 +180,90 @@ class SearchIndex:
     ) -> None:
         """Index `skills`, reusing the analysis of every skill `previous` held unchanged."""
         self.skills = tuple(skills)
-        self.postings: dict[str, Postings] = {}
-        self.vocabulary: list[str] = []
-        self.name_order: list[int] = []
-        self.name_rank = array("I")
-        self.by_name: dict[str, list[int]] = {}
-        self._numbers: dict[str, int] = {}
+        self.lexicon = previous.lexicon if previous is not None and not previous._worn() else Lexicon()
         known = previous.documents if previous is not None else {}
-        self.documents: dict[tuple[str, ...], Document] = {}
-        self.numbered: tuple[Document, ...] = tuple(
-            self._document(n, skill, texts.get(skill.ref, ""), previous, known)
-            for n, skill in enumerate(self.skills)
-        )
-        self.documents = {document.fingerprint: document for document in self.numbered}
+        self.numbered = self._documents(texts, previous, known)
+        self.documents: dict[tuple[str, ...], Document] = {d.fingerprint: d for d in self.numbered}
         self.reused = sum(1 for key in self.documents if key in known)
-        if previous is not None and _same_places(previous.skills, self.skills):
-            self._edit(previous)
-        else:
-            self._build()
-        self._views: OrderedDict[str, int] = OrderedDict()
-        self._filters: OrderedDict[Filters, int] = OrderedDict()
+        self.postings = self._inverted(previous)
+        self.vocabulary = self._vocabulary(previous)
+        self._names(previous)
+        self._views: OrderedDict[str, Seen] = OrderedDict()
+        self._filters: OrderedDict[Filters, Mask] = OrderedDict()
+        self._groups: tuple[Sequence[str], npt.NDArray[np.int64]] | None = None
         self._lock = threading.Lock()
 
-    @staticmethod
-    def _document(
-        n: int,
-        skill: SkillRecord,
-        text: str,
+    def _documents(
+        self,
+        texts: Mapping[str, str],
         previous: SearchIndex | None,
         known: Mapping[tuple[str, ...], Document],
-    ) -> Document:
-        """The skill's document: the previous one when the same record and text sit at n, else
-        one of the same fingerprint, else analysed now."""
-        if previous is not None and n < len(previous.skills) and previous.skills[n] is skill:
-            document = previous.numbered[n]
-            if document.fingerprint[-1] is text:
-                return document
-        return known.get(fingerprint(skill, text)) or analyse(skill, text)
+    ) -> tuple[Document, ...]:
+        """Each skill's document: the previous one when the same record and text sit at its
+        number, else one of the same fingerprint, else analysed now (all such at once)."""
+        before = previous.skills if previous is not None else ()
+        found: list[Document | None] = []
+        unknown: list[tuple[int, str]] = []
+        for n, skill in enumerate(self.skills):
+            text = texts.get(skill.ref, "")
+            document = None
+            if previous is not None and n < len(before) and before[n] is skill:
+                document = previous.numbered[n]
+                if document.fingerprint[-1] is not text:
+                    document = None
+            document = document or known.get(fingerprint(skill, text))
+            if document is None:
+                unknown.append((n, text))
+            found.append(document.encoded(self.lexicon) if document is not None else None)
+        made = analyse([(self.skills[n], text) for n, text in unknown], self.lexicon)
+        for (n, _), document in zip(unknown, made, strict=True):
+            found[n] = document
+        return tuple(d for d in found if d is not None)
 
-    def _build(self) -> None:
-        """Every posting list and name order from the documents."""
+    def _inverted(self, previous: SearchIndex | None) -> Postings:
+        """The posting lists: the previous ones edited where few skills changed (the same number
+        of skills, the same lexicon), else inverted from every document."""
+        if (
+            previous is not None
+            and previous.lexicon is self.lexicon
+            and len(previous.skills) == len(self.skills)
+        ):
+            changed = {
+                n: (d.ids, d.weights) for n, d in enumerate(self.numbered) if d is not previous.numbered[n]
+            }
+            if len(changed) * EDIT_SHARE < len(self.skills):
+                return previous.postings.edited(changed, len(self.lexicon))
+        return Postings([(d.ids, d.weights) for d in self.numbered], len(self.lexicon))
+
+    def _worn(self) -> bool:
+        """Whether the lexicon carries so many terms no skill holds that the next index renews it."""
+        return len(self.lexicon) > 2 * int(np.count_nonzero(self.postings.counts)) + SPARE_TERMS
+
+    def _vocabulary(self, previous: SearchIndex | None) -> list[str]:
+        """The terms some skill holds, sorted (for prefixes): the previous list when the same."""
+        live = self.postings.live()
+        if previous is not None and previous.lexicon is self.lexicon:
+            before = previous.postings.live()
+            if not live[len(before) :].any() and np.array_equal(live[: len(before)], before):
+                return previous.vocabulary
+        terms = self.lexicon.terms
+        return sorted(terms[t] for t in np.flatnonzero(live).tolist())
+
+    def _names(self, previous: SearchIndex | None) -> None:
+        """The orders and maps by name (for listings without a query and a name typed in full):
+        the previous ones when every skill keeps its name and number."""
+        same = previous is not None and len(previous.skills) == len(self.skills)
+        if previous is not None and same:
+            pairs = zip(previous.skills, self.skills, strict=True)
+            if all(a is b or _same_name(a, b) for a, b in pairs):
+                self.name_order, self.name_rank = previous.name_order, previous.name_rank
+                self.by_name, self._numbers = previous.by_name, previous._numbers
+                return
         size = len(self.skills)
-        gathered: dict[str, list[tuple[int, float]]] = {}
-        for n, document in enumerate(self.numbered):
-            for term, weight in document.weights.items():
-                gathered.setdefault(term, []).append((n, weight))
-        self.postings = {term: Postings(pairs, size) for term, pairs in gathered.items()}
-        self.vocabulary = sorted(self.postings)
-        self._names()
-
-    def _edit(self, previous: SearchIndex) -> None:
-        """The previous index's lists, edited where a skill's document changed (same skills, same
-        numbers): the lists of terms no changed skill holds, and the name orders, are shared."""
-        self.postings = dict(previous.postings)
-        changed = [n for n, d in enumerate(self.numbered) if d is not previous.numbered[n]]
-        for n in changed:
-            old, new = previous.numbered[n].weights, self.numbered[n].weights
-            for term in old.keys() | new.keys():
-                postings = self.postings.get(term)
-                if postings is None:
-                    self.postings[term] = Postings([(n, new[term])], len(self.skills))
-                    continue
-                edited = postings.with_weight(n, new.get(term))
-                if edited is None:
-                    del self.postings[term]
-                else:
-                    self.postings[term] = edited
-        same_terms = len(self.postings) == len(previous.postings) and all(
-            term in previous.postings for n in changed for term in self.numbered[n].weights
-        )
-        self.vocabulary = previous.vocabulary if same_terms else sorted(self.postings)
-        if all(_same_name(previous.skills[n], self.skills[n]) for n in changed):
-            self.name_order, self.name_rank = previous.name_order, previous.name_rank
-            self.by_name, self._numbers = previous.by_name, previous._numbers
-        else:
-            self._names()
-
-    def _names(self) -> None:
-        """The orders and maps by name (for listings without a query and a name typed in full)."""
-        size = len(self.skills)
-        self.name_order = sorted(range(size), key=lambda n: (self.skills[n].name, self.skills[n].plugin))
-        self.name_rank = array("I", bytes(4 * size))
-        for rank, n in enumerate(self.name_order):
-            self.name_rank[n] = rank
+        order = sorted(range(size), key=lambda n: (self.skills[n].name, self.skills[n].plugin))
+        self.name_order = np.array(order, np.int32)
+        self.name_rank = np.zeros(size, np.int32)
+        self.name_rank[self.name_order] = np.arange(size, dtype=np.int32)
         self.by_name = {}
         for n, skill in enumerate(self.skills):
             for name in dict.fromkeys((skill.name.lower(), skill.ref.lower())):
@@ -246,25 +272,26 @@ class SearchIndex:
 
     # sets of skills ------------------------------------------------------------------------
 
-    def visible(self, key: str, refs: Iterable[str]) -> int:
-        """The bitmap of the skills a view may read (cached per view key)."""
+    def visible(self, key: str, refs: Iterable[str]) -> Seen:
+        """The skills a view may read (cached per view key)."""
         found = self._views.get(key)
         if found is None:
-            found = bitmap((self._numbers[r] for r in refs if r in self._numbers), len(self.skills))
+            mask = bitmask((self._numbers[r] for r in refs if r in self._numbers), len(self.skills))
+            found = Seen(mask, int(np.count_nonzero(mask)))
             self._remember(self._views, key, found)
         return found
 
-    def filtered(self, filters: Filters) -> int:
-        """The bitmap of the skills passing `filters` (cached per filters)."""
+    def filtered(self, filters: Filters) -> Mask | None:
+        """The skills passing `filters` (cached per filters); None when nothing is filtered."""
         if not filters.given:
-            return (1 << len(self.skills)) - 1
+            return None
         found = self._filters.get(filters)
         if found is None:
-            found = bitmap((n for n, s in enumerate(self.skills) if filters.keep(s)), len(self.skills))
+            found = bitmask((n for n, s in enumerate(self.skills) if filters.keep(s)), len(self.skills))
             self._remember(self._filters, filters, found)
         return found
 
-    def _remember(self, cache: OrderedDict, key: object, value: int) -> None:  # type: ignore[type-arg]
+    def _remember(self, cache: OrderedDict, key: object, value: object) -> None:  # type: ignore[type-arg]
         with self._lock:  # routes run on the event loop and in worker threads
             cache[key] = value
             if len(cache) > VIEW_CACHE:
@@ -283,85 +310,99 @@ class SearchIndex:
     ) -> tuple[int, list[tuple[SkillRecord, float]]]:
         """How many of the view's skills match every query word, and the ranked page
         [offset, offset + limit) of them, best first (by name when the query is empty)."""
-        visible = self.visible(view_key, refs)
-        allowed = visible & self.filtered(filters)
-        terms = words(query)
+        seen = self.visible(view_key, refs)
+        narrowed = self.filtered(filters)
+        allowed = seen.mask if narrowed is None else seen.mask & narrowed
         stop = None if limit is None else offset + limit
-        if not terms:
-            return allowed.bit_count(), [(self.skills[n], 1.0) for n in self._by_name(allowed, stop)][offset:]
-        matched = [self._word(term, allowed, visible) for term in terms]
-        if any(not w.terms for w in matched):
+        if not words(query):
+            listed = self.name_order[allowed[self.name_order]]
+            return len(listed), [(self.skills[n], 1.0) for n in listed[offset:stop].tolist()]
+        scored = self._scored(query, allowed, seen)
+        if scored is None:
             return 0, []
-        candidates = allowed
-        for w in matched:
-            candidates &= self._bits(w)
-        total = candidates.bit_count()
+        scores, candidates = scored
+        total = int(np.count_nonzero(candidates))
         wanted = total if stop is None else min(stop, total)
-        bonus = [n for n in self.by_name.get(query.strip().lower(), []) if candidates >> n & 1]
-        ranked = self._top(matched, candidates, bonus, wanted)
-        return total, [(self.skills[n], score) for score, n in ranked[offset:]]
+        ranked = self._top(scores, candidates, wanted) if wanted > offset else []
+        return total, [(self.skills[n], score) for n, score in ranked[offset:]]
 
     def matching(
         self, view_key: str, refs: Iterable[str], query: str, filters: Filters = Filters()
-    ) -> list[int]:
+    ) -> npt.NDArray[np.int64]:
         """Every skill of the view that matches the query and filters, unranked (skill numbers,
         ascending): what the website needs to name the plugins holding a match."""
-        visible = self.visible(view_key, refs)
-        allowed = candidates = visible & self.filtered(filters)
-        for term in words(query):
-            word = self._word(term, allowed, visible)
-            if not word.terms:
-                return []
-            candidates &= self._bits(word)
-        return [n for n, bit in enumerate(reversed(bin(candidates)[2:])) if bit == "1"]
+        seen = self.visible(view_key, refs)
+        narrowed = self.filtered(filters)
+        allowed = seen.mask if narrowed is None else seen.mask & narrowed
+        if not words(query):
+            return np.flatnonzero(allowed)
+        scored = self._scored(query, allowed, seen)
+        return np.flatnonzero(scored[1]) if scored is not None else np.zeros(0, np.int64)
 
-    def _by_name(self, allowed: int, stop: int | None) -> list[int]:
-        found: list[int] = []
-        for n in self.name_order:
-            if allowed >> n & 1:
-                found.append(n)
-                if stop is not None and len(found) >= stop:
-                    break
+    def groups(self, plugins: Sequence[str]) -> npt.NDArray[np.int64]:
+        """Each skill's plugin as its place in `plugins` (-1: not there), kept for the last order."""
+        known = self._groups
+        if known is not None and known[0] is plugins:
+            return known[1]
+        place = {name: i for i, name in enumerate(plugins)}
+        found = np.fromiter((place.get(s.plugin, -1) for s in self.skills), np.int64, len(self.skills))
+        self._groups = (plugins, found)
         return found
 
-    @staticmethod
-    def _bits(word: Word) -> int:
-        bits = 0
-        for postings, _ in word.terms:
-            bits |= postings.bits
-        return bits
+    def _scored(self, query: str, allowed: Mask, seen: Seen) -> tuple[Scores, Mask] | None:
+        """Every skill's score for the query and which allowed skills match every word (None:
+        some word matches no allowed skill)."""
+        matched = [self._word(term, allowed, seen) for term in words(query)]
+        if any(not w.terms for w in matched):
+            return None
+        size = len(self.skills)
+        scores, candidates = np.zeros(size), allowed.copy()
+        for word in matched:
+            held, best = np.zeros(size, np.bool_), np.zeros(size)
+            for term, factor in word.terms:  # a word scores its best term in each skill
+                ids, weights = self.postings.span(term)
+                held[ids] = True
+                best[ids] = np.maximum(best[ids], np.multiply(weights, factor, dtype=np.float64))
+            scores += best
+            candidates &= held
+        for n in self.by_name.get(query.strip().lower(), []):
+            scores[n] += EXACT_NAME
+        return scores, candidates
 
-    def _word(self, term: str, allowed: int, visible: int) -> Word:
+    def _word(self, term: str, allowed: Mask, seen: Seen) -> Word:
         """The terms a query word stands for among the allowed skills, scored against the view."""
         found = self._completions(term, allowed)
         if not found and len(term) >= MIN_TYPO:
-            found = [(t, TYPO) for t in self._typos(term) if self.postings[t].bits & allowed]
-        size = visible.bit_count()
-        return Word(
-            tuple((self.postings[t], m * self._idf(self.postings[t], visible, size)) for t, m in found)
-        )
+            found = [(t, TYPO) for t in self._typos(term) if self._held(t, allowed)]
+        numbers = self.lexicon.numbers
+        return Word(tuple((numbers[t], m * self._idf(numbers[t], seen)) for t, m in found))
 
-    def _completions(self, term: str, allowed: int) -> list[tuple[str, float]]:
+    def _held(self, term: str, allowed: Mask) -> bool:
+        """Whether an allowed skill holds the term."""
+        number = self.lexicon.numbers.get(term)
+        return number is not None and bool(allowed[self.postings.span(number)[0]].any())
+
+    def _completions(self, term: str, allowed: Mask) -> list[tuple[str, float]]:
         """The term itself and the terms it begins, nearest first in term order, up to the cap; only
         those held by an allowed skill count, so a hidden skill's words cannot crowd out others."""
         found: list[tuple[str, float]] = []
-        exact = self.postings.get(term)
-        if exact is not None and exact.bits & allowed:
+        if self._held(term, allowed):
             found.append((term, 1.0))
         if len(term) < MIN_PREFIX:
             return found
-        i = bisect_left(self.vocabulary, term)
-        while i < len(self.vocabulary) and len(found) < MAX_EXPANSIONS:
-            other = self.vocabulary[i]
+        vocabulary = self.vocabulary
+        i = bisect_left(vocabulary, term)
+        while i < len(vocabulary) and len(found) < MAX_EXPANSIONS:
+            other = vocabulary[i]
             if not other.startswith(term):
                 break
-            if other != term and self.postings[other].bits & allowed:
+            if other != term and self._held(other, allowed):
                 found.append((other, 0.5 + 0.5 * len(term) / len(other)))
             i += 1
         return found
 
     def _typos(self, term: str) -> list[str]:
-        """Terms of the index one edit (delete, insert, change, swap) away from `term`."""
+        """Terms some skill holds one edit (delete, insert, change, swap) away from `term`."""
         letters = ALPHABET + "".join(sorted(set(term) - set(ALPHABET)))
         splits = [(term[:i], term[i:]) for i in range(len(term) + 1)]
         edits = {a + b[1:] for a, b in splits if b}
@@ -369,44 +410,26 @@ class SearchIndex:
         edits |= {a + c + b[1:] for a, b in splits if b for c in letters}
         edits |= {a + c + b for a, b in splits for c in letters}
         edits.discard(term)
-        return sorted(e for e in edits if e in self.postings)
+        numbers = self.lexicon.numbers
+        return sorted(e for e in edits if e in numbers and self.postings.holds(numbers[e]))
 
-    @staticmethod
-    def _idf(postings: Postings, visible: int, size: int) -> float:
+    def _idf(self, term: int, seen: Seen) -> float:
         """Inverse document frequency counted over the view only (never over hidden skills)."""
-        held = (postings.bits & visible).bit_count()
-        return math.log(1 + size / held) if held else 0.0
+        held = int(np.count_nonzero(seen.mask[self.postings.span(term)[0]]))
+        return math.log(1 + seen.size / held) if held else 0.0
 
-    def _top(self, matched: list[Word], candidates: int, bonus: list[int], k: int) -> list[tuple[float, int]]:
-        """The best k candidates by the threshold algorithm: read each word's skills best first in
-        turn, score each new candidate in full, stop once the k-th best beats any unseen skill."""
-        best: list[tuple[float, int, int]] = []  # a min-heap of (score, -name rank, skill)
-        seen: set[int] = set()
+    def _top(self, scores: Scores, candidates: Mask, k: int) -> list[tuple[int, float]]:
+        """The best k candidates, best first; equal scores in name order. A partial sort finds the
+        k-th best score, and only the candidates scoring that or more are sorted."""
+        numbers = np.flatnonzero(candidates)
+        values = scores[numbers]
+        if k < len(numbers):
+            kth = values[np.argpartition(-values, k - 1)[k - 1]]
+            keep = values >= kth
+            numbers, values = numbers[keep], values[keep]
+        order = np.lexsort((self.name_rank[numbers], -values))[:k]
+        return list(zip(numbers[order].tolist(), values[order].tolist(), strict=True))
 
-        def consider(n: int, extra: float) -> None:
-            seen.add(n)
-            item = (extra + sum(w.score(n) for w in matched), -self.name_rank[n], n)
-            if len(best) < k:
-                heapq.heappush(best, item)
-            elif item > best[0]:
-                heapq.heapreplace(best, item)
 
-        for n in bonus:
-            consider(n, EXACT_NAME)
-        streams = [w.stream() for w in matched]
-        bounds = [0.0 for _ in matched]  # each word's last score read: no unseen skill scores more
-        live = list(range(len(streams)))
-        while live and k:
-            for i in list(live):
-                step = next(streams[i], None)
-                if step is None:
-                    live.remove(i)
-                    bounds[i] = 0.0
-                    continue
-                bounds[i] = -step[0]
-                n = step[1]
-                if n not in seen and candidates >> n & 1:
-                    consider(n, 0.0)
-            if len(best) >= k and best[0][0] > sum(bounds):
-                break
-        return [(score, n) for score, _, n in sorted(best, reverse=True)]
+def _same_name(before: SkillRecord, after: SkillRecord) -> bool:
+    return before.name == after.name and before.plugin == after.plugin and before.ref == after.ref

@@ -6,19 +6,22 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
+
+from skillport_build.models.catalog import Catalog, PluginRecord
 from skillport_build.models.marketplace import SURFACE_LABELS
 from skillport_build.proxy.access import View
 from skillport_build.proxy.search import Filters
 from skillport_build.proxy.service import Proxy
 from skillport_build.site.listing import (
     PAGE_SIZE,
+    PLUGINS_SHOWN,
     Hit,
     Listing,
     Options,
     Query,
     options,
     pages_of,
-    plugins_holding,
     why,
 )
 from skillport_build.site.render import render_index
@@ -29,18 +32,17 @@ def listing_for(proxy: Proxy, view: View, query: Query, part: bool = False) -> L
     filters' choices unless only the results are asked for, `part`)."""
     index = proxy.indexed().search
     filters = Filters(query.surface or None, query.category or None, query.tag or None)
-    total, _ = index.search(view.key, view.skill_names, query.q, filters, 0, 0)
-    query = replace(query, page=min(query.page, pages_of(total)))
-    _, ranked = index.search(
+    total, ranked = index.search(
         view.key, view.skill_names, query.q, filters, (query.page - 1) * PAGE_SIZE, PAGE_SIZE
     )
+    if query.page > pages_of(total):  # past the end: the last page
+        query = replace(query, page=pages_of(total))
+        _, ranked = index.search(
+            view.key, view.skill_names, query.q, filters, (query.page - 1) * PAGE_SIZE, PAGE_SIZE
+        )
     terms = query.words
     hits = tuple(Hit(skill, why(skill, proxy.search_text(skill), terms)) for skill, _ in ranked)
-    if query.narrowed:
-        numbers = index.matching(view.key, view.skill_names, query.q, filters)
-        plugins, more = plugins_holding(view.catalog.plugins, (index.skills[n] for n in numbers))
-    else:
-        plugins, more = plugins_holding(view.catalog.plugins, view.skills)
+    plugins, more = _plugins_holding(proxy, view, query.q, filters)
     count = pages_of(total)
     return Listing(
         query=query,
@@ -54,6 +56,30 @@ def listing_for(proxy: Proxy, view: View, query: Query, part: bool = False) -> L
         pages=count,
         more_plugins=more,
     )
+
+
+def _plugins_holding(
+    proxy: Proxy, view: View, q: str, filters: Filters
+) -> tuple[tuple[PluginRecord, ...], int]:
+    """The first PLUGINS_SHOWN plugins, in catalog order, holding a match, and how many more do:
+    from the skills' plugin places in one array, not a walk over every match and plugin."""
+    index, catalog = proxy.indexed().search, view.catalog
+    places = index.groups(_plugin_names(catalog))[index.matching(view.key, view.skill_names, q, filters)]
+    held = np.flatnonzero(np.bincount(places[places >= 0], minlength=len(catalog.plugins)))  # in order
+    shown = tuple(catalog.plugins[i] for i in held[:PLUGINS_SHOWN].tolist())
+    return shown, max(0, len(held) - PLUGINS_SHOWN)
+
+
+_NAMES: dict[int, tuple[Catalog, tuple[str, ...]]] = {}
+
+
+def _plugin_names(catalog: Catalog) -> tuple[str, ...]:
+    """The catalog's plugin names in order, one tuple per catalog (the index keeps its places)."""
+    known = _NAMES.get(id(catalog))
+    if known is None or known[0] is not catalog:
+        _NAMES.clear()
+        known = _NAMES[id(catalog)] = (catalog, tuple(p.name for p in catalog.plugins))
+    return known[1]
 
 
 def index_body(proxy: Proxy, view: View, query: Query, part: bool) -> bytes:

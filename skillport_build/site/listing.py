@@ -155,18 +155,19 @@ def why(skill: SkillRecord, text: str, terms: list[str]) -> Why | None:
 
 
 def snippet(text: str, terms: list[str]) -> tuple[tuple[str, bool], ...]:
-    """About SNIPPET characters of `text` around its first word that begins with one of `terms`."""
-    spans = [
-        (m.start(), m.end()) for m in _WORD.finditer(text) if any(m[0].lower().startswith(t) for t in terms)
-    ]
+    """About SNIPPET characters of `text` around its first word that begins with one of `terms`
+    (the words are read up to the passage's end only: a SKILL.md may be long)."""
+    spans: list[tuple[int, int]] = []
+    start = end = 0
+    for m in _WORD.finditer(text):
+        if spans and m.start() >= end:
+            break
+        if any(m[0].lower().startswith(t) for t in terms):
+            spans.append((m.start(), m.end()))
+            if len(spans) == 1:
+                start, end = _passage(text, m.start())
     if not spans:
         return ()
-    start = max(0, spans[0][0] - SNIPPET // 3)
-    while start > 0 and not text[start - 1].isspace():
-        start -= 1
-    end = min(len(text), start + SNIPPET)
-    while end < len(text) and not text[end].isspace():
-        end += 1
     pieces: list[tuple[str, bool]] = [("…", False)] if start > 0 else []
     at = start
     for s, e in spans:
@@ -176,6 +177,17 @@ def snippet(text: str, terms: list[str]) -> tuple[tuple[str, bool], ...]:
         at = e
     pieces.append((text[at:end] + ("…" if end < len(text) else ""), False))
     return tuple((_SPACE.sub(" ", p), marked) for p, marked in pieces if p)
+
+
+def _passage(text: str, first: int) -> tuple[int, int]:
+    """Where the passage around a word at `first` starts and ends, on word boundaries."""
+    start = max(0, first - SNIPPET // 3)
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    end = min(len(text), start + SNIPPET)
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    return start, end
 
 
 def page_of(query: Query, total: int) -> Query:

@@ -169,10 +169,10 @@ def test_a_skill_page_is_rendered_once_for_every_audience_that_may_read_it(serve
         assert pages[who].status_code == 200 and "csv-profiler" in pages[who].text
     assert pages["anyone"].text == pages["engineer"].text
     assert [p.name for p in sites.iterdir() if not p.name.startswith(".")] == [
-        f"{served.client.app.state.proxy.indexed().catalog.catalog_version}-pages"  # type: ignore[attr-defined]
+        "skills"
     ]  # no audience has a folder of its own: the index is a search answer
-    shared = [p.name for p in sites.glob("*-pages/skills/*.html")]
-    assert shared == ["csv-profiler.html"]
+    shared = [p.name for p in sites.glob("skills/*.html")]
+    assert len(shared) == 1 and shared[0].startswith("csv-profiler-")
     served.client.cookies.clear()
     sign_in(served, "anyone")  # a skill this audience may not read: its shared page is not theirs
     hidden = served.client.get("/skills/incident-postmortem.html")

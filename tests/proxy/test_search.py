@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from skillport_build.models.catalog import SkillRecord
-from skillport_build.proxy.search import Filters, SearchIndex
+from skillport_build.proxy.postings import Postings
+from skillport_build.proxy.search import MAX_EXPANSIONS, SPARE_TERMS, Filters, SearchIndex
 from skillport_build.stores import LocalStore, current_catalog
 
 # name: (plugin, category, tags, description, SKILL.md body)
@@ -195,8 +197,11 @@ def test_a_rebuild_reuses_every_unchanged_skill(template_record: SkillRecord) ->
     assert scored[0] == scored[1] != []
 
 
-def _lists(index: SearchIndex) -> dict[str, tuple[list[int], list[float], list[int], int]]:
-    return {term: (list(p.ids), list(p.weights), list(p.order), p.bits) for term, p in index.postings.items()}
+def _lists(index: SearchIndex) -> dict[str, tuple[list[int], list[float]]]:
+    """Every live term's skills and weights, by term (numbers differ between lexicons)."""
+    terms = index.lexicon.terms
+    spans = {terms[t]: index.postings.span(t) for t in range(index.postings.terms)}
+    return {term: (ids.tolist(), weights.tolist()) for term, (ids, weights) in spans.items() if len(ids)}
 
 
 @pytest.mark.parametrize(
@@ -223,31 +228,56 @@ def test_an_edited_index_equals_one_built_from_nothing(template_record: SkillRec
         assert edited.search(*everyone(edited), query) == fresh.search(*everyone(fresh), query)
 
 
+def test_a_hidden_skills_words_do_not_crowd_a_prefix_out(template_record: SkillRecord) -> None:
+    skills, texts = labelled(template_record)
+    crowd = [
+        template_record.model_copy(update={"name": f"hidden-{i:03d}", "id": None, "digest": f"sha256:h{i}"})
+        for i in range(MAX_EXPANSIONS + 6)
+    ]
+    texts |= {s.ref: f"zebra{i:03d}" for i, s in enumerate(crowd)}
+    texts["csv-profiler"] = "zebrawood"  # after every hidden zebraNNN in term order
+    index = SearchIndex([*skills, *crowd], texts)
+    seen = [s.ref for s in skills]
+    assert names(index.search("mine", seen, "zebra")[1]) == ["csv-profiler"]
+    assert index.search("all", [s.ref for s in index.skills], "zebra")[0] == MAX_EXPANSIONS
+
+
 @settings(max_examples=40, deadline=None)
 @given(
-    n=st.integers(min_value=0, max_value=200),
-    weights=st.lists(st.tuples(st.integers(0, 200), st.floats(0.1, 5.0)), max_size=40),
-    weight=st.one_of(st.none(), st.floats(0.1, 5.0)),
+    documents=st.lists(
+        st.dictionaries(st.integers(0, 30), st.floats(0.125, 5.0, width=32), max_size=8),
+        min_size=1,
+        max_size=12,
+    ),
+    changes=st.dictionaries(
+        st.integers(0, 11), st.dictionaries(st.integers(0, 40), st.floats(0.125, 5.0, width=32), max_size=8)
+    ),
 )
-def test_a_posting_list_edited_equals_one_built(
-    n: int, weights: list[tuple[int, float]], weight: float | None
+def test_edited_posting_lists_equal_an_inversion_from_nothing(
+    documents: list[dict[int, float]], changes: dict[int, dict[int, float]]
 ) -> None:
-    from skillport_build.proxy.postings import Postings
+    def encoded(terms: dict[int, float]) -> tuple[np.ndarray, np.ndarray]:
+        ids = sorted(terms)
+        return np.array(ids, np.int32), np.array([terms[t] for t in ids], np.float32)
 
-    pairs = sorted(dict(weights).items())
-    kept = [p for p in pairs if p[0] != n]
-    after = sorted([*kept, (n, weight)]) if weight is not None else kept
-    if not pairs:
-        return
-    edited = Postings(pairs, 201).with_weight(n, weight)
-    if not after:
-        assert edited is None
-        return
-    fresh = Postings(after, 201)
-    assert edited is not None
-    assert (list(edited.ids), list(edited.weights), list(edited.order), edited.bits) == (
-        list(fresh.ids),
-        list(fresh.weights),
-        list(fresh.order),
-        fresh.bits,
+    changes = {n: terms for n, terms in changes.items() if n < len(documents)}
+    after = [changes.get(n, terms) for n, terms in enumerate(documents)]
+    edited = Postings([encoded(d) for d in documents], 31).edited(
+        {n: encoded(d) for n, d in changes.items()}, 41
     )
+    fresh = Postings([encoded(d) for d in after], 41)
+    for field in ("skills", "weights", "counts", "starts"):
+        assert getattr(edited, field).tolist() == getattr(fresh, field).tolist()
+
+
+def test_a_worn_lexicon_is_renewed_and_answers_stay_the_same(template_record: SkillRecord) -> None:
+    skills, texts = labelled(template_record)
+    index = first = SearchIndex(skills, texts)
+    for round_ in range(5):  # each catalog brings new words and drops the last ones
+        texts = {**texts, skills[0].ref: " ".join(f"w{round_}x{i}" for i in range(SPARE_TERMS))}
+        index = SearchIndex(skills, texts, index)
+    fresh = SearchIndex(skills, texts)
+    assert index.lexicon is not first.lexicon and len(index.lexicon) < 3 * SPARE_TERMS
+    assert _lists(index) == _lists(fresh)
+    for query in [*RANKED, "w4x1", "w1x1", "w4x"]:
+        assert index.search(*everyone(index), query) == fresh.search(*everyone(fresh), query)
