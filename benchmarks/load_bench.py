@@ -65,7 +65,7 @@ def child(store_root: Path, public: Path, work: Path) -> None:
     from skillport_build.trust.keys import load_public_keys
 
     config = ServeConfig(
-        store=str(store_root), keys=(public,), db=work / "state.db", cache_dir=work / "sites", dev=True
+        store=str(store_root), keys=(public,), db=str(work / "state.db"), cache_dir=work / "sites", dev=True
     )
     state = State(config.db)
     app = create_app(config, LocalStore(store_root), load_public_keys(config.keys), state, refresh=False)
