@@ -131,17 +131,18 @@ class Proxy:
         are read a few at a time (a remote store answers each in a round trip) without filling the
         download cache."""
         same = {id(s) for s in before.catalog.skills} if before else set()
+        served = before.texts if before is not None else {}
         published = self.live.texts
         known: dict[str, str] | None = None
         texts: dict[str, str] = {}
         unread: list[SkillRecord] = []
         for skill in catalog.skills:
-            if before is not None and id(skill) in same and skill.ref in before.texts:
-                texts[skill.ref] = before.texts[skill.ref]  # the same record object: the same bundle
-                continue
-            text = published.get(skill.bundle.sha256)
+            ref = skill.ref
+            text = served.get(ref) if id(skill) in same else None  # the same record: the same bundle
+            if text is None:
+                text = published.get(skill.bundle.sha256)
             if text is not None:
-                texts[skill.ref] = text
+                texts[ref] = text
                 continue
             if known is None:
                 known = _texts_by_bundle(before)
