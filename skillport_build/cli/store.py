@@ -10,6 +10,7 @@ import click
 from skillport_build.cli.common import EXIT_FAILED, EXIT_OK, folder
 from skillport_build.cli.progress import ProgressBar
 from skillport_build.errors import SkillportError, UsageError
+from skillport_build.models.texts import PREFIX as TEXTS_PREFIX
 from skillport_build.release import maintain
 from skillport_build.release.notify import notify_proxy
 from skillport_build.release.publish import publish as publish_build
@@ -41,7 +42,11 @@ def publish(directory: Path, url: str, dry_run: bool, proxies: tuple[str, ...]) 
         click.echo(f"catalog {result.catalog_version} is already the store's current catalog; nothing to do")
         return EXIT_OK
     verb = "would upload" if dry_run else "uploaded"
-    click.echo(f"{verb} {len(result.uploaded)} bundle(s); {len(result.present)} already in the store")
+    texts = sum(key.startswith(TEXTS_PREFIX) for key in result.uploaded)
+    click.echo(
+        f"{verb} {len(result.uploaded) - texts} bundle(s) and {texts} search texts document(s); "
+        f"{len(result.present)} already in the store"
+    )
     if not dry_run:
         click.echo(f"✓ {url} now serves catalog {result.catalog_version}")
         return notify_all(proxies, secret, result.catalog_version)

@@ -203,6 +203,10 @@ class Catalog(Record):
         default_factory=dict,
         description="skill:<ref> / plugin:<name> -> each record signed on its own (trust/records.py)",
     )
+    texts: tuple[Bundle, ...] | None = Field(
+        default=None,
+        description="the search texts documents (models/texts.py): every skill's SKILL.md text, zstd",
+    )
 
     @cached_property
     def _skills(self) -> dict[str, SkillRecord]:

@@ -37,12 +37,13 @@ class Spans:
 
 @dataclass(frozen=True)
 class ParsedCatalog:
-    """A catalog, its text, and the spans of its records (what the next parse may reuse)."""
+    """A catalog, its bytes, and the spans of its records (what the next parse may reuse)."""
 
     catalog: Catalog
-    text: str | None  # None when the document was read the slow way (nothing to reuse)
+    raw: bytes | None  # None when the document was read the slow way (nothing to reuse)
     spans: dict[str, Spans]
     reused: int = 0  # records taken from the previous catalog
+    ascii: bool = False  # every character one byte: spans are byte offsets too
 
 
 class _Unexpected(Exception):
@@ -54,7 +55,7 @@ def parse_catalog(
 ) -> ParsedCatalog:
     """The catalog in `raw`, reusing `previous`'s records that appear in it byte for byte."""
     try:
-        return _Reader(raw.decode("utf-8"), previous).read()
+        return _Reader(raw, previous).read()
     except (_Unexpected, UnicodeDecodeError, ValidationError, StopIteration, ValueError, IndexError):
         return ParsedCatalog(Catalog.from_bytes(raw, source), None, {})
 
@@ -62,12 +63,25 @@ def parse_catalog(
 class _Reader:
     """One pass over a canonical catalog's text."""
 
-    def __init__(self, text: str, previous: ParsedCatalog | None) -> None:
-        self.text = text
-        self.previous = previous if previous is not None and previous.text is not None else None
+    def __init__(self, raw: bytes, previous: ParsedCatalog | None) -> None:
+        self.raw, self.text = raw, raw.decode("utf-8")
+        self.ascii = len(self.text) == len(raw)
+        self.previous = previous if previous is not None and previous.raw is not None else None
+        # Two ASCII documents are compared as bytes, in place (a str slice would copy the run).
+        self._in_place = self.ascii and self.previous is not None and self.previous.ascii
+        self._before: memoryview | str | None = None
         self.reused = 0
-        self._by_text: dict[str, dict[str, BaseModel]] = {}
+        self._by_text: dict[str, dict[str | bytes, BaseModel]] = {}
         self._misses = 0
+
+    @property
+    def before(self) -> memoryview | str:
+        """The previous document, as bytes or as text (whichever this reader compares)."""
+        if self._before is None:
+            assert self.previous is not None and self.previous.raw is not None
+            raw = self.previous.raw
+            self._before = memoryview(raw) if self._in_place else raw.decode("utf-8")
+        return self._before
 
     def read(self) -> ParsedCatalog:
         text, at = self.text, 1
@@ -91,7 +105,7 @@ class _Reader:
                 raise _Unexpected
         if at + 1 != len(text) or data.get("$schema") != SCHEMA_ID or set(_LISTS) - set(spans):
             raise _Unexpected
-        return ParsedCatalog(Catalog.model_validate(data), text, spans, self.reused)
+        return ParsedCatalog(Catalog.model_validate(data), self.raw, spans, self.reused, self.ascii)
 
     def _records(self, key: str, at: int) -> tuple[Spans, int]:
         """The records of one list from just after its `[`; the index just after its `]`."""
@@ -104,14 +118,14 @@ class _Reader:
             k, count = self._run(old, j, at)
             if old is not None and count:
                 delta = at - old.starts[k]
-                starts.extend(s + delta for s in old.starts[k : k + count])
-                ends.extend(e + delta for e in old.ends[k : k + count])
+                starts.extend(map(delta.__add__, old.starts[k : k + count]))
+                ends.extend(map(delta.__add__, old.ends[k : k + count]))
                 records.extend(old.records[k : k + count])
                 self.reused += count
                 j, at = k + count, old.ends[k + count - 1] + delta
             else:
                 value, end = _SCAN(text, at)
-                record = self._moved(key, old, text[at:end])
+                record = self._moved(key, old, at, end)
                 if record is None:
                     record = model.model_validate(value)
                 else:
@@ -128,38 +142,61 @@ class _Reader:
 
     def _run(self, old: Spans | None, j: int, at: int) -> tuple[int, int]:
         """(k, count): the previous records k .. k+count-1 stand verbatim at `at`, k being the record
-        expected next or the one after it (a record removed); count 0 when neither does. Runs are
-        found by doubling then halving, so unchanged stretches cost a few comparisons, not one each."""
-        if old is None or self.previous is None or self.previous.text is None:
+        expected next or the one after it (a record removed); count 0 when neither does. A run is
+        extended by doubling steps, then the step that failed is halved; each comparison covers only
+        the records it adds (with the comma before them), so a run costs about its own length."""
+        if old is None or self.previous is None:
             return 0, 0
+        total = len(old.records)
         for k in (j, j + 1):
-            if k < len(old.records) and self._matches(old, k, 1, at):
-                low, high = 1, 2  # low records match; high is the next length tried
-                while k + high <= len(old.records) and self._matches(old, k, high, at):
-                    low, high = high, high * 2
-                high = min(high, len(old.records) - k + 1)  # the shortest run known not to match
+            if k < total and self._matches(old, old.starts[k], k + 1, at):
+                low, step = 1, 1  # records k .. k+low-1 match
+                while k + low < total:
+                    high = min(low + step, total - k)
+                    if not self._extends(old, k, low, high, at):
+                        break
+                    low, step = high, step * 2
+                else:
+                    return k, low
                 while high - low > 1:
                     middle = (low + high) // 2
-                    low, high = (middle, high) if self._matches(old, k, middle, at) else (low, middle)
+                    if self._extends(old, k, low, middle, at):
+                        low = middle
+                    else:
+                        high = middle
                 return k, low
         return 0, 0
 
-    def _matches(self, old: Spans, k: int, count: int, at: int) -> bool:
-        assert self.previous is not None and self.previous.text is not None
-        return self.text.startswith(self.previous.text[old.starts[k] : old.ends[k + count - 1]], at)
+    def _extends(self, old: Spans, k: int, low: int, high: int, at: int) -> bool:
+        """Whether records k+low .. k+high-1 follow the matching k .. k+low-1 verbatim."""
+        start = old.ends[k + low - 1]
+        return self._matches(old, start, k + high, at + start - old.starts[k])
 
-    def _moved(self, key: str, old: Spans | None, piece: str) -> BaseModel | None:
+    def _matches(self, old: Spans, start: int, stop: int, at: int) -> bool:
+        """Whether the previous text from `start` to the end of record stop-1 stands at `at`."""
+        run = self.before[start : old.ends[stop - 1]]
+        if isinstance(run, memoryview):
+            return self.raw.startswith(run, at)
+        return self.text.startswith(run, at)
+
+    def _moved(self, key: str, old: Spans | None, at: int, end: int) -> BaseModel | None:
         """A previous record with exactly this text, wherever it was (records added or moved)."""
-        if old is None or self.previous is None or self.previous.text is None:
+        if old is None or self.previous is None:
             return None
         self._misses += 1
         if self._misses <= MOVED_AFTER:  # a few changed records: validating them is cheaper
             return None
+        before = self.before
         if key not in self._by_text:
-            self._by_text[key] = _by_text(old, self.previous.text)
+            self._by_text[key] = _by_text(old, before)
+        piece = self.raw[at:end] if isinstance(before, memoryview) else self.text[at:end]
         return self._by_text[key].get(piece)
 
 
-def _by_text(old: Spans, text: str) -> dict[str, BaseModel]:
+def _by_text(old: Spans, before: memoryview | str) -> dict[str | bytes, BaseModel]:
     """The previous records by their text (when records moved, were added or removed in a run)."""
-    return {text[s:e]: record for s, e, record in zip(old.starts, old.ends, old.records, strict=True)}
+    pieces = (
+        (before[s:e].tobytes() if isinstance(before, memoryview) else before[s:e])
+        for s, e in zip(old.starts, old.ends, strict=True)
+    )
+    return dict(zip(pieces, old.records, strict=True))

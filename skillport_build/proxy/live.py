@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from skillport_build.errors import CatalogError, SignatureError, StoreError
 from skillport_build.models.catalog import Catalog, SkillRecord, format_time
 from skillport_build.models.catalog_parse import ParsedCatalog, parse_catalog
+from skillport_build.proxy.texts import Shards, by_bundle, load_shards
 from skillport_build.stores.base import Store
 from skillport_build.trust.minisign import PublicKey
 from skillport_build.trust.verify import verify_catalog
@@ -47,6 +48,8 @@ class LiveCatalog:
         self._lock = threading.Lock()
         self._catalog: Catalog | None = None
         self._parsed: ParsedCatalog | None = None  # the served catalog's text and record spans
+        self._shards: Shards = {}  # its verified search texts documents
+        self._texts: dict[str, str] = {}
         self._pointer_sha: str | None = None
         self._pointer_tag: str | None = None
         self._checked_at: str | None = None
@@ -57,6 +60,11 @@ class LiveCatalog:
         """The last verified catalog (None before the first successful load)."""
         return self._catalog
 
+    @property
+    def texts(self) -> dict[str, str]:
+        """The served catalog's search texts by bundle sha256 (empty for a catalog without them)."""
+        return self._texts
+
     def skill(self, name: str) -> SkillRecord | None:
         """A skill of the served catalog by name."""
         return self._catalog.skill(name) if self._catalog else None
@@ -65,7 +73,8 @@ class LiveCatalog:
         """Load the store's pointer if it changed; True when a new catalog is now served.
 
         The store's cheap pointer fingerprint is compared first (a conditional request), so an
-        unchanged catalog is neither downloaded nor verified again."""
+        unchanged catalog is neither downloaded nor verified again. The search texts documents the
+        catalog names are fetched and checked against it before it is taken."""
         now = self.clock()
         try:
             tag = self.store.pointer_tag()
@@ -94,12 +103,13 @@ class LiveCatalog:
                     f"rollback refused: the store offers catalog {catalog.catalog_version}, "
                     f"older than the {current.catalog_version} being served"
                 )
+            shards = load_shards(self.store, catalog.texts or (), self._shards)
         except (StoreError, CatalogError, SignatureError) as exc:
             self._note(now, str(exc))
             return False
         with self._lock:
             self._catalog, self._pointer_sha, self._pointer_tag = catalog, pointer.sha256, tag
-            self._parsed = parsed[0]
+            self._parsed, self._shards, self._texts = parsed[0], shards, by_bundle(shards)
         self._note(now, None)
         return True
 

@@ -41,7 +41,7 @@ from skillport_build.proxy.links import LinkClaims, LinkSigner
 from skillport_build.proxy.live import LiveCatalog
 from skillport_build.proxy.search import Filters, SearchIndex, words
 from skillport_build.proxy.state import State
-from skillport_build.release.bundle import SEARCH_TEXT_LIMIT, skill_markdown
+from skillport_build.release.bundle import search_text
 from skillport_build.site.discovery import SCHEMA as DISCOVERY_SCHEMA
 from skillport_build.site.discovery import agent_archive, archive_path, listed
 from skillport_build.trust.records import proof_of
@@ -125,16 +125,24 @@ class Proxy:
         return changed
 
     def _texts(self, catalog: Catalog, before: Indexed | None) -> dict[str, str]:
-        """Each skill's SKILL.md text for search and detail; a bundle the catalog served before is
-        not read again (the same sha256 is the same text), and the others are read a few at a time
-        (a remote store answers each in a round trip) without filling the download cache."""
+        """Each skill's SKILL.md text for search and detail: from the signed texts documents the
+        live catalog checked, else (a catalog built before them) from the bundle. A bundle the
+        catalog served before is not read again (the same sha256 is the same text), and the others
+        are read a few at a time (a remote store answers each in a round trip) without filling the
+        download cache."""
         same = {id(s) for s in before.catalog.skills} if before else set()
+        served = before.texts if before is not None else {}
+        published = self.live.texts
         known: dict[str, str] | None = None
         texts: dict[str, str] = {}
         unread: list[SkillRecord] = []
         for skill in catalog.skills:
-            if before is not None and id(skill) in same and skill.ref in before.texts:
-                texts[skill.ref] = before.texts[skill.ref]  # the same record object: the same bundle
+            ref = skill.ref
+            text = served.get(ref) if id(skill) in same else None  # the same record: the same bundle
+            if text is None:
+                text = published.get(skill.bundle.sha256)
+            if text is not None:
+                texts[ref] = text
                 continue
             if known is None:
                 known = _texts_by_bundle(before)
@@ -142,15 +150,16 @@ class Proxy:
                 texts[skill.ref] = known[skill.bundle.sha256]
             else:
                 unread.append(skill)
-        with ThreadPoolExecutor(TEXT_READERS) as pool:
-            for skill, text in zip(unread, pool.map(self._read_text, unread), strict=True):
-                if text is not None:
-                    texts[skill.ref] = text
+        if unread:
+            with ThreadPoolExecutor(TEXT_READERS) as pool:
+                for skill, text in zip(unread, pool.map(self._read_text, unread), strict=True):
+                    if text is not None:
+                        texts[skill.ref] = text
         return texts
 
     def _read_text(self, skill: SkillRecord) -> str | None:
         try:
-            return skill_markdown(self.bundles.read(skill.bundle, keep=False), skill.name)[:SEARCH_TEXT_LIMIT]
+            return search_text(self.bundles.read(skill.bundle, keep=False), skill.name)
         except (StoreError, SignatureError) as exc:
             LOG.warning("skill %s: %s", skill.name, exc)
             self.state.audit("bundle.refused", None, {"skill": skill.name, "reason": str(exc)})

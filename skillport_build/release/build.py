@@ -2,6 +2,7 @@
 
     OUT/bundles/<skill>/<version>/<skill>-<version>.zip     upload layout: one top folder <skill>/
     OUT/plugins/<plugin>/<version>/<plugin>-<version>.zip   .claude-plugin/plugin.json at the root
+    OUT/texts/<sha256>.json.zst                             every skill's SKILL.md text, for search
     OUT/catalog.json                                        canonical JSON, unsigned
 
 A bundle whose skill's version and digest are unchanged is reused, not rebuilt; both cores compress.
@@ -43,6 +44,7 @@ from skillport_build.models.catalog import (
 from skillport_build.models.lifecycle import Lifecycle
 from skillport_build.release.bundle import Deflated, deflate, source_date_epoch, stamp_skill_md, zip_deflated
 from skillport_build.release.plan import Change, Plan, make_plan
+from skillport_build.release.texts import write_texts
 from skillport_build.repo.buildcache import BuildCache, cache_salt
 from skillport_build.repo.diagnostics import Diagnostic
 from skillport_build.repo.gitindex import GitIndex
@@ -135,6 +137,8 @@ def build(root: Path, options: BuildOptions, progress: Progress | None = None) -
     keys = _record_keys(market, bundles) if cache is not None else {}
     reused_records = _reusable(market, plan, options, cache, keys)
     catalog = _catalog(market, plan, options, now, bundles, reused_records)
+    texts = write_texts(options.out, catalog.skills, _bodies(market, bundles), options.previous)
+    catalog = catalog.model_copy(update={"texts": texts})
     data = catalog.to_bytes()
     _write_atomic(options.out / "catalog.json", data)
     if cache is not None:
@@ -147,6 +151,20 @@ def build(root: Path, options: BuildOptions, progress: Progress | None = None) -
 def remote_cache(out: Path) -> Path:
     """Where a build into `out` keeps remote entries' files, by (source, commit)."""
     return out / ".cache" / "remote"
+
+
+def _bodies(market: Marketplace, bundles: dict[str, Bundle]) -> dict[str, str]:
+    """The SKILL.md bodies this build read from source, by the sha256 of the bundle made of each."""
+    found = {}
+    for plugin in market.plugins:
+        if plugin.cached:
+            continue  # rebuilt from the build cache: its files were not read
+        version = _version(plugin)
+        for skill in plugin.skills:
+            bundle = bundles.get(skill_bundle_path(skill, version))
+            if bundle is not None and skill.front_matter is not None:
+                found[bundle.sha256] = skill.body
+    return found
 
 
 def _warnings(market: Marketplace, options: BuildOptions, catalog: Catalog) -> tuple[str, ...]:

@@ -107,3 +107,8 @@ def skill_markdown(bundle_bytes: bytes, name: str) -> str:
         text = archive.read(f"{name}/SKILL.md").decode("utf-8-sig")
     split = split_front_matter(text)
     return text if isinstance(split, str) else split[1]
+
+
+def search_text(bundle_bytes: bytes, name: str) -> str:
+    """What search reads of a skill: the start of its SKILL.md body."""
+    return skill_markdown(bundle_bytes, name)[:SEARCH_TEXT_LIMIT]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from skillport_build.errors import CatalogError, StoreError
 from skillport_build.models.catalog import Catalog
+from skillport_build.models.texts import PREFIX as TEXTS_PREFIX
 from skillport_build.release.publish import Progress, immutable_catalog_keys
 from skillport_build.stores.base import Pointer, Store
 from skillport_build.trust.minisign import PublicKey, verify
@@ -123,7 +124,8 @@ def prune(store: Store, keep: int, *, dry_run: bool = False) -> list[str]:
         if raw is not None:
             needed |= {b.path for _, b in referenced_bundles(Catalog.from_bytes(raw))}
     doomed = [key for v in versions if v not in kept for key in immutable_catalog_keys(v)]
-    doomed += [key for key in store.keys("bundles/") + store.keys("plugins/") if key not in needed]
+    blobs = store.keys("bundles/") + store.keys("plugins/") + store.keys(TEXTS_PREFIX)
+    doomed += [key for key in blobs if key not in needed]
     if not dry_run:
         for key in doomed:
             store.delete(key)

@@ -7,6 +7,7 @@ by SKILLPORT_GITHUB_WRITE_INTERVAL seconds (default 1, as GitHub asks of integra
     bundles/<skill>/<version>/<file>    release skillport/bundles/<skill>/<version>, asset <file>
     plugins/<plugin>/<version>/<file>   release skillport/plugins/<plugin>/<version>, asset <file>
     catalogs/<n>.json(.minisig)         release skillport/catalogs/<n>, assets catalog.json(.minisig)
+    texts/<nn>.<sha256>.json.zst        release skillport/texts/<nn>.<sha256>, asset texts.json.zst
     the pointer                         the repository's *latest* release, always a catalog release
 
 One release per version keeps each bundle beside its version's notes and makes put-if-absent real:
@@ -36,6 +37,7 @@ from skillport_build.stores.base import POINTER, POINTER_SIGNATURE, Pointer, Sto
 
 T = TypeVar("T")
 PREFIX = "skillport"
+TEXTS_SUFFIX = ".json.zst"
 NOTES = "Published by Skillport. Do not edit or delete: catalogs and installs refer to these files."
 DEFAULT_API = "https://api.github.com"
 
@@ -137,6 +139,8 @@ class GithubStore(Store):
         if len(parts) == 2 and parts[0] == "catalogs" and parts[1].endswith((".json", ".json.minisig")):
             number, _, suffix = parts[1].partition(".")
             return f"{PREFIX}/catalogs/{number}", f"catalog.{suffix}"
+        if len(parts) == 2 and parts[0] == "texts" and parts[1].endswith(TEXTS_SUFFIX):
+            return f"{PREFIX}/texts/{parts[1].removesuffix(TEXTS_SUFFIX)}", f"texts{TEXTS_SUFFIX}"
         raise StoreError(f"no GitHub release for the key {key!r}")
 
     @staticmethod
@@ -146,6 +150,8 @@ class GithubStore(Store):
             return f"{parts[1]}/{parts[2]}/{parts[3]}/{asset}"
         if len(parts) == 3 and parts[:2] == [PREFIX, "catalogs"] and asset.startswith("catalog."):
             return f"catalogs/{parts[2]}.{asset.removeprefix('catalog.')}"
+        if len(parts) == 3 and parts[:2] == [PREFIX, "texts"] and asset == f"texts{TEXTS_SUFFIX}":
+            return f"texts/{parts[2]}{TEXTS_SUFFIX}"
         return None
 
     # -- the Store interface ------------------------------------------------------------------

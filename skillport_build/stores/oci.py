@@ -1,11 +1,12 @@
 """An OCI registry (GHCR, ECR, Harbor, Docker's registry, …) as a store, through ORAS.
 
-`oci://HOST[:PORT]/NAMESPACE`. Each key is an OCI artifact with one layer, in three repositories
+`oci://HOST[:PORT]/NAMESPACE`. Each key is an OCI artifact with one layer, in four repositories
 (so listing needs no registry-wide catalog API, which GHCR lacks):
 
     bundles/<skill>/<version>/<file>    NAMESPACE/bundles:<skill>-<version>
     plugins/<plugin>/<version>/<file>   NAMESPACE/plugins:<plugin>-<version>
     catalogs/<n>.json(.minisig)         NAMESPACE/catalogs:<n>  /  NAMESPACE/catalogs:<n>.minisig
+    texts/<nn>.<sha256>.json.zst        NAMESPACE/texts:<nn>.<sha256>
     the pointer                         NAMESPACE/catalogs:current, one manifest holding both
                                         catalog.json and its signature, so they change together
 
@@ -134,6 +135,8 @@ class OciStore(Store):
             return f"{self.namespace}/{parts[0]}", _tag(f"{parts[1]}-{parts[2]}")
         if len(parts) == 2 and parts[0] == "catalogs" and parts[1].endswith((".json", ".json.minisig")):
             return f"{self.namespace}/catalogs", _tag(parts[1].replace(".json", "", 1))
+        if len(parts) == 2 and parts[0] == "texts" and parts[1].endswith(".json.zst"):
+            return f"{self.namespace}/texts", _tag(parts[1].removesuffix(".json.zst"))
         raise StoreError(f"{self.url}: no OCI name for the key {key!r}")
 
     def _manifest_of(self, key: str) -> tuple[str, dict[str, Any] | None]:
@@ -248,7 +251,7 @@ class OciStore(Store):
 
     def keys(self, prefix: str) -> list[str]:
         found = []
-        for kind in ("bundles", "plugins", "catalogs"):
+        for kind in ("bundles", "plugins", "catalogs", "texts"):
             if f"{kind}/".startswith(prefix) or prefix.startswith(f"{kind}/"):
                 found += [k for k in self._keys_of(kind) if k.startswith(prefix)]
         return sorted(found)

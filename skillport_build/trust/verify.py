@@ -116,13 +116,16 @@ def verify_catalog(
 
 
 def referenced_bundles(catalog: Catalog) -> Iterator[tuple[str, Bundle]]:
-    """Every (owner, bundle) the catalog names: current bundles first, then history."""
+    """Every (owner, blob) the catalog names: current bundles first, then history, then the search
+    texts documents."""
     for record in catalog.records():
         yield f"{record.name} {record.version}", record.bundle
     for record in catalog.records():
         for release in record.history:
             if release.bundle.path != record.bundle.path:
                 yield f"{record.name} {release.version}", release.bundle
+    for ref in catalog.texts or ():
+        yield "search texts", ref
 
 
 def check_bundle(path: Path, bundle: Bundle, owner: str) -> None:
@@ -141,7 +144,7 @@ def verify_dir(root: Path, keys: list[PublicKey], now: datetime, state: TrustSta
     raw, signature = _read_pair(root)
     catalog, key_id = verify_catalog(raw, signature, keys, now, state)
     check_proofs(catalog, keys)
-    current = {record.bundle.path for record in catalog.records()}
+    current = {record.bundle.path for record in catalog.records()} | {t.path for t in catalog.texts or ()}
     count = 0
     for owner, bundle in referenced_bundles(catalog):
         target = _inside(root, bundle.path)

@@ -127,7 +127,9 @@ def test_publish_fetch_reconcile_prune_through_the_cli(repo: Path, tmp_path: Pat
     assert unsigned.returncode == 1 and "skillport sign" in unsigned.stderr
     assert run("sign", str(out), "--key", str(tmp_path / "k.key")).returncode == 0
     dry = run("publish", str(out), "--store", f"file://{store}", "--dry-run")
-    assert dry.stdout.startswith("would upload 11 bundle(s)")
+    assert (
+        dry.stdout.startswith("would upload 11 bundle(s) and ") and " search texts document(s);" in dry.stdout
+    )
     published = run("publish", str(out), "--store", str(store))
     assert published.returncode == 0 and "now serves catalog 1" in published.stdout
     assert "already the store's current catalog" in run("publish", str(out), "--store", str(store)).stdout

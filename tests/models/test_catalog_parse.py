@@ -34,7 +34,7 @@ def edited(raw: bytes, edit) -> bytes:  # type: ignore[no-untyped-def]
 
 def test_a_first_read_is_the_catalog_from_bytes_reads(raw: bytes) -> None:
     parsed = parse_catalog(raw)
-    assert parsed.catalog == Catalog.from_bytes(raw) and parsed.text is not None and parsed.reused == 0
+    assert parsed.catalog == Catalog.from_bytes(raw) and parsed.raw is not None and parsed.reused == 0
 
 
 def test_a_catalog_changing_one_skill_reuses_every_other_record(raw: bytes) -> None:
@@ -104,7 +104,7 @@ def test_a_record_grown_after_a_verbatim_prefix_is_not_taken_for_the_old_one(raw
 def test_a_document_in_another_layout_is_read_the_slow_way(raw: bytes, tmp_path: Path) -> None:
     pretty = json.dumps(json.loads(raw), indent=2).encode()
     parsed = parse_catalog(pretty, parse_catalog(raw))
-    assert parsed.catalog == Catalog.from_bytes(raw) and parsed.text is None
+    assert parsed.catalog == Catalog.from_bytes(raw) and parsed.raw is None
     assert parse_catalog(raw, parsed).catalog == parsed.catalog  # nothing to reuse: read in full
     with pytest.raises(CatalogError, match="not valid JSON"):
         parse_catalog(raw[:-1], parsed)
@@ -131,3 +131,21 @@ def test_any_damaged_document_reads_or_fails_exactly_as_from_bytes(raw: bytes, d
     except CatalogError as exc:
         got = str(exc)
     assert got == expected
+
+
+@pytest.mark.parametrize(("first", "then"), [("Grüße", "plain"), ("plain", "Grüße"), ("Grüße", "ünï")])
+def test_documents_with_characters_beyond_ascii_compare_as_text(raw: bytes, first: str, then: str) -> None:
+    def words(text: str, changed: int):  # type: ignore[no-untyped-def]
+        def edit(data: dict) -> None:  # type: ignore[type-arg]
+            data["skills"][0]["description"] = f"{text} from the first skill."
+            data["skills"][changed]["description"] = f"{text} changed."
+
+        return edit
+
+    before = parse_catalog(edited(raw, words(first, 1)))
+    assert before.ascii is first.isascii()
+    new = edited(raw, words(then, 2))
+    after = parse_catalog(new, before)
+    assert after.catalog == Catalog.from_bytes(new)
+    records = len(before.catalog.skills) + len(before.catalog.plugins)
+    assert after.reused == records - 3  # the first, the second back as it was, the third

@@ -66,7 +66,15 @@ def test_prune_keeps_everything_the_current_catalog_names(store_with_two: tuple[
     store.put_new("bundles/orphan/9.9.9/orphan-9.9.9.zip", b"left over from a failed publish")
     assert catalog_versions(store) == [1, 2]
     doomed = prune(store, keep=1, dry_run=True)
-    assert doomed == ["catalogs/1.json", "catalogs/1.json.minisig", "bundles/orphan/9.9.9/orphan-9.9.9.zip"]
+    current = Catalog.from_bytes(store.get("catalog.json") or b"")
+    dropped = sorted(set(store.keys("texts/")) - {t.path for t in current.texts or ()})
+    assert dropped  # the first catalog's texts documents that changed
+    assert doomed == [
+        "catalogs/1.json",
+        "catalogs/1.json.minisig",
+        "bundles/orphan/9.9.9/orphan-9.9.9.zip",
+        *dropped,
+    ]
     assert prune(store, keep=1) == doomed
     assert reconcile(store).healthy
     assert store.get("bundles/release-notes/1.0.0/release-notes-1.0.0.zip") is not None  # in history

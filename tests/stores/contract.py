@@ -7,6 +7,7 @@ import hashlib
 import pytest
 
 from skillport_build.errors import BlobConflict, PointerMoved
+from skillport_build.models.texts import check_texts, decode_texts, encode_texts
 from skillport_build.stores.base import Pointer, Store
 
 
@@ -31,6 +32,20 @@ def check_keys_and_delete(store: Store) -> None:
     store.delete("plugins/p/1.0.0/p-1.0.0.zip")
     store.delete("plugins/p/1.0.0/p-1.0.0.zip")  # missing is fine
     assert store.keys("plugins/") == ["plugins/q/2.0.0/q-2.0.0.zip"]
+
+
+def check_search_texts_documents(store: Store) -> None:
+    """The search texts shards are blobs like the bundles: put once, read, listed, deleted."""
+    blob, ref = encode_texts(7, {"a" * 64: "# A skill\n\nIts text.\n"})
+    other, second = encode_texts(7, {"b" * 64: "Another text."})
+    assert ref.path.startswith("texts/07.") and store.get(ref.path) is None
+    assert store.put_new(ref.path, blob) is True and store.put_new(ref.path, blob) is False
+    store.put_new(second.path, other)
+    assert store.read_verified(ref.path, ref.sha256) == blob and store.digest(ref.path) == ref.sha256
+    assert decode_texts(check_texts(store.get(ref.path), ref), ref) == {"a" * 64: "# A skill\n\nIts text.\n"}
+    assert store.keys("texts/") == sorted([ref.path, second.path])
+    store.delete(ref.path)
+    assert store.keys("texts/") == [second.path] and store.get(ref.path) is None
 
 
 def _catalog(store: Store, version: int) -> Pointer:
@@ -60,4 +75,9 @@ def check_pointer_compare_and_swap(store: Store) -> None:
     assert store.keys("catalogs/") == [f"catalogs/{n}.json{s}" for n in (1, 2, 3) for s in ("", ".minisig")]
 
 
-CONTRACT = [check_put_get_and_immutability, check_keys_and_delete, check_pointer_compare_and_swap]
+CONTRACT = [
+    check_put_get_and_immutability,
+    check_keys_and_delete,
+    check_search_texts_documents,
+    check_pointer_compare_and_swap,
+]

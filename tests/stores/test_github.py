@@ -14,6 +14,7 @@ from releasing import KEY, LATER, change, release
 from stores.contract import CONTRACT
 
 from skillport_build.errors import BlobConflict, StoreAuthError, StoreError
+from skillport_build.models.catalog import Catalog
 from skillport_build.release.maintain import prune, reconcile
 from skillport_build.release.publish import publish
 from skillport_build.stores import open_store
@@ -49,9 +50,14 @@ def test_layout_is_one_release_per_version_and_downloads_are_octet_streams(
     shutil.copytree(TEMPLATE, repo)
     store = _store()
     publish(release(repo, tmp_path / "o1", store), store)
-    tags = sorted(r.tag for r in github.releases.values())
+    every = sorted(r.tag for r in github.releases.values())
+    tags = [tag for tag in every if not tag.startswith("skillport/texts/")]
     assert "skillport/bundles/csv-profiler/1.0.0" in tags and "skillport/catalogs/1" in tags
     assert "skillport/plugins/engineering/1.0.0" in tags and len(tags) == 12
+    texts = Catalog.load(tmp_path / "o1").texts or ()
+    assert sorted(set(every) - set(tags)) == sorted(
+        f"skillport/{t.path.removesuffix('.json.zst')}" for t in texts
+    )
     latest = github.releases[github.latest or 0]
     assert latest.tag == "skillport/catalogs/1"
     assert sorted(a.name for a in latest.assets) == ["catalog.json", "catalog.json.minisig"]
@@ -59,10 +65,13 @@ def test_layout_is_one_release_per_version_and_downloads_are_octet_streams(
 
     change(repo, "plugins/writing/skills/release-notes/SKILL.md", "writing")
     second = publish(release(repo, tmp_path / "o2", store, now=LATER), store)
-    assert len(second.uploaded) == 3
+    assert len([key for key in second.uploaded if not key.startswith("texts/")]) == 3
     assert github.releases[github.latest or 0].tag == "skillport/catalogs/2"
     assert reconcile(store, keys=[KEY.public()]).healthy
-    assert prune(store, keep=1) == ["catalogs/1.json", "catalogs/1.json.minisig"]
+    kept = {t.path for t in Catalog.load(tmp_path / "o2").texts or ()}
+    dropped = sorted(t.path for t in texts if t.path not in kept)
+    assert dropped and prune(store, keep=1) == ["catalogs/1.json", "catalogs/1.json.minisig", *dropped]
+    assert store.keys("texts/") == sorted(kept)
     assert "skillport/catalogs/1" not in {r.tag for r in github.releases.values()}
 
 
