@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import multiprocessing
 import os
+import stat
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
@@ -33,6 +34,7 @@ from skillport_build.models.catalog import (
     Origin,
     Owner,
     PluginRecord,
+    Record,
     Release,
     Removed,
     SkillRecord,
@@ -62,6 +64,7 @@ class BuildOptions:
     out: Path
     previous: Catalog | None = None
     previous_digest: str | None = None  # Catalog.load_with_digest's: lets the cache vouch for its records
+    previous_bytes: bytes | None = None  # Catalog.load_unsigned's (its digest wins): records are copied
     now: datetime | None = None  # default: SOURCE_DATE_EPOCH, else the clock
     validity: timedelta = DEFAULT_VALIDITY
     commit: str | None = None  # default: the repository's git HEAD, if any
@@ -131,13 +134,16 @@ def build(root: Path, options: BuildOptions, progress: Progress | None = None) -
 
     # 2. The catalog, written last so that it never names a bundle that is not there; the records
     #    of plugins that did not change since the catalog passed as previous are that catalog's.
+    #    Those records are copied as bytes from the previous catalog; only the rest is encoded.
     keys = _record_keys(market, bundles) if cache is not None else {}
-    reused_records = _reusable(market, plan, options, cache, keys)
+    digest = _previous_digest(options)
+    reused_records = _reusable(market, plan, options.previous, digest, cache, keys)
     catalog = _catalog(market, plan, options, now, bundles, reused_records)
-    data = catalog.to_bytes()
+    copied = _copied_records(market, catalog, reused_records, options, digest, cache)
+    data, spans = catalog.encode(copied)
     _write_atomic(options.out / "catalog.json", data)
     if cache is not None:
-        cache.remember_catalog(hashlib.sha256(data).hexdigest(), keys)
+        cache.remember_catalog(hashlib.sha256(data).hexdigest(), keys, _spans(market, catalog, keys, spans))
         _update_cache(cache, market, findings, options.out, bundles)
     written = tuple(sorted(path for job in jobs for path in job.paths))
     return BuildResult(catalog, plan, written, reused, _warnings(market, options, catalog), market.remote)
@@ -204,22 +210,75 @@ def _record_keys(market: Marketplace, bundles: dict[str, Bundle]) -> dict[str, s
     return keys
 
 
+def _previous_digest(options: BuildOptions) -> str | None:
+    if options.previous_bytes is not None:
+        return hashlib.sha256(options.previous_bytes).hexdigest()
+    return options.previous_digest
+
+
+def _copied_records(
+    market: Marketplace,
+    catalog: Catalog,
+    reused: frozenset[str],
+    options: BuildOptions,
+    digest: str | None,
+    cache: BuildCache | None,
+) -> dict[int, bytes]:
+    """id() -> canonical bytes of the records taken verbatim from the previous catalog, cut out of
+    its bytes where the cache saw that very catalog written (the digest says so)."""
+    previous, raw = options.previous, options.previous_bytes
+    if previous is None or raw is None or digest is None or cache is None or not reused:
+        return {}
+    copied = {}
+    for plugin in market.plugins:
+        if plugin.path not in reused:
+            continue
+        cut = cache.record_bytes(plugin.path, raw, digest)
+        pairs: list[tuple[str, Record | None, Record | None]] = [
+            (f"plugin:{plugin.name}", catalog.plugin(plugin.name), previous.plugin(plugin.name))
+        ]
+        pairs += [(f"skill:{s.ref}", catalog.skill(s.ref), previous.skill(s.ref)) for s in plugin.skills]
+        for key, record, was in pairs:
+            if record is not None and record is was and key in cut:  # the very record, not a new one
+                copied[id(record)] = cut[key]
+    return copied
+
+
+def _spans(
+    market: Marketplace, catalog: Catalog, keys: dict[str, str], spans: dict[int, tuple[int, int]]
+) -> dict[str, dict[str, list[int]]]:
+    """Per plugin folder the cache vouches for, where its records sit in the catalog's bytes."""
+    found: dict[str, dict[str, list[int]]] = {}
+    for plugin in market.plugins:
+        if plugin.path not in keys:
+            continue
+        records: list[tuple[str, Record | None]] = [(f"plugin:{plugin.name}", catalog.plugin(plugin.name))]
+        records += [(f"skill:{s.ref}", catalog.skill(s.ref)) for s in plugin.skills]
+        found[plugin.path] = {key: list(spans[id(r)]) for key, r in records if r is not None}
+    return found
+
+
 def _reusable(
-    market: Marketplace, plan: Plan, options: BuildOptions, cache: BuildCache | None, keys: dict[str, str]
+    market: Marketplace,
+    plan: Plan,
+    previous: Catalog | None,
+    digest: str | None,
+    cache: BuildCache | None,
+    keys: dict[str, str],
 ) -> frozenset[str]:
     """The plugins whose records the previous catalog holds exactly as this build would make them.
 
     That is so when the previous catalog is the one the last build wrote (signing adds proofs,
     nothing else), the plugin and its skills are unchanged in the plan (so no release is added to
     their history) and every other input of the records hashes as it did then."""
-    if options.previous is None or options.previous_digest is None or cache is None:
+    if previous is None or digest is None or cache is None:
         return frozenset()
     unchanged = {(item.kind, item.name) for item in plan.items if item.change is Change.UNCHANGED}
     return frozenset(
         plugin.path
         for plugin in market.plugins
         if plugin.path in keys
-        and cache.records_from(plugin.path, options.previous_digest) == keys[plugin.path]
+        and cache.records_from(plugin.path, digest) == keys[plugin.path]
         and ("plugin", plugin.name) in unchanged
         and all(("skill", skill.ref) in unchanged for skill in plugin.skills)
     )
@@ -295,12 +354,18 @@ def _bundle_paths(plugin: Plugin) -> list[tuple[str, str]]:
 
 def _kept(target: Path, path: str, published: str | None, cache: BuildCache | None) -> Bundle | None:
     """The bundle already in OUT, if it has the published bytes (an untouched cached stat suffices)."""
-    if published is None or not target.is_file():
+    if published is None:
         return None
-    seen = cache.bundle_sha256(target, path) if cache else None
+    try:
+        st = target.stat()
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    seen = cache.bundle_sha256(st, path) if cache else None
     if seen != published and _sha256_file(target) != published:
         return None
-    return Bundle(path=path, sha256=published, size=target.stat().st_size)
+    return Bundle(path=path, sha256=published, size=st.st_size)
 
 
 def _sha256_file(path: Path) -> str:
