@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from skillport_build.errors import CatalogError
 from skillport_build.models.access import AccessPolicy
+from skillport_build.models.base import gc_paused
 
 SCHEMA_ID = "https://skillport.dev/schemas/catalog/v1.json"
 SCHEMA_FILE = Path(__file__).parent / "schemas" / "catalog.schema.json"
@@ -263,6 +264,11 @@ class Catalog(Record):
     @classmethod
     def from_bytes(cls, raw: bytes, source: str = "catalog.json") -> Catalog:
         """Parse and check a catalog; any problem is a CatalogError naming the source."""
+        with gc_paused():
+            return cls._from_bytes(raw, source)
+
+    @classmethod
+    def _from_bytes(cls, raw: bytes, source: str) -> Catalog:
         try:
             data = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:

@@ -24,6 +24,7 @@ from itertools import repeat
 from pathlib import Path
 
 from skillport_build.errors import BuildError, CatalogError, ValidationFailed
+from skillport_build.models.base import gc_paused
 from skillport_build.models.catalog import (
     Author,
     Bundle,
@@ -101,6 +102,11 @@ class _Job:
 
 def build(root: Path, options: BuildOptions, progress: Progress | None = None) -> BuildResult:
     """Validate, plan against the previous catalog, write the bundles, then the catalog."""
+    with gc_paused():  # tens of thousands of plugins, files and records, none in a cycle
+        return _build(root, options, progress)
+
+
+def _build(root: Path, options: BuildOptions, progress: Progress | None) -> BuildResult:
     cache = _open_cache(root, options.out) if options.incremental else None
     remote = options.remote or RemoteSources(remote_cache(options.out))
     market = load(root, cache, remote)
