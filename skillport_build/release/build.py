@@ -152,7 +152,8 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
         cache.remember_catalog(hashlib.sha256(data).hexdigest(), keys, _spans(market, catalog, keys, spans))
         _update_cache(cache, market, findings, options.out, bundles)
     written = tuple(sorted(path for job in jobs for path in job.paths))
-    return BuildResult(catalog, plan, written, reused, _warnings(market, options, catalog), market.remote)
+    warnings = _warnings(market, options, catalog, cache.index if cache else None)
+    return BuildResult(catalog, plan, written, reused, warnings, market.remote)
 
 
 def remote_cache(out: Path) -> Path:
@@ -160,9 +161,12 @@ def remote_cache(out: Path) -> Path:
     return out / ".cache" / "remote"
 
 
-def _warnings(market: Marketplace, options: BuildOptions, catalog: Catalog) -> tuple[str, ...]:
+def _warnings(
+    market: Marketplace, options: BuildOptions, catalog: Catalog, index: GitIndex | None
+) -> tuple[str, ...]:
     found = []
-    if options.commit is None and catalog.source.commit and _git_dirty(market.root):
+    dirty = index is not None and index.modified  # what git's index already said, else git status
+    if options.commit is None and catalog.source.commit and (dirty or _git_dirty(market.root)):
         found.append(
             f"the working tree has uncommitted changes: the catalog records commit "
             f"{catalog.source.commit[:12]}, which does not hold them; commit first for a build anyone "
