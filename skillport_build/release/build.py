@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import multiprocessing
 import os
 import stat
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import repeat
@@ -212,7 +210,7 @@ def _record_keys(market: Marketplace, bundles: dict[str, Bundle]) -> dict[str, s
     for plugin in market.plugins:
         if plugin.fingerprint is None:
             continue
-        own = [bundles[path].model_dump() for path, _ in _bundle_paths(plugin)]
+        own = [(b.path, b.sha256, b.size) for b in (bundles[path] for path, _ in _bundle_paths(plugin))]
         refs = [skill.ref for skill in plugin.skills]
         keys[plugin.path] = hashlib.sha256(
             canonical_json([plugin.fingerprint, refs, own]) + lifecycle
@@ -375,7 +373,7 @@ def _kept(target: Path, path: str, published: str | None, cache: BuildCache | No
     seen = cache.bundle_sha256(st, path) if cache else None
     if seen != published and _sha256_file(target) != published:
         return None
-    return Bundle(path=path, sha256=published, size=st.st_size)
+    return Bundle.model_construct(path=path, sha256=published, size=st.st_size)  # our own values
 
 
 def _sha256_file(path: Path) -> str:
@@ -388,7 +386,13 @@ _PENDING: list[_Job] = []  # what forked workers build, by index (no pickling of
 
 def _make(jobs: list[_Job], out: Path, epoch: int, workers: int) -> Iterator[list[Bundle]]:
     """Build the jobs' bundles, on every core when there are enough to pay for the processes."""
-    if workers < 2 or len(jobs) < 8 or "fork" not in multiprocessing.get_all_start_methods():
+    if workers < 2 or len(jobs) < 8:  # a rebuild's few jobs: not even the pool's import is paid
+        yield from (_write_job(job, out, epoch) for job in jobs)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if "fork" not in multiprocessing.get_all_start_methods():
         yield from (_write_job(job, out, epoch) for job in jobs)
         return
     _PENDING[:] = jobs
