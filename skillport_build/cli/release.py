@@ -140,12 +140,12 @@ def build(
 
     if previous and store:
         raise UsageError("give --previous or --store, not both")
-    last, digest = Catalog.load_with_digest(previous) if previous else (_previous(None, store), None)
+    last, unsigned = Catalog.load_unsigned(previous) if previous else (_previous(None, store), None)
     fetching = ProgressBar("Fetching remote plugins")
     options = build_step.BuildOptions(
         out=out,
         previous=last,
-        previous_digest=digest,
+        previous_bytes=unsigned,
         validity=timedelta(days=expires_in),
         commit=commit,
         now=parse_time(now_text) if now_text else None,

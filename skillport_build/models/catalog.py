@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
@@ -14,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from skillport_build.errors import CatalogError
 from skillport_build.models.access import AccessPolicy
+from skillport_build.models.base import gc_paused
 
 SCHEMA_ID = "https://skillport.dev/schemas/catalog/v1.json"
 SCHEMA_FILE = Path(__file__).parent / "schemas" / "catalog.schema.json"
@@ -237,9 +239,40 @@ class Catalog(Record):
         """Canonical JSON: sorted keys, no insignificant whitespace, UTF-8."""
         return canonical_json(self.model_dump(mode="json", by_alias=True, exclude_none=True))
 
+    def encode(self, known: Mapping[int, bytes] | None = None) -> tuple[bytes, dict[int, tuple[int, int]]]:
+        """The bytes of to_bytes, and (offset, length) of every plugin and skill record in them by the
+        record's id(); a record whose id() is in `known` is written as those bytes unencoded, which
+        must be its canonical JSON (as an earlier encode cut it out), so a rebuild serialises only
+        what changed. The document is a dict of sorted keys, so writing it key by key is canonical."""
+        known = known or {}
+        head = self.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"plugins", "skills"})
+        out, spans = bytearray(b"{"), {}
+        for key in sorted([*head, "plugins", "skills"]):
+            out += canonical_json(key) + b":"
+            if key not in ("plugins", "skills"):
+                out += canonical_json(head[key]) + b","
+                continue
+            out += b"["
+            for record in getattr(self, key):
+                part = known.get(id(record)) or canonical_json(
+                    record.model_dump(mode="json", by_alias=True, exclude_none=True)
+                )
+                spans[id(record)] = (len(out), len(part))
+                out += part + b","
+            if out.endswith(b","):
+                del out[-1]
+            out += b"],"
+        out[-1:] = b"}"
+        return bytes(out), spans
+
     @classmethod
     def from_bytes(cls, raw: bytes, source: str = "catalog.json") -> Catalog:
         """Parse and check a catalog; any problem is a CatalogError naming the source."""
+        with gc_paused():
+            return cls._from_bytes(raw, source)
+
+    @classmethod
+    def _from_bytes(cls, raw: bytes, source: str) -> Catalog:
         try:
             data = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
@@ -262,13 +295,19 @@ class Catalog(Record):
     def load_with_digest(cls, path: Path) -> tuple[Catalog, str]:
         """Read a catalog file and the sha256 of its bytes with the proofs left out: once signed,
         the catalog.json a build wrote still has the digest the build saw (see unsigned_digest)."""
+        catalog, unsigned = cls.load_unsigned(path)
+        return catalog, hashlib.sha256(unsigned).hexdigest()
+
+    @classmethod
+    def load_unsigned(cls, path: Path) -> tuple[Catalog, bytes]:
+        """Read a catalog file, and its bytes with the proofs left out (see unsigned_bytes)."""
         path = path / "catalog.json" if path.is_dir() else path
         try:
             raw = path.read_bytes()
         except OSError as exc:
             raise CatalogError(f"cannot read catalog {path}: {exc.strerror}") from None
         catalog = cls.from_bytes(raw, str(path))
-        return catalog, unsigned_digest(raw, catalog.proofs)
+        return catalog, unsigned_bytes(raw, catalog.proofs)
 
     def is_expired(self, now: datetime) -> bool:
         """Tell whether `now` is past `expires`."""
@@ -278,12 +317,17 @@ class Catalog(Record):
 def unsigned_digest(raw: bytes, proofs: dict[str, str]) -> str:
     """sha256 of canonical catalog bytes with `"proofs":{}` where signing put the records' proofs
     (a catalog that is not canonical simply matches no build's output)."""
+    return hashlib.sha256(unsigned_bytes(raw, proofs)).hexdigest()
+
+
+def unsigned_bytes(raw: bytes, proofs: dict[str, str]) -> bytes:
+    """Catalog bytes with `"proofs":{}` where signing put the records' proofs: what the build wrote."""
     if proofs:
         signed = b'"proofs":' + canonical_json(proofs)
         at = raw.rfind(signed)
         if at >= 0:
             raw = raw[:at] + b'"proofs":{}' + raw[at + len(signed) :]
-    return hashlib.sha256(raw).hexdigest()
+    return raw
 
 
 def canonical_json(value: Any) -> bytes:

@@ -12,18 +12,18 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import multiprocessing
 import os
+import stat
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import repeat
 from pathlib import Path
 
 from skillport_build.errors import BuildError, CatalogError, ValidationFailed
+from skillport_build.models.base import gc_paused
 from skillport_build.models.catalog import (
     Author,
     Bundle,
@@ -34,6 +34,7 @@ from skillport_build.models.catalog import (
     Origin,
     Owner,
     PluginRecord,
+    Record,
     Release,
     Removed,
     SkillRecord,
@@ -65,6 +66,7 @@ class BuildOptions:
     out: Path
     previous: Catalog | None = None
     previous_digest: str | None = None  # Catalog.load_with_digest's: lets the cache vouch for its records
+    previous_bytes: bytes | None = None  # Catalog.load_unsigned's (its digest wins): records are copied
     now: datetime | None = None  # default: SOURCE_DATE_EPOCH, else the clock
     validity: timedelta = DEFAULT_VALIDITY
     commit: str | None = None  # default: the repository's git HEAD, if any
@@ -101,6 +103,11 @@ class _Job:
 
 def build(root: Path, options: BuildOptions, progress: Progress | None = None) -> BuildResult:
     """Validate, plan against the previous catalog, write the bundles, then the catalog."""
+    with gc_paused():  # tens of thousands of plugins, files and records, none in a cycle
+        return _build(root, options, progress)
+
+
+def _build(root: Path, options: BuildOptions, progress: Progress | None) -> BuildResult:
     cache = _open_cache(root, options.out) if options.incremental else None
     remote = options.remote or RemoteSources(remote_cache(options.out))
     market = load(root, cache, remote)
@@ -134,18 +141,22 @@ def build(root: Path, options: BuildOptions, progress: Progress | None = None) -
 
     # 2. The catalog, written last so that it never names a bundle that is not there; the records
     #    of plugins that did not change since the catalog passed as previous are that catalog's.
+    #    Those records are copied as bytes from the previous catalog; only the rest is encoded.
     keys = _record_keys(market, bundles) if cache is not None else {}
-    reused_records = _reusable(market, plan, options, cache, keys)
+    digest = _previous_digest(options)
+    reused_records = _reusable(market, plan, options.previous, digest, cache, keys)
     catalog = _catalog(market, plan, options, now, bundles, reused_records)
     texts = write_texts(options.out, catalog.skills, _bodies(market, bundles), options.previous)
     catalog = catalog.model_copy(update={"texts": texts})
-    data = catalog.to_bytes()
+    copied = _copied_records(market, catalog, reused_records, options, digest, cache)
+    data, spans = catalog.encode(copied)
     _write_atomic(options.out / "catalog.json", data)
     if cache is not None:
-        cache.remember_catalog(hashlib.sha256(data).hexdigest(), keys)
+        cache.remember_catalog(hashlib.sha256(data).hexdigest(), keys, _spans(market, catalog, keys, spans))
         _update_cache(cache, market, findings, options.out, bundles)
     written = tuple(sorted(path for job in jobs for path in job.paths))
-    return BuildResult(catalog, plan, written, reused, _warnings(market, options, catalog), market.remote)
+    warnings = _warnings(market, options, catalog, cache.index if cache else None)
+    return BuildResult(catalog, plan, written, reused, warnings, market.remote)
 
 
 def remote_cache(out: Path) -> Path:
@@ -167,9 +178,12 @@ def _bodies(market: Marketplace, bundles: dict[str, Bundle]) -> dict[str, str]:
     return found
 
 
-def _warnings(market: Marketplace, options: BuildOptions, catalog: Catalog) -> tuple[str, ...]:
+def _warnings(
+    market: Marketplace, options: BuildOptions, catalog: Catalog, index: GitIndex | None
+) -> tuple[str, ...]:
     found = []
-    if options.commit is None and catalog.source.commit and _git_dirty(market.root):
+    dirty = index is not None and index.modified  # what git's index already said, else git status
+    if options.commit is None and catalog.source.commit and (dirty or _git_dirty(market.root)):
         found.append(
             f"the working tree has uncommitted changes: the catalog records commit "
             f"{catalog.source.commit[:12]}, which does not hold them; commit first for a build anyone "
@@ -215,7 +229,7 @@ def _record_keys(market: Marketplace, bundles: dict[str, Bundle]) -> dict[str, s
     for plugin in market.plugins:
         if plugin.fingerprint is None:
             continue
-        own = [bundles[path].model_dump() for path, _ in _bundle_paths(plugin)]
+        own = [(b.path, b.sha256, b.size) for b in (bundles[path] for path, _ in _bundle_paths(plugin))]
         refs = [skill.ref for skill in plugin.skills]
         keys[plugin.path] = hashlib.sha256(
             canonical_json([plugin.fingerprint, refs, own]) + lifecycle
@@ -223,22 +237,75 @@ def _record_keys(market: Marketplace, bundles: dict[str, Bundle]) -> dict[str, s
     return keys
 
 
+def _previous_digest(options: BuildOptions) -> str | None:
+    if options.previous_bytes is not None:
+        return hashlib.sha256(options.previous_bytes).hexdigest()
+    return options.previous_digest
+
+
+def _copied_records(
+    market: Marketplace,
+    catalog: Catalog,
+    reused: frozenset[str],
+    options: BuildOptions,
+    digest: str | None,
+    cache: BuildCache | None,
+) -> dict[int, bytes]:
+    """id() -> canonical bytes of the records taken verbatim from the previous catalog, cut out of
+    its bytes where the cache saw that very catalog written (the digest says so)."""
+    previous, raw = options.previous, options.previous_bytes
+    if previous is None or raw is None or digest is None or cache is None or not reused:
+        return {}
+    copied = {}
+    for plugin in market.plugins:
+        if plugin.path not in reused:
+            continue
+        cut = cache.record_bytes(plugin.path, raw, digest)
+        pairs: list[tuple[str, Record | None, Record | None]] = [
+            (f"plugin:{plugin.name}", catalog.plugin(plugin.name), previous.plugin(plugin.name))
+        ]
+        pairs += [(f"skill:{s.ref}", catalog.skill(s.ref), previous.skill(s.ref)) for s in plugin.skills]
+        for key, record, was in pairs:
+            if record is not None and record is was and key in cut:  # the very record, not a new one
+                copied[id(record)] = cut[key]
+    return copied
+
+
+def _spans(
+    market: Marketplace, catalog: Catalog, keys: dict[str, str], spans: dict[int, tuple[int, int]]
+) -> dict[str, dict[str, list[int]]]:
+    """Per plugin folder the cache vouches for, where its records sit in the catalog's bytes."""
+    found: dict[str, dict[str, list[int]]] = {}
+    for plugin in market.plugins:
+        if plugin.path not in keys:
+            continue
+        records: list[tuple[str, Record | None]] = [(f"plugin:{plugin.name}", catalog.plugin(plugin.name))]
+        records += [(f"skill:{s.ref}", catalog.skill(s.ref)) for s in plugin.skills]
+        found[plugin.path] = {key: list(spans[id(r)]) for key, r in records if r is not None}
+    return found
+
+
 def _reusable(
-    market: Marketplace, plan: Plan, options: BuildOptions, cache: BuildCache | None, keys: dict[str, str]
+    market: Marketplace,
+    plan: Plan,
+    previous: Catalog | None,
+    digest: str | None,
+    cache: BuildCache | None,
+    keys: dict[str, str],
 ) -> frozenset[str]:
     """The plugins whose records the previous catalog holds exactly as this build would make them.
 
     That is so when the previous catalog is the one the last build wrote (signing adds proofs,
     nothing else), the plugin and its skills are unchanged in the plan (so no release is added to
     their history) and every other input of the records hashes as it did then."""
-    if options.previous is None or options.previous_digest is None or cache is None:
+    if previous is None or digest is None or cache is None:
         return frozenset()
     unchanged = {(item.kind, item.name) for item in plan.items if item.change is Change.UNCHANGED}
     return frozenset(
         plugin.path
         for plugin in market.plugins
         if plugin.path in keys
-        and cache.records_from(plugin.path, options.previous_digest) == keys[plugin.path]
+        and cache.records_from(plugin.path, digest) == keys[plugin.path]
         and ("plugin", plugin.name) in unchanged
         and all(("skill", skill.ref) in unchanged for skill in plugin.skills)
     )
@@ -314,12 +381,18 @@ def _bundle_paths(plugin: Plugin) -> list[tuple[str, str]]:
 
 def _kept(target: Path, path: str, published: str | None, cache: BuildCache | None) -> Bundle | None:
     """The bundle already in OUT, if it has the published bytes (an untouched cached stat suffices)."""
-    if published is None or not target.is_file():
+    if published is None:
         return None
-    seen = cache.bundle_sha256(target, path) if cache else None
+    try:
+        st = target.stat()
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    seen = cache.bundle_sha256(st, path) if cache else None
     if seen != published and _sha256_file(target) != published:
         return None
-    return Bundle(path=path, sha256=published, size=target.stat().st_size)
+    return Bundle.model_construct(path=path, sha256=published, size=st.st_size)  # our own values
 
 
 def _sha256_file(path: Path) -> str:
@@ -332,7 +405,13 @@ _PENDING: list[_Job] = []  # what forked workers build, by index (no pickling of
 
 def _make(jobs: list[_Job], out: Path, epoch: int, workers: int) -> Iterator[list[Bundle]]:
     """Build the jobs' bundles, on every core when there are enough to pay for the processes."""
-    if workers < 2 or len(jobs) < 8 or "fork" not in multiprocessing.get_all_start_methods():
+    if workers < 2 or len(jobs) < 8:  # a rebuild's few jobs: not even the pool's import is paid
+        yield from (_write_job(job, out, epoch) for job in jobs)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if "fork" not in multiprocessing.get_all_start_methods():
         yield from (_write_job(job, out, epoch) for job in jobs)
         return
     _PENDING[:] = jobs

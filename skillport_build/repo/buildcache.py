@@ -29,7 +29,8 @@ from skillport_build.repo.marketplace import FileEntry, Plugin, Skill
 from skillport_build.repo.tree import SKIPPED_DIRS
 
 CACHE_FILE = Path(".cache") / "skillport-build.json"
-_FORMAT = 2
+_FORMAT = 3
+Spans = dict[str, list[int]]  # record key (plugin:<name>, skill:<ref>) -> [offset, length]
 
 
 def plugin_fingerprint(
@@ -98,6 +99,10 @@ class BuildCache:
     index: GitIndex | None = None  # the work tree's git index, when the repository is a checkout
     catalog: str | None = None  # sha256 of the catalog.json the last build wrote
     records: dict[str, str] = field(default_factory=dict)  # plugin folder -> what its records came from
+    spans: dict[str, Spans] = field(default_factory=dict)  # plugin folder -> its records in that catalog
+    _vouched: set[str] = field(
+        default_factory=set, init=False, repr=False
+    )  # bundles whose stat this build found as noted
 
     @classmethod
     def open(cls, out: Path, salt: str, index: GitIndex | None = None) -> BuildCache:
@@ -109,6 +114,7 @@ class BuildCache:
             if data.get("format") == _FORMAT and data.get("salt") == salt:
                 cache.plugins, cache.bundles = dict(data["plugins"]), dict(data["bundles"])
                 cache.catalog, cache.records = data.get("catalog"), dict(data.get("records", {}))
+                cache.spans = dict(data.get("spans", {}))
         return cache
 
     def save(self) -> None:
@@ -121,6 +127,7 @@ class BuildCache:
             "bundles": self.bundles,
             "catalog": self.catalog,
             "records": self.records,
+            "spans": self.spans,
         }
         fd, tmp = tempfile.mkstemp(prefix=".build-cache.", dir=self.path.parent)
         with os.fdopen(fd, "w") as handle:
@@ -170,28 +177,37 @@ class BuildCache:
         into `catalog` (the sha256 of a catalog.json this cache saw written); else None."""
         return self.records.get(folder) if catalog is not None and catalog == self.catalog else None
 
-    def remember_catalog(self, digest: str, records: dict[str, str]) -> None:
-        """Note the catalog just written and, per plugin folder, the key of its records' inputs."""
-        self.catalog, self.records = digest, records
+    def remember_catalog(self, digest: str, records: dict[str, str], spans: dict[str, Spans]) -> None:
+        """Note the catalog just written and, per plugin folder, the key of its records' inputs and
+        where its records sit in the catalog's bytes."""
+        self.catalog, self.records, self.spans = digest, records, spans
+
+    def record_bytes(self, folder: str, catalog: bytes, digest: str) -> dict[str, bytes]:
+        """A plugin's records cut out of `catalog` (whose sha256 is `digest`) by key, if it is the
+        catalog this cache saw written; else nothing."""
+        if digest != self.catalog:
+            return {}
+        return {key: catalog[at : at + length] for key, (at, length) in self.spans.get(folder, {}).items()}
 
     def forget(self, folders: Iterable[str]) -> None:
         """Drop plugins so that the next load reads them from disk."""
         for folder in folders:
             self.plugins.pop(folder, None)
 
-    def bundle_sha256(self, path: Path, key: str) -> str | None:
-        """The sha256 of a bundle this cache saw written, if the file is untouched since."""
+    def bundle_sha256(self, st: os.stat_result, key: str) -> str | None:
+        """The sha256 of a bundle this cache saw written, if its `stat` says it is untouched since."""
         known = self.bundles.get(key)
-        if known is None:
+        if known is None or [st.st_size, st.st_mtime_ns] != known[:2]:
             return None
-        try:
-            st = path.stat()
-        except OSError:
-            return None
-        return str(known[2]) if [st.st_size, st.st_mtime_ns] == known[:2] else None
+        self._vouched.add(key)
+        return str(known[2])
 
     def remember_bundle(self, path: Path, key: str, sha256: str, digest: str) -> None:
-        """Note a bundle's stat, sha256 and content digest after writing or checking it."""
+        """Note a bundle's stat, sha256 and content digest after writing or checking it (a bundle
+        whose stat this build already found as noted needs no second look)."""
+        known = self.bundles.get(key)
+        if key in self._vouched and known is not None and known[2:] == [sha256, digest]:
+            return
         st = path.stat()
         self.bundles[key] = [st.st_size, st.st_mtime_ns, sha256, digest]
 

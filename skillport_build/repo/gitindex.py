@@ -27,12 +27,15 @@ class GitIndex:
     root: Path
     paths: tuple[str, ...]  # root-relative; an untracked folder ends with "/"
     lines: tuple[bytes, ...]  # per path: b"mode blob path" from the index, or b"? path" when unvouched
+    modified: bool = False  # a tracked file differs from the index or is gone: the tree is dirty
 
     @classmethod
     def read(cls, root: Path) -> GitIndex | None:
         """The index of the work tree `root` is in; None when it is not one or git says no."""
-        staged = _git(root, "ls-files", "-z", "--stage")
-        loose = _git(root, "ls-files", "-z", "--modified", "--others", "--directory")
+        # Both at once: the second stats every tracked file, the first only reads the index.
+        staged, loose = _git_all(
+            root, ("ls-files", "-z", "--stage"), ("ls-files", "-z", "--modified", "--others", "--directory")
+        )
         if staged is None or loose is None or loose.startswith(b"./\0"):
             return None  # not a work tree, or `root` is untracked as a whole
         entries: dict[str, bytes] = {}
@@ -40,10 +43,13 @@ class GitIndex:
             meta, _, name = record.partition(b"\t")
             mode, blob, _stage = meta.split(b" ")
             entries[name.decode("utf-8", "surrogateescape")] = b"%s %s %s" % (mode, blob, name)
+        modified = False
         for name in filter(None, loose.split(b"\0")):
-            entries[name.decode("utf-8", "surrogateescape")] = b"? " + name  # after: it wins
+            path = name.decode("utf-8", "surrogateescape")
+            modified = modified or path in entries
+            entries[path] = b"? " + name  # after: it wins
         paths = tuple(sorted(entries))
-        return cls(root, paths, tuple(entries[p] for p in paths))
+        return cls(root, paths, tuple(entries[p] for p in paths), modified)
 
     def fingerprint(self, folder: str, skip: Iterable[str], walk: FolderPrint) -> str | None:
         """Hash a root-relative folder ("." for the root) as git sees it, less the `skip` paths
@@ -108,10 +114,29 @@ def _ancestors(folder: str) -> list[str]:
     return ["/".join(parts[: i + 1]) for i in range(len(parts))]
 
 
-def _git(root: Path, *args: str) -> bytes | None:
-    """git's output in `root`, None when git is missing, fails or `root` is not in a work tree."""
-    try:
-        result = subprocess.run(["git", "-C", str(root), *args], capture_output=True, timeout=60, check=False)
-    except (OSError, subprocess.SubprocessError):
+def _git_all(root: Path, *commands: tuple[str, ...]) -> list[bytes | None]:
+    """Each git command's output in `root`, run side by side; None for one that fails (git is
+    missing, says no, or `root` is not in a work tree)."""
+    started: list[subprocess.Popen[bytes] | None] = []
+    for args in commands:
+        try:
+            started.append(
+                subprocess.Popen(
+                    ["git", "-C", str(root), *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+                )
+            )
+        except OSError:
+            started.append(None)
+    return [_output(process) for process in started]
+
+
+def _output(process: subprocess.Popen[bytes] | None) -> bytes | None:
+    if process is None:
         return None
-    return result.stdout if result.returncode == 0 else None
+    try:
+        out, _ = process.communicate(timeout=60)
+    except subprocess.SubprocessError:
+        process.kill()
+        process.wait()
+        return None
+    return out if process.returncode == 0 else None

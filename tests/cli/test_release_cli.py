@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from factory import write
+from factory import TEMPLATE, write
 
 from skillport_build.cli import release as release_cli
 from skillport_build.release.plan import LEVELS
@@ -169,3 +169,20 @@ def test_the_release_commands_start_without_the_core() -> None:
     assert release_cli.LEVELS == LEVELS
     assert tuple(sorted(RENDERERS)) == release_cli.PLAN_FORMATS
     assert release_cli.LIFECYCLE_YAML == LIFECYCLE_YAML
+
+
+def test_a_build_imports_nothing_it_does_not_use(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from skillport_build.cli import main\n"
+        "try:\n"
+        f"    main(['build', {str(TEMPLATE)!r}, '--out', {str(tmp_path / 'out')!r}])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('skillport_build.proxy', 'skillport_build.stores', "
+        "'skillport_build.site', 'skillport_build.trust', 'multiprocessing', 'concurrent.futures.process', "
+        "'jinja2', 'httpx', 'starlette'))))\n"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "11 bundles written" in shown.stdout
+    assert shown.stdout.strip().splitlines()[-1] == "[]"  # a rebuild's few zips need no process pool

@@ -12,7 +12,7 @@ from factory import TEMPLATE, make_marketplace, write
 from layouts import LAYOUTS, Layout
 from releasing import LATER, T0, build_at, zip_names, zip_text
 
-from skillport_build.errors import BuildError, ValidationFailed
+from skillport_build.errors import BuildError, CatalogError, ValidationFailed
 from skillport_build.models.catalog import SCHEMA_FILE, Catalog, json_schema
 from skillport_build.release.build import BuildOptions, build
 from skillport_build.release.bump import bump
@@ -288,12 +288,12 @@ def test_a_rebuild_after_one_change_equals_a_full_build_and_keeps_the_other_reco
     out = tmp_path / "out"
     build_at(root, out)
     sign_dir(out, generate())  # the published catalog carries proofs: its records are still ours
-    previous, digest = Catalog.load_with_digest(out / "catalog.json")
+    previous, unsigned = Catalog.load_unsigned(out / "catalog.json")
     assert previous.proofs
     notes = root / "plugins/writing/skills/release-notes/SKILL.md"
     notes.write_text(notes.read_text() + "\nOne more tip.\n")
     bump(root, plugins=("writing",))
-    again = build_at(root, out, previous=previous, previous_digest=digest, now=LATER)
+    again = build_at(root, out, previous=previous, previous_bytes=unsigned, now=LATER)
     fresh = build_at(root, tmp_path / "fresh", previous=previous, now=LATER, incremental=False)
     assert (out / "catalog.json").read_bytes() == (tmp_path / "fresh/catalog.json").read_bytes()
     assert again.catalog == fresh.catalog
@@ -326,3 +326,76 @@ def test_in_every_layout_family_a_rebuild_after_edits_equals_a_full_build(
     assert again.catalog == fresh.catalog
     for path in fresh.written:
         assert (out / path).read_bytes() == (tmp_path / "fresh" / path).read_bytes(), path
+
+
+def _incremental_equals_full(root: Path, out: Path, fresh: Path, previous: Path) -> tuple[Catalog, Catalog]:
+    """Rebuild `root` into `out` from the catalog file `previous`, and from nothing into `fresh`;
+    the two must agree byte for byte."""
+    last, unsigned = Catalog.load_unsigned(previous)
+    again = build_at(root, out, previous=last, previous_bytes=unsigned, now=LATER)
+    full = build_at(root, fresh, previous=last, now=LATER, incremental=False)
+    assert (out / "catalog.json").read_bytes() == (fresh / "catalog.json").read_bytes()
+    for path in full.written + full.reused:
+        assert (out / path).read_bytes() == (fresh / path).read_bytes(), path
+    return again.catalog, last
+
+
+def _checkout(tmp_path: Path) -> Path:
+    root = tmp_path / "m"
+    shutil.copytree(TEMPLATE, root)
+    git = ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "start"], check=True)
+    return root
+
+
+def test_a_file_git_does_not_know_yet_is_seen_by_the_rebuild(tmp_path: Path) -> None:
+    root, out = _checkout(tmp_path), tmp_path / "out"
+    build_at(root, out)
+    shutil.copy(out / "catalog.json", tmp_path / "previous.json")
+    write(root, {"plugins/engineering/skills/pr-review/references/extra.md": "untracked\n"})
+    bump(root, plugins=("engineering",))  # plugin.json edited, not committed
+    again, last = _incremental_equals_full(root, out, tmp_path / "fresh", tmp_path / "previous.json")
+    skill = again.skill("pr-review")
+    assert skill is not None and "references/extra.md" in {f.path for f in skill.files}
+    assert again.plugin("writing") is last.plugin("writing")  # the others are copied, not made
+
+
+def test_a_deleted_plugin_disappears_from_the_rebuild(tmp_path: Path) -> None:
+    root, out = _checkout(tmp_path), tmp_path / "out"
+    build_at(root, out)
+    shutil.copy(out / "catalog.json", tmp_path / "previous.json")
+    entries = json.loads((root / MARKET).read_text())
+    entries["plugins"] = [e for e in entries["plugins"] if e["name"] != "data-tools"]
+    write(root, {MARKET: entries, "plugins/data-tools": None})
+    again, last = _incremental_equals_full(root, out, tmp_path / "fresh", tmp_path / "previous.json")
+    assert again.plugin("data-tools") is None and again.skill("csv-profiler") is None
+    assert {(r.kind, r.name) for r in again.removed} == {("plugin", "data-tools"), ("skill", "csv-profiler")}
+    assert again.plugin("writing") is last.plugin("writing")
+
+
+@pytest.mark.parametrize("damage", ["foreign", "edited", "truncated"])
+def test_a_previous_catalog_the_cache_did_not_write_is_not_copied_from(damage: str, tmp_path: Path) -> None:
+    root, out = _checkout(tmp_path), tmp_path / "out"
+    build_at(root, out)
+    previous = tmp_path / "previous.json"
+    if damage == "foreign":  # a catalog of the same tree, but another build's: other bytes
+        build_at(root, tmp_path / "other", now=LATER)
+        shutil.copy(tmp_path / "other/catalog.json", previous)
+    else:
+        raw = (out / "catalog.json").read_bytes()
+        if damage == "edited":  # same length, one record says something else
+            raw = raw.replace(b'"description":"Writing skills', b'"description":"Writing SKILLS', 1)
+        else:
+            raw = raw[: len(raw) // 2]
+        previous.write_bytes(raw)
+    if damage == "truncated":
+        with pytest.raises(CatalogError, match="is not valid JSON"):
+            Catalog.load_unsigned(previous)
+        return
+    again, last = _incremental_equals_full(root, out, tmp_path / "fresh", previous)
+    assert again.plugin("writing") is not last.plugin("writing")  # built again, not copied
+    if damage == "edited":
+        assert b"Writing SKILLS" in previous.read_bytes()
+        assert b"Writing SKILLS" not in (out / "catalog.json").read_bytes()

@@ -101,3 +101,21 @@ def test_other_entries_folders_are_left_out_and_an_untracked_plugin_is_left_to_s
     assert root_print() != before
     shutil.copytree(root / "plugins/writing", root / "plugins/copied")
     assert _print(root, "plugins/copied") is None  # untracked as a whole: the stat walk knows it
+
+
+def test_the_index_says_modified_only_for_a_tracked_file_that_changed_or_went(tmp_path: Path) -> None:
+    root = _checkout(tmp_path)
+    assert not _index(root).modified
+    (root / SKILL / "notes.md").write_text("untracked\n")  # untracked: git status decides
+    assert not _index(root).modified
+    (root / SKILL / "SKILL.md").write_text("---\nname: release-notes\n---\n")
+    assert _index(root).modified
+    _git(root, "checkout", "--", SKILL)
+    (root / SKILL / "SKILL.md").unlink()
+    assert _index(root).modified
+
+
+def _index(root: Path) -> GitIndex:
+    index = GitIndex.read(root)
+    assert index is not None
+    return index
