@@ -102,6 +102,8 @@ def verify(
     catalog = result.catalog
     click.echo(
         f"✓ catalog {catalog.catalog_version} of {catalog.marketplace.name} signed by {result.key_id}, "
-        f"expires {catalog.expires}; {result.bundles} bundle(s) match"
+        f"expires {catalog.expires}; {result.bundles} bundle(s)"
+        + (f" and {result.texts} search texts document(s)" if result.texts else "")
+        + " match"
     )
     return EXIT_OK

@@ -72,11 +72,13 @@ class TrustState:
 
 @dataclass(frozen=True)
 class Verified:
-    """A catalog that passed every check, and how many bundles were checked with it."""
+    """A catalog that passed every check, and how many bundles (and search texts documents) were
+    checked with it."""
 
     catalog: Catalog
     key_id: str
     bundles: int
+    texts: int = 0
 
 
 def verify_catalog(
@@ -115,6 +117,9 @@ def verify_catalog(
     return catalog, key_id
 
 
+TEXTS_OWNER = "search texts"
+
+
 def referenced_bundles(catalog: Catalog) -> Iterator[tuple[str, Bundle]]:
     """Every (owner, blob) the catalog names: current bundles first, then history, then the search
     texts documents."""
@@ -125,7 +130,7 @@ def referenced_bundles(catalog: Catalog) -> Iterator[tuple[str, Bundle]]:
             if release.bundle.path != record.bundle.path:
                 yield f"{record.name} {release.version}", release.bundle
     for ref in catalog.texts or ():
-        yield "search texts", ref
+        yield TEXTS_OWNER, ref
 
 
 def check_bundle(path: Path, bundle: Bundle, owner: str) -> None:
@@ -145,7 +150,7 @@ def verify_dir(root: Path, keys: list[PublicKey], now: datetime, state: TrustSta
     catalog, key_id = verify_catalog(raw, signature, keys, now, state)
     check_proofs(catalog, keys)
     current = {record.bundle.path for record in catalog.records()} | {t.path for t in catalog.texts or ()}
-    count = 0
+    counts = {"bundles": 0, "texts": 0}
     for owner, bundle in referenced_bundles(catalog):
         target = _inside(root, bundle.path)
         if not target.is_file():
@@ -153,10 +158,10 @@ def verify_dir(root: Path, keys: list[PublicKey], now: datetime, state: TrustSta
                 raise SignatureError(f"{bundle.path} ({owner}) is named by the catalog but missing")
             continue
         check_bundle(target, bundle, owner)
-        count += 1
+        counts["texts" if owner == TEXTS_OWNER else "bundles"] += 1
     if state:
         state.accept(catalog.marketplace.name, catalog.catalog_version)
-    return Verified(catalog, key_id, count)
+    return Verified(catalog, key_id, **counts)
 
 
 def verify_zip(

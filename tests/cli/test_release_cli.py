@@ -183,6 +183,8 @@ def test_a_build_imports_nothing_it_does_not_use(tmp_path: Path) -> None:
         "'skillport_build.site', 'skillport_build.trust', 'multiprocessing', 'concurrent.futures.process', "
         "'jinja2', 'httpx', 'starlette'))))\n"
     )
-    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    # Without coverage's subprocess hook, which imports multiprocessing itself.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_")}
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert "11 bundles written" in shown.stdout
     assert shown.stdout.strip().splitlines()[-1] == "[]"  # a rebuild's few zips need no process pool

@@ -61,7 +61,9 @@ def test_we_verify_a_signature_made_by_minisign(tmp_path: Path) -> None:
         capture_output=True,
     )
     keys = load_public_keys((tmp_path / "m.pub",))
-    assert verify_dir(tmp_path / "out", keys, LATER, None).bundles == 11
+    verified = verify_dir(tmp_path / "out", keys, LATER, None)
+    assert (verified.bundles, verified.texts) == (11, len(catalog.texts or ()))
+    assert verified.texts > 0
     assert parse_secret_key((tmp_path / "m.key").read_text(), None).public() == keys[0]
 
 
