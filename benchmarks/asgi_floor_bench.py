@@ -24,7 +24,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 from integration.processes import running_process  # noqa: E402
 from integration.registry import free_port  # noqa: E402
 from scale import bench_parser, parse_args  # noqa: E402
-from serve_bench import _get, _measure  # noqa: E402
+from serve_bench import _get, _measure, with_wrk_flags  # noqa: E402
 from serving import make_token, publish_synthetic, serve_settings, serving  # noqa: E402
 
 APPS = """
@@ -95,10 +95,7 @@ def run(args: argparse.Namespace) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = bench_parser(__doc__)
-    parser.add_argument("--seconds", type=int, default=10, help="each measured run")
-    parser.add_argument("--warmup", type=int, default=3, help="seconds of load before each measured run")
-    parser.add_argument("--concurrency", type=int, default=50, help="open keep-alive connections")
+    parser = with_wrk_flags(bench_parser(__doc__))
     args = parse_args(parser, __file__)
     if args is None:
         return

@@ -123,6 +123,14 @@ def _get(url: str, headers: dict[str, str]) -> tuple[int, bytes]:
         return exc.code, exc.read()
 
 
+def with_wrk_flags(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """`parser` with wrk's run settings added: seconds measured, warm-up, connections."""
+    parser.add_argument("--seconds", type=int, default=10, help="each measured run")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds of load before each measured run")
+    parser.add_argument("--concurrency", type=int, default=50, help="open keep-alive connections")
+    return parser
+
+
 def _interrupted(signum: int, frame: object) -> None:
     raise KeyboardInterrupt  # so every `finally` runs on SIGTERM too
 
@@ -214,10 +222,7 @@ def run(args: argparse.Namespace) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = bench_parser(__doc__)
-    parser.add_argument("--seconds", type=int, default=10, help="each measured run")
-    parser.add_argument("--warmup", type=int, default=3, help="seconds of load before each measured run")
-    parser.add_argument("--concurrency", type=int, default=50, help="open keep-alive connections")
+    parser = with_wrk_flags(bench_parser(__doc__))
     args = parse_args(parser, __file__)
     if args is None:
         return

@@ -9,20 +9,10 @@ a newer catalog replaces are still freed, by reference counting.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 
+from skillport_build.models.base import gc_paused
 
-@contextmanager
-def building() -> Iterator[None]:
-    """Pause the cyclic collector for the block (and restore it as it was)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+building = gc_paused  # pause the cyclic collector for the block (restored as it was)
 
 
 def settle() -> None:

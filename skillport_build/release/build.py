@@ -15,7 +15,6 @@ import hashlib
 import os
 import stat
 import subprocess
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -44,6 +43,7 @@ from skillport_build.models.catalog import (
 )
 from skillport_build.models.lifecycle import Lifecycle
 from skillport_build.release.bundle import Deflated, deflate, source_date_epoch, stamp_skill_md, zip_deflated
+from skillport_build.release.files import write_atomic
 from skillport_build.release.plan import Change, Plan, make_plan
 from skillport_build.release.texts import write_texts
 from skillport_build.repo.buildcache import BuildCache, cache_salt
@@ -150,7 +150,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     catalog = catalog.model_copy(update={"texts": texts})
     copied = _copied_records(market, catalog, reused_records, options, digest, cache)
     data, spans = catalog.encode(copied)
-    _write_atomic(options.out / "catalog.json", data)
+    write_atomic(options.out / "catalog.json", data)
     if cache is not None:
         cache.remember_catalog(hashlib.sha256(data).hexdigest(), keys, _spans(market, catalog, keys, spans))
         _update_cache(cache, market, findings, options.out, bundles)
@@ -463,7 +463,7 @@ def _write_job(job: _Job, out: Path, epoch: int) -> list[Bundle]:
 
 
 def _write_zip(out: Path, path: str, data: bytes) -> Bundle:
-    _write_atomic(out / path, data)
+    write_atomic(out / path, data)
     return Bundle(path=path, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
 
 
@@ -475,19 +475,6 @@ def _data(owner: str, data: bytes | None) -> bytes:
     if data is None:  # validation refuses files over the limit unless allowed, and keeps those
         raise BuildError(f"{owner} was not read (over the size limit); list it under large_files")
     return data
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _catalog(

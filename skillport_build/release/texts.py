@@ -9,8 +9,6 @@ after one change writes one or two small documents and opens no zip.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
@@ -26,6 +24,7 @@ from skillport_build.models.texts import (
     shard_of,
 )
 from skillport_build.release.bundle import SEARCH_TEXT_LIMIT, search_text
+from skillport_build.release.files import write_atomic
 
 Bodies = dict[str, str]  # bundle sha256 -> SKILL.md body, for the skills the build read from source
 
@@ -55,7 +54,7 @@ def write_texts(
             texts[sha256] = earlier[sha256] if sha256 in earlier else _read(out, skill)
         blob, ref = encode_texts(shard, texts)
         if not (out / ref.path).is_file():
-            _write_atomic(out / ref.path, blob)
+            write_atomic(out / ref.path, blob)
         refs.append(ref)
     named = {out / ref.path for ref in refs}
     for stale in (out / PREFIX).glob("*.json.zst"):
@@ -101,16 +100,3 @@ def _read(out: Path, skill: SkillRecord) -> str:
     if hashlib.sha256(data).hexdigest() != skill.bundle.sha256:
         raise BuildError(f"{path} does not match its record; delete it and build again")
     return search_text(data, skill.name)
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
