@@ -26,7 +26,6 @@ import http.client
 import json
 import random
 import re
-import signal
 import statistics
 import sys
 import tempfile
@@ -40,7 +39,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
 from integration.registry import free_port  # noqa: E402
 from scale import bench_parser, parse_args  # noqa: E402
-from serving import publish_synthetic, serve_settings, serving  # noqa: E402
+from serving import publish_synthetic, run_stoppable, serve_settings, serving  # noqa: E402
 
 from skillport_build.proxy.audit_queries import execute_many, query  # noqa: E402
 from skillport_build.proxy.state import State  # noqa: E402
@@ -191,10 +190,6 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     }
 
 
-def _interrupted(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def main() -> None:
     parser = bench_parser(__doc__)
     parser.add_argument("--audit-rows", type=int, default=100_000, help="audit events in the state")
@@ -202,11 +197,7 @@ def main() -> None:
     args = parse_args(parser, __file__)
     if args is None:
         return
-    signal.signal(signal.SIGTERM, _interrupted)
-    try:
-        f = run(args)
-    except KeyboardInterrupt:
-        raise SystemExit("interrupted; the server stopped") from None
+    f = run_stoppable(run, args, "the server stopped")
     if args.json:
         print(json.dumps(f))
         return

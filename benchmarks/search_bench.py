@@ -25,7 +25,6 @@ import itertools
 import json
 import os
 import random
-import signal
 import statistics
 import sys
 import tempfile
@@ -42,7 +41,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
 from proxy.live_server import running  # noqa: E402
 from scale import bench_parser, parse_args  # noqa: E402
-from serving import proxy_app, publish_synthetic  # noqa: E402
+from serving import proxy_app, publish_synthetic, run_stoppable  # noqa: E402
 from validate_bench import WORDS  # noqa: E402
 
 from skillport_build.models.access import Identity  # noqa: E402
@@ -202,11 +201,7 @@ def main() -> None:
         return
     if args.skills < 2 or args.samples < 20:
         parser.error("--skills must be at least 2 and --samples at least 20")
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    try:
-        f = run(args)
-    except KeyboardInterrupt:
-        raise SystemExit("interrupted; server stopped") from None
+    f = run_stoppable(run, args, "server stopped")
     if args.json:
         print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in f.items()}))
         return

@@ -32,7 +32,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -47,7 +46,7 @@ from integration.nginx import running_nginx  # noqa: E402
 from integration.registry import free_port  # noqa: E402
 from integration.s3 import ACCESS_KEY, REGION, SECRET_KEY, running_s3  # noqa: E402
 from scale import bench_parser, parse_args  # noqa: E402
-from serving import make_token, publish_synthetic, serve_settings, serving  # noqa: E402
+from serving import make_token, publish_synthetic, run_stoppable, serve_settings, serving  # noqa: E402
 
 from skillport_build.release.publish import publish  # noqa: E402
 from skillport_build.stores import current_catalog, open_store  # noqa: E402
@@ -129,10 +128,6 @@ def with_wrk_flags(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--warmup", type=int, default=3, help="seconds of load before each measured run")
     parser.add_argument("--concurrency", type=int, default=50, help="open keep-alive connections")
     return parser
-
-
-def _interrupted(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt  # so every `finally` runs on SIGTERM too
 
 
 def run(args: argparse.Namespace) -> dict[str, float]:
@@ -226,11 +221,7 @@ def main() -> None:
     args = parse_args(parser, __file__)
     if args is None:
         return
-    signal.signal(signal.SIGTERM, _interrupted)
-    try:
-        f = run(args)
-    except KeyboardInterrupt:
-        raise SystemExit("interrupted; both servers stopped") from None
+    f = run_stoppable(run, args, "both servers stopped")
     api_ratio = f["api_rps"] / f["nginx_api_rps"]
     workers_ratio = f["api_2w_rps"] / f["nginx_api_rps"]
     download_ratio = f["download_mbps"] / f["nginx_download_mbps"]

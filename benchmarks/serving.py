@@ -7,15 +7,17 @@ Import it after putting benchmarks/ and tests/ on `sys.path`, as every benchmark
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from integration.processes import running_process, skillport_command
 from integration.registry import free_port
@@ -33,6 +35,7 @@ from skillport_build.trust.minisign import SecretKey, generate
 from skillport_build.trust.sign import sign_dir
 
 BENCH_USER = "bench@example.com"
+T = TypeVar("T")
 
 
 def publish_synthetic(
@@ -120,3 +123,23 @@ def proxy_app(
         yield app, state.create_token(user, (), note)[0], port
     finally:
         state.close()
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def run_stoppable(
+    run: Callable[[argparse.Namespace], T],
+    args: argparse.Namespace,
+    stopped: str,
+    signals: tuple[signal.Signals, ...] = (signal.SIGTERM,),
+) -> T:
+    """`run(args)` with `signals` taken as Ctrl-C, so every `finally` runs (servers stopped, temporary
+    folders removed); interrupted, the benchmark exits saying `stopped`."""
+    for signum in signals:
+        signal.signal(signum, _interrupted)
+    try:
+        return run(args)
+    except KeyboardInterrupt:
+        raise SystemExit(f"interrupted; {stopped}") from None
