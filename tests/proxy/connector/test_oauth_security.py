@@ -11,6 +11,7 @@ import base64
 import hashlib
 import secrets
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -242,7 +243,13 @@ def test_refused_tokens_are_audited_in_aggregate_and_rate_limited(
             httpx.get(f"{flood.url}/api/skills", headers={"Authorization": f"Bearer sp_x_{n}"})
             for n in range(30)
         ]
-        rows = flood.state.audit_tail(1000)[before:]
+        # The server writes audit rows in batches (audit_flush_ms): give its last batch time to land.
+        deadline = time.monotonic() + 2
+        while True:
+            rows = flood.state.audit_tail(1000)[before:]
+            if len([r for r in rows if r["event"] == "auth.refused"]) >= 20 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
     assert {r.status_code for r in mcp} == {401} and {r.status_code for r in api} == {401, 429}
     refused = [r for r in rows if r["event"] == "auth.refused"]
     assert len([r for r in refused if r["path"] == "/mcp"]) == 10
