@@ -84,6 +84,9 @@ class LocalStore(Store):
             except FileNotFoundError:
                 return None
             parts.append(f"{stat.st_ino}:{stat.st_mtime_ns}:{stat.st_size}")
+        with contextlib.suppress(FileNotFoundError):  # a twin replaced alone is a change too
+            twin = (self.root / POINTER_COMPRESSED).stat()
+            parts.append(f"{twin.st_ino}:{twin.st_mtime_ns}:{twin.st_size}")
         return "|".join(parts)
 
     def pointer(self) -> Pointer | None:
