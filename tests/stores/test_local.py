@@ -78,7 +78,10 @@ def test_a_twin_older_than_the_catalog_is_passed_over(tmp_path: Path) -> None:
     [
         (compress_catalog(signed_catalog(1)[0].replace(b"skill-1", b"skill-X")), None),
         (b"not zstd", "it is not zstd"),
-        (zstandard.ZstdCompressor(write_content_size=False).compress(b"{}"), "its zstd frame does not say its size"),
+        (
+            zstandard.ZstdCompressor(write_content_size=False).compress(b"{}"),
+            "its zstd frame does not say its size",
+        ),
         (compress_catalog(b"{}")[:-3], "it does not decompress"),
     ],
     ids=["forged", "not-zstd", "no-size", "truncated"],
