@@ -13,7 +13,9 @@ the proxy app over the store and times, wall clock:
   memory (RSS now and its peak). Targets (issue 20): ≤ 2 s and ≤ 300 MB at 10,000 skills;
 - apply one change: the second catalog is published and `Proxy.refresh()` runs again (verify, parse,
   reuse of the unchanged skills' records, texts and index entries). Target: ≤ 200 ms at 10,000;
-- the catalog's size, and what gzip and zstd make of it (what a client accepting them fetches).
+- the catalog's size, and what gzip and zstd make of it (what a client accepting them fetches);
+- the bytes one read of the store's pointer moves: its compressed twin and signature, against
+  catalog.json and its signature (what a reader of a store without twins fetches).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
@@ -43,6 +45,9 @@ from serving import publish_synthetic  # noqa: E402
 from skillport_build.release.publish import publish  # noqa: E402
 from skillport_build.trust.minisign import SecretKey, generate  # noqa: E402
 from skillport_build.trust.sign import sign_dir  # noqa: E402
+
+if TYPE_CHECKING:
+    from skillport_build.stores import LocalStore
 
 LOAD_TARGET_S, RSS_TARGET_MB, APPLY_TARGET_MS = 2.0, 300, 200
 
@@ -146,7 +151,18 @@ def run(skills: int, work: Path) -> dict[str, object]:
     finally:
         process.stdin.close()
         process.wait(timeout=60)
-    return {"skills": skills, **loaded, **applied, **_sizes(raw)}
+    return {"skills": skills, **loaded, **applied, **_sizes(raw), **_pointer_read(store)}
+
+
+def _pointer_read(store: LocalStore) -> dict[str, float]:
+    """MB one pointer read moves now (the twin) and would move without the twin (catalog.json)."""
+    pointer = store.pointer()
+    assert pointer is not None and pointer.compressed is not None, "publish wrote no compressed twin"
+    plain = (store.root / "catalog.json").stat().st_size + len(pointer.signature)
+    return {
+        "pointer_read_mb": round((len(pointer.compressed) + len(pointer.signature)) / 2**20, 2),
+        "pointer_read_plain_mb": round(plain / 2**20, 2),
+    }
 
 
 def _sizes(raw: bytes) -> dict[str, float]:
@@ -194,6 +210,11 @@ def report(figures: dict[str, Any], args: argparse.Namespace) -> None:
     )
     sizes = f"  catalog.json {figures['catalog_mb']} MB, gzip {figures['gzip_mb']} MB"
     print(sizes + (f", zstd {figures['zstd_mb']} MB" if "zstd_mb" in figures else ""), flush=True)
+    print(
+        f"  a read of the store's catalog moves {figures['pointer_read_mb']} MB"
+        f" (catalog.json.zst + signature; {figures['pointer_read_plain_mb']} MB from catalog.json)",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

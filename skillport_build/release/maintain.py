@@ -8,8 +8,9 @@ from pathlib import Path
 
 from skillport_build.errors import CatalogError, StoreError
 from skillport_build.models.catalog import Catalog
+from skillport_build.models.catalog_zst import compress_catalog
 from skillport_build.models.texts import PREFIX as TEXTS_PREFIX
-from skillport_build.release.publish import Progress, immutable_catalog_keys
+from skillport_build.release.publish import Progress, compressed_catalog_key, immutable_catalog_keys
 from skillport_build.stores.base import Pointer, Store
 from skillport_build.trust.minisign import PublicKey, verify
 from skillport_build.trust.verify import referenced_bundles
@@ -105,7 +106,7 @@ def _complete_catalog(store: Store, version: int, keys: list[PublicKey] | None) 
     except (CatalogError, StoreError, UnicodeDecodeError):
         return None
     missing, corrupt = _check_blobs(store, catalog)
-    return None if missing or corrupt else Pointer(raw, signature)
+    return None if missing or corrupt else Pointer(raw, signature, compress_catalog(raw))
 
 
 def prune(store: Store, keep: int, *, dry_run: bool = False) -> list[str]:
@@ -123,7 +124,11 @@ def prune(store: Store, keep: int, *, dry_run: bool = False) -> list[str]:
         raw = store.get(immutable_catalog_keys(version)[0])
         if raw is not None:
             needed |= {b.path for _, b in referenced_bundles(Catalog.from_bytes(raw))}
+    twins = set(store.keys("catalogs/")) & {compressed_catalog_key(v) for v in versions}
     doomed = [key for v in versions if v not in kept for key in immutable_catalog_keys(v)]
+    doomed += [
+        compressed_catalog_key(v) for v in versions if v not in kept and compressed_catalog_key(v) in twins
+    ]
     blobs = store.keys("bundles/") + store.keys("plugins/") + store.keys(TEXTS_PREFIX)
     doomed += [key for key in blobs if key not in needed]
     if not dry_run:

@@ -2,8 +2,9 @@
 
 1. upload the bundles the store lacks (put-if-absent; other bytes under the same key: refuse),
 2. read every uploaded bundle back and check its sha256,
-3. write the immutable `catalogs/<n>.json` and its signature,
-4. swap the pointer, only if it still names the catalog this build was planned against.
+3. write the immutable `catalogs/<n>.json`, its signature and its compressed twin `.json.zst`,
+4. swap the pointer (with its twin), only if it still names the catalog this build was planned
+   against.
 
 Each step is idempotent, so a re-run after a failure at any point finishes the job without
 duplicating anything; until step 4 the store keeps serving the previous complete catalog.
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from skillport_build.errors import BlobConflict, PointerMoved, PublishConflict, StoreError
 from skillport_build.models.catalog import Catalog
+from skillport_build.models.catalog_zst import compress_catalog, decompress_catalog
 from skillport_build.stores.base import Pointer, Store
 from skillport_build.trust.verify import CATALOG, SIGNATURE, referenced_bundles
 
@@ -41,6 +43,30 @@ def immutable_catalog_keys(version: int) -> tuple[str, str]:
     return f"catalogs/{version}.json", f"catalogs/{version}.json.minisig"
 
 
+def compressed_catalog_key(version: int) -> str:
+    """The store key of catalog `version`'s compressed twin."""
+    return f"catalogs/{version}.json.zst"
+
+
+def put_catalog(store: Store, raw: bytes, signature: bytes, version: int) -> Pointer:
+    """Write immutable catalog `version`, its signature and its twin; the pointer to swap to.
+
+    BlobConflict when another catalog holds the number. A twin already there with other bytes is
+    kept if it decompresses to this catalog (another zstd may compress differently)."""
+    catalog_key, signature_key = immutable_catalog_keys(version)
+    store.put_new(catalog_key, raw)
+    store.put_new(signature_key, signature)
+    twin_key, compressed = compressed_catalog_key(version), compress_catalog(raw)
+    try:
+        store.put_new(twin_key, compressed)
+    except BlobConflict:
+        existing = store.get(twin_key) or b""
+        if decompress_catalog(existing, f"{store.url}/{twin_key}") != raw:
+            raise
+        compressed = existing
+    return Pointer(raw, signature, compressed)
+
+
 def publish(
     directory: Path,
     store: Store,
@@ -56,9 +82,12 @@ def publish(
     raw, signature = _read_build(directory)
     catalog = Catalog.from_bytes(raw, str(directory / CATALOG))
     result = PublishResult(catalog.catalog_version)
-    done, expected = _expected_pointer(store, catalog)
+    done, current = _expected_pointer(store, catalog)
+    expected = current.sha256 if current else None
     if done:
         result.already_published = True
+        if current is not None and current.compressed is None and not dry_run:
+            _complete_twin(store, current, catalog.catalog_version)
         return result
 
     # 1. Bundles: those in the build folder go up unless present; the rest must already be there.
@@ -84,18 +113,16 @@ def publish(
 
     # 3. The immutable catalog; a different catalog under the same number means another publish won.
     step("catalog:before")
-    catalog_key, signature_key = immutable_catalog_keys(catalog.catalog_version)
     try:
-        store.put_new(catalog_key, raw)
+        pointer = put_catalog(store, raw, signature, catalog.catalog_version)
     except BlobConflict:
         raise _lost(store, catalog) from None
-    store.put_new(signature_key, signature)
     step("catalog:after")
 
-    # 4. The pointer, by compare-and-swap.
+    # 4. The pointer and its twin, by compare-and-swap.
     step("swap:before")
     try:
-        store.swap_pointer(expected, Pointer(raw, signature))
+        store.swap_pointer(expected, pointer)
     except PointerMoved:
         raise _lost(store, catalog) from None
     return result
@@ -140,8 +167,8 @@ def _read_build(directory: Path) -> tuple[bytes, bytes]:
         ) from None
 
 
-def _expected_pointer(store: Store, catalog: Catalog) -> tuple[bool, str | None]:
-    """Whether the store already serves this catalog, and the pointer sha256 it may replace."""
+def _expected_pointer(store: Store, catalog: Catalog) -> tuple[bool, Pointer | None]:
+    """Whether the store already serves this catalog, and the pointer it may replace."""
     pointer = store.pointer()
     if pointer is None:
         if catalog.catalog_version != 1:
@@ -149,10 +176,20 @@ def _expected_pointer(store: Store, catalog: Catalog) -> tuple[bool, str | None]
         return False, None
     current = Catalog.from_bytes(pointer.catalog, f"{store.url}/catalog.json")
     if current.catalog_version == catalog.catalog_version and pointer.catalog == catalog.to_bytes():
-        return True, pointer.sha256
+        return True, pointer
     if current.catalog_version != catalog.catalog_version - 1:
         raise _lost(store, catalog, current.catalog_version)
-    return False, pointer.sha256
+    return False, pointer
+
+
+def _complete_twin(store: Store, current: Pointer, version: int) -> None:
+    """Give the served catalog its twin: a run that stopped between the swap and the twin (S3), or
+    a catalog published by a release without twins, finishes here."""
+    try:
+        completed = put_catalog(store, current.catalog, current.signature, version)
+        store.swap_pointer(current.sha256, completed)  # the same catalog: only the twin is new
+    except (BlobConflict, PointerMoved):
+        pass  # another publish moved on meanwhile (its pointer has its own twin): readers read the plain one
 
 
 def _lost(store: Store, catalog: Catalog, current: int | None = None) -> PublishConflict:

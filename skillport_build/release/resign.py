@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 
 from skillport_build.errors import BlobConflict, PointerMoved, PublishConflict, StoreError
 from skillport_build.models.catalog import Catalog, format_time
-from skillport_build.release.publish import immutable_catalog_keys
-from skillport_build.stores.base import Pointer, Store
+from skillport_build.release.publish import put_catalog
+from skillport_build.stores.base import Store
 from skillport_build.trust.minisign import SecretKey, sign
 from skillport_build.trust.records import prove
 from skillport_build.trust.verify import trusted_comment
@@ -38,11 +38,10 @@ def resign(store: Store, key: SecretKey, now: datetime, validity: timedelta) -> 
     signature = sign(
         key, raw, trusted_comment(renewed), f"skillport catalog {renewed.catalog_version} signature"
     )
-    catalog_key, signature_key = immutable_catalog_keys(renewed.catalog_version)
     try:
-        store.put_new(catalog_key, raw)
-        store.put_new(signature_key, signature.encode())
-        store.swap_pointer(pointer.sha256, Pointer(raw, signature.encode()))
+        store.swap_pointer(
+            pointer.sha256, put_catalog(store, raw, signature.encode(), renewed.catalog_version)
+        )
     except (BlobConflict, PointerMoved):
         raise PublishConflict(f"{store.url} moved on while re-signing; run it again") from None
     return renewed

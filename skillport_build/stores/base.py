@@ -5,7 +5,14 @@ Keys are the logical layout shared by every backend:
     bundles/<skill>/<version>/<skill>-<version>.zip
     plugins/<plugin>/<version>/<plugin>-<version>.zip
     catalogs/<n>.json, catalogs/<n>.json.minisig          immutable, one per published catalog
+    catalogs/<n>.json.zst                                 its compressed twin (models/catalog_zst.py)
     catalog.json, catalog.json.minisig                    the pointer: what consumers read
+    catalog.json.zst                                      the pointer's compressed twin
+
+Readers take the pointer's twin when the store holds one that belongs to the current pointer (each
+backend says how it knows), decompress it with a size cap, and return the plain bytes: `Pointer`
+always carries exactly the signed catalog bytes. Each backend's docstring says how the pointer and
+its twin change together.
 
 Blobs are write-once: `put_new` stores bytes only where nothing is, and refuses other bytes where
 something is. The pointer moves only by compare-and-swap.
@@ -18,7 +25,7 @@ import random
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TypeVar
 
@@ -27,6 +34,8 @@ from skillport_build.errors import BlobConflict, StoreError, TransientStoreError
 T = TypeVar("T")
 POINTER = "catalog.json"
 POINTER_SIGNATURE = "catalog.json.minisig"
+POINTER_COMPRESSED = "catalog.json.zst"
+CATALOG_SUFFIXES = (".json", ".json.minisig", ".json.zst")  # of catalogs/<n>: plain, signature, twin
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,9 @@ class Pointer:
 
     catalog: bytes
     signature: bytes
+    compressed: bytes | None = field(default=None, compare=False, repr=False)
+    """The catalog's zstd twin: what a swap writes beside it, and what a read took it from (None
+    when the store holds none, or only a stale one)."""
 
     @cached_property
     def sha256(self) -> str:

@@ -6,18 +6,21 @@ by SKILLPORT_GITHUB_WRITE_INTERVAL seconds (default 1, as GitHub asks of integra
 
     bundles/<skill>/<version>/<file>    release skillport/bundles/<skill>/<version>, asset <file>
     plugins/<plugin>/<version>/<file>   release skillport/plugins/<plugin>/<version>, asset <file>
-    catalogs/<n>.json(.minisig)         release skillport/catalogs/<n>, assets catalog.json(.minisig)
+    catalogs/<n>.json(.minisig|.zst)    release skillport/catalogs/<n>, assets catalog.json(.minisig|.zst)
     texts/<nn>.<sha256>.json.zst        release skillport/texts/<nn>.<sha256>, asset texts.json.zst
     the pointer                         the repository's *latest* release, always a catalog release
 
 One release per version keeps each bundle beside its version's notes and makes put-if-absent real:
 GitHub refuses a second release with the same tag and a second asset with the same name. Moving
-the pointer is a single "make latest" update, so catalog.json and its signature change together.
+the pointer is a single "make latest" update, so catalog.json, its signature and its compressed
+twin catalog.json.zst (uploaded to the release before it is made latest) change together; a
+reader takes the twin when the release holds one, and checks it against catalog.json's digest.
 Assets are downloaded with `Accept: application/octet-stream`, as private repositories require.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -33,7 +36,16 @@ from github.Repository import Repository
 from requests import RequestException
 
 from skillport_build.errors import BlobConflict, PointerMoved, StoreAuthError, StoreError, TransientStoreError
-from skillport_build.stores.base import POINTER, POINTER_SIGNATURE, Pointer, Store, retry
+from skillport_build.models.catalog_zst import decompress_catalog
+from skillport_build.stores.base import (
+    CATALOG_SUFFIXES,
+    POINTER,
+    POINTER_COMPRESSED,
+    POINTER_SIGNATURE,
+    Pointer,
+    Store,
+    retry,
+)
 
 T = TypeVar("T")
 PREFIX = "skillport"
@@ -136,7 +148,7 @@ class GithubStore(Store):
         parts = key.split("/")
         if len(parts) == 4 and parts[0] in ("bundles", "plugins"):
             return f"{PREFIX}/{parts[0]}/{parts[1]}/{parts[2]}", parts[3]
-        if len(parts) == 2 and parts[0] == "catalogs" and parts[1].endswith((".json", ".json.minisig")):
+        if len(parts) == 2 and parts[0] == "catalogs" and parts[1].endswith(CATALOG_SUFFIXES):
             number, _, suffix = parts[1].partition(".")
             return f"{PREFIX}/catalogs/{number}", f"catalog.{suffix}"
         if len(parts) == 2 and parts[0] == "texts" and parts[1].endswith(TEXTS_SUFFIX):
@@ -243,10 +255,18 @@ class GithubStore(Store):
                 f"{self.url}: the latest release is {latest.tag_name}, not a Skillport catalog; keep this "
                 "repository for Skillport's releases only"
             )
-        catalog, signature = self._asset(latest, POINTER), self._asset(latest, POINTER_SIGNATURE)
+        assets = {a.name: a for a in self._call(lambda: list(latest.get_assets()))}
+        catalog, signature = assets.get(POINTER), assets.get(POINTER_SIGNATURE)
         if catalog is None or signature is None:
             raise StoreError(f"{self.url}: release {latest.tag_name} lacks catalog.json or its signature")
-        return Pointer(self._download(catalog), self._download(signature))
+        twin = assets.get(POINTER_COMPRESSED)
+        if twin is None:
+            return Pointer(self._download(catalog), self._download(signature))
+        blob = self._download(twin)
+        digest = catalog.digest or ""  # older GitHub Enterprise has none: the signature still checks
+        plain = digest.removeprefix("sha256:") if digest.startswith("sha256:") else None
+        where = f"{self.url} release {latest.tag_name} {POINTER_COMPRESSED}"
+        return Pointer(decompress_catalog(blob, where, plain), self._download(signature), blob)
 
     def swap_pointer(self, expected: str | None, new: Pointer) -> None:
         current = self.pointer()
@@ -257,6 +277,11 @@ class GithubStore(Store):
         release = self._release(tag)
         if release is None or self.digest(f"catalogs/{version}.json") != new.sha256:
             raise StoreError(f"{self.url}: release {tag} does not hold this catalog; publish writes it first")
+        if new.compressed is not None:
+            # Published before twins existed (a repair): add it. One already there stays; readers
+            # check it against catalog.json's digest.
+            with contextlib.suppress(BlobConflict):
+                self.put_new(f"catalogs/{version}.json.zst", new.compressed)
         self._call(lambda: release.update_release(release.name, release.body or NOTES, make_latest="true"))
         after = self.pointer()
         if after is None or after.sha256 != new.sha256:
@@ -271,10 +296,8 @@ def _catalog_version(raw: bytes) -> int:
 
 
 def _content_type(name: str) -> str:
-    return (
-        "application/zip"
-        if name.endswith(".zip")
-        else "application/json"
-        if name.endswith(".json")
-        else "text/plain"
-    )
+    if name.endswith(".zip"):
+        return "application/zip"
+    if name.endswith(".zst"):
+        return "application/zstd"
+    return "application/json" if name.endswith(".json") else "text/plain"

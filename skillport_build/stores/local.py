@@ -1,4 +1,11 @@
-"""A plain folder as a store: the embedded default (demo, tests, single-host installs)."""
+"""A plain folder as a store: the embedded default (demo, tests, single-host installs).
+
+The pointer is three files, replaced one after another under a lock: catalog.json.minisig, then
+catalog.json, then catalog.json.zst (written last, so it is never older than the catalog it
+compresses). A reader takes the twin only when it is at least as new as catalog.json: a twin left
+behind by a publisher that wrote only the plain file (an older release) is older, and ignored.
+A reader between two replacements sees a signature that does not match and retries, as before.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from skillport_build.errors import BlobConflict, PointerMoved, StoreError
-from skillport_build.stores.base import POINTER, POINTER_SIGNATURE, Pointer, Store
+from skillport_build.models.catalog_zst import decompress_catalog
+from skillport_build.stores.base import POINTER, POINTER_COMPRESSED, POINTER_SIGNATURE, Pointer, Store
 
 LOCK = ".skillport.lock"
 
@@ -76,13 +84,13 @@ class LocalStore(Store):
             except FileNotFoundError:
                 return None
             parts.append(f"{stat.st_ino}:{stat.st_mtime_ns}:{stat.st_size}")
+        with contextlib.suppress(FileNotFoundError):  # a twin replaced alone is a change too
+            twin = (self.root / POINTER_COMPRESSED).stat()
+            parts.append(f"{twin.st_ino}:{twin.st_mtime_ns}:{twin.st_size}")
         return "|".join(parts)
 
     def pointer(self) -> Pointer | None:
-        catalog = self.get(POINTER)
-        if catalog is None:
-            return None
-        return Pointer(catalog, self.get(POINTER_SIGNATURE) or b"")
+        return read_pointer(self.root)
 
     def swap_pointer(self, expected: str | None, new: Pointer) -> None:
         with self._locked():
@@ -90,10 +98,17 @@ class LocalStore(Store):
             actual = current.sha256 if current else None
             if actual != expected:
                 raise PointerMoved(f"{self.url}: the catalog pointer moved (another publish won)")
-            # A reader between these two replacements sees a signature that does not match and
-            # retries; the catalog itself is never half-written.
-            os.replace(_temp_file(self.root, new.signature), self.root / POINTER_SIGNATURE)
-            os.replace(_temp_file(self.root, new.catalog), self.root / POINTER)
+            # Written in this order, so the twin's file is never older than the catalog's (see
+            # read_pointer); a reader between two replacements sees a signature that does not
+            # match and retries. No file is ever half-written.
+            files = [(POINTER_SIGNATURE, new.signature), (POINTER, new.catalog)]
+            if new.compressed is not None:
+                files.append((POINTER_COMPRESSED, new.compressed))
+            else:
+                self.delete(POINTER_COMPRESSED)
+            written = [(_temp_file(self.root, data), name) for name, data in files]
+            for tmp, name in written:
+                os.replace(tmp, self.root / name)
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -104,6 +119,35 @@ class LocalStore(Store):
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def read_pointer(root: Path) -> Pointer | None:
+    """The pointer files in `root` (a local store or a build folder): the catalog from its twin
+    when the twin is at least as new as catalog.json, else from catalog.json; None without either."""
+    plain, twin = root / POINTER, root / POINTER_COMPRESSED
+    try:
+        signature = (root / POINTER_SIGNATURE).read_bytes()
+    except FileNotFoundError:
+        signature = b""
+    try:
+        twin_time = twin.stat().st_mtime_ns
+    except FileNotFoundError:
+        twin_time = None
+    try:
+        plain_time: int | None = plain.stat().st_mtime_ns
+    except FileNotFoundError:
+        plain_time = None
+    if twin_time is not None and (plain_time is None or twin_time >= plain_time):
+        try:
+            blob = twin.read_bytes()
+        except FileNotFoundError:  # replaced by a publish this moment: the plain file is whole
+            blob = None
+        if blob is not None:
+            return Pointer(decompress_catalog(blob, str(twin)), signature, blob)
+    try:
+        return Pointer(plain.read_bytes(), signature)
+    except FileNotFoundError:
+        return None
 
 
 def _temp_file(folder: Path, data: bytes) -> str:

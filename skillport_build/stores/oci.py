@@ -5,10 +5,14 @@
 
     bundles/<skill>/<version>/<file>    NAMESPACE/bundles:<skill>-<version>
     plugins/<plugin>/<version>/<file>   NAMESPACE/plugins:<plugin>-<version>
-    catalogs/<n>.json(.minisig)         NAMESPACE/catalogs:<n>  /  NAMESPACE/catalogs:<n>.minisig
+    catalogs/<n>.json(.minisig|.zst)    NAMESPACE/catalogs:<n>  /  :<n>.minisig  /  :<n>.zst
     texts/<nn>.<sha256>.json.zst        NAMESPACE/texts:<nn>.<sha256>
-    the pointer                         NAMESPACE/catalogs:current, one manifest holding both
-                                        catalog.json and its signature, so they change together
+    the pointer                         NAMESPACE/catalogs:current, one manifest holding
+                                        catalog.json, its signature and its compressed twin
+                                        catalog.json.zst, so the three change together; a reader
+                                        fetches the twin's layer (not the plain one) when the
+                                        manifest has it, and checks it against the plain layer's
+                                        digest
 
 Every manifest names its key in the `io.skillport.key` annotation.
 
@@ -32,7 +36,16 @@ import oras.provider
 import requests
 
 from skillport_build.errors import PointerMoved, StoreAuthError, StoreError, TransientStoreError
-from skillport_build.stores.base import POINTER, Pointer, Store, retry
+from skillport_build.models.catalog_zst import decompress_catalog
+from skillport_build.stores.base import (
+    CATALOG_SUFFIXES,
+    POINTER,
+    POINTER_COMPRESSED,
+    POINTER_SIGNATURE,
+    Pointer,
+    Store,
+    retry,
+)
 
 ARTIFACT_TYPE = "application/vnd.skillport.artifact.v1"
 EMPTY_CONFIG = b"{}"
@@ -43,7 +56,12 @@ KEY = "io.skillport.key"
 POINTER_TAG = "current"
 _LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 _TAG_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
-_MEDIA = {".zip": "application/zip", ".json": "application/json", ".minisig": "text/plain"}
+_MEDIA = {
+    ".zip": "application/zip",
+    ".json": "application/json",
+    ".minisig": "text/plain",
+    ".zst": "application/zstd",
+}
 
 
 class OciStore(Store):
@@ -133,7 +151,7 @@ class OciStore(Store):
         parts = key.split("/")
         if len(parts) == 4 and parts[0] in ("bundles", "plugins"):
             return f"{self.namespace}/{parts[0]}", _tag(f"{parts[1]}-{parts[2]}")
-        if len(parts) == 2 and parts[0] == "catalogs" and parts[1].endswith((".json", ".json.minisig")):
+        if len(parts) == 2 and parts[0] == "catalogs" and parts[1].endswith(CATALOG_SUFFIXES):
             return f"{self.namespace}/catalogs", _tag(parts[1].replace(".json", "", 1))
         if len(parts) == 2 and parts[0] == "texts" and parts[1].endswith(".json.zst"):
             return f"{self.namespace}/texts", _tag(parts[1].removesuffix(".json.zst"))
@@ -186,13 +204,15 @@ class OciStore(Store):
         _check(done, f"upload to {repository}", 201)
         return digest
 
-    def _push(self, repository: str, tag: str, layers: list[tuple[str, bytes]], key: str) -> None:
+    def _push(
+        self, repository: str, tag: str, layers: list[tuple[str, bytes]], key: str, known: bool = False
+    ) -> None:
         self._configure(repository)
         config = "sha256:" + hashlib.sha256(EMPTY_CONFIG).hexdigest()
         descriptors = [
             {
                 "mediaType": _media(name),
-                "digest": self._push_blob(repository, data),
+                "digest": self._push_blob(repository, data, known=known),
                 "size": len(data),
                 "annotations": {TITLE: name},
             }
@@ -300,23 +320,31 @@ class OciStore(Store):
         if manifest is None:
             return None
         layers = {layer["annotations"][TITLE]: layer["digest"] for layer in manifest["layers"]}
-        return Pointer(
-            self._blob(repository, layers[POINTER]), self._blob(repository, layers[POINTER + ".minisig"])
-        )
+        signature = self._blob(repository, layers[POINTER_SIGNATURE])
+        if POINTER_COMPRESSED not in layers:
+            return Pointer(self._blob(repository, layers[POINTER]), signature)
+        blob = self._blob(repository, layers[POINTER_COMPRESSED])
+        plain = str(layers[POINTER]).removeprefix("sha256:")
+        where = f"{self.url} {repository}:{POINTER_TAG} {POINTER_COMPRESSED}"
+        return Pointer(decompress_catalog(blob, where, plain), signature, blob)
 
     def swap_pointer(self, expected: str | None, new: Pointer) -> None:
         current = self.pointer()
         if (current.sha256 if current else None) != expected:
             raise PointerMoved(f"{self.url}: the catalog pointer moved (another publish won)")
-        layers = [(POINTER, new.catalog), (POINTER + ".minisig", new.signature)]
-        self._push(f"{self.namespace}/catalogs", POINTER_TAG, layers, POINTER)
+        layers = [(POINTER, new.catalog), (POINTER_SIGNATURE, new.signature)]
+        if new.compressed is not None:
+            layers.append((POINTER_COMPRESSED, new.compressed))
+        # The layers are those of catalogs:<n> (publish pushed them first): not uploaded again.
+        self._push(f"{self.namespace}/catalogs", POINTER_TAG, layers, POINTER, known=True)
         after = self.pointer()
         if after is None or after.sha256 != new.sha256:
             raise PointerMoved(f"{self.url}: another publish moved the pointer at the same moment")
 
 
 def _catalog_file(tag: str) -> str:
-    return tag.replace(".minisig", ".json.minisig") if tag.endswith(".minisig") else f"{tag}.json"
+    number, dot, suffix = tag.partition(".")
+    return f"{number}.json{dot}{suffix}"
 
 
 def _tag(text: str) -> str:

@@ -8,6 +8,11 @@ the object's `x-amz-meta-sha256`. S3's conditional writes make both promises exa
     the pointer     the object `PREFIX/catalog.json`: the catalog bytes, its minisign signature in
                     `x-amz-meta-minisig` (base64), so one object holds both and they change together;
                     swapped with `If-Match: <the ETag read>` (or `If-None-Match: *` for the first)
+    its twin        the object `PREFIX/catalog.json.zst`, written right after a swap won: the zstd
+                    of the catalog, the same signature, and in `x-amz-meta-catalog-sha256` the
+                    sha256 of the catalog it compresses. Two objects cannot change at once, so a
+                    reader heads catalog.json first and takes the twin only when it names that
+                    catalog's sha256 (else, and for stores without a twin, it reads catalog.json)
 
 Endpoint: SKILLPORT_S3_ENDPOINT_URL, else what boto3 reads itself (AWS_ENDPOINT_URL_S3,
 AWS_ENDPOINT_URL, the AWS config file); with an endpoint, path-style addressing. Region and
@@ -29,7 +34,8 @@ import botocore.config
 import botocore.exceptions
 
 from skillport_build.errors import BlobConflict, PointerMoved, StoreAuthError, StoreError, TransientStoreError
-from skillport_build.stores.base import POINTER, Pointer, Store
+from skillport_build.models.catalog_zst import decompress_catalog
+from skillport_build.stores.base import POINTER, POINTER_COMPRESSED, Pointer, Store
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -37,6 +43,7 @@ if TYPE_CHECKING:
 ENDPOINT_VARIABLE = "SKILLPORT_S3_ENDPOINT_URL"
 SHA256_META = "sha256"
 SIGNATURE_META = "minisig"
+CATALOG_META = "catalog-sha256"  # on the twin: the sha256 of the catalog it decompresses to
 MAX_PRESIGN_TTL = 7 * 86400  # SigV4 presigned URLs live a week at most
 _AUTH_CODES = {
     "AccessDenied",
@@ -222,23 +229,54 @@ class S3Store(Store):
         return None if head is None else str(head["ETag"])
 
     def pointer(self) -> Pointer | None:
-        return self._pointer_and_tag()[0]
+        head = self._head(POINTER)
+        if head is None:  # a HEAD's 404 has no body: the GET says whether the bucket is missing
+            return self._pointer_and_tag()[0]
+        sha256 = head.get("Metadata", {}).get(SHA256_META)
+        twin = self._get(POINTER_COMPRESSED) if sha256 else None
+        if twin is not None and twin.get("Metadata", {}).get(CATALOG_META) == sha256:
+            blob = bytes(twin["Data"])
+            raw = decompress_catalog(blob, f"{self.url}/{POINTER_COMPRESSED}", sha256)
+            return Pointer(raw, _signature(twin), blob)
+        return self._pointer_and_tag()[0]  # no twin, or one of another catalog: the plain object
 
     def _pointer_and_tag(self) -> tuple[Pointer | None, str | None]:
         found = self._get(POINTER)
         if found is None:
             return None, None
-        signature = base64.b64decode(found.get("Metadata", {}).get(SIGNATURE_META, ""))
-        return Pointer(bytes(found["Data"]), signature), str(found["ETag"])
+        return Pointer(bytes(found["Data"]), _signature(found)), str(found["ETag"])
+
+    def _current(self) -> tuple[str | None, str | None]:
+        """The sha256 of the pointer's catalog and its ETag, from one HEAD where our metadata is."""
+        head = self._head(POINTER)
+        if head is None:
+            return None, None
+        recorded = head.get("Metadata", {}).get(SHA256_META)
+        if recorded:
+            return str(recorded), str(head["ETag"])
+        current, etag = self._pointer_and_tag()  # written by something else: hash the bytes
+        return (current.sha256 if current else None), etag
 
     def swap_pointer(self, expected: str | None, new: Pointer) -> None:
-        current, etag = self._pointer_and_tag()
-        if (current.sha256 if current else None) != expected:
+        sha256, etag = self._current()
+        if sha256 != expected:
             raise PointerMoved(f"{self.url}: the catalog pointer moved (another publish won)")
-        metadata = {SHA256_META: new.sha256, SIGNATURE_META: base64.b64encode(new.signature).decode()}
+        signature = base64.b64encode(new.signature).decode()
+        metadata = {SHA256_META: new.sha256, SIGNATURE_META: signature}
         condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
         if not self._put(POINTER, new.catalog, metadata, **condition):
             raise PointerMoved(f"{self.url}: another publish moved the pointer at the same moment")
+        # The swap is won: the twin follows. Readers ignore it until it names this catalog, and a
+        # late twin of an older catalog (a slow winner behind a newer one) is ignored the same way.
+        if new.compressed is None:
+            self.delete(POINTER_COMPRESSED)
+            return
+        twin = {
+            SHA256_META: hashlib.sha256(new.compressed).hexdigest(),
+            CATALOG_META: new.sha256,
+            SIGNATURE_META: signature,
+        }
+        self._put(POINTER_COMPRESSED, new.compressed, twin)
 
     def presigned_url(self, key: str, ttl: int, filename: str | None = None) -> str:
         if not 1 <= ttl <= MAX_PRESIGN_TTL:
@@ -251,6 +289,10 @@ class S3Store(Store):
         except botocore.exceptions.NoCredentialsError:
             raise StoreAuthError(f"{self.url}: no AWS credentials to sign download URLs with") from None
         return url
+
+
+def _signature(found: dict[str, Any]) -> bytes:
+    return base64.b64decode(found.get("Metadata", {}).get(SIGNATURE_META, ""))
 
 
 def _error_of(exc: botocore.exceptions.ClientError) -> tuple[str, int]:

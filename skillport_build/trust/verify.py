@@ -4,6 +4,11 @@ Refused: a bad signature, an unknown key, a record without its own valid signatu
 comment that disagrees with the catalog, an expired catalog (freeze attack), a catalog_version
 below the last one accepted (rollback), and a bundle whose sha256 or size differs from the catalog
 (tampering, or bundles swapped between skills).
+
+A store folder may hold the catalog's compressed twin `catalog.json.zst` beside catalog.json
+(models/catalog_zst.py). Verify then reads the twin (decompressed with a size cap), checks the
+signature over what came out, and refuses a twin that differs from catalog.json: both must be
+exactly the signed bytes, so `minisign -V` on catalog.json and every reader of the twin agree.
 """
 
 from __future__ import annotations
@@ -19,11 +24,13 @@ from pathlib import Path
 
 from skillport_build.errors import SignatureError
 from skillport_build.models.catalog import Bundle, Catalog, format_time, parse_time
+from skillport_build.models.catalog_zst import decompress_catalog
 from skillport_build.trust.minisign import PublicKey, verify
 from skillport_build.trust.records import check_proofs
 
 CATALOG = "catalog.json"
 SIGNATURE = "catalog.json.minisig"
+COMPRESSED = "catalog.json.zst"
 
 
 def trusted_comment(catalog: Catalog) -> str:
@@ -193,10 +200,28 @@ def verify_zip(
 
 def _read_pair(root: Path) -> tuple[bytes, str]:
     try:
-        return (root / CATALOG).read_bytes(), (root / SIGNATURE).read_text()
-    except FileNotFoundError as exc:
-        hint = " (run `skillport sign` first)" if exc.filename and exc.filename.endswith(".minisig") else ""
-        raise SignatureError(f"{exc.filename} is missing{hint}") from None
+        signature = (root / SIGNATURE).read_text()
+    except FileNotFoundError:
+        raise SignatureError(f"{root / SIGNATURE} is missing (run `skillport sign` first)") from None
+    return read_catalog(root), signature
+
+
+def read_catalog(root: Path) -> bytes:
+    """The catalog bytes in a folder: from catalog.json.zst when it is there (and then it must
+    decompress to catalog.json's bytes, where that is there too), else from catalog.json."""
+    plain, twin = root / CATALOG, root / COMPRESSED
+    if not twin.is_file():
+        try:
+            return plain.read_bytes()
+        except FileNotFoundError:
+            raise SignatureError(f"{plain} is missing") from None
+    raw = decompress_catalog(twin.read_bytes(), str(twin))
+    if plain.is_file() and plain.read_bytes() != raw:
+        raise SignatureError(
+            f"{twin} and {plain} hold different catalogs; readers would trust different bytes. "
+            f"Publish again, or delete {twin.name} if an older release wrote catalog.json after it"
+        )
+    return raw
 
 
 def _inside(root: Path, relative: str) -> Path:

@@ -11,15 +11,15 @@ import contextlib
 import os
 import socket
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
+from integration.threaded_http import serving_http
 from integration.tools import require
 from remotes import GIT_ENV
 
@@ -120,15 +120,8 @@ def running_http_git(root: Path, token: str) -> Iterator[HttpGitServer]:
     http_backend = str(Path(exec_path.strip()) / "git-http-backend")
     port = free_port()
     state = HttpGitServer(f"http://127.0.0.1:{port}", token)
-    httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler(root, state, http_backend))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving_http(_handler(root, state, http_backend), port):
         yield state
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=10)
 
 
 @contextmanager

@@ -7,17 +7,17 @@ import functools
 import json
 import subprocess
 import sys
-import threading
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 from factory import TEMPLATE
 from integration.browser import static_server
 from integration.skills_cli import SkillsCli, skills_cli
+from integration.threaded_http import serving_http
 from releasing import build_at
 
 from skillport_build.client.agents import agent, skills_folder
@@ -117,14 +117,8 @@ def signed_in_only(root: Path) -> Iterator[tuple[str, list[str | None]]]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Guarded, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving_http(functools.partial(Guarded, directory=str(root))) as url:
+        yield url, seen
 
 
 def test_it_sends_no_credentials(cli: SkillsCli, built: Path, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ import pytest
 from releasing import KEY, LATER, T0, change, published_store, release
 
 from skillport_build.errors import TransientStoreError
+from skillport_build.models.catalog_zst import compress_catalog
 from skillport_build.proxy.live import LiveCatalog
 from skillport_build.release.publish import publish
 from skillport_build.stores import LocalStore
@@ -130,3 +131,23 @@ def test_a_new_catalog_keeps_the_records_that_did_not_change(
         and kept == {s.ref for s in after.skills if s.plugin != "writing"} != set()
     )
     assert bundle_refs(after, (before, bundle_refs(before))) == bundle_refs(after)
+
+
+def test_a_forged_compressed_twin_is_refused_and_the_last_catalog_kept(
+    published: tuple[LocalStore, Path], tmp_path: Path
+) -> None:
+    """The proxy reads the twin and checks the signature over what it decompresses to; a twin of
+    other bytes is refused, not passed over for catalog.json."""
+    store, repo = published
+    live = LiveCatalog(store, [KEY.public()], Clock())
+    assert live.refresh() is True
+    change(repo, "plugins/writing/skills/release-notes/SKILL.md", "writing")
+    publish(release(repo, tmp_path / "o2", store, now=LATER), store)
+    plain = (store.root / "catalog.json").read_bytes()
+    forged = plain.replace(b'"catalog_version":2', b'"catalog_version":8')
+    (store.root / "catalog.json.zst").write_bytes(compress_catalog(forged))
+    assert live.refresh() is False
+    health = live.health()
+    assert health.catalog_version == 1 and "bad signature" in (health.problem or "")
+    (store.root / "catalog.json.zst").unlink()  # no twin: the plain catalog, verified as ever
+    assert live.refresh() is True and live.catalog.catalog_version == 2  # type: ignore[union-attr]

@@ -72,6 +72,7 @@ def test_prune_keeps_everything_the_current_catalog_names(store_with_two: tuple[
     assert doomed == [
         "catalogs/1.json",
         "catalogs/1.json.minisig",
+        "catalogs/1.json.zst",
         "bundles/orphan/9.9.9/orphan-9.9.9.zip",
         *dropped,
     ]

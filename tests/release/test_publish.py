@@ -12,8 +12,10 @@ from releasing import KEY, LATER, build_at, change, race_two_publishes, release
 
 from skillport_build.errors import PublishConflict, SkillportError, StoreError
 from skillport_build.models.catalog import Catalog
+from skillport_build.models.catalog_zst import decompress_catalog
 from skillport_build.release.publish import publish
 from skillport_build.stores import LocalStore, current_catalog
+from skillport_build.trust.minisign import verify
 from skillport_build.trust.verify import verify_dir
 
 
@@ -36,9 +38,41 @@ def test_first_publish_and_idempotent_rerun(repo: Path, tmp_path: Path) -> None:
     assert (result.catalog_version, len(bundles), result.present) == (1, 11, [])
     texts = Catalog.load(out).texts
     assert texts and sorted(set(result.uploaded) - set(bundles)) == sorted(t.path for t in texts)
-    assert store.keys("catalogs/") == ["catalogs/1.json", "catalogs/1.json.minisig"]
+    assert store.keys("catalogs/") == ["catalogs/1.json", "catalogs/1.json.minisig", "catalogs/1.json.zst"]
     assert _served_version(store) == 1
     assert publish(out, store).already_published
+
+
+def test_the_catalog_is_stored_compressed_beside_the_signed_plain_file(repo: Path, tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    out = release(repo, tmp_path / "out", store)
+    publish(out, store)
+    raw = (out / "catalog.json").read_bytes()
+    for name in ("catalog.json.zst", "catalogs/1.json.zst"):
+        blob = (store.root / name).read_bytes()
+        assert decompress_catalog(blob, name) == raw, name
+        assert len(blob) * 2 < len(raw)
+    assert (store.root / "catalog.json").read_bytes() == raw  # what `minisign -V` checks
+    pointer = store.pointer()
+    assert pointer is not None and pointer.compressed == (store.root / "catalog.json.zst").read_bytes()
+    verify(pointer.catalog, pointer.signature.decode(), [KEY.public()])
+
+
+def test_a_store_without_twins_keeps_working_and_gains_them_on_a_rerun(repo: Path, tmp_path: Path) -> None:
+    """A store an older release published to: read from catalog.json; publishing the same build
+    again adds the twins; the next publish reads the current catalog from its twin."""
+    store = LocalStore(tmp_path / "store")
+    out = release(repo, tmp_path / "out", store)
+    publish(out, store)
+    for name in ("catalog.json.zst", "catalogs/1.json.zst"):
+        (store.root / name).unlink()
+    old = store.pointer()
+    assert old is not None and old.compressed is None and _served_version(store) == 1
+    assert publish(out, store).already_published
+    assert (store.root / "catalog.json.zst").is_file() and (store.root / "catalogs/1.json.zst").is_file()
+    change(repo, "plugins/writing/skills/release-notes/SKILL.md", "writing")
+    publish(release(repo, tmp_path / "out2", store, now=LATER), store)
+    assert _served_version(store) == 2
 
 
 def test_second_publish_uploads_only_what_changed(repo: Path, tmp_path: Path) -> None:

@@ -7,8 +7,13 @@ import hashlib
 import pytest
 
 from skillport_build.errors import BlobConflict, PointerMoved
+from skillport_build.models.catalog_zst import compress_catalog
 from skillport_build.models.texts import check_texts, decode_texts, encode_texts
+from skillport_build.release.publish import put_catalog
 from skillport_build.stores.base import Pointer, Store
+from skillport_build.trust.minisign import SecretKey, generate, sign, verify
+
+KEY = generate()
 
 
 def check_put_get_and_immutability(store: Store) -> None:
@@ -75,9 +80,43 @@ def check_pointer_compare_and_swap(store: Store) -> None:
     assert store.keys("catalogs/") == [f"catalogs/{n}.json{s}" for n in (1, 2, 3) for s in ("", ".minisig")]
 
 
+def signed_catalog(version: int, key: SecretKey = KEY) -> tuple[bytes, bytes]:
+    """A catalog-like document big enough to be worth compressing, and its minisign signature."""
+    raw = b'{"catalog_version":%d,"skills":[%s]}' % (
+        version,
+        b",".join(b'"skill-%d"' % n for n in range(2000)),
+    )
+    return raw, sign(key, raw, f"catalog_version:{version}", "test").encode()
+
+
+def check_compressed_pointer(store: Store) -> None:
+    """The pointer's twin is read in place of catalog.json: the signed bytes, from fewer bytes
+    moved. A swap without a twin leaves none behind that readers would take."""
+    raw, signature = signed_catalog(1)
+    first = put_catalog(store, raw, signature, 1)
+    assert first.compressed is not None and len(first.compressed) * 5 < len(raw)
+    assert store.get("catalogs/1.json.zst") == first.compressed
+    store.swap_pointer(None, first)
+    read = store.pointer()
+    assert read == Pointer(raw, signature) and read is not None and read.compressed == first.compressed
+    verify(read.catalog, read.signature.decode(), [KEY.public()])  # over exactly the signed bytes
+    raw2, signature2 = signed_catalog(2)
+    store.put_new("catalogs/2.json", raw2)
+    store.put_new("catalogs/2.json.minisig", signature2)
+    store.swap_pointer(first.sha256, Pointer(raw2, signature2))  # a publisher without twins
+    plain = store.pointer()
+    assert plain == Pointer(raw2, signature2) and plain is not None and plain.compressed is None
+    third = put_catalog(store, *signed_catalog(3), 3)
+    store.swap_pointer(plain.sha256, third)
+    assert store.pointer() == third and compress_catalog(third.catalog) == third.compressed
+    twins = [key for key in store.keys("catalogs/") if key.endswith(".zst")]
+    assert twins == ["catalogs/1.json.zst", "catalogs/3.json.zst"]
+
+
 CONTRACT = [
     check_put_get_and_immutability,
     check_keys_and_delete,
     check_search_texts_documents,
     check_pointer_compare_and_swap,
+    check_compressed_pointer,
 ]

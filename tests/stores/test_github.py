@@ -11,14 +11,15 @@ import pytest
 from factory import TEMPLATE
 from fakes.github_api import TOKEN, FakeGitHub
 from releasing import KEY, LATER, change, release
-from stores.contract import CONTRACT
+from stores.contract import CONTRACT, signed_catalog
 
-from skillport_build.errors import BlobConflict, StoreAuthError, StoreError
+from skillport_build.errors import BlobConflict, SignatureError, StoreAuthError, StoreError
 from skillport_build.models.catalog import Catalog
+from skillport_build.models.catalog_zst import compress_catalog
 from skillport_build.release.maintain import prune, reconcile
-from skillport_build.release.publish import publish
+from skillport_build.release.publish import publish, put_catalog
 from skillport_build.stores import open_store
-from skillport_build.stores.base import Store
+from skillport_build.stores.base import Pointer, Store
 from skillport_build.stores.github import GithubStore
 
 
@@ -60,7 +61,11 @@ def test_layout_is_one_release_per_version_and_downloads_are_octet_streams(
     )
     latest = github.releases[github.latest or 0]
     assert latest.tag == "skillport/catalogs/1"
-    assert sorted(a.name for a in latest.assets) == ["catalog.json", "catalog.json.minisig"]
+    assert sorted(a.name for a in latest.assets) == [
+        "catalog.json",
+        "catalog.json.minisig",
+        "catalog.json.zst",
+    ]
     assert any(path.startswith("/storage/") for _, path in github.requests)  # followed the 302
 
     change(repo, "plugins/writing/skills/release-notes/SKILL.md", "writing")
@@ -70,9 +75,31 @@ def test_layout_is_one_release_per_version_and_downloads_are_octet_streams(
     assert reconcile(store, keys=[KEY.public()]).healthy
     kept = {t.path for t in Catalog.load(tmp_path / "o2").texts or ()}
     dropped = sorted(t.path for t in texts if t.path not in kept)
-    assert dropped and prune(store, keep=1) == ["catalogs/1.json", "catalogs/1.json.minisig", *dropped]
+    old = ["catalogs/1.json", "catalogs/1.json.minisig", "catalogs/1.json.zst"]
+    assert dropped and prune(store, keep=1) == [*old, *dropped]
     assert store.keys("texts/") == sorted(kept)
     assert "skillport/catalogs/1" not in {r.tag for r in github.releases.values()}
+
+
+def test_the_pointer_is_read_from_its_twin_and_a_forged_twin_is_refused(github: FakeGitHub) -> None:
+    store = _store()
+    raw, signature = signed_catalog(1)
+    written = put_catalog(store, raw, signature, 1)
+    store.swap_pointer(None, written)
+    plain = next(a for a in github.releases[github.latest or 0].assets if a.name == "catalog.json")
+    github.requests.clear()
+    assert store.pointer() == Pointer(raw, signature)
+    downloads = [path for _, path in github.requests if "/assets/" in path or path.startswith("/storage/")]
+    assert downloads and not any(path.endswith(f"/{plain.id}") for path in downloads)  # the twin, not it
+
+    store.delete("catalogs/1.json.zst")
+    assert store.put_new("catalogs/1.json.zst", compress_catalog(raw.replace(b"skill-1", b"skill-X")))
+    with pytest.raises(
+        SignatureError,
+        match=r"catalog\.json\.zst \(the compressed catalog\) is refused: "
+        r"it decompresses to other bytes than the catalog",
+    ):
+        store.pointer()
 
 
 def test_transient_errors_are_retried(github: FakeGitHub) -> None:

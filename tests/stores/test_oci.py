@@ -12,14 +12,15 @@ import pytest
 from factory import TEMPLATE
 from integration.registry import PASSWORD, USER, Registry, running_registry
 from releasing import KEY, LATER, change, release
-from stores.contract import CONTRACT
+from stores.contract import CONTRACT, signed_catalog
 
-from skillport_build.errors import StoreAuthError
+from skillport_build.errors import SignatureError, StoreAuthError
+from skillport_build.models.catalog_zst import compress_catalog
 from skillport_build.release.maintain import fetch_catalog, prune, reconcile
-from skillport_build.release.publish import publish
+from skillport_build.release.publish import publish, put_catalog
 from skillport_build.stores import open_store
-from skillport_build.stores.base import Store
-from skillport_build.stores.oci import EMPTY_CONFIG, OciStore
+from skillport_build.stores.base import Pointer, Store
+from skillport_build.stores.oci import EMPTY_CONFIG, TITLE, OciStore
 
 pytestmark = pytest.mark.integration
 
@@ -111,3 +112,35 @@ def test_a_blob_the_registry_lost_is_sent_again(registry: Registry) -> None:
     assert unlinked.status_code == 202
     assert store.put_new("bundles/b/1.0.0/b-1.0.0.zip", b"second")
     assert store.get("bundles/b/1.0.0/b-1.0.0.zip") == b"second"
+
+
+@pytest.mark.usefixtures("credentials")
+def test_the_pointer_manifest_holds_the_twin_and_a_forged_one_is_refused(registry: Registry) -> None:
+    """catalog.json, its signature and its twin are layers of one manifest, so they move together;
+    a reader fetches the twin's blob, not the plain one, and checks it against the plain digest."""
+    store = _store(registry)
+    raw, signature = signed_catalog(1)
+    written = put_catalog(store, raw, signature, 1)
+    store.swap_pointer(None, written)
+    manifest = store._manifest(f"{store.namespace}/catalogs", "current")
+    assert manifest is not None
+    titles = [layer["annotations"][TITLE] for layer in manifest["layers"]]
+    assert titles == ["catalog.json", "catalog.json.minisig", "catalog.json.zst"]
+    plain = next(
+        layer["digest"] for layer in manifest["layers"] if layer["annotations"][TITLE] == "catalog.json"
+    )
+    fetched: list[str] = []
+    real_blob = store._blob
+
+    def counted(repository: str, digest: str) -> bytes:
+        fetched.append(digest)
+        return real_blob(repository, digest)
+
+    store._blob = counted  # type: ignore[method-assign]
+    assert store.pointer() == Pointer(raw, signature) and fetched and plain not in fetched
+
+    forged = compress_catalog(raw.replace(b"skill-1", b"skill-X"))
+    layers = [("catalog.json", raw), ("catalog.json.minisig", signature), ("catalog.json.zst", forged)]
+    store._push(f"{store.namespace}/catalogs", "current", layers, "catalog.json")
+    with pytest.raises(SignatureError, match="decompresses to other bytes than the catalog"):
+        store.pointer()

@@ -3,6 +3,8 @@ the store contract, conditional writes, a crash at every publish step, two concu
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,17 +13,19 @@ import pytest
 from factory import TEMPLATE
 from integration.s3 import S3Server, environment, running_s3
 from releasing import KEY, LATER, change, race_two_publishes, release
-from stores.contract import CONTRACT
+from stores.contract import CONTRACT, signed_catalog
 
 from skillport_build.errors import (
     BlobConflict,
     PointerMoved,
     PublishConflict,
+    SignatureError,
     StoreAuthError,
     StoreError,
 )
+from skillport_build.models.catalog_zst import compress_catalog
 from skillport_build.release.maintain import fetch_catalog, prune, reconcile
-from skillport_build.release.publish import publish
+from skillport_build.release.publish import publish, put_catalog
 from skillport_build.stores import current_catalog, open_store
 from skillport_build.stores.base import Pointer, Store
 from skillport_build.stores.s3 import S3Store
@@ -103,14 +107,14 @@ def test_a_racing_writer_between_read_and_swap_loses(store: S3Store, s3: S3Serve
     first = Pointer(b'{"catalog_version":1}', b"sig 1")
     store.swap_pointer(None, first)
     other = S3Store(store.url)
-    real_get = store._pointer_and_tag
+    real_head = store._current
 
-    def read_then_lose_the_race() -> tuple[Pointer | None, str | None]:
-        seen = real_get()
+    def read_then_lose_the_race() -> tuple[str | None, str | None]:
+        seen = real_head()
         other.swap_pointer(first.sha256, Pointer(b'{"catalog_version":2}', b"sig 2"))
         return seen
 
-    store._pointer_and_tag = read_then_lose_the_race  # type: ignore[method-assign]
+    store._current = read_then_lose_the_race  # type: ignore[method-assign]
     with pytest.raises(PointerMoved, match="at the same moment"):
         store.swap_pointer(first.sha256, Pointer(b'{"catalog_version":3}', b"sig 3"))
     assert other.pointer() == Pointer(b'{"catalog_version":2}', b"sig 2")
@@ -219,3 +223,50 @@ def test_presigned_urls_name_one_key_and_a_lifetime(store: S3Store) -> None:
 def test_urls() -> None:
     with pytest.raises(StoreError, match=r"s3://BUCKET\[/PREFIX\]"):
         S3Store("s3:///nobucket")
+
+
+def test_the_twin_is_taken_only_when_it_names_the_pointers_catalog(store: S3Store, s3: S3Server) -> None:
+    """Two objects cannot change at once: a twin of another catalog (a publisher that wrote only
+    catalog.json, or a slow one behind a newer swap) is passed over for catalog.json itself, and a
+    twin that names the catalog but holds other bytes is refused."""
+    raw, signature = signed_catalog(1)
+    written = put_catalog(store, raw, signature, 1)
+    store.swap_pointer(None, written)
+    read = store.pointer()
+    assert read == written and read is not None and read.compressed == written.compressed
+
+    raw2, signature2 = signed_catalog(2)
+    client, plain = store.client, f"{store.prefix}catalog.json"
+    head = client.head_object(Bucket=store.bucket, Key=plain)
+    metadata = {"sha256": hashlib.sha256(raw2).hexdigest(), "minisig": base64.b64encode(signature2).decode()}
+    client.put_object(Bucket=store.bucket, Key=plain, Body=raw2, Metadata=metadata, IfMatch=head["ETag"])
+    stale = store.pointer()
+    assert stale == Pointer(raw2, signature2) and stale is not None and stale.compressed is None
+
+    forged = compress_catalog(raw2.replace(b"skill-1", b"skill-X"))
+    twin = {"catalog-sha256": metadata["sha256"], "minisig": metadata["minisig"]}
+    client.put_object(Bucket=store.bucket, Key=f"{plain}.zst", Body=forged, Metadata=twin)
+    with pytest.raises(SignatureError, match="decompresses to other bytes than the catalog"):
+        store.pointer()
+
+
+def test_a_publish_stopped_before_the_twin_is_completed_by_its_rerun(
+    store: S3Store, repo: Path, tmp_path: Path
+) -> None:
+    out = release(repo, tmp_path / "out", store)
+    real_put = store._put
+
+    def crash_at_the_twin(key: str, data: bytes, metadata: dict[str, str], **condition: str) -> bool:
+        if key == "catalog.json.zst":
+            raise StoreError("the machine stopped")
+        return real_put(key, data, metadata, **condition)
+
+    store._put = crash_at_the_twin  # type: ignore[method-assign]
+    with pytest.raises(StoreError, match="the machine stopped"):
+        publish(out, store)
+    store._put = real_put  # type: ignore[method-assign]
+    served = store.pointer()
+    assert served is not None and served.compressed is None and _served_version(store) == 1
+    assert publish(out, store).already_published
+    completed = store.pointer()
+    assert completed == served and completed is not None and completed.compressed is not None

@@ -12,6 +12,7 @@ from releasing import LATER, T0, build_at, signed_build
 
 from skillport_build.errors import SignatureError
 from skillport_build.models.catalog import Catalog
+from skillport_build.models.catalog_zst import compress_catalog
 from skillport_build.trust.minisign import SecretKey, generate, sign
 from skillport_build.trust.sign import sign_dir
 from skillport_build.trust.verify import TrustState, trusted_comment, verify_dir, verify_zip
@@ -152,3 +153,28 @@ def test_the_trust_state_never_goes_down(tmp_path: Path) -> None:
     state.accept("acme-skills", 5)
     state.accept("acme-skills", 3)
     assert state.last("acme-skills") == 5
+
+
+def test_a_store_folder_is_read_from_its_compressed_twin(
+    store: tuple[Path, SecretKey], tmp_path: Path
+) -> None:
+    """The twin is what verify checks the signature over; catalog.json alone still verifies (the
+    `minisign -V` path), and a twin of other bytes is refused, whichever of the two is right."""
+    root = _copy(store, tmp_path)
+    raw = (root / "catalog.json").read_bytes()
+    (root / "catalog.json.zst").write_bytes(compress_catalog(raw))
+    assert verify_dir(root, [store[1].public()], LATER, None).catalog.catalog_version == 1
+    (root / "catalog.json").unlink()
+    assert verify_dir(root, [store[1].public()], LATER, None).catalog.catalog_version == 1
+    (root / "catalog.json").write_bytes(raw)
+    (root / "catalog.json.zst").write_bytes(
+        compress_catalog(raw.replace(b'"catalog_version":1', b'"catalog_version":7'))
+    )
+    with pytest.raises(SignatureError, match=r"catalog.json.zst and .*catalog.json hold different catalogs"):
+        verify_dir(root, [store[1].public()], LATER, None)
+    (root / "catalog.json").unlink()
+    with pytest.raises(SignatureError, match="bad signature: the signed file was changed after signing"):
+        verify_dir(root, [store[1].public()], LATER, None)
+    (root / "catalog.json.zst").write_bytes(b"\x28\xb5\x2f\xfd junk")
+    with pytest.raises(SignatureError, match=r"catalog.json.zst \(the compressed catalog\) is refused"):
+        verify_dir(root, [store[1].public()], LATER, None)

@@ -8,18 +8,18 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
-import threading
 import urllib.error
 import urllib.request
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from integration.threaded_http import serving_http
 from proxy.live_server import LiveProxy, live_proxy
 
 from skillport_build.proxy.connector.install import OUTPUTS
@@ -79,15 +79,8 @@ def flipping_hop(upstream: str) -> Iterator[str]:
         def log_message(self, *_: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Hop)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with serving_http(Hop) as url:
+        yield url
 
 
 @pytest.mark.parametrize("surface", ["claude-ai", "desktop"])
