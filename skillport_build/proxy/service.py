@@ -61,7 +61,7 @@ class Indexed:
     refs: dict[str, BundleRef]
     search: SearchIndex
     texts: dict[str, str]
-    summaries: dict[str, tuple[SkillRecord, SkillSummary]] = field(default_factory=dict)
+    summaries: dict[str, tuple[SkillRecord, SkillSummary, bytes]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -229,6 +229,14 @@ class Proxy:
         scored = bool(words(query))
         return total, [self.summary(skill, round(score, 2) if scored else None) for skill, score in hits]
 
+    def search_json(
+        self, view: View, query: str, filters: Filters, offset: int = 0, limit: int | None = None
+    ) -> tuple[int, list[bytes]]:
+        """`search`, each summary as its JSON (what GET /api/skills joins into its answer)."""
+        total, hits = self.hits(view, query, filters, offset, limit)
+        scored = bool(words(query))
+        return total, [self.summary_json(skill, round(score, 2) if scored else None) for skill, score in hits]
+
     def hits(
         self, view: View, query: str, filters: Filters, offset: int = 0, limit: int | None = None
     ) -> tuple[int, list[tuple[SkillRecord, float]]]:
@@ -253,15 +261,26 @@ class Proxy:
         }
 
     def summary(self, skill: SkillRecord, score: float | None = None) -> SkillSummary:
-        """A skill as the API lists it (with its search score, when there was a query). Made once
-        per catalog and skill: a page of fifty took longer to validate than to find."""
+        """A skill as the API lists it (with its search score, when there was a query)."""
+        made = self._summarised(skill)[1]
+        return made if score is None else made.model_copy(update={"score": score})
+
+    def summary_json(self, skill: SkillRecord, score: float | None = None) -> bytes:
+        """The JSON of `summary(skill, score)`: the summary's bytes, with the score as its last key."""
+        made = self._summarised(skill)[2]
+        return made if score is None else b'%s,"score":%s}' % (made[:-1], repr(float(score)).encode())
+
+    def _summarised(self, skill: SkillRecord) -> tuple[SkillRecord, SkillSummary, bytes]:
+        """A skill's summary and its JSON, made once per catalog and skill: a page of fifty took
+        longer to validate and encode than to find."""
         indexed = self._indexed
         made = indexed.summaries.get(skill.ref) if indexed is not None else None
         if made is None or made[0] is not skill:
-            made = (skill, SkillSummary(**self._summary_fields(skill)))
+            summary = SkillSummary(**self._summary_fields(skill))
+            made = (skill, summary, summary.dump_json())
             if indexed is not None:
                 indexed.summaries[skill.ref] = made
-        return made[1] if score is None else made[1].model_copy(update={"score": score})
+        return made
 
     def detail(self, skill: SkillRecord) -> SkillDetail:
         """Everything about one skill: metadata, SKILL.md, files, history."""
