@@ -4,6 +4,7 @@ search, links, update checks and the Claude Code marketplace. The routes call th
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import threading
 from collections import OrderedDict
@@ -61,7 +62,7 @@ class Indexed:
     refs: dict[str, BundleRef]
     search: SearchIndex
     texts: dict[str, str]
-    summaries: dict[str, tuple[SkillRecord, SkillSummary, bytes]] = field(default_factory=dict)
+    summaries: dict[str, tuple[SkillRecord, bytes]] = field(default_factory=dict)  # JSON
 
 
 @dataclass(frozen=True)
@@ -262,25 +263,22 @@ class Proxy:
 
     def summary(self, skill: SkillRecord, score: float | None = None) -> SkillSummary:
         """A skill as the API lists it (with its search score, when there was a query)."""
-        made = self._summarised(skill)[1]
-        return made if score is None else made.model_copy(update={"score": score})
+        return SkillSummary.model_validate_json(self.summary_json(skill, score))
 
     def summary_json(self, skill: SkillRecord, score: float | None = None) -> bytes:
-        """The JSON of `summary(skill, score)`: the summary's bytes, with the score as its last key."""
-        made = self._summarised(skill)[2]
-        return made if score is None else b'%s,"score":%s}' % (made[:-1], repr(float(score)).encode())
-
-    def _summarised(self, skill: SkillRecord) -> tuple[SkillRecord, SkillSummary, bytes]:
-        """A skill's summary and its JSON, made once per catalog and skill: a page of fifty took
+        """The JSON of `summary(skill, score)` as `dump_json` writes it: the summary's bytes, made
+        once per catalog and skill, with the score as its last key. Plain `json` writes them (the
+        fields are strings, lists and numbers, in the model's order): a first page of fifty took
         longer to validate and encode than to find."""
         indexed = self._indexed
         made = indexed.summaries.get(skill.ref) if indexed is not None else None
         if made is None or made[0] is not skill:
-            summary = SkillSummary(**self._summary_fields(skill))
-            made = (skill, summary, summary.dump_json())
+            text = json.dumps(self._summary_fields(skill), ensure_ascii=False, separators=(",", ":"))
+            made = (skill, text.encode())
             if indexed is not None:
                 indexed.summaries[skill.ref] = made
-        return made
+        body = made[1]
+        return body if score is None else b'%s,"score":%s}' % (body[:-1], repr(float(score)).encode())
 
     def detail(self, skill: SkillRecord) -> SkillDetail:
         """Everything about one skill: metadata, SKILL.md, files, history."""

@@ -12,7 +12,8 @@ from proxy.served import PEOPLE, config
 
 from skillport_build.errors import Refused
 from skillport_build.models.access import Identity
-from skillport_build.models.api import SearchResult
+from skillport_build.models.api import SearchResult, SkillSummary
+from skillport_build.models.catalog import Deprecation
 from skillport_build.proxy.bundles import BundleCache
 from skillport_build.proxy.identity import Caller
 from skillport_build.proxy.links import LinkSigner
@@ -147,3 +148,19 @@ def test_a_summarys_bytes_with_a_score_are_its_dump(proxy: Proxy, score: float) 
     assert proxy.summary_json(skill, score) == proxy.summary(skill, score).dump_json()
     assert proxy.summary_json(skill) == proxy.summary(skill).dump_json()
     assert json.loads(proxy.summary_json(skill, score))["score"] == score
+
+
+def test_a_summarys_bytes_are_what_the_model_writes_for_any_text(proxy: Proxy) -> None:
+    skill = proxy.indexed().catalog.skills[0]
+    odd = skill.model_copy(
+        update={
+            "description": 'Quotes " and \\ slashes, é, 漢字, tabs\t, a bell \u0007, </script>, \u2028',
+            "deprecated": Deprecation(reason="use the new one", replacement=None),
+            "category": None,
+            "tags": ("ünïcode", "two words"),
+        }
+    )
+    summary = proxy.summary_json(odd, 12.5)
+    fields = json.loads(summary)
+    assert SkillSummary(**fields).dump_json() == summary
+    assert fields["description"] == odd.description
