@@ -16,7 +16,8 @@ it over streamable HTTP (initialize handshake, then stateless POSTs) with a pers
   (the whole catalog is ranked), several words, a skill's name, a word found nowhere. The time is
   taken inside the server: an ASGI wrapper around the whole app times each POST /mcp whose body is
   such a call, from the request entering the app to the last byte of the answer handed to uvicorn
-  (middleware, bearer check, rate limit, the SDK's transport, the tool). Target: median under 10 ms.
+  (middleware, bearer check, rate limit, the SDK's transport, the tool). Target (issue 20): p50 ≤ 2 ms,
+  p95 ≤ 10 ms.
   For reference, the same calls are timed with the tool alone (`MCPServer.call_tool` in process on
   a second server built as the connector builds it, the caller's token set as the SDK's auth
   context) and as the client's HTTP round trip.
@@ -69,7 +70,7 @@ from skillport_build.proxy.connector.skills_ext import SkillFiles  # noqa: E402
 from skillport_build.proxy.connector.tools import Tools  # noqa: E402
 from skillport_build.proxy.service import Proxy  # noqa: E402
 
-TOKEN_TARGET, LATENCY_TARGET_MS = 1500, 10.0
+TOKEN_TARGET, P50_TARGET_MS, P95_TARGET_MS = 1500, 2.0, 10.0  # issue 20: p50 ≤ 2 ms, p95 ≤ 10 ms
 LISTING_TARGET = 512 * 1024  # bytes of skills/list Claude Code keeps per server
 LISTING_SKILLS = 100  # skills Claude Code keeps per server
 ASK = Request[dict[str, Any], str]  # (a bare Request drops params it does not know)
@@ -332,9 +333,13 @@ def _print(args: argparse.Namespace, f: dict[str, Any]) -> None:
         (
             "search_skills median, in server",
             f"{p50:.2f} ms",
-            f"< {LATENCY_TARGET_MS:g} ms: {met[p50 < LATENCY_TARGET_MS]}",
+            f"≤ {P50_TARGET_MS:g} ms: {met[p50 <= P50_TARGET_MS]}",
         ),
-        ("search_skills p95, in server", f"{f['search_p95_ms']:.2f} ms", ""),
+        (
+            "search_skills p95, in server",
+            f"{f['search_p95_ms']:.2f} ms",
+            f"≤ {P95_TARGET_MS:g} ms: {met[f['search_p95_ms'] <= P95_TARGET_MS]}",
+        ),
         ("  median, the tool alone", f"{f['tool_p50_ms']:.2f} ms", ""),
         ("  median, client round trip", f"{f['roundtrip_p50_ms']:.2f} ms", ""),
         (

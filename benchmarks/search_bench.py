@@ -9,7 +9,7 @@ Queries are all different, so no answer comes from the per-audience answer cache
 words, prefixes as a person types them (`inc`, `incid`), typos (`incidnet`), a skill's name, a word
 found nowhere, and filters. Each figure is over S queries after W of warm-up:
 - index: building it for the catalog, and rebuilding it after one skill changed (the rest reused);
-- in process: `Proxy.search` (what GET /api/skills calls, summaries included) and `Tools.search`
+- in process: `Proxy.search_json` (what GET /api/skills calls, summaries' JSON included) and `Tools.search`
   (what the MCP tool `search_skills` calls), for a signed-in person who sees every skill;
 - over HTTP: GET /api/skills?q=…, timed inside the server (an ASGI wrapper around the whole app,
   from the request entering it to the last byte handed to uvicorn) and as the client's round trip.
@@ -134,7 +134,7 @@ def _in_process(proxy: Proxy, calls: list[dict[str, str]], warmup: int) -> dict[
     tools = Tools(proxy, SkillFiles(proxy))
 
     def api(asked: dict[str, str]) -> object:
-        return proxy.search(view, asked["q"], Filters(asked.get("surface")), 0, 50)
+        return proxy.search_json(view, asked["q"], Filters(asked.get("surface")), 0, 50)
 
     def mcp(asked: dict[str, str]) -> object:
         return tools.search(identity, asked["q"], asked.get("surface"), None, 10)
@@ -217,7 +217,7 @@ def main() -> None:
     )
     print(f"{'':40}{'p50':>10}{'p95':>10}  target p50 ≤ {P50_TARGET_MS:g} ms, p95 ≤ {P95_TARGET_MS:g} ms")
     rows = (
-        ("Proxy.search (the API's call), in process", "proxy", True),
+        ("Proxy.search_json (the API's call)", "proxy", True),
         ("Tools.search (MCP search_skills), in process", "tools", True),
         ("GET /api/skills?q=, in server", "server", True),
         ("GET /api/skills?q=, client round trip", "round_trip", False),

@@ -8,6 +8,7 @@ an update that has none), so each answer carries only what applies.
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -110,6 +111,17 @@ class SearchResult(Answer):
     total: int | None = Field(default=None, description="matches before the limit")
     skills: list[SkillSummary]
     next: str | None = Field(default=None, description="the cursor of the next page, None on the last")
+
+    @staticmethod
+    def joined(catalog_version: int, total: int, skills: list[bytes], cursor: str | None) -> bytes:
+        """The `dump_json` of a SearchResult with every field set, from its summaries' JSON (each
+        made once per catalog): the same bytes, without validating and encoding fifty models."""
+        head = b'{"catalog_version":%d,"count":%d,"total":%d,"skills":[' % (
+            catalog_version,
+            len(skills),
+            total,
+        )
+        return b'%s%s],"next":%s}' % (head, b",".join(skills), json.dumps(cursor).encode())
 
 
 class Link(Answer):

@@ -47,15 +47,9 @@ async def list_skills(request: Request) -> Response:
     key = (view.key, "list", asked, str(wanted.offset), str(wanted.limit))
 
     def produce() -> bytes:
-        total, skills = proxy.search(view, query, filters, wanted.offset, wanted.limit)
-        found = SearchResult(
-            catalog_version=version,
-            count=len(skills),
-            total=total,
-            skills=skills,
-            next=paging.next_cursor(version, asked, wanted, total),
-        )
-        return found.dump_json()
+        total, skills = proxy.search_json(view, query, filters, wanted.offset, wanted.limit)
+        cursor = paging.next_cursor(version, asked, wanted, total)
+        return SearchResult.joined(version, total, skills, cursor)
 
     body = proxy.answer(key, produce)
     proxy.state.audit("list", caller.email, {"q": query} if query else {})

@@ -24,7 +24,7 @@ import re
 import threading
 from bisect import bisect_left
 from collections import Counter, OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,6 +47,7 @@ TYPO = 0.5  # what a term one edit away counts, of an exact one
 MIN_PREFIX, MIN_TYPO = 2, 4  # shortest query word completed as a prefix, corrected as a typo
 MAX_EXPANSIONS = 64  # terms one query word may stand for (those the caller may see, in term order)
 VIEW_CACHE = 256
+FREQUENCY_CACHE = 32  # views whose per-term counts are kept (a lexicon's length of int32 each)
 ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 EDIT_SHARE = 8  # fewer than one skill in this many changed: edit the posting lists, else invert
 SPARE_TERMS = 4096  # terms no skill holds any more that a lexicon may carry before it is renewed
@@ -190,6 +191,7 @@ class SearchIndex:
         self._names(previous)
         self._views: OrderedDict[str, Seen] = OrderedDict()
         self._filters: OrderedDict[Filters, Mask] = OrderedDict()
+        self._frequencies: OrderedDict[int, tuple[Seen, npt.NDArray[np.int32]]] = OrderedDict()
         self._groups: tuple[Sequence[str], npt.NDArray[np.int64]] | None = None
         self._lock = threading.Lock()
 
@@ -291,10 +293,10 @@ class SearchIndex:
             self._remember(self._filters, filters, found)
         return found
 
-    def _remember(self, cache: OrderedDict, key: object, value: object) -> None:  # type: ignore[type-arg]
+    def _remember(self, cache: OrderedDict, key: object, value: object, most: int = VIEW_CACHE) -> None:  # type: ignore[type-arg]
         with self._lock:  # routes run on the event loop and in worker threads
             cache[key] = value
-            if len(cache) > VIEW_CACHE:
+            if len(cache) > most:
                 cache.popitem(last=False)
 
     # queries -------------------------------------------------------------------------------
@@ -314,16 +316,17 @@ class SearchIndex:
         narrowed = self.filtered(filters)
         allowed = seen.mask if narrowed is None else seen.mask & narrowed
         stop = None if limit is None else offset + limit
-        if not words(query):
+        terms = words(query)
+        if not terms:
             listed = self.name_order[allowed[self.name_order]]
             return len(listed), [(self.skills[n], 1.0) for n in listed[offset:stop].tolist()]
-        scored = self._scored(query, allowed, seen)
+        scored = self._scored(query, terms, allowed, seen, narrowed is None)
         if scored is None:
             return 0, []
-        scores, candidates = scored
-        total = int(np.count_nonzero(candidates))
+        numbers, scores = scored
+        total = len(numbers)
         wanted = total if stop is None else min(stop, total)
-        ranked = self._top(scores, candidates, wanted) if wanted > offset else []
+        ranked = self._top(numbers, scores, wanted) if wanted > offset else []
         return total, [(self.skills[n], score) for n, score in ranked[offset:]]
 
     def matching(
@@ -334,10 +337,11 @@ class SearchIndex:
         seen = self.visible(view_key, refs)
         narrowed = self.filtered(filters)
         allowed = seen.mask if narrowed is None else seen.mask & narrowed
-        if not words(query):
+        terms = words(query)
+        if not terms:
             return np.flatnonzero(allowed)
-        scored = self._scored(query, allowed, seen)
-        return np.flatnonzero(scored[1]) if scored is not None else np.zeros(0, np.int64)
+        scored = self._scored(query, terms, allowed, seen, narrowed is None)
+        return scored[0].astype(np.int64) if scored is not None else np.zeros(0, np.int64)
 
     def groups(self, plugins: Sequence[str]) -> npt.NDArray[np.int64]:
         """Each skill's plugin as its place in `plugins` (-1: not there), kept for the last order."""
@@ -349,44 +353,102 @@ class SearchIndex:
         self._groups = (plugins, found)
         return found
 
-    def _scored(self, query: str, allowed: Mask, seen: Seen) -> tuple[Scores, Mask] | None:
-        """Every skill's score for the query and which allowed skills match every word (None:
-        some word matches no allowed skill)."""
-        matched = [self._word(term, allowed, seen) for term in words(query)]
+    def _scored(
+        self, query: str, terms: list[str], allowed: Mask, seen: Seen, whole: bool
+    ) -> tuple[npt.NDArray[np.integer], Scores] | None:
+        """The allowed skills matching every query word (ascending) and their scores (None: some
+        word matches no allowed skill). `whole`: `allowed` is the view itself (no filter).
+
+        One word needs no array as wide as the catalog: its posting list is read through the mask.
+        More: each adds its best term's weight to the skills holding it and counts one for them,
+        so a skill matches when its count is the number of words (two scatters a word)."""
+        counts = self.frequencies(seen)
+        matched = [self._word(term, allowed, seen, counts, whole) for term in terms]
         if any(not w.terms for w in matched):
             return None
-        size = len(self.skills)
-        scores, candidates = np.zeros(size), allowed.copy()
-        for word in matched:
-            held, best = np.zeros(size, np.bool_), np.zeros(size)
-            for term, factor in word.terms:  # a word scores its best term in each skill
-                ids, weights = self.postings.span(term)
-                held[ids] = True
-                best[ids] = np.maximum(best[ids], np.multiply(weights, factor, dtype=np.float64))
-            scores += best
-            candidates &= held
+        numbers: npt.NDArray[np.integer]
+        if len(matched) == 1:
+            ids, values = self._best(matched[0])
+            inside = allowed[ids]
+            numbers, scores = ids[inside], values[inside]
+        else:
+            size = len(self.skills)
+            dense, held = np.zeros(size), np.zeros(size, np.int32)
+            for word in matched:
+                ids, values = self._best(word)
+                dense[ids] += values
+                held[ids] += 1
+            numbers = np.flatnonzero(allowed & (held == len(matched)))
+            scores = dense[numbers]
         for n in self.by_name.get(query.strip().lower(), []):
-            scores[n] += EXACT_NAME
-        return scores, candidates
+            at = int(np.searchsorted(numbers, n))
+            if at < len(numbers) and numbers[at] == n:
+                scores[at] += EXACT_NAME
+        return numbers, scores
 
-    def _word(self, term: str, allowed: Mask, seen: Seen) -> Word:
+    def _best(self, word: Word) -> tuple[Ids, Scores]:
+        """The skills holding some term of the word (each once) and the best of their terms' weights
+        in each, times what the term counts."""
+        if len(word.terms) == 1:
+            ((term, factor),) = word.terms
+            ids, weights = self.postings.span(term)
+            return ids, np.multiply(weights, factor, dtype=np.float64)
+        spans = [self.postings.span(term) for term, _ in word.terms]
+        ids = np.concatenate([i for i, _ in spans])
+        values = np.concatenate(
+            [
+                np.multiply(w, factor, dtype=np.float64)
+                for (_, w), (_, factor) in zip(spans, word.terms, strict=True)
+            ]
+        )
+        best = np.zeros(len(self.skills))
+        np.maximum.at(best, ids, values)
+        held = np.zeros(len(self.skills), np.bool_)
+        held[ids] = True
+        unique = np.flatnonzero(held).astype(np.int32)
+        return unique, best[unique]
+
+    def frequencies(self, seen: Seen) -> npt.NDArray[np.integer]:
+        """How many of the view's skills hold each term (cached per view; the posting counts
+        themselves when the view is every skill)."""
+        if seen.size == len(self.skills):
+            return self.postings.counts
+        found = self._frequencies.get(id(seen))
+        if found is None or found[0] is not seen:
+            running = np.zeros(len(self.postings.skills) + 1, np.int32)
+            np.cumsum(seen.mask[self.postings.skills], out=running[1:])
+            starts = self.postings.starts
+            found = (seen, (running[starts[1:]] - running[starts[:-1]]).astype(np.int32))
+            self._remember(self._frequencies, id(seen), found, FREQUENCY_CACHE)
+        return found[1]
+
+    def _word(
+        self, term: str, allowed: Mask, seen: Seen, counts: npt.NDArray[np.integer], whole: bool
+    ) -> Word:
         """The terms a query word stands for among the allowed skills, scored against the view."""
-        found = self._completions(term, allowed)
+        held = self._holder(allowed, counts, whole)
+        found = self._completions(term, held)
         if not found and len(term) >= MIN_TYPO:
-            found = [(t, TYPO) for t in self._typos(term) if self._held(t, allowed)]
+            found = [(t, TYPO) for t in self._typos(term) if held(self.lexicon.numbers[t])]
         numbers = self.lexicon.numbers
-        return Word(tuple((numbers[t], m * self._idf(numbers[t], seen)) for t, m in found))
+        return Word(tuple((numbers[t], m * _idf(int(counts[numbers[t]]), seen.size)) for t, m in found))
 
-    def _held(self, term: str, allowed: Mask) -> bool:
-        """Whether an allowed skill holds the term."""
-        number = self.lexicon.numbers.get(term)
-        return number is not None and bool(allowed[self.postings.span(number)[0]].any())
+    def _holder(self, allowed: Mask, counts: npt.NDArray[np.integer], whole: bool) -> Callable[[int], bool]:
+        """Whether an allowed skill holds a term (by number): the view's count when nothing is
+        filtered, else the term's posting list read through the filter."""
+        size = len(counts)
+        if whole:
+            return lambda number: number < size and bool(counts[number])
+        span = self.postings.span
+        return lambda number: number < size and bool(counts[number]) and bool(allowed[span(number)[0]].any())
 
-    def _completions(self, term: str, allowed: Mask) -> list[tuple[str, float]]:
+    def _completions(self, term: str, held: Callable[[int], bool]) -> list[tuple[str, float]]:
         """The term itself and the terms it begins, nearest first in term order, up to the cap; only
         those held by an allowed skill count, so a hidden skill's words cannot crowd out others."""
+        numbers = self.lexicon.numbers
         found: list[tuple[str, float]] = []
-        if self._held(term, allowed):
+        number = numbers.get(term)
+        if number is not None and held(number):
             found.append((term, 1.0))
         if len(term) < MIN_PREFIX:
             return found
@@ -396,7 +458,7 @@ class SearchIndex:
             other = vocabulary[i]
             if not other.startswith(term):
                 break
-            if other != term and self._held(other, allowed):
+            if other != term and held(numbers[other]):
                 found.append((other, 0.5 + 0.5 * len(term) / len(other)))
             i += 1
         return found
@@ -413,22 +475,27 @@ class SearchIndex:
         numbers = self.lexicon.numbers
         return sorted(e for e in edits if e in numbers and self.postings.holds(numbers[e]))
 
-    def _idf(self, term: int, seen: Seen) -> float:
-        """Inverse document frequency counted over the view only (never over hidden skills)."""
-        held = int(np.count_nonzero(seen.mask[self.postings.span(term)[0]]))
-        return math.log(1 + seen.size / held) if held else 0.0
-
-    def _top(self, scores: Scores, candidates: Mask, k: int) -> list[tuple[int, float]]:
-        """The best k candidates, best first; equal scores in name order. A partial sort finds the
-        k-th best score, and only the candidates scoring that or more are sorted."""
-        numbers = np.flatnonzero(candidates)
-        values = scores[numbers]
+    def _top(self, numbers: npt.NDArray[np.integer], values: Scores, k: int) -> list[tuple[int, float]]:
+        """The best k of the skills `numbers` scoring `values`, best first; equal scores in name
+        order. A partial sort finds the k-th best score; of the skills scoring just that, a second
+        keeps those first by name, so only k are sorted however many tie (a word every skill
+        holds ties thousands)."""
         if k < len(numbers):
             kth = values[np.argpartition(-values, k - 1)[k - 1]]
-            keep = values >= kth
+            keep = values > kth
+            ties = np.flatnonzero(values == kth)
+            wanted = k - int(np.count_nonzero(keep))
+            if wanted < len(ties):
+                ties = ties[np.argpartition(self.name_rank[numbers[ties]], wanted - 1)[:wanted]]
+            keep[ties] = True
             numbers, values = numbers[keep], values[keep]
-        order = np.lexsort((self.name_rank[numbers], -values))[:k]
+        order = np.lexsort((self.name_rank[numbers], -values))
         return list(zip(numbers[order].tolist(), values[order].tolist(), strict=True))
+
+
+def _idf(held: int, seen: int) -> float:
+    """Inverse document frequency counted over the view only (never over hidden skills)."""
+    return math.log(1 + seen / held) if held else 0.0
 
 
 def _same_name(before: SkillRecord, after: SkillRecord) -> bool:

@@ -4,6 +4,7 @@ search, links, update checks and the Claude Code marketplace. The routes call th
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import threading
 from collections import OrderedDict
@@ -61,7 +62,7 @@ class Indexed:
     refs: dict[str, BundleRef]
     search: SearchIndex
     texts: dict[str, str]
-    summaries: dict[str, tuple[SkillRecord, SkillSummary]] = field(default_factory=dict)
+    summaries: dict[str, tuple[SkillRecord, bytes]] = field(default_factory=dict)  # JSON
 
 
 @dataclass(frozen=True)
@@ -229,6 +230,14 @@ class Proxy:
         scored = bool(words(query))
         return total, [self.summary(skill, round(score, 2) if scored else None) for skill, score in hits]
 
+    def search_json(
+        self, view: View, query: str, filters: Filters, offset: int = 0, limit: int | None = None
+    ) -> tuple[int, list[bytes]]:
+        """`search`, each summary as its JSON (what GET /api/skills joins into its answer)."""
+        total, hits = self.hits(view, query, filters, offset, limit)
+        scored = bool(words(query))
+        return total, [self.summary_json(skill, round(score, 2) if scored else None) for skill, score in hits]
+
     def hits(
         self, view: View, query: str, filters: Filters, offset: int = 0, limit: int | None = None
     ) -> tuple[int, list[tuple[SkillRecord, float]]]:
@@ -253,15 +262,23 @@ class Proxy:
         }
 
     def summary(self, skill: SkillRecord, score: float | None = None) -> SkillSummary:
-        """A skill as the API lists it (with its search score, when there was a query). Made once
-        per catalog and skill: a page of fifty took longer to validate than to find."""
+        """A skill as the API lists it (with its search score, when there was a query)."""
+        return SkillSummary.model_validate_json(self.summary_json(skill, score))
+
+    def summary_json(self, skill: SkillRecord, score: float | None = None) -> bytes:
+        """The JSON of `summary(skill, score)` as `dump_json` writes it: the summary's bytes, made
+        once per catalog and skill, with the score as its last key. Plain `json` writes them (the
+        fields are strings, lists and numbers, in the model's order): a first page of fifty took
+        longer to validate and encode than to find."""
         indexed = self._indexed
         made = indexed.summaries.get(skill.ref) if indexed is not None else None
         if made is None or made[0] is not skill:
-            made = (skill, SkillSummary(**self._summary_fields(skill)))
+            text = json.dumps(self._summary_fields(skill), ensure_ascii=False, separators=(",", ":"))
+            made = (skill, text.encode())
             if indexed is not None:
                 indexed.summaries[skill.ref] = made
-        return made[1] if score is None else made[1].model_copy(update={"score": score})
+        body = made[1]
+        return body if score is None else b'%s,"score":%s}' % (body[:-1], repr(float(score)).encode())
 
     def detail(self, skill: SkillRecord) -> SkillDetail:
         """Everything about one skill: metadata, SKILL.md, files, history."""

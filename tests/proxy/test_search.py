@@ -281,3 +281,23 @@ def test_a_worn_lexicon_is_renewed_and_answers_stay_the_same(template_record: Sk
     assert _lists(index) == _lists(fresh)
     for query in [*RANKED, "w4x1", "w1x1", "w4x"]:
         assert index.search(*everyone(index), query) == fresh.search(*everyone(fresh), query)
+
+
+def test_a_page_cut_among_equal_scores_keeps_the_first_by_name(template_record: SkillRecord) -> None:
+    same = LABELLED["csv-profiler"]
+    skills = [
+        template_record.model_copy(
+            update={"name": f"twin-{n:02d}", "plugin": same[0], "category": same[1], "tags": same[2],
+                    "description": same[3], "digest": f"sha256:{n}", "id": None}
+        )
+        for n in (5, 3, 9, 1, 7, 2, 8, 0, 6, 4)
+    ]  # fmt: skip
+    index = SearchIndex(skills, {s.ref: same[4] for s in skills})
+    refs = [s.ref for s in skills]
+    for query in ("csv", "profile csv", "colu"):
+        for view, seen in (("all", refs), ("half", refs[::2])):
+            total, whole = index.search(view, seen, query)
+            assert total == len(seen) and len({score for _, score in whole}) == 1
+            assert names(whole) == sorted(names(whole))
+            for k in range(1, total + 1):
+                assert index.search(view, seen, query, limit=k)[1] == whole[:k]

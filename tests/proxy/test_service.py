@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -11,10 +12,13 @@ from proxy.served import PEOPLE, config
 
 from skillport_build.errors import Refused
 from skillport_build.models.access import Identity
+from skillport_build.models.api import SearchResult, SkillSummary
+from skillport_build.models.catalog import Deprecation
 from skillport_build.proxy.bundles import BundleCache
 from skillport_build.proxy.identity import Caller
 from skillport_build.proxy.links import LinkSigner
 from skillport_build.proxy.live import LiveCatalog
+from skillport_build.proxy.search import Filters
 from skillport_build.proxy.service import Proxy
 from skillport_build.proxy.state import State
 from skillport_build.stores import LocalStore
@@ -124,3 +128,39 @@ def test_bytes_that_differ_from_the_catalog_are_not_served(proxy: Proxy, tmp_pat
         (store.root / path).write_bytes(original)
     assert problem.status == 502
     assert proxy.state.audit_tail(1)[0]["event"] == "download.refused"
+
+
+@pytest.mark.parametrize("query", ["", "review", "incident", "re", "zebra"])
+def test_the_list_answer_joined_from_summary_bytes_is_the_models_dump(proxy: Proxy, query: str) -> None:
+    view = proxy.view(caller("admin").identity)
+    total, summaries = proxy.search(view, query, Filters(), 0, 3)
+    _, parts = proxy.search_json(view, query, Filters(), 0, 3)
+    for cursor in (None, "eyJhIjoxfQ"):
+        made = SearchResult(
+            catalog_version=7, count=len(summaries), total=total, skills=summaries, next=cursor
+        )
+        assert SearchResult.joined(7, total, parts, cursor) == made.dump_json()
+
+
+@pytest.mark.parametrize("score", [0.0, 0.01, 1.5, 50.0, 123.45, 98765.43])
+def test_a_summarys_bytes_with_a_score_are_its_dump(proxy: Proxy, score: float) -> None:
+    skill = proxy.indexed().catalog.skills[0]
+    assert proxy.summary_json(skill, score) == proxy.summary(skill, score).dump_json()
+    assert proxy.summary_json(skill) == proxy.summary(skill).dump_json()
+    assert json.loads(proxy.summary_json(skill, score))["score"] == score
+
+
+def test_a_summarys_bytes_are_what_the_model_writes_for_any_text(proxy: Proxy) -> None:
+    skill = proxy.indexed().catalog.skills[0]
+    odd = skill.model_copy(
+        update={
+            "description": 'Quotes " and \\ slashes, é, 漢字, tabs\t, a bell \u0007, </script>, \u2028',
+            "deprecated": Deprecation(reason="use the new one", replacement=None),
+            "category": None,
+            "tags": ("ünïcode", "two words"),
+        }
+    )
+    summary = proxy.summary_json(odd, 12.5)
+    fields = json.loads(summary)
+    assert SkillSummary(**fields).dump_json() == summary
+    assert fields["description"] == odd.description

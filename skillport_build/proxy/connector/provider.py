@@ -113,6 +113,7 @@ class AuthProvider:
         self.resource = f"{self.base_url}/mcp"
         self.grants, self.state, self.documents = grants, state, documents
         self.access_ttl, self.refresh_ttl, self.clock = access_ttl, refresh_ttl, clock
+        self._personal: dict[str, tuple[object, SkillportAccess]] = {}  # token -> (its info, access)
 
     # clients ------------------------------------------------------------------------------------
 
@@ -299,7 +300,10 @@ class AuthProvider:
             info = self.state.check_token(token)
             if info is None:
                 return None
-            return SkillportAccess(
+            made = self._personal.get(token)  # made again whenever the state's answer is a new one
+            if made is not None and made[0] is info:
+                return made[1].model_copy()
+            access = SkillportAccess(
                 token=token,
                 client_id=PERSONAL_CLIENT,
                 scopes=list(SCOPES),
@@ -307,6 +311,10 @@ class AuthProvider:
                 subject=info.user,
                 claims={"groups": list(info.groups), "token_id": info.id},
             )
+            if len(self._personal) > 10_000:
+                self._personal.clear()
+            self._personal[token] = (info, access)
+            return access.model_copy()
         grant = self.grants.token(token, "access")
         return None if grant is None else _access(token, grant)
 
