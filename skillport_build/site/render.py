@@ -11,7 +11,6 @@ import hashlib
 import multiprocessing
 import os
 import shutil
-import subprocess
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -20,13 +19,14 @@ from typing import Any
 
 from markupsafe import Markup
 
-from skillport_build.errors import BuildError, SignatureError
+from skillport_build.errors import SignatureError
 from skillport_build.models.catalog import Bundle, Catalog, PluginRecord, SkillRecord
 from skillport_build.models.marketplace import SURFACE_LABELS
-from skillport_build.release.bundle import skill_markdown
+from skillport_build.release.bundle import SEARCH_TEXT_LIMIT, skill_markdown
 from skillport_build.site import markdown
 from skillport_build.site.listing import PAGE_SIZE, Hit, Listing, Query, options, pages_of, plugins_holding
 from skillport_build.site.parts import Parts, plugin_parts
+from skillport_build.site.searchindex import write_search_index
 from skillport_build.site.templating import environment, templates_dir
 from skillport_build.stores.base import Store
 
@@ -71,6 +71,7 @@ class _Pages:
     link_base: str | None
     env: Any = None
     written: list[Path] = field(default_factory=list)
+    texts: dict[str, str] = field(default_factory=dict)  # each skill's search text, by ref
 
     def __post_init__(self) -> None:
         self.env = environment()
@@ -100,8 +101,10 @@ class _Pages:
         )
 
     def skill(self, skill: SkillRecord, read_bundle: BundleReader) -> None:
-        """Write a skill's page."""
-        html = markdown.render(skill_markdown(read_bundle(skill.bundle), skill.name))
+        """Write a skill's page, keeping the start of its SKILL.md that search reads."""
+        body = skill_markdown(read_bundle(skill.bundle), skill.name)
+        self.texts[skill.ref] = body[:SEARCH_TEXT_LIMIT]
+        html = markdown.render(body)
         self.page(
             f"skills/{skill.slug}.html",
             "skill.html",
@@ -115,12 +118,13 @@ class _Pages:
 _FORKED: list[tuple[_Pages, list[SkillRecord], BundleReader]] = []  # what forked workers render
 
 
-def _render_chunk(indices: list[int]) -> list[str]:
+def _render_chunk(indices: list[int]) -> tuple[list[str], dict[str, str]]:
     pages, skills, read_bundle = _FORKED[0]
     start = len(pages.written)  # a worker process renders several chunks
+    pages.texts.clear()
     for i in indices:
         pages.skill(skills[i], read_bundle)
-    return [str(p) for p in pages.written[start:]]
+    return [str(p) for p in pages.written[start:]], dict(pages.texts)
 
 
 def _skill_pages(
@@ -138,8 +142,9 @@ def _skill_pages(
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
             done = 0
-            for chunk, paths in zip(chunks, pool.map(_render_chunk, chunks), strict=True):
+            for chunk, (paths, texts) in zip(chunks, pool.map(_render_chunk, chunks), strict=True):
                 results.append(paths)
+                pages.texts.update(texts)
                 done += len(chunk)
                 progress(done, len(skills))
     finally:
@@ -164,8 +169,8 @@ def render_site(
     Downloads link to `link_base + bundle path`; without a link base they are relative paths, and
     the bundles are expected at the site's root. Plugin pages offer the plugin zip only for the
     plugins in `plugin_downloads` (all when None). The index lists every skill, PAGE_SIZE a page
-    (index.html, index-2.html, ...); with `search`, Pagefind indexes the skill pages in chunks so
-    that a browser searching fetches only the chunks its words need, never the whole catalog.
+    (index.html, index-2.html, ...); with `search`, a chunked index of those skills alone
+    (site/searchindex.py) lets a browser fetch only the few files a search needs, never the catalog.
     `progress(done, total)` after each skill page.
     """
     visible = set(only) if only is not None else None
@@ -183,11 +188,13 @@ def render_site(
     for plugin in plugins:
         offered = downloadable is None or plugin.name in downloadable
         pages.plugin(plugin, shown_skills(plugin, by_name), offered, read_bundle)
+    found: list[Path] = []
+    if search:
+        head, found = write_search_index(out, skills, plugins, pages.texts, SURFACE_LABELS)
+        pages.common["site"] = {**pages.common["site"], "search_index": head}
     index_pages = _index_pages(pages, skills, plugins)
     pages.page("404.html", "404.html", "")
-    written = [*pages.written, *_copy_static(out)]
-    if search:
-        written += pagefind_index(out)
+    written = [*pages.written, *_copy_static(out), *found]
     return SiteResult(
         len(skills) + len(plugins) + index_pages + 1, len(skills), sum(p.stat().st_size for p in written)
     )
@@ -217,26 +224,6 @@ def _index_pages(pages: _Pages, skills: list[SkillRecord], plugins: list[PluginR
 def index_name(page: int) -> str:
     """The file of the static index's page `page`."""
     return "index.html" if page == 1 else f"index-{page}.html"
-
-
-def pagefind_index(out: Path) -> list[Path]:
-    """Index the skill pages under `out` with Pagefind (the binary its wheel ships) into out/pagefind/."""
-    import pagefind_bin  # type: ignore[import-untyped]  # imported here: only a static site needs it
-
-    command = [
-        str(pagefind_bin.get_executable()),
-        *("--site", str(out), "--glob", "skills/*.html", "--force-language", "en", "--silent"),
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise BuildError(
-            f"pagefind could not index the site in {out}: {(done.stderr or done.stdout).strip()[:500]}"
-            " — reinstall skillport (its pagefind dependency ships the binary), or pass --no-search"
-        )
-    for unused in (out / "pagefind").glob("pagefind-*ui.*"):  # its own search UI: ours is search.js
-        unused.unlink()
-    (out / "pagefind" / "pagefind-highlight.js").unlink(missing_ok=True)
-    return sorted(p for p in (out / "pagefind").rglob("*") if p.is_file())
 
 
 def render_index(catalog: Catalog, listing: Listing, *, part: bool = False) -> str:
@@ -290,7 +277,7 @@ def _context(catalog: Catalog, proxy: bool) -> dict[str, Any]:
         "proxy": proxy,
         "admin": None if proxy else False,  # the proxy fills the header's admin slot for admins
         "show_version": not proxy,
-        "wasm": not proxy,  # the static site's search (Pagefind) runs WebAssembly
+        "search_index": "",  # the static site's search index head, once written
     }
     return {"site": site, "surface_labels": SURFACE_LABELS}
 

@@ -1,5 +1,6 @@
-"""The static catalog website (`skillport site`) in a real headless Chromium: Pagefind search and
-filters in the URL, downloads, inert skill content, every page fitting a phone and passing axe."""
+"""The static catalog website (`skillport site`) in a real headless Chromium: its own chunked search,
+ranked as the proxy ranks, and filters in the URL, downloads, inert skill content, every page fitting
+a phone and passing axe."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from integration.pagecheck import WIDTHS, Watched, checked_context
 from releasing import build_at
 
 from skillport_build.models.catalog import Catalog
+from skillport_build.proxy.search import Filters, SearchIndex
+from skillport_build.release.bundle import search_text
 from skillport_build.site.render import folder_reader, link_bundles, render_site
 
 pytestmark = pytest.mark.integration
@@ -44,7 +47,7 @@ description: "Takes notes. Use when asked for notes about zanzibar."
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("site")
     repo = work / "repo"
     shutil.copytree(TEMPLATE, repo)
@@ -53,8 +56,21 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     catalog = Catalog.load(work / "dist")
     render_site(catalog, folder_reader(work / "dist"), work / "www")
     link_bundles(catalog, work / "dist", work / "www")
+    return work
+
+
+@pytest.fixture(scope="module")
+def site(work: Path) -> Iterator[str]:
     with static_server(work / "www") as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def proxy_index(work: Path) -> SearchIndex:
+    """The proxy's search index over the same catalog and texts as the site's."""
+    catalog = Catalog.load(work / "dist")
+    read = folder_reader(work / "dist")
+    return SearchIndex(catalog.skills, {s.ref: search_text(read(s.bundle), s.name) for s in catalog.skills})
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +130,46 @@ def test_a_word_from_a_skill_body_finds_it(browser: Any, site: str) -> None:
     _answered(page, lambda: page.fill("#q", "incident"))
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "catalog-index.png"))
+
+
+# (query, surface filter): prefixes as typed, one letter, typos, several words, a name in full, none
+SAME_AS_PROXY = [
+    ("incident", ""),
+    ("inci", ""),
+    ("in", ""),
+    ("i", ""),
+    ("the", ""),
+    ("pull request", ""),
+    ("csv-profiler", ""),
+    ("postmortm", ""),
+    ("reveiw", ""),
+    ("write record", ""),
+    ("notes", ""),
+    ("delimiter", ""),
+    ("zebra", ""),
+    ("review", "claude-code"),
+    ("the", "desktop"),
+    ("", "claude-code"),
+]
+
+
+@pytest.mark.parametrize(("query", "surface"), SAME_AS_PROXY)
+def test_the_static_search_ranks_as_the_proxy_does(
+    browser: Any, site: str, work: Path, proxy_index: SearchIndex, query: str, surface: str
+) -> None:
+    page = _open(browser, f"{site}/index.html")
+    if surface:
+        _answered(page, lambda: page.select_option("#surface", surface))
+    if query:
+        _answered(page, lambda: page.fill("#q", query))
+    everyone = [s.ref for s in proxy_index.skills]
+    total, hits = proxy_index.search("all", everyone, query, Filters(surface=surface or None))
+    assert _visible(page) == [s.slug for s, _ in hits][:12]
+    assert page.inner_text("#count").startswith(f"{total} skill")
+    holding = {s.plugin for s, _ in hits}
+    plugins = [p.name for p in Catalog.load(work / "dist").plugins if p.name in holding]
+    assert page.eval_on_selector_all("#plugins li", "els => els.map(e => e.dataset.plugin)") == plugins
+    page.close()
 
 
 def test_filters_narrow_the_list_and_live_in_the_url(browser: Any, site: str) -> None:

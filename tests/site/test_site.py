@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import gzip
 import json
 import re
 from pathlib import Path
@@ -33,7 +32,7 @@ def test_every_page_is_written(built: Path, tmp_path: Path) -> None:
     names = sorted(
         p.relative_to(tmp_path / "site").as_posix()
         for p in (tmp_path / "site").rglob("*")
-        if p.is_file() and "pagefind" not in p.parts
+        if p.is_file() and "search" not in p.parts
     )
     assert names == sorted(
         ["404.html", "index.html"]
@@ -45,9 +44,12 @@ def test_every_page_is_written(built: Path, tmp_path: Path) -> None:
     assert "Content-Security-Policy" in page and "default-src &#39;none&#39;" not in page
     assert 'href="../bundles/csv-profiler/1.0.0/csv-profiler-1.0.0.zip" download' in page
     assert "scripts/<wbr>profile_<wbr>csv.<wbr>py" in page and "Version history" in page
-    search = tmp_path / "site/pagefind"
-    assert (search / "pagefind.js").is_file() and len(list(search.glob("fragment/*.pf_fragment"))) == 6
-    assert not list(search.glob("pagefind-*ui.*"))  # Pagefind's own UI is not shipped: search.js is ours
+    (head,) = (tmp_path / "site/search").glob("*/index.json")
+    assert (
+        f'data-index="{head.relative_to(tmp_path / "site").as_posix()}"'
+        in (tmp_path / "site/index.html").read_text()
+    )
+    assert len(list(head.parent.glob("skills/*.json"))) == 6 and list(head.parent.glob("terms/*.bin"))
 
 
 def test_no_page_loads_anything_from_elsewhere(built: Path, tmp_path: Path) -> None:
@@ -62,7 +64,7 @@ def test_an_audience_sees_only_its_skills(built: Path, tmp_path: Path) -> None:
     _, result = _render(built, tmp_path / "site", only={"release-notes", "csv-profiler"})
     assert result.skills == 2
     index = (tmp_path / "site/index.html").read_text()
-    search = _pagefind_text(tmp_path / "site")
+    search = _index_text(tmp_path / "site")
     assert "release-notes" in search and "csv-profiler" in search
     for hidden in ("incident-postmortem", "pr-review", "decision-record", "operations"):
         assert hidden not in index and hidden not in search
@@ -72,25 +74,25 @@ def test_an_audience_sees_only_its_skills(built: Path, tmp_path: Path) -> None:
     assert "release-notes" in writing and "decision-record" not in writing
 
 
-def _pagefind_text(site: Path) -> str:
-    """Every chunk of the site's Pagefind index, decompressed, as one text."""
+def _index_text(site: Path) -> str:
+    """Every file of the site's search index, as one text."""
     return "\n".join(
-        gzip.decompress(p.read_bytes()).decode("utf-8", "replace")
-        for p in sorted((site / "pagefind").rglob("*"))
-        if p.suffix in {".pf_fragment", ".pf_index", ".pf_filter", ".pf_meta"}
+        p.read_bytes().decode("utf-8", "replace") for p in sorted((site / "search").rglob("*")) if p.is_file()
     )
 
 
 def test_the_search_index_is_chunked_and_carries_the_skill_text(built: Path, tmp_path: Path) -> None:
     _render(built, tmp_path / "site")
-    fragments = [
-        json.loads(gzip.decompress(p.read_bytes()).removeprefix(b"pagefind_dcd"))
-        for p in (tmp_path / "site/pagefind/fragment").iterdir()
-    ]
-    csv = next(f for f in fragments if f["url"].endswith("/csv-profiler.html"))
-    assert csv["meta"]["plugin"] == "data-tools" and csv["filters"]["surface"] == ["claude-ai", "desktop"]
-    assert "delimiter" in csv["content"].lower()
-    assert "Version history" not in csv["content"]  # only the description and SKILL.md are indexed
+    (head,) = (tmp_path / "site/search").glob("*/index.json")
+    index = json.loads(head.read_text())
+    assert index["skills"] == 6 and index["filters"]["surface"] == ["claude-ai", "claude-code", "desktop"]
+    cards = [json.loads(p.read_text()) for p in sorted(head.parent.glob("skills/*.json"))]
+    assert sorted(c["name"] for c in cards) == [c["name"] for c in cards]  # numbered by name
+    csv = next(c for c in cards if c["name"] == "csv-profiler")
+    assert csv["plugin"] == "data-tools" and csv["surfaces"] == ["claude-ai", "desktop"]
+    assert "delimiter" in csv["text"].lower() and "Version history" not in csv["text"]
+    words = json.loads((head.parent / "words.json").read_text())
+    assert "delimiter" in words and words == sorted(words)
 
 
 def test_the_index_pages_through_every_skill(
@@ -103,7 +105,7 @@ def test_the_index_pages_through_every_skill(
     first, second = ((tmp_path / "site" / n).read_text() for n in ("index.html", "index-2.html"))
     assert first.count('class="card"') == 4 and second.count('class="card"') == 2
     assert 'href="index-2.html" rel="next"' in first and 'href="index.html" rel="prev"' in second
-    assert "page 2 of 2" in second and not (tmp_path / "site/pagefind").exists()
+    assert "page 2 of 2" in second and not (tmp_path / "site/search").exists()
 
 
 def test_link_base_points_downloads_elsewhere(built: Path, tmp_path: Path) -> None:
@@ -143,16 +145,16 @@ def test_rendering_on_every_core_gives_the_same_site(
     _, result = _render(built, tmp_path / "parallel", workers=2)
     serial, parallel = (_files(tmp_path / name) for name in ("serial", "parallel"))
     assert result.size_bytes == sum(len(b) for b in parallel.values())
-    # Pagefind writes its filter chunks in hash-map order (the same filters, not the same bytes), and
-    # its entry and meta files name those chunks by hash; every other file is the same.
-    assert {n: b for n, b in serial.items() if _reproducible(n)} == {
-        n: b for n, b in parallel.items() if _reproducible(n)
-    }
-    assert sum(_reproducible(n) for n in serial) == len(serial) - 2 - sum("filter" in n.parts for n in serial)
+    assert serial == parallel  # the search index too, byte for byte
 
 
-def _reproducible(name: Path) -> bool:
-    return "filter" not in name.parts and name.suffix not in {".pf_meta", ".json"}
+def test_a_new_generation_replaces_the_last_index(built: Path, tmp_path: Path) -> None:
+    _render(built, tmp_path / "site")
+    _render(built, tmp_path / "site", only={"csv-profiler"})
+    (head,) = (tmp_path / "site/search").glob("*/index.json")
+    assert (
+        json.loads(head.read_text())["skills"] == 1 and len(list((tmp_path / "site/search").iterdir())) == 1
+    )
 
 
 def _files(root: Path) -> dict[Path, bytes]:
