@@ -252,9 +252,9 @@ def _record_names(plugin: Plugin) -> list[str]:
 def _record_key(plugin: Plugin, bundles: dict[str, Bundle], lifecycle: bytes) -> str:
     """A hash of every input of a plugin's catalog records but the previous catalog's history: the
     folder's fingerprint, its skills' addresses, its bundles and the lifecycle."""
-    own = [(b.path, b.sha256, b.size) for b in (bundles[path] for path, _ in _bundle_paths(plugin))]
-    refs = [skill.ref for skill in plugin.skills]
-    return hashlib.sha256(canonical_json([plugin.fingerprint, refs, own]) + lifecycle).hexdigest()
+    own = "\0".join(f"{b.path}\0{b.sha256}\0{b.size}" for b in (bundles[p] for p, _ in _bundle_paths(plugin)))
+    refs = "\0".join(skill.ref for skill in plugin.skills)
+    return hashlib.sha256(f"{plugin.fingerprint}\n{refs}\n{own}\n".encode() + lifecycle).hexdigest()
 
 
 def _write_catalog(
@@ -464,10 +464,11 @@ def _sort_out(
     """The bundles OUT already holds with the right bytes, and a job per plugin for the rest."""
     bundles: dict[str, Bundle] = {}
     jobs = []
+    base = f"{out}{os.sep}"  # one string join per bundle, not a Path
     for plugin in market.plugins:
         missing = set()
         for path, digest in _bundle_paths(plugin):
-            kept = _kept(out / path, path, known.get((path, digest)), cache)
+            kept = _kept(base + path, path, known.get((path, digest)), cache)
             if kept is None:
                 missing.add(path)
             else:
@@ -484,18 +485,18 @@ def _bundle_paths(plugin: Plugin) -> list[tuple[str, str]]:
     return [*found, (plugin_bundle_path(plugin.name, version), plugin.digest)]
 
 
-def _kept(target: Path, path: str, published: str | None, cache: BuildCache | None) -> Bundle | None:
+def _kept(target: str, path: str, published: str | None, cache: BuildCache | None) -> Bundle | None:
     """The bundle already in OUT, if it has the published bytes (an untouched cached stat suffices)."""
     if published is None:
         return None
     try:
-        st = target.stat()
+        st = os.stat(target)
     except OSError:
         return None
     if not stat.S_ISREG(st.st_mode):
         return None
     seen = cache.bundle_sha256(st, path) if cache else None
-    if seen != published and _sha256_file(target) != published:
+    if seen != published and _sha256_file(Path(target)) != published:
         return None
     return Bundle.model_construct(path=path, sha256=published, size=st.st_size)  # our own values
 

@@ -56,20 +56,20 @@ def write_texts(
     for skill in skills:
         wanted[shard_of(skill.bundle.sha256)][skill.bundle.sha256] = skill
     kept = _kept_shards(out, previous)
-    earlier: dict[str, str] | None = None
     refs: list[Bundle] = []
     for shard in sorted(wanted):
         members = wanted[shard]
         if shard in kept and kept[shard][1] == members.keys():
             refs.append(kept[shard][0])
             continue
+        earlier: dict[str, str] | None = None  # a text lives in its bundle's shard: read that one's
         texts: dict[str, str] = {}
         for sha256, skill in sorted(members.items()):
             if sha256 in bodies:
                 texts[sha256] = bodies[sha256][:SEARCH_TEXT_LIMIT]
                 continue
             if earlier is None:
-                earlier = _earlier_texts(out)
+                earlier = _earlier_texts(out, shard)
             texts[sha256] = earlier[sha256] if sha256 in earlier else _read(out, skill)
         blob, ref = encode_texts(shard, texts)
         if not (out / ref.path).is_file():
@@ -97,10 +97,11 @@ def _kept_shards(out: Path, previous: PreviousTexts | None) -> dict[int, tuple[B
     return kept
 
 
-def _earlier_texts(out: Path) -> dict[str, str]:
-    """The texts of the documents earlier builds left in OUT (each named by its own sha256)."""
+def _earlier_texts(out: Path, shard: int) -> dict[str, str]:
+    """The texts of the documents of one shard earlier builds left in OUT (each named by its own
+    sha256)."""
     known: dict[str, str] = {}
-    for path in sorted((out / PREFIX).glob("*.json.zst")):
+    for path in sorted((out / PREFIX).glob(f"{shard:02d}.*.json.zst")):
         blob = path.read_bytes()
         ref = Bundle(path=f"{PREFIX}{path.name}", sha256=path.name.split(".")[1], size=len(blob))
         try:
