@@ -33,6 +33,7 @@ class ReleaseOutcome:
     catalog_version: int | None = None
     bumped: list[Bumped] = field(default_factory=list)
     published: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, name, version)
+    copied: tuple[str, ...] = ()  # plugins whose records were copied as bytes from the store's catalog
     summary: str = ""
 
 
@@ -76,7 +77,7 @@ def release(
         result = build(root, options)
         sign_dir(out, key)
         publish(out, store)
-    outcome.catalog_version = result.catalog_version
+    outcome.catalog_version, outcome.copied = result.catalog_version, result.copied
     outcome.published = [
         (i.kind, i.name, i.version or "")
         for i in result.plan.items

@@ -4,8 +4,11 @@ A plugin folder is known by a fingerprint of its files (in a git checkout, the i
 the `lstat` of what git does not vouch for; else every file's path, mode, size, mtime and inode),
 its marketplace entry, the validation settings and Skillport's version. When the fingerprint is
 the same, the cache gives back the plugin's file list (with digests), its manifests and every
-finding the rules made, so a one-skill change rebuilds one plugin. The cache lives in the build
-output (`OUT/.cache/`), which publishing never uploads; deleting it only makes the next build slower.
+finding the rules made, so a one-skill change rebuilds one plugin. With `summaries` it gives back
+less: the plugin's name, version and digests and its skills' names and paths (Plugin.summary),
+enough to plan it and copy its records; `expand` gives the rest when a record must be made. The
+cache lives in the build output (`OUT/.cache/`), which publishing never uploads; deleting it only
+makes the next build slower.
 """
 
 from __future__ import annotations
