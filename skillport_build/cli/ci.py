@@ -78,14 +78,23 @@ def pull_request(path: Path, url: str | None, level: str) -> int:
     multiple=True,
     help="Proxy URL to tell of a new catalog (repeatable; $SKILLPORT_NOTIFY_SECRET).",
 )
-def release(path: Path, url: str, level: str | None, push: bool, proxies: tuple[str, ...]) -> int:
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Build here and keep it (the workflow caches it): the next release rebuilds only what changed.",
+)
+def release(
+    path: Path, url: str, level: str | None, push: bool, proxies: tuple[str, ...], out: Path | None
+) -> int:
     """Bump what changed, build, sign and publish; write the job summary."""
     from skillport_build.cli.store import notify_all, notify_secret
     from skillport_build.release.job import release as run_release
 
     secret = notify_secret(proxies)
     level = level or _level_from_labels()
-    outcome = run_release(path, open_store(url), _signing_key(), level=level, git_push=push, remote=_remote())
+    outcome = run_release(
+        path, open_store(url), _signing_key(), level=level, git_push=push, remote=_remote(), out=out
+    )
     click.echo(outcome.summary, nl=False)
     _summary(outcome.summary)
     if outcome.catalog_version is not None:

@@ -57,6 +57,27 @@ def _previous(previous: Path | None, store: str | None) -> Catalog | None:
     return current_catalog(open_store(store))
 
 
+def _previous_bytes(previous: Path | None, store: str | None) -> tuple[bytes | None, str]:
+    """The last published catalog's bytes as they are, and how to name them: the build checks
+    them itself, and parses them only when they are not the catalog its cache saw written."""
+    from skillport_build.errors import CatalogError
+
+    if previous and store:
+        raise UsageError("give --previous or --store, not both")
+    if previous:
+        path = previous / "catalog.json" if previous.is_dir() else previous
+        try:
+            return path.read_bytes(), str(path)
+        except OSError as exc:
+            raise CatalogError(f"cannot read catalog {path}: {exc.strerror}") from None
+    if not store:
+        return None, ""
+    from skillport_build.stores import open_store
+
+    pointer = open_store(store).pointer()
+    return (pointer.catalog if pointer else None), f"{store}/catalog.json"
+
+
 @click.command()
 @click.argument("path", type=folder, default=".")
 @click.option("--previous", type=existing_file, help="The last published catalog.json.")
@@ -135,17 +156,15 @@ def build(
     strict: bool,
 ) -> int:
     """Build every bundle and the catalog into OUT."""
-    from skillport_build.models.catalog import Catalog, parse_time
+    from skillport_build.models.catalog import parse_time
     from skillport_build.release import build as build_step
 
-    if previous and store:
-        raise UsageError("give --previous or --store, not both")
-    last, unsigned = Catalog.load_unsigned(previous) if previous else (_previous(None, store), None)
+    raw, source = _previous_bytes(previous, store)
     fetching = ProgressBar("Fetching remote plugins")
     options = build_step.BuildOptions(
         out=out,
-        previous=last,
-        previous_bytes=unsigned,
+        previous_bytes=raw,
+        previous_source=source,
         validity=timedelta(days=expires_in),
         commit=commit,
         now=parse_time(now_text) if now_text else None,
@@ -153,9 +172,8 @@ def build(
     )
     with fetching, ProgressBar("Building bundles") as bar:
         result = build_step.build(path, options, progress=bar.update)
-    catalog = result.catalog
     click.echo(
-        f"catalog {catalog.catalog_version}: {len(catalog.skills)} skills, {len(catalog.plugins)} plugins; "
+        f"catalog {result.catalog_version}: {result.skills} skills, {result.plugins} plugins; "
         f"{len(result.written)} bundles written, {len(result.reused)} reused → {out}"
     )
     fetched = result.remote

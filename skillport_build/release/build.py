@@ -6,6 +6,9 @@
     OUT/catalog.json                                        canonical JSON, unsigned
 
 A bundle whose skill's version and digest are unchanged is reused, not rebuilt; both cores compress.
+When the previous catalog is the one the build cache saw written into OUT (release/previous.py),
+a plugin the cache vouches for costs a fingerprint compare: it is planned from its summary and its
+records are copied as bytes from that catalog.
 """
 
 from __future__ import annotations
@@ -18,45 +21,48 @@ import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from itertools import repeat
 from pathlib import Path
 
 from skillport_build.errors import BuildError, CatalogError, ValidationFailed
 from skillport_build.models.base import gc_paused
 from skillport_build.models.catalog import (
-    Author,
     Bundle,
     Catalog,
-    Deprecation,
-    FileRecord,
     MarketplaceInfo,
-    Origin,
     Owner,
-    PluginRecord,
-    Record,
     Release,
-    Removed,
     SkillRecord,
     Source,
     canonical_json,
     format_time,
 )
-from skillport_build.models.lifecycle import Lifecycle
+from skillport_build.release.assemble import Entry, assemble
 from skillport_build.release.bundle import Deflated, deflate, source_date_epoch, stamp_skill_md, zip_deflated
 from skillport_build.release.files import write_atomic
-from skillport_build.release.plan import Change, Plan, make_plan
+from skillport_build.release.plan import Plan, make_plan
+from skillport_build.release.previous import Previous, unsigned_if_ours
+from skillport_build.release.records import (
+    UPLOAD_EXCLUDED,
+    plugin_bundle_path,
+    records_of,
+    removed_records,
+    skill_bundle_path,
+)
 from skillport_build.release.texts import write_texts
 from skillport_build.repo.buildcache import BuildCache, cache_salt
 from skillport_build.repo.diagnostics import Diagnostic
 from skillport_build.repo.gitindex import GitIndex
 from skillport_build.repo.loader import load
-from skillport_build.repo.marketplace import Marketplace, Plugin, RemoteReport, Skill
+from skillport_build.repo.marketplace import Marketplace, Plugin, RemoteReport
 from skillport_build.repo.paths import ACCESS_YAML, VALIDATE_YAML
 from skillport_build.repo.remote import RemoteSources
 from skillport_build.validate import validate_by_plugin
 
+__all__ = ["BuildOptions", "BuildResult", "build", "plugin_bundle_path", "remote_cache", "skill_bundle_path"]
+
 DEFAULT_VALIDITY = timedelta(days=30)
-UPLOAD_EXCLUDED = ("evals/",)  # Claude.ai refuses a root evals/ folder in an upload
 
 
 @dataclass(frozen=True)
@@ -64,9 +70,9 @@ class BuildOptions:
     """Everything a build needs besides the repository."""
 
     out: Path
-    previous: Catalog | None = None
-    previous_digest: str | None = None  # Catalog.load_with_digest's: lets the cache vouch for its records
-    previous_bytes: bytes | None = None  # Catalog.load_unsigned's (its digest wins): records are copied
+    previous: Catalog | None = None  # parsed already; with previous_bytes, only used if those are not ours
+    previous_bytes: bytes | None = None  # the previous catalog.json as published (signed or not)
+    previous_source: str = "the previous catalog"  # how messages name previous_bytes
     now: datetime | None = None  # default: SOURCE_DATE_EPOCH, else the clock
     validity: timedelta = DEFAULT_VALIDITY
     commit: str | None = None  # default: the repository's git HEAD, if any
@@ -83,12 +89,21 @@ Progress = Callable[[int, int], None]  # (bundles done, bundles in all)
 class BuildResult:
     """What the build wrote."""
 
-    catalog: Catalog
+    data: bytes  # catalog.json as written
     plan: Plan
     written: tuple[str, ...]  # store-relative paths of bundles made now
     reused: tuple[str, ...]  # bundles already in OUT with the right bytes
     warnings: tuple[str, ...] = ()  # what the person should know: a dirty tree, remote entries
     remote: RemoteReport = field(default_factory=RemoteReport)  # fetched, reused, skipped
+    copied: tuple[str, ...] = ()  # plugins whose records were copied as bytes from the previous catalog
+    catalog_version: int = 0
+    skills: int = 0
+    plugins: int = 0
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        """The catalog written, parsed (on first use: a rebuild itself never parses it)."""
+        return Catalog.from_bytes(self.data, "the catalog built")
 
 
 @dataclass(frozen=True)
@@ -101,6 +116,22 @@ class _Job:
     paths: frozenset[str]
 
 
+@dataclass(frozen=True)
+class _TextSkill:
+    """A copied skill record as the search texts see it."""
+
+    name: str
+    bundle: Bundle
+
+
+@dataclass(frozen=True)
+class _PreviousTexts:
+    """The previous catalog's shards and its skills' bundles, for the search texts."""
+
+    texts: tuple[Bundle, ...] | None
+    skills: list[_TextSkill]
+
+
 def build(root: Path, options: BuildOptions, progress: Progress | None = None) -> BuildResult:
     """Validate, plan against the previous catalog, write the bundles, then the catalog."""
     with gc_paused():  # tens of thousands of plugins, files and records, none in a cycle
@@ -109,9 +140,12 @@ def build(root: Path, options: BuildOptions, progress: Progress | None = None) -
 
 def _build(root: Path, options: BuildOptions, progress: Progress | None) -> BuildResult:
     cache = _open_cache(root, options.out) if options.incremental else None
+    previous, said = _previous(options, cache)
+    if cache is not None and previous is not None and previous.is_trusted:
+        cache.summaries = True  # the plugins it vouches for are planned and copied from summaries
     remote = options.remote or RemoteSources(remote_cache(options.out))
     market = load(root, cache, remote)
-    report, findings = validate_by_plugin(market)
+    report, findings = validate_by_plugin(market)  # every read plugin's rules; all cross-plugin ones
     if report.errors:
         lines = [f"{d.location()}: {d.rule}: {d.message}" for d in report.errors[:5]]
         raise ValidationFailed(len(report.errors), lines)
@@ -120,48 +154,206 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
             f"{ACCESS_YAML} is missing: nothing is built without an access policy, so that nothing is "
             "ever served to the wrong people; `skillport new access` writes one to start from"
         )
-    plan = make_plan(market, options.previous)
-    _refuse_problems(plan)
     now = options.now or datetime.fromtimestamp(source_date_epoch(int(datetime.now(UTC).timestamp())), UTC)
-    known = _known_bundles(options) | (cache.known_bundles() if cache else {})
+    known = _known_bundles(options, previous) | (cache.known_bundles() if cache else {})
 
-    # 1. Keep the bundles already in OUT with the published bytes; build the rest, a plugin per job.
+    # 1. Sort out the bundles already in OUT with the published bytes; a job per plugin for the rest.
     options.out.mkdir(parents=True, exist_ok=True)
     bundles, jobs = _sort_out(market, options.out, known, cache)
     if cache is not None and any(job.plugin.cached for job in jobs):
         cache.forget(job.plugin.path for job in jobs)  # a bundle went missing: read those plugins again
         market = load(root, cache, remote)
         bundles, jobs = _sort_out(market, options.out, known, cache)
+
+    # 2. The plan; a plugin the cache vouches for, with every bundle in place, is as published.
+    lifecycle = canonical_json(market.lifecycle.model_dump(mode="json"))
+    pending = {job.plugin.path for job in jobs}
+    keys = {
+        p.path: _record_key(p, bundles, lifecycle)
+        for p in market.plugins
+        if cache is not None and p.path not in pending
+    }
+    copied = _copyable(market, previous, cache, keys)
+    plan = make_plan(market, previous, unchanged=frozenset(copied))
+    _refuse_problems(plan)
+
+    # 3. Build the missing bundles, on every core when there are enough.
     reused, total = tuple(bundles), len(bundles) + sum(len(job.paths) for job in jobs)
     epoch = source_date_epoch()  # zip times come from the content's epoch, never the clock
     for made in _make(jobs, options.out, epoch, options.jobs):
         bundles.update((bundle.path, bundle) for bundle in made)
         if progress:
             progress(len(bundles), total)
+    if cache is not None:
+        keys.update((job.plugin.path, _record_key(job.plugin, bundles, lifecycle)) for job in jobs)
 
-    # 2. The catalog, written last so that it never names a bundle that is not there; the records
-    #    of plugins that did not change since the catalog passed as previous are that catalog's.
-    #    Those records are copied as bytes from the previous catalog; only the rest is encoded.
-    keys = _record_keys(market, bundles) if cache is not None else {}
-    digest = _previous_digest(options)
-    reused_records = _reusable(market, plan, options.previous, digest, cache, keys)
-    catalog = _catalog(market, plan, options, now, bundles, reused_records)
-    texts = write_texts(options.out, catalog.skills, _bodies(market, bundles), options.previous)
-    catalog = catalog.model_copy(update={"texts": texts})
-    copied = _copied_records(market, catalog, reused_records, options, digest, cache)
-    data, spans = catalog.encode(copied)
+    # 4. The catalog, written last so that it never names a bundle that is not there.
+    data, spans, layout, counts = _write_catalog(market, plan, options, now, bundles, previous, copied, cache)
     write_atomic(options.out / "catalog.json", data)
     if cache is not None:
-        cache.remember_catalog(hashlib.sha256(data).hexdigest(), keys, _spans(market, catalog, keys, spans))
+        noted = {p.path: keys[p.path] for p in market.plugins if p.fingerprint is not None}
+        cache.remember_catalog(hashlib.sha256(data).hexdigest(), noted, _spans(market, spans, noted), layout)
         _update_cache(cache, market, findings, options.out, bundles)
     written = tuple(sorted(path for job in jobs for path in job.paths))
-    warnings = _warnings(market, options, catalog, cache.index if cache else None)
-    return BuildResult(catalog, plan, written, reused, warnings, market.remote)
+    commit = options.commit or _git_head(market.root)
+    warnings = (*said, *_warnings(market, options, commit, cache.index if cache else None))
+    names = tuple(sorted(p.name for p in market.plugins if p.path in copied))
+    return BuildResult(
+        data, plan, written, reused, warnings, market.remote, names, plan.catalog_version, *counts
+    )
 
 
 def remote_cache(out: Path) -> Path:
     """Where a build into `out` keeps remote entries' files, by (source, commit)."""
     return out / ".cache" / "remote"
+
+
+def _previous(options: BuildOptions, cache: BuildCache | None) -> tuple[Previous | None, tuple[str, ...]]:
+    """The previous catalog: trusted when its bytes are the ones the cache saw written, else
+    parsed in full (a CatalogError if it is not a valid catalog), with a word why nothing is copied."""
+    raw = options.previous_bytes
+    if raw is None:
+        return (Previous.parsed(options.previous) if options.previous else None), ()
+    unsigned = unsigned_if_ours(raw, cache)
+    if unsigned is not None and cache is not None:
+        with contextlib.suppress(CatalogError):  # the head did not parse: not ours after all
+            return Previous.trusted(unsigned, cache), ()
+    parsed = Previous.parsed(options.previous or Catalog.from_bytes(raw, options.previous_source))
+    said: tuple[str, ...] = ()
+    if cache is not None and cache.catalog is not None:
+        said = (
+            f"{options.previous_source} is not the catalog the last build into {options.out} wrote "
+            "(another build's, or edited since): every record was made again, none copied from it",
+        )
+    return parsed, said
+
+
+def _copyable(
+    market: Marketplace, previous: Previous | None, cache: BuildCache | None, keys: dict[str, str]
+) -> set[str]:
+    """The plugin folders whose records the trusted previous catalog holds exactly as this build
+    would make them: every input of the records hashes as it did when the cache wrote them there."""
+    if previous is None or not previous.is_trusted or cache is None:
+        return set()
+    return {
+        plugin.path
+        for plugin in market.plugins
+        if plugin.path in keys
+        and cache.records_from(plugin.path, cache.catalog) == keys[plugin.path]
+        and all(key in previous.spans for key in _record_names(plugin))
+    }
+
+
+def _record_names(plugin: Plugin) -> list[str]:
+    """The keys of a plugin's records in the catalog: plugin:<name>, skill:<ref>."""
+    return [f"plugin:{plugin.name}", *(f"skill:{s.ref}" for s in plugin.skills)]
+
+
+def _record_key(plugin: Plugin, bundles: dict[str, Bundle], lifecycle: bytes) -> str:
+    """A hash of every input of a plugin's catalog records but the previous catalog's history: the
+    folder's fingerprint, its skills' addresses, its bundles and the lifecycle."""
+    own = "\0".join(f"{b.path}\0{b.sha256}\0{b.size}" for b in (bundles[p] for p, _ in _bundle_paths(plugin)))
+    refs = "\0".join(skill.ref for skill in plugin.skills)
+    return hashlib.sha256(f"{plugin.fingerprint}\n{refs}\n{own}\n".encode() + lifecycle).hexdigest()
+
+
+def _write_catalog(
+    market: Marketplace,
+    plan: Plan,
+    options: BuildOptions,
+    now: datetime,
+    bundles: dict[str, Bundle],
+    previous: Previous | None,
+    copied: set[str],
+    cache: BuildCache | None,
+) -> tuple[bytes, dict[str, tuple[int, int]], list[int], tuple[int, int]]:
+    """The catalog's bytes, where each record sits in them, where its record arrays start and end,
+    and how many skills and plugins it has. Copied records are the previous catalog's bytes; the
+    rest are made from the plugins (a summary one expanded from the cache first)."""
+    stamp = format_time(now)
+
+    def release(version: str, digest: str, path: str) -> Release:
+        return Release(
+            version=version,
+            digest=digest,
+            bundle=bundles[path],
+            catalog_version=plan.catalog_version,
+            published_at=stamp,
+        )
+
+    plugins: list[Entry] = []
+    skills: list[Entry] = []
+    texts: list[_TextSkill | SkillRecord] = []
+    for plugin in market.plugins:
+        if plugin.path in copied and previous is not None:
+            plugins.append(Entry(plugin.name, f"plugin:{plugin.name}", previous.cut(f"plugin:{plugin.name}")))
+            for skill in plugin.skills:
+                key = f"skill:{skill.ref}"
+                skills.append(Entry((skill.name, plugin.name), key, previous.cut(key)))
+                texts.append(
+                    _TextSkill(skill.name, bundles[skill_bundle_path(skill, plugin.release_version)])
+                )
+            continue
+        full = cache.expand(plugin) if cache is not None else plugin
+        made, own = records_of(full, previous, market.lifecycle, release)
+        plugins.append(Entry(made.name, f"plugin:{made.name}", made))
+        skills += [Entry((s.name, s.plugin), f"skill:{s.ref}", s) for s in own]
+        texts += own
+    head = _head(market, plan, options, now, previous)
+    shards = write_texts(
+        options.out, texts, _bodies(market, bundles), _previous_texts(previous, market, copied, bundles)
+    )
+    head = head.model_copy(update={"texts": shards})
+    data, spans, layout = assemble(head, plugins, skills)
+    return data, spans, layout, (len(skills), len(plugins))
+
+
+def _head(
+    market: Marketplace, plan: Plan, options: BuildOptions, now: datetime, previous: Previous | None
+) -> Catalog:
+    """The catalog without its records."""
+    assert market.manifest is not None and market.access is not None  # validation guarantees both
+    manifest = market.manifest
+    return Catalog(
+        catalog_version=plan.catalog_version,
+        generated_at=format_time(now),
+        expires=format_time(now + options.validity),
+        source=Source(
+            repository=options.repository or os.environ.get("GITHUB_REPOSITORY"),
+            commit=options.commit or _git_head(market.root),
+        ),
+        marketplace=MarketplaceInfo(
+            name=manifest.name,
+            owner=Owner(name=manifest.owner.name, email=manifest.owner.email, url=manifest.owner.url),
+            description=manifest.summary,
+        ),
+        plugins=(),
+        skills=(),
+        removed=removed_records(previous, plan),
+        access=market.access,
+    )
+
+
+def _previous_texts(
+    previous: Previous | None, market: Marketplace, copied: set[str], bundles: dict[str, Bundle]
+) -> _PreviousTexts | Catalog | None:
+    """What write_texts needs of the previous catalog: its shards and its skills' bundles (a
+    copied skill's bundle is the one in OUT; the other records of a trusted catalog are parsed)."""
+    if previous is None:
+        return None
+    if previous.catalog is not None:
+        return previous.catalog
+    kept: list[_TextSkill] = []
+    copied_keys = set()
+    for plugin in market.plugins:
+        if plugin.path in copied:
+            for skill in plugin.skills:
+                copied_keys.add(f"skill:{skill.ref}")
+                kept.append(_TextSkill(skill.name, bundles[skill_bundle_path(skill, plugin.release_version)]))
+    for key in previous.spans:
+        if key.startswith("skill:") and key not in copied_keys and (record := previous.skill(key[6:])):
+            kept.append(_TextSkill(record.name, record.bundle))
+    return _PreviousTexts(previous.texts, kept)
 
 
 def _bodies(market: Marketplace, bundles: dict[str, Bundle]) -> dict[str, str]:
@@ -179,14 +371,14 @@ def _bodies(market: Marketplace, bundles: dict[str, Bundle]) -> dict[str, str]:
 
 
 def _warnings(
-    market: Marketplace, options: BuildOptions, catalog: Catalog, index: GitIndex | None
+    market: Marketplace, options: BuildOptions, commit: str | None, index: GitIndex | None
 ) -> tuple[str, ...]:
     found = []
     dirty = index is not None and index.modified  # what git's index already said, else git status
-    if options.commit is None and catalog.source.commit and (dirty or _git_dirty(market.root)):
+    if options.commit is None and commit and (dirty or _git_dirty(market.root)):
         found.append(
             f"the working tree has uncommitted changes: the catalog records commit "
-            f"{catalog.source.commit[:12]}, which does not hold them; commit first for a build anyone "
+            f"{commit[:12]}, which does not hold them; commit first for a build anyone "
             "can reproduce"
         )
     if market.remote.skipped:
@@ -221,94 +413,16 @@ def _update_cache(
     cache.save()
 
 
-def _record_keys(market: Marketplace, bundles: dict[str, Bundle]) -> dict[str, str]:
-    """Per plugin folder, a hash of every input of its catalog records but the previous catalog's
-    history: the folder's fingerprint, its skills' addresses, its bundles and the lifecycle."""
-    lifecycle = canonical_json(market.lifecycle.model_dump(mode="json"))
-    keys = {}
-    for plugin in market.plugins:
-        if plugin.fingerprint is None:
-            continue
-        own = [(b.path, b.sha256, b.size) for b in (bundles[path] for path, _ in _bundle_paths(plugin))]
-        refs = [skill.ref for skill in plugin.skills]
-        keys[plugin.path] = hashlib.sha256(
-            canonical_json([plugin.fingerprint, refs, own]) + lifecycle
-        ).hexdigest()
-    return keys
-
-
-def _previous_digest(options: BuildOptions) -> str | None:
-    if options.previous_bytes is not None:
-        return hashlib.sha256(options.previous_bytes).hexdigest()
-    return options.previous_digest
-
-
-def _copied_records(
-    market: Marketplace,
-    catalog: Catalog,
-    reused: frozenset[str],
-    options: BuildOptions,
-    digest: str | None,
-    cache: BuildCache | None,
-) -> dict[int, bytes]:
-    """id() -> canonical bytes of the records taken verbatim from the previous catalog, cut out of
-    its bytes where the cache saw that very catalog written (the digest says so)."""
-    previous, raw = options.previous, options.previous_bytes
-    if previous is None or raw is None or digest is None or cache is None or not reused:
-        return {}
-    copied = {}
-    for plugin in market.plugins:
-        if plugin.path not in reused:
-            continue
-        cut = cache.record_bytes(plugin.path, raw, digest)
-        pairs: list[tuple[str, Record | None, Record | None]] = [
-            (f"plugin:{plugin.name}", catalog.plugin(plugin.name), previous.plugin(plugin.name))
-        ]
-        pairs += [(f"skill:{s.ref}", catalog.skill(s.ref), previous.skill(s.ref)) for s in plugin.skills]
-        for key, record, was in pairs:
-            if record is not None and record is was and key in cut:  # the very record, not a new one
-                copied[id(record)] = cut[key]
-    return copied
-
-
 def _spans(
-    market: Marketplace, catalog: Catalog, keys: dict[str, str], spans: dict[int, tuple[int, int]]
+    market: Marketplace, spans: dict[str, tuple[int, int]], noted: dict[str, str]
 ) -> dict[str, dict[str, list[int]]]:
     """Per plugin folder the cache vouches for, where its records sit in the catalog's bytes."""
     found: dict[str, dict[str, list[int]]] = {}
     for plugin in market.plugins:
-        if plugin.path not in keys:
+        if plugin.path not in noted:
             continue
-        records: list[tuple[str, Record | None]] = [(f"plugin:{plugin.name}", catalog.plugin(plugin.name))]
-        records += [(f"skill:{s.ref}", catalog.skill(s.ref)) for s in plugin.skills]
-        found[plugin.path] = {key: list(spans[id(r)]) for key, r in records if r is not None}
+        found[plugin.path] = {key: list(spans[key]) for key in _record_names(plugin) if key in spans}
     return found
-
-
-def _reusable(
-    market: Marketplace,
-    plan: Plan,
-    previous: Catalog | None,
-    digest: str | None,
-    cache: BuildCache | None,
-    keys: dict[str, str],
-) -> frozenset[str]:
-    """The plugins whose records the previous catalog holds exactly as this build would make them.
-
-    That is so when the previous catalog is the one the last build wrote (signing adds proofs,
-    nothing else), the plugin and its skills are unchanged in the plan (so no release is added to
-    their history) and every other input of the records hashes as it did then."""
-    if previous is None or digest is None or cache is None:
-        return frozenset()
-    unchanged = {(item.kind, item.name) for item in plan.items if item.change is Change.UNCHANGED}
-    return frozenset(
-        plugin.path
-        for plugin in market.plugins
-        if plugin.path in keys
-        and cache.records_from(plugin.path, digest) == keys[plugin.path]
-        and ("plugin", plugin.name) in unchanged
-        and all(("skill", skill.ref) in unchanged for skill in plugin.skills)
-    )
 
 
 def _refuse_problems(plan: Plan) -> None:
@@ -324,21 +438,12 @@ def _refuse_problems(plan: Plan) -> None:
         )
 
 
-def skill_bundle_path(skill: Skill, version: str) -> str:
-    """Where a skill's zip lives in the store (under plugin.skill where the name repeats)."""
-    return f"bundles/{skill.slug}/{version}/{skill.name}-{version}.zip"
-
-
-def plugin_bundle_path(name: str, version: str) -> str:
-    """Where a plugin's zip lives in the store."""
-    return f"plugins/{name}/{version}/{name}-{version}.zip"
-
-
-def _known_bundles(options: BuildOptions) -> dict[tuple[str, str], str]:
-    """(path, digest) -> sha256 of bundles already published or already in OUT."""
-    catalogs = [options.previous]
+def _known_bundles(options: BuildOptions, previous: Previous | None) -> dict[tuple[str, str], str]:
+    """(path, digest) -> sha256 of bundles already published or already in OUT (a trusted previous
+    catalog's are all in the build cache)."""
+    catalogs = [previous.catalog if previous else None]
     existing = options.out / "catalog.json"
-    if options.previous is None and existing.is_file():  # a rebuild of an unpublished OUT
+    if previous is None and existing.is_file():  # a rebuild of an unpublished OUT
         with contextlib.suppress(CatalogError):  # a stale or foreign file: every bundle is rebuilt
             catalogs.append(Catalog.load(existing))
     known: dict[tuple[str, str], str] = {}
@@ -359,10 +464,11 @@ def _sort_out(
     """The bundles OUT already holds with the right bytes, and a job per plugin for the rest."""
     bundles: dict[str, Bundle] = {}
     jobs = []
+    base = f"{out}{os.sep}"  # one string join per bundle, not a Path
     for plugin in market.plugins:
         missing = set()
         for path, digest in _bundle_paths(plugin):
-            kept = _kept(out / path, path, known.get((path, digest)), cache)
+            kept = _kept(base + path, path, known.get((path, digest)), cache)
             if kept is None:
                 missing.add(path)
             else:
@@ -379,18 +485,18 @@ def _bundle_paths(plugin: Plugin) -> list[tuple[str, str]]:
     return [*found, (plugin_bundle_path(plugin.name, version), plugin.digest)]
 
 
-def _kept(target: Path, path: str, published: str | None, cache: BuildCache | None) -> Bundle | None:
+def _kept(target: str, path: str, published: str | None, cache: BuildCache | None) -> Bundle | None:
     """The bundle already in OUT, if it has the published bytes (an untouched cached stat suffices)."""
     if published is None:
         return None
     try:
-        st = target.stat()
+        st = os.stat(target)
     except OSError:
         return None
     if not stat.S_ISREG(st.st_mode):
         return None
     seen = cache.bundle_sha256(st, path) if cache else None
-    if seen != published and _sha256_file(target) != published:
+    if seen != published and _sha256_file(Path(target)) != published:
         return None
     return Bundle.model_construct(path=path, sha256=published, size=st.st_size)  # our own values
 
@@ -475,223 +581,6 @@ def _data(owner: str, data: bytes | None) -> bytes:
     if data is None:  # validation refuses files over the limit unless allowed, and keeps those
         raise BuildError(f"{owner} was not read (over the size limit); list it under large_files")
     return data
-
-
-def _catalog(
-    market: Marketplace,
-    plan: Plan,
-    options: BuildOptions,
-    now: datetime,
-    bundles: dict[str, Bundle],
-    reused: frozenset[str] = frozenset(),
-) -> Catalog:
-    assert market.manifest is not None and market.access is not None  # validation guarantees both
-    stamp = format_time(now)
-    previous = options.previous
-
-    def release(version: str, digest: str, path: str) -> Release:
-        return Release(
-            version=version,
-            digest=digest,
-            bundle=bundles[path],
-            catalog_version=plan.catalog_version,
-            published_at=stamp,
-        )
-
-    skills, plugins = [], []
-    for plugin in market.plugins:
-        if plugin.path in reused and (kept := _previous_records(previous, plugin)) is not None:
-            plugins.append(kept[0])
-            skills.extend(kept[1])
-            continue
-        version = _version(plugin)
-        surfaces = tuple(sorted(plugin.entry.surfaces))
-        for skill in plugin.skills:
-            made = release(version, skill.digest, skill_bundle_path(skill, version))
-            history = _history(_published(previous, "skill", skill.ref), made, skill.name, market.lifecycle)
-            skills.append(_skill_record(skill, plugin, made, surfaces, history, market.lifecycle))
-        made = release(version, plugin.digest, plugin_bundle_path(plugin.name, version))
-        history = _history(_published(previous, "plugin", plugin.name), made, plugin.name, market.lifecycle)
-        plugins.append(_plugin_record(plugin, made, surfaces, history, market.lifecycle))
-    manifest = market.manifest
-    return Catalog(
-        catalog_version=plan.catalog_version,
-        generated_at=stamp,
-        expires=format_time(now + options.validity),
-        source=Source(
-            repository=options.repository or os.environ.get("GITHUB_REPOSITORY"),
-            commit=options.commit or _git_head(market.root),
-        ),
-        marketplace=MarketplaceInfo(
-            name=manifest.name,
-            owner=Owner(name=manifest.owner.name, email=manifest.owner.email, url=manifest.owner.url),
-            description=manifest.summary,
-        ),
-        plugins=tuple(sorted(plugins, key=lambda p: p.name)),
-        skills=tuple(sorted(skills, key=lambda s: (s.name, s.plugin))),
-        removed=_removed(previous, plan),
-        access=market.access,
-    )
-
-
-def _previous_records(
-    previous: Catalog | None, plugin: Plugin
-) -> tuple[PluginRecord, list[SkillRecord]] | None:
-    """A plugin's record and its skills' from the previous catalog, verbatim, if it holds them all."""
-    own = previous.plugin(plugin.name) if previous else None
-    skills = [previous.skill(skill.ref) for skill in plugin.skills] if previous else []
-    if own is None or any(record is None for record in skills):
-        return None
-    return own, [record for record in skills if record is not None]
-
-
-def _history(
-    history: tuple[Release, ...], release: Release, name: str, lifecycle: Lifecycle
-) -> tuple[Release, ...]:
-    if not any(r.version == release.version for r in history):
-        history = (*history, release)
-    if not lifecycle.yanked:
-        return history
-    return tuple(_yanked(r, lifecycle.yank_reason(name, r.version)) for r in history)
-
-
-def _yanked(release: Release, reason: str | None) -> Release:
-    return release.model_copy(update={"yanked": reason}) if reason and reason != release.yanked else release
-
-
-def _published(previous: Catalog | None, kind: str, name: str) -> tuple[Release, ...]:
-    """Every version of a skill or plugin published so far (also if it was removed since)."""
-    if previous is None:
-        return ()
-    record = previous.skill(name) if kind == "skill" else previous.plugin(name)
-    if record is not None:
-        return record.history
-    gone = next((r for r in previous.removed if (r.kind, r.name) == (kind, name)), None)
-    return gone.history if gone else ()
-
-
-def _deprecation(lifecycle: Lifecycle, name: str) -> Deprecation | None:
-    found = lifecycle.deprecation(name)
-    return Deprecation(reason=found.reason, replacement=found.replacement) if found else None
-
-
-def _skill_record(
-    skill: Skill,
-    plugin: Plugin,
-    release: Release,
-    surfaces: tuple[str, ...],
-    history: tuple[Release, ...],
-    lifecycle: Lifecycle,
-) -> SkillRecord:
-    front = skill.front_matter
-    assert front is not None  # validation guarantees a valid front matter
-    tools = front.allowed_tools
-    return SkillRecord(
-        name=skill.name,
-        id=skill.ref if skill.ref != skill.name else None,
-        plugin=plugin.name,
-        version=release.version,
-        description=front.description,
-        license=front.license,
-        compatibility=front.compatibility,
-        metadata=dict(front.metadata or {}),
-        allowed_tools=" ".join(tools) if isinstance(tools, list) else tools,
-        surfaces=surfaces,
-        category=plugin.entry.category,
-        tags=tuple(t for t in plugin.entry.tags or () if not t.startswith("surface:")),
-        digest=release.digest,
-        bundle=release.bundle,
-        files=tuple(
-            FileRecord(path=f.path, sha256=f.sha256, size=f.size, executable=f.executable)
-            for f in skill.files
-            if not f.path.startswith(UPLOAD_EXCLUDED)
-        ),
-        history=history,
-        deprecated=_deprecation(lifecycle, skill.name),
-    )
-
-
-def _plugin_record(
-    plugin: Plugin,
-    release: Release,
-    surfaces: tuple[str, ...],
-    history: tuple[Release, ...],
-    lifecycle: Lifecycle,
-) -> PluginRecord:
-    manifest, entry = plugin.manifest, plugin.entry
-    author = (manifest.author if manifest else None) or entry.author
-    return PluginRecord(
-        name=plugin.name,
-        version=release.version,
-        description=(manifest.description if manifest else None) or entry.description,
-        author=Author(name=author.name, email=author.email, url=author.url) if author else None,
-        category=entry.category,
-        tags=tuple(t for t in entry.tags or () if not t.startswith("surface:")),
-        keywords=tuple((manifest.keywords if manifest else None) or entry.keywords or ()),
-        homepage=(manifest.homepage if manifest else None) or entry.homepage,
-        license=(manifest.license if manifest else None) or entry.license,
-        surfaces=surfaces,
-        digest=release.digest,
-        bundle=release.bundle,
-        skills=tuple(sorted(s.name for s in plugin.skills)),
-        components=_components(plugin),
-        history=history,
-        deprecated=_deprecation(lifecycle, plugin.name),
-        origin=_origin(plugin),
-    )
-
-
-def _origin(plugin: Plugin) -> Origin | None:
-    found = plugin.origin
-    if found is None:
-        return None
-    return Origin(
-        source=found.kind, location=found.location, path=found.path, ref=found.ref, commit=found.commit
-    )
-
-
-def _components(plugin: Plugin) -> tuple[str, ...]:
-    found = set()
-    for f in plugin.files:
-        top = f.path.split("/", 1)[0]
-        if top in {"commands", "agents", "skills", "hooks", "output-styles"}:
-            found.add(top)
-        elif f.path == ".mcp.json":
-            found.add("mcp")
-        elif f.path == ".lsp.json":
-            found.add("lsp")
-    return tuple(sorted(found))
-
-
-def _removed(previous: Catalog | None, plan: Plan) -> tuple[Removed, ...]:
-    if previous is None:
-        return ()
-    back = {(i.kind, i.name) for i in plan.items if i.change is not Change.REMOVED}
-    kept = [r for r in previous.removed if (r.kind, r.name) not in back]
-    for item in plan.items:
-        if item.change is Change.REMOVED and item.published is not None:
-            record = previous.plugin(item.name) if item.kind == "plugin" else previous.skill(item.name)
-            kept.append(
-                Removed(
-                    kind=item.kind,
-                    name=item.name,
-                    last_version=item.published,
-                    removed_in=plan.catalog_version,
-                    history=record.history if record else (),
-                    readers=_readers_when_removed(previous, record),
-                )
-            )
-    return tuple(sorted(kept, key=lambda r: (r.kind, r.name)))
-
-
-def _readers_when_removed(previous: Catalog, record: SkillRecord | PluginRecord | None) -> tuple[str, ...]:
-    """Who could read a record as it left: its plugin's rule may leave the policy with it, so the
-    update check of a removed skill must not fall back to the defaults (they may open it to all)."""
-    if isinstance(record, SkillRecord):
-        return previous.access.readers(record.plugin, record.name)
-    if isinstance(record, PluginRecord):
-        return previous.access.readers(record.name)
-    return previous.access.admins
 
 
 def _git(root: Path, *args: str) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -9,13 +10,13 @@ from datetime import datetime
 from pathlib import Path
 
 from skillport_build.errors import BuildError
+from skillport_build.models.catalog import Catalog
 from skillport_build.release.build import BuildOptions, build
 from skillport_build.release.bump import Bumped, bump
 from skillport_build.release.plan import Change, make_plan
 from skillport_build.release.publish import publish
 from skillport_build.repo.loader import load
 from skillport_build.repo.remote import RemoteSources
-from skillport_build.stores import current_catalog
 from skillport_build.stores.base import Store
 from skillport_build.trust.minisign import SecretKey
 from skillport_build.trust.sign import sign_dir
@@ -32,6 +33,7 @@ class ReleaseOutcome:
     catalog_version: int | None = None
     bumped: list[Bumped] = field(default_factory=list)
     published: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, name, version)
+    copied: tuple[str, ...] = ()  # plugins whose records were copied as bytes from the store's catalog
     summary: str = ""
 
 
@@ -44,10 +46,16 @@ def release(
     git_push: bool = False,
     now: datetime | None = None,
     remote: RemoteSources | None = None,
+    out: Path | None = None,
 ) -> ReleaseOutcome:
     """Publish the repository's current state if anything changed since the store's catalog
-    (remote entries fetched by `remote`, once for the plan, the bump and the build)."""
-    previous = current_catalog(store)
+    (remote entries fetched by `remote`, once for the plan, the bump and the build). With `out`,
+    the build goes there and stays (the CI keeps it between runs): its bundles and build cache
+    make the next release a rebuild, with the unchanged records copied from the store's catalog."""
+    pointer = store.pointer()
+    raw = pointer.catalog if pointer is not None else None
+    source = f"{store.url}/catalog.json"
+    previous = Catalog.from_bytes(raw, source) if raw is not None else None
     outcome = ReleaseOutcome()
     plan = make_plan(load(root, None, remote), previous, level)
     if plan.problems:
@@ -60,15 +68,19 @@ def release(
     if previous is not None and plan.needs_bump:
         outcome.bumped = bump(root, level, changed_since=previous, remote=remote)
         _commit_bumps(root, outcome.bumped, push=git_push)
-    with tempfile.TemporaryDirectory(prefix="skillport-release-") as tmp:
-        out = Path(tmp) / "dist"
-        result = build(root, BuildOptions(out=out, previous=previous, now=now, remote=remote))
+    with contextlib.ExitStack() as stack:
+        if out is None:
+            out = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="skillport-release-"))) / "dist"
+        options = BuildOptions(
+            out=out, previous=previous, previous_bytes=raw, previous_source=source, now=now, remote=remote
+        )
+        result = build(root, options)
         sign_dir(out, key)
         publish(out, store)
-    outcome.catalog_version = result.catalog.catalog_version
+    outcome.catalog_version, outcome.copied = result.catalog_version, result.copied
     outcome.published = [
         (i.kind, i.name, i.version or "")
-        for i in make_plan(load(root, None, remote), previous, level).items
+        for i in result.plan.items
         if i.change not in (Change.UNCHANGED, Change.REMOVED)
     ]
     outcome.summary = _summary(outcome, store.url)

@@ -13,6 +13,7 @@ from enum import StrEnum
 import semver
 
 from skillport_build.models.catalog import Catalog, Release
+from skillport_build.release.previous import Previous
 from skillport_build.repo.marketplace import Marketplace, Plugin
 
 LEVELS = ("patch", "minor", "major", "prerelease")
@@ -73,10 +74,22 @@ class Plan:
         return any(i.change is not Change.UNCHANGED for i in self.items)
 
 
-def make_plan(market: Marketplace, previous: Catalog | None, level: str = "patch") -> Plan:
-    """Compare the repository with `previous` (None: nothing published yet)."""
+def make_plan(
+    market: Marketplace,
+    previous: Catalog | Previous | None,
+    level: str = "patch",
+    unchanged: frozenset[str] = frozenset(),
+) -> Plan:
+    """Compare the repository with `previous` (None: nothing published yet). The plugin folders in
+    `unchanged` are known to be as published (the build cache vouches for their records), so
+    their records are not looked at."""
+    if isinstance(previous, Catalog):
+        previous = Previous.parsed(previous)
     items: list[Item] = []
     for plugin in market.plugins:
+        if plugin.path in unchanged:
+            items += _unchanged_items(plugin)
+            continue
         plugin_item = _plugin_item(plugin, previous, level)
         items.append(plugin_item)
         for skill in plugin.skills:
@@ -87,21 +100,29 @@ def make_plan(market: Marketplace, previous: Catalog | None, level: str = "patch
     if previous is not None:
         current_plugins = {p.name for p in market.plugins}
         current_skills = {s.ref for s in market.skills} | {f"{s.plugin}/{s.name}" for s in market.skills}
+        plugins, skills = previous.gone(current_plugins, current_skills)
+        items += [Item("plugin", p.name, Change.REMOVED, None, p.version, None) for p in plugins]
         items += [
-            Item("plugin", p.name, Change.REMOVED, None, p.version, None)
-            for p in previous.plugins
-            if p.name not in current_plugins
-        ]
-        items += [
-            Item("skill", s.ref, Change.REMOVED, None, s.version, None, plugin=s.plugin)
-            for s in previous.skills
-            if s.ref not in current_skills
+            Item("skill", s.ref, Change.REMOVED, None, s.version, None, plugin=s.plugin) for s in skills
         ]
     previous_version = previous.catalog_version if previous else None
     return Plan(tuple(items), (previous_version or 0) + 1, previous_version)
 
 
-def _history(previous: Catalog | None, kind: str, name: str) -> tuple[tuple[Release, ...], str | None]:
+def _unchanged_items(plugin: Plugin) -> list[Item]:
+    """A plugin and its skills exactly as published: same version, same digests."""
+    version = plugin.release_version
+    commit = plugin.origin.commit if plugin.origin else None
+    items = [Item("plugin", plugin.name, Change.UNCHANGED, version, version, plugin.digest, commit=commit,
+                  published_commit=commit)]  # fmt: skip
+    items += [
+        Item("skill", s.ref, Change.UNCHANGED, version, version, s.digest, plugin=plugin.name)
+        for s in plugin.skills
+    ]
+    return items
+
+
+def _history(previous: Previous | None, kind: str, name: str) -> tuple[tuple[Release, ...], str | None]:
     if previous is None:
         return (), None
     record = previous.plugin(name) if kind == "plugin" else previous.skill(name)
@@ -111,7 +132,7 @@ def _history(previous: Catalog | None, kind: str, name: str) -> tuple[tuple[Rele
     return (gone.history, gone.last_version) if gone else ((), None)
 
 
-def _plugin_item(plugin: Plugin, previous: Catalog | None, level: str) -> Item:
+def _plugin_item(plugin: Plugin, previous: Previous | None, level: str) -> Item:
     version, digest = plugin.release_version, plugin.digest
     history, published = _history(previous, "plugin", plugin.name)
     change, problem = _compare("plugin", plugin.name, version, digest, history, published)
@@ -134,7 +155,7 @@ def _plugin_item(plugin: Plugin, previous: Catalog | None, level: str) -> Item:
     )
 
 
-def _skill_item(plugin: Plugin, name: str, digest: str, previous: Catalog | None) -> Item:
+def _skill_item(plugin: Plugin, name: str, digest: str, previous: Previous | None) -> Item:
     version = plugin.release_version
     history, published = _history(previous, "skill", name)
     change, problem = _compare("skill", name, version, digest, history, published)

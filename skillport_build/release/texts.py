@@ -12,9 +12,10 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Protocol
 
 from skillport_build.errors import BuildError, CatalogError, SignatureError
-from skillport_build.models.catalog import Bundle, Catalog, SkillRecord
+from skillport_build.models.catalog import Bundle
 from skillport_build.models.texts import (
     PREFIX,
     check_texts,
@@ -29,28 +30,46 @@ from skillport_build.release.files import write_atomic
 Bodies = dict[str, str]  # bundle sha256 -> SKILL.md body, for the skills the build read from source
 
 
+class TextSkill(Protocol):
+    """What a shard needs of a skill (a SkillRecord has it): its name and its bundle."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def bundle(self) -> Bundle: ...
+
+
+class PreviousTexts(Protocol):
+    """What a shard needs of the previous catalog (a Catalog has it): its shards and skills."""
+
+    @property
+    def texts(self) -> tuple[Bundle, ...] | None: ...
+    @property
+    def skills(self) -> Iterable[TextSkill]: ...
+
+
 def write_texts(
-    out: Path, skills: Iterable[SkillRecord], bodies: Bodies, previous: Catalog | None
+    out: Path, skills: Iterable[TextSkill], bodies: Bodies, previous: PreviousTexts | None
 ) -> tuple[Bundle, ...]:
     """Write OUT/texts/ for `skills` (whose bundles are in OUT); the catalog's references."""
-    wanted: defaultdict[int, dict[str, SkillRecord]] = defaultdict(dict)
+    wanted: defaultdict[int, dict[str, TextSkill]] = defaultdict(dict)
     for skill in skills:
         wanted[shard_of(skill.bundle.sha256)][skill.bundle.sha256] = skill
     kept = _kept_shards(out, previous)
-    earlier: dict[str, str] | None = None
     refs: list[Bundle] = []
     for shard in sorted(wanted):
         members = wanted[shard]
         if shard in kept and kept[shard][1] == members.keys():
             refs.append(kept[shard][0])
             continue
+        earlier: dict[str, str] | None = None  # a text lives in its bundle's shard: read that one's
         texts: dict[str, str] = {}
         for sha256, skill in sorted(members.items()):
             if sha256 in bodies:
                 texts[sha256] = bodies[sha256][:SEARCH_TEXT_LIMIT]
                 continue
             if earlier is None:
-                earlier = _earlier_texts(out)
+                earlier = _earlier_texts(out, shard)
             texts[sha256] = earlier[sha256] if sha256 in earlier else _read(out, skill)
         blob, ref = encode_texts(shard, texts)
         if not (out / ref.path).is_file():
@@ -63,7 +82,7 @@ def write_texts(
     return tuple(refs)
 
 
-def _kept_shards(out: Path, previous: Catalog | None) -> dict[int, tuple[Bundle, set[str]]]:
+def _kept_shards(out: Path, previous: PreviousTexts | None) -> dict[int, tuple[Bundle, set[str]]]:
     """The previous catalog's shards still in OUT unchanged, with the bundles each holds."""
     if previous is None or not previous.texts:
         return {}
@@ -78,10 +97,11 @@ def _kept_shards(out: Path, previous: Catalog | None) -> dict[int, tuple[Bundle,
     return kept
 
 
-def _earlier_texts(out: Path) -> dict[str, str]:
-    """The texts of the documents earlier builds left in OUT (each named by its own sha256)."""
+def _earlier_texts(out: Path, shard: int) -> dict[str, str]:
+    """The texts of the documents of one shard earlier builds left in OUT (each named by its own
+    sha256)."""
     known: dict[str, str] = {}
-    for path in sorted((out / PREFIX).glob("*.json.zst")):
+    for path in sorted((out / PREFIX).glob(f"{shard:02d}.*.json.zst")):
         blob = path.read_bytes()
         ref = Bundle(path=f"{PREFIX}{path.name}", sha256=path.name.split(".")[1], size=len(blob))
         try:
@@ -91,7 +111,7 @@ def _earlier_texts(out: Path) -> dict[str, str]:
     return known
 
 
-def _read(out: Path, skill: SkillRecord) -> str:
+def _read(out: Path, skill: TextSkill) -> str:
     path = out / skill.bundle.path
     try:
         data = path.read_bytes()

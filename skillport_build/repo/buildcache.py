@@ -4,13 +4,17 @@ A plugin folder is known by a fingerprint of its files (in a git checkout, the i
 the `lstat` of what git does not vouch for; else every file's path, mode, size, mtime and inode),
 its marketplace entry, the validation settings and Skillport's version. When the fingerprint is
 the same, the cache gives back the plugin's file list (with digests), its manifests and every
-finding the rules made, so a one-skill change rebuilds one plugin. The cache lives in the build
-output (`OUT/.cache/`), which publishing never uploads; deleting it only makes the next build slower.
+finding the rules made, so a one-skill change rebuilds one plugin. With `summaries` it gives back
+less: the plugin's name, version and digests and its skills' names and paths (Plugin.summary),
+enough to plan it and copy its records; `expand` gives the rest when a record must be made. The
+cache lives in the build output (`OUT/.cache/`), which publishing never uploads; deleting it only
+makes the next build slower.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -25,11 +29,11 @@ from skillport_build.models import PluginEntry, PluginManifest, SkillFrontMatter
 from skillport_build.models.catalog import canonical_json
 from skillport_build.repo.diagnostics import Diagnostic, Severity
 from skillport_build.repo.gitindex import GitIndex
-from skillport_build.repo.marketplace import FileEntry, Plugin, Skill
+from skillport_build.repo.marketplace import FileEntry, Plugin, Skill, Summary
 from skillport_build.repo.tree import SKIPPED_DIRS
 
 CACHE_FILE = Path(".cache") / "skillport-build.json"
-_FORMAT = 3
+_FORMAT = 4
 Spans = dict[str, list[int]]  # record key (plugin:<name>, skill:<ref>) -> [offset, length]
 
 
@@ -94,12 +98,14 @@ class BuildCache:
 
     path: Path
     salt: str
-    plugins: dict[str, list[str]] = field(default_factory=dict)  # folder -> [fingerprint, entry as JSON]
+    plugins: dict[str, list[Any]] = field(default_factory=dict)  # folder -> [fingerprint, detail, summary]
     bundles: dict[str, list[Any]] = field(default_factory=dict)  # path -> [size, mtime_ns, sha256, digest]
     index: GitIndex | None = None  # the work tree's git index, when the repository is a checkout
     catalog: str | None = None  # sha256 of the catalog.json the last build wrote
     records: dict[str, str] = field(default_factory=dict)  # plugin folder -> what its records came from
     spans: dict[str, Spans] = field(default_factory=dict)  # plugin folder -> its records in that catalog
+    layout: list[int] = field(default_factory=list)  # where that catalog's record arrays start and end
+    summaries: bool = False  # plugin() gives summaries (Plugin.summary), expand() the rest on demand
     _vouched: set[str] = field(
         default_factory=set, init=False, repr=False
     )  # bundles whose stat this build found as noted
@@ -109,12 +115,12 @@ class BuildCache:
         """Read the cache in `out` (an unreadable or foreign one is simply empty); with `index`,
         plugin folders are known by git's blob ids rather than by their files' stat."""
         cache = cls(out / CACHE_FILE, salt, index=index)
-        with contextlib.suppress(OSError, ValueError):
-            data = json.loads(cache.path.read_text())
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            data = json.loads(cache.path.read_bytes())
             if data.get("format") == _FORMAT and data.get("salt") == salt:
                 cache.plugins, cache.bundles = dict(data["plugins"]), dict(data["bundles"])
                 cache.catalog, cache.records = data.get("catalog"), dict(data.get("records", {}))
-                cache.spans = dict(data.get("spans", {}))
+                cache.spans, cache.layout = dict(data.get("spans", {})), list(data.get("layout", []))
         return cache
 
     def save(self) -> None:
@@ -128,6 +134,7 @@ class BuildCache:
             "catalog": self.catalog,
             "records": self.records,
             "spans": self.spans,
+            "layout": self.layout,
         }
         fd, tmp = tempfile.mkstemp(prefix=".build-cache.", dir=self.path.parent)
         with os.fdopen(fd, "w") as handle:
@@ -135,11 +142,28 @@ class BuildCache:
         os.replace(tmp, self.path)
 
     def plugin(self, folder: str, fingerprint: str, entry: PluginEntry, index: int) -> Plugin | None:
-        """The cached plugin for a folder whose fingerprint is unchanged, or None."""
+        """The cached plugin for a folder whose fingerprint is unchanged, or None; with
+        `summaries`, only what its summary says (no file list, manifest or front matter)."""
         known = self.plugins.get(folder)
-        if known is None or known[0] != fingerprint:
+        if known is None or known[0] != fingerprint or len(known) != 3:
             return None
-        data = json.loads(known[1])
+        if self.summaries:
+            return _summary_plugin(folder, index, entry, fingerprint, known[2])
+        return self._full(folder, fingerprint, entry, index, known[1])
+
+    def expand(self, plugin: Plugin) -> Plugin:
+        """A summary plugin with its cached files, manifest, front matter and findings (its
+        skills keep their addresses and it keeps its origin); any other plugin as it is."""
+        if plugin.summary is None or plugin.fingerprint is None:
+            return plugin
+        known = self.plugins[plugin.path]
+        full = self._full(plugin.path, plugin.fingerprint, plugin.entry, plugin.index, known[1])
+        refs = {skill.path: skill.ref for skill in plugin.skills}
+        skills = tuple(dataclasses.replace(s, ref=refs.get(s.path, s.ref)) for s in full.skills)
+        return dataclasses.replace(full, skills=skills, origin=plugin.origin)
+
+    def _full(self, folder: str, fingerprint: str, entry: PluginEntry, index: int, detail: str) -> Plugin:
+        data = json.loads(detail)
         files = tuple(FileEntry(p, size, sha, exe, None) for p, size, sha, exe in data["files"])
         manifest = PluginManifest.model_validate(data["manifest"]) if data["manifest"] is not None else None
         name = manifest.name if manifest else entry.name
@@ -169,18 +193,27 @@ class BuildCache:
             ],
             "findings": [[d.path, d.line, d.rule, str(d.severity), d.message] for d in findings],
         }
-        # Kept as JSON text: a rebuild saves the unchanged plugins' entries without encoding them again.
-        self.plugins[plugin.path] = [plugin.fingerprint, json.dumps(data, separators=(",", ":"))]
+        summary = [
+            plugin.name,
+            plugin.version,
+            plugin.digest,
+            [[s.name, s.path, s.digest] for s in plugin.skills],
+        ]
+        # The detail is kept as JSON text: a rebuild neither decodes nor encodes an unchanged one.
+        self.plugins[plugin.path] = [plugin.fingerprint, json.dumps(data, separators=(",", ":")), summary]
 
     def records_from(self, folder: str, catalog: str | None) -> str | None:
         """The key of the inputs a plugin's records were last written from, if they were written
         into `catalog` (the sha256 of a catalog.json this cache saw written); else None."""
         return self.records.get(folder) if catalog is not None and catalog == self.catalog else None
 
-    def remember_catalog(self, digest: str, records: dict[str, str], spans: dict[str, Spans]) -> None:
+    def remember_catalog(
+        self, digest: str, records: dict[str, str], spans: dict[str, Spans], layout: list[int]
+    ) -> None:
         """Note the catalog just written and, per plugin folder, the key of its records' inputs and
-        where its records sit in the catalog's bytes."""
-        self.catalog, self.records, self.spans = digest, records, spans
+        where its records sit in the catalog's bytes; `layout`: where its two record arrays
+        (plugins, skills) start and end."""
+        self.catalog, self.records, self.spans, self.layout = digest, records, spans, layout
 
     def record_bytes(self, folder: str, catalog: bytes, digest: str) -> dict[str, bytes]:
         """A plugin's records cut out of `catalog` (whose sha256 is `digest`) by key, if it is the
@@ -214,6 +247,31 @@ class BuildCache:
     def known_bundles(self) -> dict[tuple[str, str], str]:
         """(path, content digest) -> sha256 of every bundle this cache saw in OUT."""
         return {(path, entry[3]): entry[2] for path, entry in self.bundles.items() if len(entry) == 4}
+
+
+def _summary_plugin(
+    folder: str, index: int, entry: PluginEntry, fingerprint: str, noted: list[Any]
+) -> Plugin:
+    """A plugin made from its summary: names, paths, version and digests, nothing read."""
+    name, version, digest, skills = noted
+    made = tuple(
+        Skill(skill_name, name, path, (), None, None, "", "", 1, skill_name, skill_digest)
+        for skill_name, path, skill_digest in skills
+    )
+    return Plugin(
+        name,
+        folder,
+        index,
+        entry,
+        None,
+        None,
+        (),
+        made,
+        (),
+        True,
+        fingerprint,
+        summary=Summary(version, digest),
+    )
 
 
 def _skill(plugin: str, plugin_path: str, item: dict[str, Any], files: tuple[FileEntry, ...]) -> Skill:

@@ -41,7 +41,8 @@ def _nested(folders: list[str], rel: str) -> list[str]:
     """The other entries' folders inside `rel` (all of them for the root), relative to it."""
     prefix = "" if rel == "." else f"{rel}/"
     found = []
-    for other in folders[bisect.bisect_left(folders, prefix) :]:
+    for at in range(bisect.bisect_left(folders, prefix), len(folders)):  # no copy of the list's tail
+        other = folders[at]
         if not other.startswith(prefix):
             break
         if other not in (".", rel):

@@ -26,7 +26,7 @@ class GitIndex:
 
     root: Path
     paths: tuple[str, ...]  # root-relative; an untracked folder ends with "/"
-    lines: tuple[bytes, ...]  # per path: b"mode blob path" from the index, or b"? path" when unvouched
+    lines: tuple[bytes, ...]  # per path: b"mode blob stage\tpath" from the index, or b"? path" when unvouched
     modified: bool = False  # a tracked file differs from the index or is gone: the tree is dirty
 
     @classmethod
@@ -39,10 +39,10 @@ class GitIndex:
         if staged is None or loose is None or loose.startswith(b"./\0"):
             return None  # not a work tree, or `root` is untracked as a whole
         entries: dict[str, bytes] = {}
-        for record in filter(None, staged.split(b"\0")):
-            meta, _, name = record.partition(b"\t")
-            mode, blob, _stage = meta.split(b" ")
-            entries[name.decode("utf-8", "surrogateescape")] = b"%s %s %s" % (mode, blob, name)
+        for record in staged.split(b"\0"):  # b"mode blob stage\tpath", kept whole as the path's line
+            tab = record.find(b"\t")
+            if tab > 0:
+                entries[record[tab + 1 :].decode("utf-8", "surrogateescape")] = record
         modified = False
         for name in filter(None, loose.split(b"\0")):
             path = name.decode("utf-8", "surrogateescape")

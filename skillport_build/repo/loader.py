@@ -93,7 +93,11 @@ def _addressed(plugins: list[Plugin]) -> tuple[Plugin, ...]:
     def ref(skill: Skill) -> str:
         return f"{skill.plugin}/{skill.name}" if counts[skill.name] > 1 else skill.name
 
-    return tuple(
-        dataclasses.replace(p, skills=tuple(dataclasses.replace(s, ref=ref(s)) for s in p.skills))
-        for p in plugins
-    )
+    def addressed(plugin: Plugin) -> Plugin:
+        if all(s.ref == ref(s) for s in plugin.skills):  # a summary's skills come with their names
+            return plugin
+        return dataclasses.replace(
+            plugin, skills=tuple(dataclasses.replace(s, ref=ref(s)) for s in plugin.skills)
+        )
+
+    return tuple(addressed(p) for p in plugins)

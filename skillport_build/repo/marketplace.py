@@ -48,6 +48,7 @@ class Skill:
     body: str
     body_line: int  # line of SKILL.md where the body starts
     ref: str = ""  # how it is addressed: its name, or plugin/skill where another plugin shares it
+    noted_digest: str | None = None  # a summary plugin's skill: the digest the build cache noted
 
     @property
     def slug(self) -> str:
@@ -57,7 +58,7 @@ class Skill:
     @cached_property
     def digest(self) -> str:
         """The skill's identity: a hash over its normalised files."""
-        return content_digest(self.files)
+        return self.noted_digest or content_digest(self.files)
 
     @property
     def skill_md(self) -> str:
@@ -97,6 +98,15 @@ class RemoteReport:
 
 
 @dataclass(frozen=True)
+class Summary:
+    """What the build cache notes of a plugin besides its files: enough to plan it, check its
+    bundles and copy its records, without reading the folder or the cached file list."""
+
+    version: str | None  # the version of record when it was noted (Plugin.version)
+    digest: str  # the plugin's content digest then
+
+
+@dataclass(frozen=True)
 class Plugin:
     """A plugin listed in marketplace.json with a local folder."""
 
@@ -112,16 +122,20 @@ class Plugin:
     cached: bool = False  # rebuilt from the build cache: files carry no bytes, rules already ran
     fingerprint: str | None = None  # what the build cache knows the folder by
     origin: Origin | None = None  # a remote entry's source and commit; None for a folder of the repo
+    summary: Summary | None = None  # set on a cached plugin that has no files, manifest or front
+    # matter yet (BuildCache.expand gives them): its digests and its skills' are the noted ones
 
     @cached_property
     def digest(self) -> str:
         """The plugin's identity: a hash over all its normalised files."""
-        return content_digest(self.files)
+        return self.summary.digest if self.summary is not None else content_digest(self.files)
 
     @property
     def version(self) -> str | None:
         """The version of record: plugin.json's, else the marketplace entry's. A remote plugin's
         entry wins: its plugin.json lives in another repository, which `skillport bump` cannot edit."""
+        if self.summary is not None:
+            return self.summary.version
         if self.origin is not None and self.entry.version:
             return self.entry.version
         if self.manifest and self.manifest.version:

@@ -39,6 +39,7 @@ class TreeReader:
     problems: list[Diagnostic] = field(default_factory=list)
     large_files: frozenset[str] = frozenset()  # repo-relative paths allowed past the limit
     label: str = ""  # what names `root` in paths: a remote plugin's `remote:<entry>`; "" for the repo
+    _resolved: dict[str, str] = field(default_factory=dict, init=False, repr=False)  # folder -> realpath
 
     def rel(self, path: Path | str) -> str:
         """Return a path relative to the repo root (or to the label), with forward slashes."""
@@ -56,9 +57,20 @@ class TreeReader:
 
     def inside(self, path: Path | str) -> bool:
         """Tell whether a path, once symlinks are resolved, stays inside the repo."""
-        real = os.path.realpath(path)
+        real = self._realpath(os.fspath(path))
         root = str(self.root)
         return real == root or real.startswith(root + os.sep)
+
+    def _realpath(self, path: str) -> str:
+        """os.path.realpath, with each parent folder resolved once: ten thousand entries under
+        plugins/ cost one lstat each, not a walk up the whole path each."""
+        parent, name = os.path.split(os.path.abspath(path))
+        if not name or name in (".", "..") or ".." in path.split(os.sep):
+            return os.path.realpath(path)
+        if parent not in self._resolved:
+            self._resolved[parent] = os.path.realpath(parent)
+        full = os.path.join(self._resolved[parent], name)
+        return os.path.realpath(full) if os.path.islink(full) else full
 
     def _walk(self, folder: Path, prefix: str, out: list[FileEntry], chain: set[str], real: str) -> None:
         try:

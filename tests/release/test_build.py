@@ -14,7 +14,7 @@ from releasing import LATER, T0, build_at, zip_names, zip_text
 
 from skillport_build.errors import BuildError, CatalogError, ValidationFailed
 from skillport_build.models.catalog import SCHEMA_FILE, Catalog, json_schema
-from skillport_build.release.build import BuildOptions, build
+from skillport_build.release.build import BuildOptions, BuildResult, build
 from skillport_build.release.bump import bump
 from skillport_build.repo.buildcache import BuildCache, cache_salt
 from skillport_build.repo.loader import load
@@ -288,21 +288,22 @@ def test_a_rebuild_after_one_change_equals_a_full_build_and_keeps_the_other_reco
     out = tmp_path / "out"
     build_at(root, out)
     sign_dir(out, generate())  # the published catalog carries proofs: its records are still ours
-    previous, unsigned = Catalog.load_unsigned(out / "catalog.json")
+    signed = (out / "catalog.json").read_bytes()
+    previous = Catalog.load(out / "catalog.json")
     assert previous.proofs
     notes = root / "plugins/writing/skills/release-notes/SKILL.md"
     notes.write_text(notes.read_text() + "\nOne more tip.\n")
     bump(root, plugins=("writing",))
-    again = build_at(root, out, previous=previous, previous_bytes=unsigned, now=LATER)
+    again = build_at(root, out, previous_bytes=signed, now=LATER)  # as published: proofs and all
     fresh = build_at(root, tmp_path / "fresh", previous=previous, now=LATER, incremental=False)
     assert (out / "catalog.json").read_bytes() == (tmp_path / "fresh/catalog.json").read_bytes()
     assert again.catalog == fresh.catalog
     for path in fresh.written + fresh.reused:
         assert (out / path).read_bytes() == (tmp_path / "fresh" / path).read_bytes(), path
-    assert again.catalog.plugin("operations") is previous.plugin("operations")  # verbatim
-    assert again.catalog.plugin("writing") is not previous.plugin("writing")
-    unchanged = build_at(root, out, previous=again.catalog, previous_digest="0" * 64, now=LATER)
-    assert unchanged.catalog.plugin("operations") is not again.catalog.plugin("operations")  # not ours
+    assert "operations" in again.copied and "writing" not in again.copied  # copied as bytes, or made
+    assert again.warnings == ()
+    unchanged = build_at(root, out, previous=again.catalog, now=LATER)  # parsed, no bytes: not vouched for
+    assert unchanged.copied == ()
 
 
 @pytest.mark.parametrize("layout", LAYOUTS, ids=lambda layout: layout.id)
@@ -328,16 +329,16 @@ def test_in_every_layout_family_a_rebuild_after_edits_equals_a_full_build(
         assert (out / path).read_bytes() == (tmp_path / "fresh" / path).read_bytes(), path
 
 
-def _incremental_equals_full(root: Path, out: Path, fresh: Path, previous: Path) -> tuple[Catalog, Catalog]:
-    """Rebuild `root` into `out` from the catalog file `previous`, and from nothing into `fresh`;
-    the two must agree byte for byte."""
-    last, unsigned = Catalog.load_unsigned(previous)
-    again = build_at(root, out, previous=last, previous_bytes=unsigned, now=LATER)
-    full = build_at(root, fresh, previous=last, now=LATER, incremental=False)
+def _incremental_equals_full(root: Path, out: Path, fresh: Path, previous: Path) -> BuildResult:
+    """Rebuild `root` into `out` from the catalog file `previous` (its bytes, as the CLI passes
+    them), and from nothing into `fresh`; the two must agree byte for byte."""
+    again = build_at(root, out, previous_bytes=previous.read_bytes(), now=LATER)
+    full = build_at(root, fresh, previous=Catalog.load(previous), now=LATER, incremental=False)
     assert (out / "catalog.json").read_bytes() == (fresh / "catalog.json").read_bytes()
+    assert again.catalog == full.catalog
     for path in full.written + full.reused:
         assert (out / path).read_bytes() == (fresh / path).read_bytes(), path
-    return again.catalog, last
+    return again
 
 
 def _checkout(tmp_path: Path) -> Path:
@@ -356,10 +357,10 @@ def test_a_file_git_does_not_know_yet_is_seen_by_the_rebuild(tmp_path: Path) -> 
     shutil.copy(out / "catalog.json", tmp_path / "previous.json")
     write(root, {"plugins/engineering/skills/pr-review/references/extra.md": "untracked\n"})
     bump(root, plugins=("engineering",))  # plugin.json edited, not committed
-    again, last = _incremental_equals_full(root, out, tmp_path / "fresh", tmp_path / "previous.json")
-    skill = again.skill("pr-review")
+    again = _incremental_equals_full(root, out, tmp_path / "fresh", tmp_path / "previous.json")
+    skill = again.catalog.skill("pr-review")
     assert skill is not None and "references/extra.md" in {f.path for f in skill.files}
-    assert again.plugin("writing") is last.plugin("writing")  # the others are copied, not made
+    assert "writing" in again.copied and "engineering" not in again.copied  # the others are copied
 
 
 def test_a_deleted_plugin_disappears_from_the_rebuild(tmp_path: Path) -> None:
@@ -369,10 +370,14 @@ def test_a_deleted_plugin_disappears_from_the_rebuild(tmp_path: Path) -> None:
     entries = json.loads((root / MARKET).read_text())
     entries["plugins"] = [e for e in entries["plugins"] if e["name"] != "data-tools"]
     write(root, {MARKET: entries, "plugins/data-tools": None})
-    again, last = _incremental_equals_full(root, out, tmp_path / "fresh", tmp_path / "previous.json")
-    assert again.plugin("data-tools") is None and again.skill("csv-profiler") is None
-    assert {(r.kind, r.name) for r in again.removed} == {("plugin", "data-tools"), ("skill", "csv-profiler")}
-    assert again.plugin("writing") is last.plugin("writing")
+    again = _incremental_equals_full(root, out, tmp_path / "fresh", tmp_path / "previous.json")
+    catalog = again.catalog
+    assert catalog.plugin("data-tools") is None and catalog.skill("csv-profiler") is None
+    assert {(r.kind, r.name) for r in catalog.removed} == {
+        ("plugin", "data-tools"),
+        ("skill", "csv-profiler"),
+    }
+    assert "writing" in again.copied
 
 
 @pytest.mark.parametrize("damage", ["foreign", "edited", "truncated"])
@@ -391,11 +396,15 @@ def test_a_previous_catalog_the_cache_did_not_write_is_not_copied_from(damage: s
             raw = raw[: len(raw) // 2]
         previous.write_bytes(raw)
     if damage == "truncated":
-        with pytest.raises(CatalogError, match="is not valid JSON"):
-            Catalog.load_unsigned(previous)
+        with pytest.raises(CatalogError, match=r"^previous.json is not valid JSON"):
+            build_at(root, out, previous_bytes=previous.read_bytes(), previous_source="previous.json")
         return
-    again, last = _incremental_equals_full(root, out, tmp_path / "fresh", previous)
-    assert again.plugin("writing") is not last.plugin("writing")  # built again, not copied
+    again = _incremental_equals_full(root, out, tmp_path / "fresh", previous)
+    assert again.copied == ()  # built again, not copied
+    assert again.warnings == (
+        f"the previous catalog is not the catalog the last build into {out} wrote (another build's, or "
+        "edited since): every record was made again, none copied from it",
+    )
     if damage == "edited":
         assert b"Writing SKILLS" in previous.read_bytes()
         assert b"Writing SKILLS" not in (out / "catalog.json").read_bytes()
