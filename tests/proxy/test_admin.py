@@ -130,12 +130,12 @@ def test_a_page_never_waits_for_a_big_backlog_and_says_the_charts_lag(admin: Ser
     fill(admin.state, 6000, fold=False)
     page = admin.client.get("/admin").text
     assert re.search(r"The charts are catching up with \d+ older events", page)
-    assert "0 in the last 30 days." in page
+    assert ">0 in the last 30 days." in page
     audit = admin.client.get("/admin/audit?skill=pr-review").text
     assert "The skill filter does not see the newest" in audit
     AuditLog(admin.state).fold()  # what the proxy's background fold does
     page = admin.client.get("/admin").text
-    assert "catching up" not in page and "0 in the last 30 days." not in page
+    assert "catching up" not in page and ">0 in the last 30 days." not in page
 
 
 def test_one_skills_page_names_its_readers_and_charts_each_version(admin: Served) -> None:
