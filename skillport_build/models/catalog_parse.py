@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from skillport_build.models.catalog import SCHEMA_ID, Catalog, PluginRecord, SkillRecord
+from skillport_build.models.compact import Compactor
 
 _SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 MOVED_AFTER = 16  # records not found in place before the previous ones are looked up by text
@@ -44,6 +45,7 @@ class ParsedCatalog:
     spans: dict[str, Spans]
     reused: int = 0  # records taken from the previous catalog
     ascii: bool = False  # every character one byte: spans are byte offsets too
+    compactor: Compactor | None = None  # what the records validated so far share
 
 
 class _Unexpected(Exception):
@@ -73,6 +75,8 @@ class _Reader:
         self.reused = 0
         self._by_text: dict[str, dict[str | bytes, BaseModel]] = {}
         self._misses = 0
+        found = self.previous.compactor if self.previous is not None else None
+        self.compactor = found or Compactor()
 
     @property
     def before(self) -> memoryview | str:
@@ -105,7 +109,8 @@ class _Reader:
                 raise _Unexpected
         if at + 1 != len(text) or data.get("$schema") != SCHEMA_ID or set(_LISTS) - set(spans):
             raise _Unexpected
-        return ParsedCatalog(Catalog.model_validate(data), self.raw, spans, self.reused, self.ascii)
+        catalog = Catalog.model_validate(data)
+        return ParsedCatalog(catalog, self.raw, spans, self.reused, self.ascii, self.compactor)
 
     def _records(self, key: str, at: int) -> tuple[Spans, int]:
         """The records of one list from just after its `[`; the index just after its `]`."""
@@ -113,6 +118,7 @@ class _Reader:
         old = self.previous.spans.get(key) if self.previous is not None else None
         starts, ends = array("q"), array("q")
         records: list[BaseModel] = []
+        validated: list[BaseModel] = []
         j = 0  # the previous catalog's record expected next
         while text[at] != "]":
             k, count = self._run(old, j, at)
@@ -128,6 +134,7 @@ class _Reader:
                 record = self._moved(key, old, at, end)
                 if record is None:
                     record = model.model_validate(value)
+                    validated.append(record)
                 else:
                     self.reused += 1
                 starts.append(at)
@@ -138,6 +145,7 @@ class _Reader:
                 at += 1
             elif text[at] != "]":
                 raise _Unexpected
+        self.compactor.records(validated)
         return Spans(starts, ends, tuple(records)), at + 1
 
     def _run(self, old: Spans | None, j: int, at: int) -> tuple[int, int]:

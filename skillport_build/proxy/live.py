@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from skillport_build.errors import CatalogError, SignatureError, StoreError
 from skillport_build.models.catalog import Catalog, SkillRecord, format_time
 from skillport_build.models.catalog_parse import ParsedCatalog, parse_catalog
-from skillport_build.proxy.texts import Shards, by_bundle, load_shards
+from skillport_build.proxy.texts import Counts, Shards, by_bundle, load_shards
 from skillport_build.stores.base import Store
 from skillport_build.trust.minisign import PublicKey
 from skillport_build.trust.verify import verify_catalog
@@ -50,6 +50,7 @@ class LiveCatalog:
         self._parsed: ParsedCatalog | None = None  # the served catalog's text and record spans
         self._shards: Shards = {}  # its verified search texts documents
         self._texts: dict[str, str] = {}
+        self._counts: Counts = {}  # the term counts of the documents the last refresh fetched
         self._pointer_sha: str | None = None
         self._pointer_tag: str | None = None
         self._checked_at: str | None = None
@@ -64,6 +65,13 @@ class LiveCatalog:
     def texts(self) -> dict[str, str]:
         """The served catalog's search texts by bundle sha256 (empty for a catalog without them)."""
         return self._texts
+
+    def take_counts(self) -> Counts:
+        """The build's term counts of the texts the last refresh fetched, by bundle sha256, once
+        (the index takes them; the texts alone are kept)."""
+        with self._lock:
+            counts, self._counts = self._counts, {}
+        return counts
 
     def skill(self, name: str) -> SkillRecord | None:
         """A skill of the served catalog by name."""
@@ -103,13 +111,14 @@ class LiveCatalog:
                     f"rollback refused: the store offers catalog {catalog.catalog_version}, "
                     f"older than the {current.catalog_version} being served"
                 )
-            shards = load_shards(self.store, catalog.texts or (), self._shards)
+            shards, counts = load_shards(self.store, catalog.texts or (), self._shards)
         except (StoreError, CatalogError, SignatureError) as exc:
             self._note(now, str(exc))
             return False
         with self._lock:
             self._catalog, self._pointer_sha, self._pointer_tag = catalog, pointer.sha256, tag
             self._parsed, self._shards, self._texts = parsed[0], shards, by_bundle(shards)
+            self._counts = counts
         self._note(now, None)
         return True
 

@@ -20,10 +20,9 @@ away (a typo). A skill's name typed in full outranks everything.
 from __future__ import annotations
 
 import math
-import re
 import threading
 from bisect import bisect_left
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -31,17 +30,13 @@ import numpy as np
 import numpy.typing as npt
 
 from skillport_build.models.catalog import SkillRecord
-from skillport_build.proxy.postings import Ids, Lexicon, Postings, Weights, bitmask
+from skillport_build.models.terms import words
+from skillport_build.proxy.documents import Counts, Document, analyse, fingerprint
+from skillport_build.proxy.postings import Ids, Lexicon, Postings, bitmask
 
 Mask = npt.NDArray[np.bool_]
 Scores = npt.NDArray[np.float64]
 
-_TOKEN = re.compile(r"[^\W_]+[+#]*")
-K1 = 1.2
-# Each field: its weight, and the length (in terms) it is saturated against, with the length
-# normalisation b of BM25. The references are fixed so that a score depends on its skill alone.
-FIELDS = {"name": (12.0, 2, 0.0), "tags": (6.0, 4, 0.0), "description": (4.0, 24, 0.5), "meta": (2.0, 3, 0.0)}
-BODY = (1.0, 400, 0.75)
 EXACT_NAME = 50.0
 TYPO = 0.5  # what a term one edit away counts, of an exact one
 MIN_PREFIX, MIN_TYPO = 2, 4  # shortest query word completed as a prefix, corrected as a typo
@@ -77,78 +72,6 @@ class Filters:
         return any(v is not None for v in (self.surface, self.category, self.tag, self.plugin))
 
 
-def words(text: str) -> list[str]:
-    """The terms of a text, lower-cased, in order (`c++` and `c#` stay whole)."""
-    return _TOKEN.findall(text.lower())
-
-
-@dataclass(frozen=True, eq=False)
-class Document:
-    """One skill analysed: its terms' numbers in the lexicon it was encoded with (ascending) and
-    each one's document-only weight. Kept across catalogs by fingerprint."""
-
-    fingerprint: tuple[str, ...]
-    lexicon: Lexicon
-    ids: Ids
-    weights: Weights
-
-    def encoded(self, lexicon: Lexicon) -> Document:
-        """This document with term numbers of `lexicon` (itself when already so)."""
-        if lexicon is self.lexicon:
-            return self
-        ids = lexicon.encode([self.lexicon.terms[t] for t in self.ids.tolist()])
-        order = np.argsort(ids)
-        return Document(self.fingerprint, lexicon, ids[order], self.weights[order])
-
-
-def fingerprint(skill: SkillRecord, text: str) -> tuple[str, ...]:
-    """What a skill's document is made of: the same fingerprint in the next catalog reuses it."""
-    return (skill.ref, skill.digest, skill.description, "\n".join(skill.tags), skill.category or "", text)
-
-
-def _fields(skill: SkillRecord, text: str) -> tuple[tuple[str, tuple[float, int, float]], ...]:
-    return (
-        (skill.name, FIELDS["name"]),
-        (" ".join(skill.tags), FIELDS["tags"]),
-        (skill.description, FIELDS["description"]),
-        (f"{skill.category or ''} {skill.plugin}", FIELDS["meta"]),
-        (text, BODY),
-    )
-
-
-def analyse(items: Sequence[tuple[SkillRecord, str]], lexicon: Lexicon) -> list[Document]:
-    """Skills' fields and SKILL.md texts reduced to weighted terms: each field's term frequency
-    saturated as BM25 does against the field's fixed length, summed over the fields. Python only
-    splits and counts; the weights of every skill at once are NumPy's."""
-    terms: list[str] = []
-    counts: list[int] = []
-    runs: list[int] = []  # for each (skill, field): how many distinct terms, its weight and norm
-    scale: list[float] = []
-    norm: list[float] = []
-    for skill, text in items:
-        for value, (weight, reference, b) in _fields(skill, text):
-            found = words(value)
-            held = Counter(found)
-            terms += held
-            counts += held.values()
-            runs.append(len(held))
-            scale.append(weight * (K1 + 1))
-            norm.append(K1 * (1 - b + b * len(found) / reference))
-    ids = lexicon.encode(terms).astype(np.int64)
-    lengths = np.array(runs, np.int64)
-    count = np.array(counts, np.float64)
-    weights = np.repeat(scale, lengths) * count / (count + np.repeat(norm, lengths))
-    owner = np.repeat(np.arange(len(items), dtype=np.int64), lengths.reshape(-1, 5).sum(axis=1))
-    keys, where = np.unique(owner * (len(lexicon) + 1) + ids, return_inverse=True)
-    summed = np.bincount(where, weights=weights).astype(np.float32)  # a term's fields, in field order
-    term_ids = (keys % (len(lexicon) + 1)).astype(np.int32)
-    bounds = np.searchsorted(keys // (len(lexicon) + 1), np.arange(len(items) + 1))
-    return [
-        Document(fingerprint(skill, text), lexicon, term_ids[a:z], summed[a:z])
-        for (skill, text), a, z in zip(items, bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)
-    ]
-
-
 @dataclass(frozen=True)
 class Word:
     """One query word: the numbers of the terms it stands for, each with what it counts."""
@@ -178,12 +101,14 @@ class SearchIndex:
         skills: Sequence[SkillRecord],
         texts: Mapping[str, str],
         previous: SearchIndex | None = None,
+        counts: Counts | None = None,
     ) -> None:
-        """Index `skills`, reusing the analysis of every skill `previous` held unchanged."""
+        """Index `skills`, reusing the analysis of every skill `previous` held unchanged; `counts`
+        holds the build's term counts of texts, by the sha256 of the bundle each text is from."""
         self.skills = tuple(skills)
         self.lexicon = previous.lexicon if previous is not None and not previous._worn() else Lexicon()
         known = previous.documents if previous is not None else {}
-        self.numbered = self._documents(texts, previous, known)
+        self.numbered = self._documents(texts, previous, known, counts)
         self.documents: dict[tuple[str, ...], Document] = {d.fingerprint: d for d in self.numbered}
         self.reused = sum(1 for key in self.documents if key in known)
         self.postings = self._inverted(previous)
@@ -200,6 +125,7 @@ class SearchIndex:
         texts: Mapping[str, str],
         previous: SearchIndex | None,
         known: Mapping[tuple[str, ...], Document],
+        counts: Counts | None,
     ) -> tuple[Document, ...]:
         """Each skill's document: the previous one when the same record and text sit at its
         number, else one of the same fingerprint, else analysed now (all such at once)."""
@@ -217,7 +143,7 @@ class SearchIndex:
             if document is None:
                 unknown.append((n, text))
             found.append(document.encoded(self.lexicon) if document is not None else None)
-        made = analyse([(self.skills[n], text) for n, text in unknown], self.lexicon)
+        made = analyse([(self.skills[n], text) for n, text in unknown], self.lexicon, counts)
         for (n, _), document in zip(unknown, made, strict=True):
             found[n] = document
         return tuple(d for d in found if d is not None)

@@ -32,6 +32,7 @@ from skillport_build.models.api import (
     UpdateStatus,
 )
 from skillport_build.models.catalog import Catalog, PluginRecord, Removed, SkillRecord
+from skillport_build.models.terms import words
 from skillport_build.proxy import heap
 from skillport_build.proxy.access import BundleRef, View, bundle_refs, view_for
 from skillport_build.proxy.bundles import BundleCache
@@ -40,7 +41,7 @@ from skillport_build.proxy.downloads import Handoffs
 from skillport_build.proxy.identity import Caller
 from skillport_build.proxy.links import LinkClaims, LinkSigner
 from skillport_build.proxy.live import LiveCatalog
-from skillport_build.proxy.search import Filters, SearchIndex, words
+from skillport_build.proxy.search import Filters, SearchIndex
 from skillport_build.proxy.state import State
 from skillport_build.release.bundle import search_text
 from skillport_build.site.discovery import SCHEMA as DISCOVERY_SCHEMA
@@ -114,7 +115,8 @@ class Proxy:
         if catalog is not None and (self._indexed is None or self._indexed.catalog is not catalog):
             before = self._indexed
             texts = self._texts(catalog, before)
-            search = SearchIndex(catalog.skills, texts, before.search if before is not None else None)
+            counts = self.live.take_counts()
+            search = SearchIndex(catalog.skills, texts, before.search if before is not None else None, counts)
             refs = bundle_refs(catalog, (before.catalog, before.refs) if before is not None else None)
             indexed = Indexed(catalog, refs, search, texts)
             with self._lock:

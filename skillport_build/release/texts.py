@@ -1,6 +1,7 @@
 """The build's search texts documents (format: models/texts.py), written beside the bundles.
 
-A shard whose skills are the ones of the previous catalog's shard, still in OUT, is kept as it is.
+A shard whose skills are the ones of the previous catalog's shard, still in OUT and of the current
+format (with the texts' term counts), is kept as it is.
 In the others, a text comes from the source SKILL.md the build read, else from an earlier shard in
 OUT holding the same bundle (same sha256, same text), else from the bundle in OUT; so a rebuild
 after one change writes one or two small documents and opens no zip.
@@ -21,6 +22,7 @@ from skillport_build.models.texts import (
     check_texts,
     decode_texts,
     encode_texts,
+    is_current,
     shard_index,
     shard_of,
 )
@@ -92,7 +94,12 @@ def _kept_shards(out: Path, previous: PreviousTexts | None) -> dict[int, tuple[B
     kept = {}
     for ref in previous.texts:
         shard, path = shard_index(ref), out / ref.path
-        if shard is not None and path.is_file() and path.stat().st_size == ref.size:
+        if (
+            shard is not None
+            and path.is_file()
+            and path.stat().st_size == ref.size
+            and is_current(path.read_bytes())
+        ):
             kept[shard] = (ref, members[shard])
     return kept
 

@@ -15,7 +15,6 @@ from skillport_build.proxy.access import view_for
 from skillport_build.proxy.config import ProposeSettings, ServeConfig
 from skillport_build.proxy.connector.propose import Proposal, check_proposal, open_pull_request
 from skillport_build.proxy.connector.skills_ext import SkillFiles
-from skillport_build.release import github_pr
 
 Proposer = Callable[[Identity, Proposal], dict[str, Any]]
 
@@ -50,6 +49,8 @@ class Editor:
             raise ProposalError(
                 "the catalog does not say which repository it was built from; set propose.repository"
             )
+        from skillport_build.release import github_pr  # PyGithub only once someone proposes
+
         github = github_pr.client(self.settings.token, self.settings.api_url)
         opened = open_pull_request(github, repository, checked)
         self.proxy.state.audit(

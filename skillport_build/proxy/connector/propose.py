@@ -16,24 +16,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-from github import Github, GithubException, InputGitTreeElement
-from github.ContentFile import ContentFile
-from github.GitRef import GitRef
-from github.Repository import Repository
-from requests import RequestException
+from typing import TYPE_CHECKING, Any
 
 from skillport_build.errors import ProposalError
 from skillport_build.models.catalog import Catalog, PluginRecord, skill_ref
 from skillport_build.models.marketplace import SURFACE_PREFIX, SURFACE_TAGS
 from skillport_build.models.names import KEBAB, SKILL_NAME_MAX
 from skillport_build.models.text import human_size
-from skillport_build.release.pr_report import validation_markdown
 from skillport_build.repo.diagnostics import Diagnostic, Report
-from skillport_build.repo.loader import load
 from skillport_build.repo.paths import MARKETPLACE_JSON, PLUGIN_JSON
-from skillport_build.validate import validate
+
+if TYPE_CHECKING:  # PyGithub, the loader and the validator only once someone proposes (about 30 MB)
+    from github import Github, InputGitTreeElement
+    from github.GitRef import GitRef
+    from github.Repository import Repository
 
 __all__ = ["Checked", "Opened", "Proposal", "check_proposal", "open_pull_request"]
 
@@ -99,6 +95,8 @@ def check_proposal(
     problems += _folder_problems(folder)
     if problems or plugin is None:
         raise ProposalError(_refusal(proposal, problems))
+    from skillport_build.release.pr_report import validation_markdown
+
     report = _validate(catalog, plugin, proposal.skill, folder)
     if report.errors:
         raise ProposalError(_invalid(proposal, report))
@@ -229,6 +227,9 @@ def _invalid(proposal: Proposal, report: Report) -> str:
 
 def _validate(catalog: Catalog, plugin: PluginRecord, skill: str, folder: Mapping[str, bytes]) -> Report:
     """Run the validator over a marketplace of this one plugin; keep the findings inside the skill."""
+    from skillport_build.repo.loader import load
+    from skillport_build.validate import validate
+
     prefix = f"plugins/{plugin.name}/skills/{skill}/"
     with tempfile.TemporaryDirectory(prefix="skillport-propose-") as tmp:
         root = Path(tmp)
@@ -321,6 +322,9 @@ def open_pull_request(
 @contextmanager
 def _asking(repository: str, doing: str) -> Iterator[None]:
     """Turn GitHub's refusals into a ProposalError that says which permissions the token needs."""
+    from github import GithubException
+    from requests import RequestException
+
     try:
         yield
     except GithubException as exc:
@@ -338,6 +342,8 @@ def _asking(repository: str, doing: str) -> Iterator[None]:
 
 def _skill_folder(repo: Repository, sha: str, proposal: Proposal) -> str:
     """Where the skill lives in the repository, from the plugin's entry in marketplace.json."""
+    from github.ContentFile import ContentFile
+
     content = repo.get_contents(MARKETPLACE_JSON, ref=sha)
     try:
         raw = content.decoded_content if isinstance(content, ContentFile) else b""
@@ -377,6 +383,8 @@ def _tree(
     folder: str, changes: Mapping[str, str | None], modes: Mapping[str, str]
 ) -> list[InputGitTreeElement]:
     """Tree entries on top of the base tree: text inline (one request), deletions as `sha: null`."""
+    from github import InputGitTreeElement
+
     elements = []
     for path, text in sorted(changes.items()):
         full = f"{folder}/{path}"
@@ -423,6 +431,9 @@ def _body(checked: Checked, folder: str, modes: Mapping[str, str]) -> str:
 
 def _delete(ref: GitRef, branch: str) -> str:
     """Delete the branch again after a failure; say what was left behind."""
+    from github import GithubException
+    from requests import RequestException
+
     try:
         ref.delete()
     except (GithubException, RequestException):
