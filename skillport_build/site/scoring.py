@@ -9,7 +9,6 @@ frequency counted over the site's skills, which are one audience's: nothing hidd
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,8 +17,8 @@ import numpy as np
 import numpy.typing as npt
 
 from skillport_build.models.catalog import SkillRecord
+from skillport_build.models.terms import TOKEN
 
-TOKEN = re.compile(r"[^\W_]+[+#]*")
 K1 = 1.2
 # Each field: its weight, the length (in terms) it is saturated against, and BM25's b.
 FIELDS = {"name": (12.0, 2, 0.0), "tags": (6.0, 4, 0.0), "description": (4.0, 24, 0.5), "meta": (2.0, 3, 0.0)}
