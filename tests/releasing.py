@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 import threading
 import zipfile
 from collections.abc import Callable
@@ -22,6 +23,17 @@ from skillport_build.trust.minisign import SecretKey, generate
 from skillport_build.trust.sign import sign_dir
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+def template_checkout(tmp_path: Path, name: str = "repo") -> Path:
+    """The template marketplace copied to `tmp_path/name` as a git checkout with one commit."""
+    root = tmp_path / name
+    shutil.copytree(TEMPLATE, root)
+    git = ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "start"], check=True)
+    return root
 
 
 def build_at(

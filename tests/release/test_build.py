@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 from factory import TEMPLATE, make_marketplace, write
 from layouts import LAYOUTS, Layout
-from releasing import LATER, T0, build_at, zip_names, zip_text
+from releasing import LATER, T0, build_at, template_checkout, zip_names, zip_text
 
 from skillport_build.errors import BuildError, CatalogError, ValidationFailed
 from skillport_build.models.catalog import SCHEMA_FILE, Catalog, json_schema
@@ -341,18 +341,8 @@ def _incremental_equals_full(root: Path, out: Path, fresh: Path, previous: Path)
     return again
 
 
-def _checkout(tmp_path: Path) -> Path:
-    root = tmp_path / "m"
-    shutil.copytree(TEMPLATE, root)
-    git = ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.com"]
-    subprocess.run([*git, "init", "-q"], check=True)
-    subprocess.run([*git, "add", "-A"], check=True)
-    subprocess.run([*git, "commit", "-qm", "start"], check=True)
-    return root
-
-
 def test_a_file_git_does_not_know_yet_is_seen_by_the_rebuild(tmp_path: Path) -> None:
-    root, out = _checkout(tmp_path), tmp_path / "out"
+    root, out = template_checkout(tmp_path, "m"), tmp_path / "out"
     build_at(root, out)
     shutil.copy(out / "catalog.json", tmp_path / "previous.json")
     write(root, {"plugins/engineering/skills/pr-review/references/extra.md": "untracked\n"})
@@ -364,7 +354,7 @@ def test_a_file_git_does_not_know_yet_is_seen_by_the_rebuild(tmp_path: Path) -> 
 
 
 def test_a_deleted_plugin_disappears_from_the_rebuild(tmp_path: Path) -> None:
-    root, out = _checkout(tmp_path), tmp_path / "out"
+    root, out = template_checkout(tmp_path, "m"), tmp_path / "out"
     build_at(root, out)
     shutil.copy(out / "catalog.json", tmp_path / "previous.json")
     entries = json.loads((root / MARKET).read_text())
@@ -382,7 +372,7 @@ def test_a_deleted_plugin_disappears_from_the_rebuild(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("damage", ["foreign", "edited", "truncated"])
 def test_a_previous_catalog_the_cache_did_not_write_is_not_copied_from(damage: str, tmp_path: Path) -> None:
-    root, out = _checkout(tmp_path), tmp_path / "out"
+    root, out = template_checkout(tmp_path, "m"), tmp_path / "out"
     build_at(root, out)
     previous = tmp_path / "previous.json"
     if damage == "foreign":  # a catalog of the same tree, but another build's: other bytes

@@ -1,29 +1,16 @@
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
-from factory import TEMPLATE
-from releasing import KEY, LATER, T0, build_at
+from releasing import KEY, LATER, T0, build_at, template_checkout
 
 from skillport_build.models.catalog import Catalog
 from skillport_build.release.job import release
 from skillport_build.stores import LocalStore
 
 
-def _checkout(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    shutil.copytree(TEMPLATE, root)
-    git = ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.com"]
-    subprocess.run([*git, "init", "-q"], check=True)
-    subprocess.run([*git, "add", "-A"], check=True)
-    subprocess.run([*git, "commit", "-qm", "start"], check=True)
-    return root
-
-
 def test_a_release_into_a_kept_folder_copies_the_unchanged_records_from_the_store(tmp_path: Path) -> None:
-    root, store, out = _checkout(tmp_path), LocalStore(tmp_path / "store"), tmp_path / "kept"
+    root, store, out = template_checkout(tmp_path), LocalStore(tmp_path / "store"), tmp_path / "kept"
     first = release(root, store, KEY, now=T0, out=out)
     assert first.catalog_version == 1 and first.copied == ()
     notes = root / "plugins/writing/skills/release-notes/SKILL.md"
