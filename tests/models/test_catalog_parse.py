@@ -149,3 +149,16 @@ def test_documents_with_characters_beyond_ascii_compare_as_text(raw: bytes, firs
     assert after.catalog == Catalog.from_bytes(new)
     records = len(before.catalog.skills) + len(before.catalog.plugins)
     assert after.reused == records - 3  # the first, the second back as it was, the third
+
+
+def test_lighter_records_keep_every_value_and_what_was_given(raw: bytes) -> None:
+    parsed, plain = parse_catalog(raw).catalog, Catalog.from_bytes(raw)
+    assert parsed.model_dump_json(exclude_unset=True) == plain.model_dump_json(exclude_unset=True)
+    assert parsed.model_dump(mode="json") == plain.model_dump(mode="json")
+    skills = list(parsed.skills)
+    shared = {
+        id(s.__pydantic_fields_set__)
+        for s in skills
+        if s.__pydantic_fields_set__ == skills[0].__pydantic_fields_set__
+    }
+    assert len(skills) > 1 and len(shared) == 1  # one set for every skill given the same fields
