@@ -56,7 +56,6 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
         "proxy": caller is not None,
         "admin": admin,
         "show_version": admin,
-        "wasm": False,
     }
     html = _ENV.get_template(template).render(site=site, root="/", **context)
     return HTMLResponse(html, status_code=status)
