@@ -9,6 +9,8 @@ A store folder may hold the catalog's compressed twin `catalog.json.zst` beside 
 (models/catalog_zst.py). Verify then reads the twin (decompressed with a size cap), checks the
 signature over what came out, and refuses a twin that differs from catalog.json: both must be
 exactly the signed bytes, so `minisign -V` on catalog.json and every reader of the twin agree.
+The store's immutable copies of the current catalog, `catalogs/<n>.json` and `catalogs/<n>.json.zst`,
+must hold those same bytes too; older catalogs' copies are not read.
 """
 
 from __future__ import annotations
@@ -156,6 +158,7 @@ def verify_dir(root: Path, keys: list[PublicKey], now: datetime, state: TrustSta
     raw, signature = _read_pair(root)
     catalog, key_id = verify_catalog(raw, signature, keys, now, state)
     check_proofs(catalog, keys)
+    _check_immutable_copies(root, catalog.catalog_version, raw)
     current = {record.bundle.path for record in catalog.records()} | {t.path for t in catalog.texts or ()}
     counts = {"bundles": 0, "texts": 0}
     for owner, bundle in referenced_bundles(catalog):
@@ -222,6 +225,22 @@ def read_catalog(root: Path) -> bytes:
             f"Publish again, or delete {twin.name} if an older release wrote catalog.json after it"
         )
     return raw
+
+
+def _check_immutable_copies(root: Path, version: int, raw: bytes) -> None:
+    """The store's own copies of the current catalog, `catalogs/<n>.json` and its twin, hold the
+    bytes just verified: `prune` and anything reading the history take them for catalog n."""
+    plain, twin = root / f"catalogs/{version}.json", root / f"catalogs/{version}.json.zst"
+    copies = [(plain, CATALOG, plain.read_bytes)] if plain.is_file() else []
+    if twin.is_file():
+        copies.append((twin, COMPRESSED, lambda: decompress_catalog(twin.read_bytes(), str(twin))))
+    for path, original, read in copies:
+        if read() != raw:
+            raise SignatureError(
+                f"{path} is not catalog {version} as {root / CATALOG} signs it: the store was changed "
+                f"after publishing. Restore it from a backup, or replace it with a copy of "
+                f"{root / original}, whose bytes were just verified"
+            )
 
 
 def _inside(root: Path, relative: str) -> Path:

@@ -178,3 +178,29 @@ def test_a_store_folder_is_read_from_its_compressed_twin(
     (root / "catalog.json.zst").write_bytes(b"\x28\xb5\x2f\xfd junk")
     with pytest.raises(SignatureError, match=r"catalog.json.zst \(the compressed catalog\) is refused"):
         verify_dir(root, [store[1].public()], LATER, None)
+
+
+def test_the_stores_copies_of_the_current_catalog_must_be_the_signed_bytes(
+    store: tuple[Path, SecretKey], tmp_path: Path
+) -> None:
+    """`catalogs/<n>.json` and its twin are what prune and the history read as catalog n: a copy
+    of other bytes is refused, naming the file and what to copy over it; a missing one is not."""
+    root = _copy(store, tmp_path)
+    raw = (root / "catalog.json").read_bytes()
+    (root / "catalogs").mkdir(exist_ok=True)
+    plain, twin = root / "catalogs/1.json", root / "catalogs/1.json.zst"
+    plain.write_bytes(raw)
+    twin.write_bytes(compress_catalog(raw))
+    assert verify_dir(root, [store[1].public()], LATER, None).catalog.catalog_version == 1
+    other = raw.replace(b'"catalog_version":1', b'"catalog_version":7')
+    twin.write_bytes(compress_catalog(other))
+    with pytest.raises(
+        SignatureError, match=r"1\.json\.zst is not catalog 1 as .* signs it.*copy of .*catalog\.json\.zst"
+    ):
+        verify_dir(root, [store[1].public()], LATER, None)
+    twin.unlink()
+    plain.write_bytes(other)
+    with pytest.raises(SignatureError, match=r"catalogs/1\.json is not catalog 1 .*copy of .*catalog\.json,"):
+        verify_dir(root, [store[1].public()], LATER, None)
+    plain.unlink()
+    assert verify_dir(root, [store[1].public()], LATER, None).catalog.catalog_version == 1
