@@ -36,12 +36,20 @@ RULES = {
 
 @dataclass(frozen=True)
 class Inverted:
-    """Every term of the site's skills, sorted, with its skills (ascending) and their weights."""
+    """Every term of the site's skills, in JavaScript's order (js_order), with its skills (ascending)
+    and their weights."""
 
     terms: list[str]
     starts: npt.NDArray[np.int64]  # term i's postings are [starts[i], starts[i + 1])
     skills: npt.NDArray[np.uint32]
     weights: npt.NDArray[np.float32]
+
+
+def js_order(term: str) -> bytes:
+    """The key that sorts strings as JavaScript's `<` compares them, by UTF-16 code units: search.js
+    bisects the vocabulary with `<`, and code-point order (Python's) differs from it where a
+    character above U+FFFF meets one in U+E000 to U+FFFF (CJK Extension B against halfwidth kana)."""
+    return term.encode("utf-16-be", "surrogatepass")
 
 
 def words(text: str) -> list[str]:
@@ -81,7 +89,7 @@ def invert(items: Sequence[tuple[SkillRecord, str]]) -> Inverted:
     count = np.array(counts, np.float64)
     weights = np.repeat(scale, lengths) * count / (count + np.repeat(norm, lengths))
     owner = np.repeat(np.arange(len(items), dtype=np.int64), lengths.reshape(-1, 5).sum(axis=1))
-    terms = sorted(numbers)
+    terms = sorted(numbers, key=js_order)
     rank = np.zeros(len(numbers) + 1, np.int64)
     rank[[numbers[t] for t in terms]] = np.arange(len(terms))
     keys, where = np.unique(rank[np.array(ids, np.int64)] * (len(items) + 1) + owner, return_inverse=True)

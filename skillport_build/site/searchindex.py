@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from skillport_build.models.catalog import PluginRecord, SkillRecord
-from skillport_build.site.scoring import RULES, Inverted, invert
+from skillport_build.site.scoring import RULES, Inverted, invert, js_order
 
 FORMAT = 1
 FOLDER = "search"
@@ -127,8 +127,8 @@ def _term_shards(folder: _Folder, inverted: Inverted, names: dict[str, list[int]
             cuts.append(t)
     firsts = [inverted.terms[c] for c in cuts] if inverted.terms else [""]
     held: list[dict[str, list[int]]] = [{} for _ in firsts]
-    for key in sorted(names):  # a name lives in the shard whose range covers it
-        held[max(0, bisect_right(firsts, key) - 1)][key] = names[key]
+    for key in sorted(names, key=js_order):  # a name lives in the shard whose range covers it
+        held[max(0, bisect_right(firsts, js_order(key), key=js_order) - 1)][key] = names[key]
     for i, (a, z) in enumerate(zip(cuts, [*cuts[1:], len(inverted.terms)], strict=True)):
         terms = inverted.terms[a:z]
         counts = [starts[t + 1] - starts[t] for t in range(a, z)]

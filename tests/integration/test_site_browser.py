@@ -43,6 +43,8 @@ description: "Takes notes. Use when asked for notes about zanzibar."
 [click me](javascript:window.__pwned='href') and ![tracker](https://tracker.invalid/pixel.gif)
 
 <a href="javascript:window.__pwned='a'">raw link</a>
+
+Notes in other scripts: ｶﾀｶﾅ, ﾃｽﾄ, 𠀋𡈽 and 日本.
 """
 
 
@@ -150,6 +152,9 @@ SAME_AS_PROXY = [
     ("review", "claude-code"),
     ("the", "desktop"),
     ("", "claude-code"),
+    ("ｶﾀｶﾅ", ""),  # halfwidth kana and CJK Extension B: JavaScript and Python order them apart
+    ("𠀋𡈽", ""),
+    ("ﾃｽﾄ", ""),
 ]
 
 

@@ -65,10 +65,20 @@ def test_the_rules_and_fields_are_the_proxys() -> None:
 
 def test_postings_are_sorted_by_term_then_skill(items: list[tuple[SkillRecord, str]]) -> None:
     inverted = scoring.invert(items)
-    assert inverted.terms == sorted(inverted.terms) and inverted.starts[-1] == len(inverted.skills)
+    assert inverted.terms == sorted(inverted.terms, key=scoring.js_order)
+    assert inverted.starts[-1] == len(inverted.skills)
     for t in range(len(inverted.terms)):
         run = inverted.skills[inverted.starts[t] : inverted.starts[t + 1]]
         assert len(run) and np.all(np.diff(run.astype(np.int64)) > 0)
+
+
+def test_terms_sort_as_javascript_compares_them() -> None:
+    """search.js bisects with `<`, which compares UTF-16 code units: a character above U+FFFF (two
+    units from U+D800) comes before halfwidth kana (U+FF61 on), though Python orders them the other
+    way. The browser test searches such words; this pins the key."""
+    terms = ["ｶﾀｶﾅ", "𠀋𡈽", "zebra", "ﾃｽﾄ", "日本"]
+    assert sorted(terms) == ["zebra", "日本", "ｶﾀｶﾅ", "ﾃｽﾄ", "𠀋𡈽"]
+    assert sorted(terms, key=scoring.js_order) == ["zebra", "日本", "𠀋𡈽", "ｶﾀｶﾅ", "ﾃｽﾄ"]
 
 
 def test_no_skills_no_terms() -> None:
