@@ -36,3 +36,33 @@ def test_settling_freezes_what_is_alive() -> None:
         assert gc.get_freeze_count() >= len(kept)
     finally:
         gc.unfreeze()
+
+
+def test_settling_gives_freed_memory_back_to_the_system() -> None:
+    """On glibc (the image and CI) the resident memory of blocks freed after a load shrinks at once."""
+    if not heap.trim():
+        pytest.skip("this C library has no malloc_trim")
+
+    def resident() -> int:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1])
+
+    heap.trim()
+    # Blocks too big for Python's own small-object arenas (which it unmaps itself) and too small
+    # for malloc's own mmap: malloc's heap, which keeps freed pages unless trimmed.
+    held = [bytes(2000) + bytes([i % 256]) for i in range(40_000)]
+    grown = resident()
+    del held[:-1]  # the last block keeps the heap's top in place, as the served catalog does
+    try:
+        assert resident() > grown - 2_000  # freed, yet still resident (4 kB pages)
+        heap.settle()
+        assert resident() < grown - 10_000  # more than 40 MB came back
+    finally:
+        gc.unfreeze()
+
+
+def test_trimming_without_malloc_trim_is_a_no_op(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(heap, "_malloc_trim", lambda: None)
+    assert heap.trim() is False
+    heap.settle()
+    gc.unfreeze()
