@@ -7,6 +7,9 @@ as it is, and only the other records are decoded (by json's C scanner, one value
 validated. Whatever the document is, the answer equals `Catalog.from_bytes(raw)`'s: anything this
 reader does not expect (whitespace, a record that fails validation, bytes that are not UTF-8) sends
 the whole document through `Catalog.from_bytes`, which accepts it or raises its usual error.
+
+Between two parses the previous bytes may be kept packed: the zstd frame the store served them in
+(a quarter of the memory), decompressed only when the next catalog is parsed.
 """
 
 from __future__ import annotations
@@ -14,12 +17,14 @@ from __future__ import annotations
 import json
 from array import array
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from skillport_build.errors import SignatureError
 from skillport_build.models.catalog import SCHEMA_ID, Catalog, PluginRecord, SkillRecord
+from skillport_build.models.catalog_zst import decompress_catalog
 from skillport_build.models.compact import Compactor
 
 _SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
@@ -46,6 +51,30 @@ class ParsedCatalog:
     reused: int = 0  # records taken from the previous catalog
     ascii: bool = False  # every character one byte: spans are byte offsets too
     compactor: Compactor | None = None  # what the records validated so far share
+    packed: bytes | None = None  # zstd of raw, held instead of it between parses (see `packed_as`)
+    size: int = 0  # len(raw), checked when `packed` is decompressed
+
+    def packed_as(self, frame: bytes) -> ParsedCatalog:
+        """This parse holding `frame`, a zstd frame of exactly its bytes (the store's compressed
+        twin that was decompressed to them), instead of the bytes themselves."""
+        if self.raw is None:
+            return self
+        return replace(self, raw=None, packed=frame, size=len(self.raw))
+
+    @property
+    def reusable(self) -> bool:
+        """Whether the next parse can find this one's records in its text."""
+        return self.raw is not None or self.packed is not None
+
+    def document(self) -> bytes:
+        """The catalog bytes this parse read (decompressed when packed)."""
+        if self.raw is not None:
+            return self.raw
+        assert self.packed is not None
+        raw = decompress_catalog(self.packed, "the previous catalog")
+        if len(raw) != self.size:  # never compare with other bytes than the records came from
+            raise _Unexpected
+        return raw
 
 
 class _Unexpected(Exception):
@@ -58,7 +87,15 @@ def parse_catalog(
     """The catalog in `raw`, reusing `previous`'s records that appear in it byte for byte."""
     try:
         return _Reader(raw, previous).read()
-    except (_Unexpected, UnicodeDecodeError, ValidationError, StopIteration, ValueError, IndexError):
+    except (
+        _Unexpected,
+        SignatureError,  # a packed previous document that does not decompress: nothing to reuse
+        UnicodeDecodeError,
+        ValidationError,
+        StopIteration,
+        ValueError,
+        IndexError,
+    ):
         return ParsedCatalog(Catalog.from_bytes(raw, source), None, {})
 
 
@@ -68,7 +105,7 @@ class _Reader:
     def __init__(self, raw: bytes, previous: ParsedCatalog | None) -> None:
         self.raw, self.text = raw, raw.decode("utf-8")
         self.ascii = len(self.text) == len(raw)
-        self.previous = previous if previous is not None and previous.raw is not None else None
+        self.previous = previous if previous is not None and previous.reusable else None
         # Two ASCII documents are compared as bytes, in place (a str slice would copy the run).
         self._in_place = self.ascii and self.previous is not None and self.previous.ascii
         self._before: memoryview | str | None = None
@@ -82,8 +119,8 @@ class _Reader:
     def before(self) -> memoryview | str:
         """The previous document, as bytes or as text (whichever this reader compares)."""
         if self._before is None:
-            assert self.previous is not None and self.previous.raw is not None
-            raw = self.previous.raw
+            assert self.previous is not None
+            raw = self.previous.document()
             self._before = memoryview(raw) if self._in_place else raw.decode("utf-8")
         return self._before
 

@@ -117,7 +117,8 @@ class LiveCatalog:
             return False
         with self._lock:
             self._catalog, self._pointer_sha, self._pointer_tag = catalog, pointer.sha256, tag
-            self._parsed, self._shards, self._texts = parsed[0], shards, by_bundle(shards)
+            kept = parsed[0] if pointer.compressed is None else parsed[0].packed_as(pointer.compressed)
+            self._parsed, self._shards, self._texts = kept, shards, by_bundle(shards)
             self._counts = counts
         self._note(now, None)
         return True

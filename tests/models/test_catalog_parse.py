@@ -16,6 +16,7 @@ from releasing import build_at
 from skillport_build.errors import CatalogError
 from skillport_build.models.catalog import Catalog, canonical_json
 from skillport_build.models.catalog_parse import parse_catalog
+from skillport_build.models.catalog_zst import compress_catalog
 
 
 @pytest.fixture(scope="module")
@@ -162,3 +163,28 @@ def test_lighter_records_keep_every_value_and_what_was_given(raw: bytes) -> None
         if s.__pydantic_fields_set__ == skills[0].__pydantic_fields_set__
     }
     assert len(skills) > 1 and len(shared) == 1  # one set for every skill given the same fields
+
+
+def test_a_packed_previous_catalog_is_reused_as_its_bytes_are(raw: bytes) -> None:
+    """The proxy keeps the previous catalog as the store's zstd twin between parses: the next parse
+    reuses exactly what it would from the plain bytes; a frame of another length, or one that does
+    not decompress, leaves nothing to reuse and the catalog is read in full."""
+
+    def one(data: dict) -> None:  # type: ignore[type-arg]
+        data["catalog_version"] += 1
+        data["skills"][1]["description"] = "Changed ünïcode in the next catalog."
+
+    new = edited(raw, one)
+    plain = parse_catalog(raw)
+    packed = plain.packed_as(compress_catalog(raw))
+    assert packed.raw is None and packed.reusable and packed.document() == raw
+    from_plain, from_packed = parse_catalog(new, plain), parse_catalog(new, packed)
+    assert from_packed.catalog == from_plain.catalog == Catalog.from_bytes(new)
+    assert (
+        from_packed.reused == from_plain.reused == len(plain.catalog.skills) + len(plain.catalog.plugins) - 1
+    )
+    assert from_packed.catalog.skills[0] is plain.catalog.skills[0]
+    assert parse_catalog(raw, from_packed.packed_as(compress_catalog(new))).reused == from_plain.reused
+    for frame in (compress_catalog(raw + b" "), b"\x28\xb5\x2f\xfd junk"):  # other bytes; no zstd
+        damaged = parse_catalog(new, plain.packed_as(frame))
+        assert damaged.catalog == Catalog.from_bytes(new) and damaged.reused == 0

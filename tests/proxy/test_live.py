@@ -117,6 +117,8 @@ def test_a_new_catalog_keeps_the_records_that_did_not_change(
     live.refresh()
     before = live.catalog
     assert before is not None
+    kept_as = live._parsed  # between refreshes the catalog's bytes are held as the store's twin
+    assert kept_as is not None and kept_as.raw is None and kept_as.packed == store.pointer().compressed
     change(repo, "plugins/writing/skills/release-notes/SKILL.md", "writing")
     publish(release(repo, tmp_path / "o2", store, now=LATER), store)
     assert live.refresh() is True
