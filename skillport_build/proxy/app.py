@@ -213,7 +213,7 @@ def create_app(
     app.state.refusals = AuditThrottle()
     app.state.on_sign_in = (connector.provider.signed_in,)  # connected clients take the new groups
     app.state.sites = SiteCache(cache_dir, bundles.read)
-    app.state.oauth = login.make_oauth(config)
+    app.state.oauth = login.Providers(config)  # authlib imported at the first sign-in
     return app
 
 

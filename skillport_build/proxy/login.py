@@ -1,14 +1,14 @@
 """Sign-in: OpenID Connect with discovery (any issuer), GitHub OAuth (organisation membership
 required, teams as groups), and a loopback-only development form. Each success starts a fresh
-session; each attempt is audited."""
+session; each attempt is audited. authlib (with joserfc, ~190 modules, 4 MB) is imported at the first
+sign-in, not when the proxy starts: most requests never need it."""
 
 from __future__ import annotations
 
 import ssl
-from typing import Any
+import threading
+from typing import TYPE_CHECKING, Any
 
-from authlib.integrations.base_client.errors import OAuthError
-from authlib.integrations.starlette_client import OAuth
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -19,6 +19,9 @@ from skillport_build.proxy.guard import limit, proxy_of
 from skillport_build.proxy.identity import csrf_token, from_session, posted_form, sign_in
 from skillport_build.proxy.pages import message, render
 
+if TYPE_CHECKING:
+    from authlib.integrations.starlette_client import OAuth, StarletteOAuth2App
+
 SESSION_ID = "sid"
 
 
@@ -26,8 +29,27 @@ class SignInRefused(Exception):
     """The identity provider vouched for someone who may not use this proxy."""
 
 
+class Providers:
+    """The configured providers' authlib clients, made (and authlib imported) at the first sign-in."""
+
+    def __init__(self, config: ServeConfig) -> None:
+        self._config = config
+        self._oauth: OAuth | None = None
+        self._lock = threading.Lock()
+
+    def create_client(self, name: str) -> StarletteOAuth2App | None:
+        """The client for provider `name`, None when it is not configured."""
+        with self._lock:
+            if self._oauth is None:
+                self._oauth = make_oauth(self._config)
+        client: StarletteOAuth2App | None = self._oauth.create_client(name)
+        return client
+
+
 def make_oauth(config: ServeConfig) -> OAuth:
     """The authlib clients for the configured providers."""
+    from authlib.integrations.starlette_client import OAuth
+
     oauth = OAuth()
     tls = ssl.create_default_context()  # shared: httpx would build one (~50 ms) for every API call
     if config.oidc:
@@ -120,6 +142,8 @@ async def oidc_callback(request: Request) -> Response:
     client = request.app.state.oauth.create_client("oidc")
     if settings is None or client is None:
         raise HTTPException(404, "OpenID Connect sign-in is not configured")
+    from authlib.integrations.base_client.errors import OAuthError
+
     try:
         token = await client.authorize_access_token(request)
         claims: dict[str, Any] = dict(token.get("userinfo") or {})
@@ -142,6 +166,8 @@ async def github_callback(request: Request) -> Response:
     client = request.app.state.oauth.create_client("github")
     if settings is None or client is None:
         raise HTTPException(404, "GitHub sign-in is not configured")
+    from authlib.integrations.base_client.errors import OAuthError
+
     try:
         token = await client.authorize_access_token(request)
         login = (await _github(client, token, "user")).get("login")
