@@ -286,10 +286,12 @@ def _write_catalog(
     texts: list[_TextSkill | SkillRecord] = []
     for plugin in market.plugins:
         if plugin.path in copied and previous is not None:
-            plugins.append(Entry(plugin.name, f"plugin:{plugin.name}", previous.cut(f"plugin:{plugin.name}")))
+            plugins.append(
+                Entry(plugin.name, f"plugin:{plugin.name}", previous.place(f"plugin:{plugin.name}"))
+            )
             for skill in plugin.skills:
                 key = f"skill:{skill.ref}"
-                skills.append(Entry((skill.name, plugin.name), key, previous.cut(key)))
+                skills.append(Entry((skill.name, plugin.name), key, previous.place(key)))
                 texts.append(
                     _TextSkill(skill.name, bundles[skill_bundle_path(skill, plugin.release_version)])
                 )

@@ -23,6 +23,7 @@ from skillport_build.models.catalog import (
     SkillRecord,
     skill_ref,
 )
+from skillport_build.release.assemble import Copied
 from skillport_build.repo.buildcache import BuildCache
 
 _PROOFS = b'],"proofs":{'  # where signing puts the proofs: right after the plugins array
@@ -117,11 +118,12 @@ class Previous:
         at, length = self.spans[key]
         return self.raw[at : at + length]
 
-    def cut(self, key: str) -> bytes:
-        """A trusted record's canonical bytes, which the build checked are there."""
-        found = self.record_bytes(key)
-        assert found is not None  # the build copies only records whose keys the cache noted
-        return found
+    def place(self, key: str) -> Copied:
+        """Where a trusted record's canonical bytes sit in the previous catalog, which the build
+        checked they do: assembling copies neighbouring records as one slice."""
+        assert self.raw is not None and key in self.spans  # as for cut
+        at, length = self.spans[key]
+        return Copied(self.raw, at, length)
 
     def gone(self, plugins: set[str], skills: set[str]) -> tuple[list[PluginRecord], list[SkillRecord]]:
         """The records of plugins and skills not among these names (skills: refs and plugin/skill)."""

@@ -33,7 +33,7 @@ from skillport_build.repo.marketplace import FileEntry, Plugin, Skill, Summary
 from skillport_build.repo.tree import SKIPPED_DIRS
 
 CACHE_FILE = Path(".cache") / "skillport-build.json"
-_FORMAT = 4
+_FORMAT = 5
 Spans = dict[str, list[int]]  # record key (plugin:<name>, skill:<ref>) -> [offset, length]
 
 
@@ -99,7 +99,9 @@ class BuildCache:
     path: Path
     salt: str
     plugins: dict[str, list[Any]] = field(default_factory=dict)  # folder -> [fingerprint, detail, summary]
-    bundles: dict[str, list[Any]] = field(default_factory=dict)  # path -> [size, mtime_ns, sha256, digest]
+    bundles: dict[str, list[Any]] = field(
+        default_factory=dict
+    )  # path -> [size, mtime_ns, sha256, digest, ino]
     index: GitIndex | None = None  # the work tree's git index, when the repository is a checkout
     catalog: str | None = None  # sha256 of the catalog.json the last build wrote
     records: dict[str, str] = field(default_factory=dict)  # plugin folder -> what its records came from
@@ -230,7 +232,11 @@ class BuildCache:
     def bundle_sha256(self, st: os.stat_result, key: str) -> str | None:
         """The sha256 of a bundle this cache saw written, if its `stat` says it is untouched since."""
         known = self.bundles.get(key)
-        if known is None or [st.st_size, st.st_mtime_ns] != known[:2]:
+        if (
+            known is None
+            or len(known) != 5
+            or [st.st_size, st.st_mtime_ns, st.st_ino] != [*known[:2], known[4]]
+        ):
             return None
         self._vouched.add(key)
         return str(known[2])
@@ -239,14 +245,14 @@ class BuildCache:
         """Note a bundle's stat, sha256 and content digest after writing or checking it (a bundle
         whose stat this build already found as noted needs no second look)."""
         known = self.bundles.get(key)
-        if key in self._vouched and known is not None and known[2:] == [sha256, digest]:
+        if key in self._vouched and known is not None and known[2:4] == [sha256, digest]:
             return
         st = path.stat()
-        self.bundles[key] = [st.st_size, st.st_mtime_ns, sha256, digest]
+        self.bundles[key] = [st.st_size, st.st_mtime_ns, sha256, digest, st.st_ino]
 
     def known_bundles(self) -> dict[tuple[str, str], str]:
         """(path, content digest) -> sha256 of every bundle this cache saw in OUT."""
-        return {(path, entry[3]): entry[2] for path, entry in self.bundles.items() if len(entry) == 4}
+        return {(path, entry[3]): entry[2] for path, entry in self.bundles.items() if len(entry) == 5}
 
 
 def _summary_plugin(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import zipfile
@@ -398,3 +399,19 @@ def test_a_previous_catalog_the_cache_did_not_write_is_not_copied_from(damage: s
     if damage == "edited":
         assert b"Writing SKILLS" in previous.read_bytes()
         assert b"Writing SKILLS" not in (out / "catalog.json").read_bytes()
+
+
+def test_a_bundle_replaced_with_the_same_size_and_mtime_is_rehashed_and_rebuilt(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = build_at(TEMPLATE, out)
+    bundle = out / "bundles/pr-review/1.0.0/pr-review-1.0.0.zip"
+    original, st = bundle.read_bytes(), bundle.stat()
+    forged = tmp_path / "forged.zip"
+    forged.write_bytes(bytes(len(original)))  # same size, other bytes, a new file (a new inode)
+    os.utime(forged, ns=(st.st_atime_ns, st.st_mtime_ns))
+    os.replace(forged, bundle)
+    assert bundle.stat().st_size == st.st_size and bundle.stat().st_mtime_ns == st.st_mtime_ns
+    assert bundle.stat().st_ino != st.st_ino
+    again = build_at(TEMPLATE, out, previous=first.catalog)
+    assert again.written == ("bundles/pr-review/1.0.0/pr-review-1.0.0.zip",)
+    assert bundle.read_bytes() == original
