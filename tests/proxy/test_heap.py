@@ -1,8 +1,10 @@
-"""The collector is paused only while a catalog is built, and restored as it was, error or not."""
+"""The collector is paused only while a catalog is built, and restored as it was, error or not; what
+a load freed goes back to the system on a thread of its own, one trim at a time."""
 
 from __future__ import annotations
 
 import gc
+import threading
 
 import pytest
 
@@ -32,14 +34,16 @@ def test_a_collector_turned_off_stays_off() -> None:
 def test_settling_freezes_what_is_alive() -> None:
     kept = [object() for _ in range(100)]
     try:
-        heap.settle()
+        trimming = heap.settle()
         assert gc.get_freeze_count() >= len(kept)
+        assert heap.trimmed() and (trimming is None or not trimming.is_alive())
     finally:
         gc.unfreeze()
 
 
 def test_settling_gives_freed_memory_back_to_the_system() -> None:
-    """On glibc (the image and CI) the resident memory of blocks freed after a load shrinks at once."""
+    """On glibc (the image and CI) the resident memory of blocks freed after a load shrinks once the
+    settling's trim, run on its own thread, is done."""
     if not heap.trim():
         pytest.skip("this C library has no malloc_trim")
 
@@ -55,7 +59,9 @@ def test_settling_gives_freed_memory_back_to_the_system() -> None:
     del held[:-1]  # the last block keeps the heap's top in place, as the served catalog does
     try:
         assert resident() > grown - 2_000  # freed, yet still resident (4 kB pages)
-        heap.settle()
+        trimming = heap.settle()
+        assert trimming is not None
+        trimming.join(10)
         assert resident() < grown - 10_000  # more than 40 MB came back
     finally:
         gc.unfreeze()
@@ -64,5 +70,29 @@ def test_settling_gives_freed_memory_back_to_the_system() -> None:
 def test_trimming_without_malloc_trim_is_a_no_op(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(heap, "_malloc_trim", lambda: None)
     assert heap.trim() is False
-    heap.settle()
+    assert heap.settle() is None  # no thread started
     gc.unfreeze()
+
+
+def test_one_trim_runs_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settling again while a trim runs starts no second one; the next settle after it does."""
+    started, go = threading.Event(), threading.Event()
+
+    def slow(pad: int) -> int:
+        started.set()
+        go.wait(10)
+        return 0
+
+    monkeypatch.setattr(heap, "_malloc_trim", lambda: slow)
+    try:
+        first = heap.settle()
+        assert first is not None and started.wait(10)
+        assert heap.settle() is None
+        go.set()
+        first.join(10)
+        again = heap.settle()
+        assert again is not None
+        again.join(10)
+    finally:
+        go.set()
+        gc.unfreeze()
