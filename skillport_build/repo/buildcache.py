@@ -99,9 +99,8 @@ class BuildCache:
     path: Path
     salt: str
     plugins: dict[str, list[Any]] = field(default_factory=dict)  # folder -> [fingerprint, detail, summary]
-    bundles: dict[str, list[Any]] = field(
-        default_factory=dict
-    )  # path -> [size, mtime_ns, sha256, digest, ino]
+    # path -> [size, mtime_ns, sha256, digest, ino]
+    bundles: dict[str, list[Any]] = field(default_factory=dict)
     index: GitIndex | None = None  # the work tree's git index, when the repository is a checkout
     catalog: str | None = None  # sha256 of the catalog.json the last build wrote
     records: dict[str, str] = field(default_factory=dict)  # plugin folder -> what its records came from
