@@ -108,7 +108,8 @@ def child(store_root: Path, public: Path, work: Path) -> None:
     applied = time.perf_counter() - start
     if profile is not None:
         profile.disable()
-        pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(30)
+        pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(60)
+        pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(30)
     assert changed, "the second catalog was not taken"
     print(json.dumps({"apply_one_change_ms": round(applied * 1000, 1)}), flush=True)
     state.close()

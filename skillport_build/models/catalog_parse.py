@@ -15,9 +15,11 @@ Between two parses the previous bytes may be kept packed: the zstd frame the sto
 from __future__ import annotations
 
 import json
+import operator
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from itertools import compress, count
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -75,6 +77,15 @@ class ParsedCatalog:
         if len(raw) != self.size:  # never compare with other bytes than the records came from
             raise _Unexpected
         return raw
+
+
+def changed_places(new: Sequence[object], old: Sequence[object]) -> list[int] | None:
+    """The positions where `new` holds another object than `old` (a parse that reuses a record
+    keeps the very object, so the rest are the records it changed); None when the lengths differ.
+    What is derived per record is then edited at these places instead of made again."""
+    if len(new) != len(old):
+        return None
+    return list(compress(count(), map(operator.is_not, new, old)))
 
 
 class _Unexpected(Exception):

@@ -8,11 +8,15 @@ so one hidden skill hides the plugin. Admins (the policy's `admins`) see everyth
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from skillport_build.models.access import Identity
 from skillport_build.models.catalog import Bundle, Catalog, PluginRecord, SkillRecord
+from skillport_build.models.catalog_parse import changed_places
+
+Record = SkillRecord | PluginRecord
 
 
 @dataclass(frozen=True)
@@ -90,7 +94,7 @@ def is_admin(catalog: Catalog, identity: Identity) -> bool:
     return identity.matches(catalog.access.admins)
 
 
-def _ref(record: SkillRecord | PluginRecord) -> str:
+def _ref(record: Record) -> str:
     return record.ref if isinstance(record, SkillRecord) else record.name
 
 
@@ -118,14 +122,21 @@ def _add_refs(refs: dict[str, BundleRef], record: SkillRecord | PluginRecord) ->
 
 
 def _edited_refs(catalog: Catalog, old: Catalog, old_refs: dict[str, BundleRef]) -> dict[str, BundleRef]:
-    now = {id(r) for r in catalog.records()}
-    then = {id(r) for r in old.records()}
+    gone, added = _edits(catalog.records(), old.records())
     refs = dict(old_refs)
-    for record in old.records():
-        if id(record) not in now:
-            for path in [record.bundle.path, *(r.bundle.path for r in record.history)]:
-                refs.pop(path, None)
-    for record in catalog.records():
-        if id(record) not in then:
-            _add_refs(refs, record)
+    for record in gone:
+        for path in [record.bundle.path, *(r.bundle.path for r in record.history)]:
+            refs.pop(path, None)
+    for record in added:
+        _add_refs(refs, record)
     return refs
+
+
+def _edits(now: Sequence[Record], then: Sequence[Record]) -> tuple[list[Record], list[Record]]:
+    """The records `then` held that `now` does not (the very objects), and those `now` adds: by
+    place when the lists are as long (a parse reuses records in place), else by identity."""
+    places = changed_places(now, then)
+    if places is not None:
+        return [then[n] for n in places], [now[n] for n in places]
+    ids_now, ids_then = {id(r) for r in now}, {id(r) for r in then}
+    return [r for r in then if id(r) not in ids_now], [r for r in now if id(r) not in ids_then]

@@ -20,16 +20,19 @@ away (a typo). A skill's name typed in full outranks everything.
 from __future__ import annotations
 
 import math
+import operator
 import threading
 from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import compress, count, repeat
 
 import numpy as np
 import numpy.typing as npt
 
 from skillport_build.models.catalog import SkillRecord
+from skillport_build.models.catalog_parse import changed_places
 from skillport_build.models.terms import words
 from skillport_build.proxy.documents import Counts, Document, analyse, fingerprint
 from skillport_build.proxy.postings import Ids, Lexicon, Postings, bitmask
@@ -87,6 +90,17 @@ class Seen:
     size: int
 
 
+@dataclass(frozen=True)
+class _Edited:
+    """A previous index's documents edited where the catalog changed."""
+
+    numbered: tuple[Document, ...]
+    documents: dict[tuple[str, ...], Document]  # by fingerprint
+    reused: int  # documents the previous index held
+    refs: list[str]  # each skill's ref, by number
+    places: list[int]  # the numbers whose record or text changed
+
+
 class SearchIndex:
     """The inverted index of one catalog's skills; queries name the view they answer for."""
 
@@ -108,9 +122,17 @@ class SearchIndex:
         self.skills = tuple(skills)
         self.lexicon = previous.lexicon if previous is not None and not previous._worn() else Lexicon()
         known = previous.documents if previous is not None else {}
-        self.numbered = self._documents(texts, previous, known, counts)
-        self.documents: dict[tuple[str, ...], Document] = {d.fingerprint: d for d in self.numbered}
-        self.reused = sum(1 for key in self.documents if key in known)
+        edited = self._edited(texts, previous, counts)
+        self.in_place = edited is not None  # the previous documents edited where the catalog changed
+        if edited is None:
+            self.numbered = self._documents(texts, previous, known, counts)
+            self.documents: dict[tuple[str, ...], Document] = {d.fingerprint: d for d in self.numbered}
+            self.reused = sum(1 for key in self.documents if key in known)
+            self.refs = [d.fingerprint[0] for d in self.numbered]  # each skill's, by number
+            self._places: Sequence[int] = range(len(self.skills))  # where it may differ from previous
+        else:
+            self.numbered, self.documents, self.reused = edited.numbered, edited.documents, edited.reused
+            self.refs, self._places = edited.refs, edited.places
         self.postings = self._inverted(previous)
         self.vocabulary = self._vocabulary(previous)
         self._names(previous)
@@ -148,6 +170,43 @@ class SearchIndex:
             found[n] = document
         return tuple(d for d in found if d is not None)
 
+    def _edited(
+        self, texts: Mapping[str, str], previous: SearchIndex | None, counts: Counts | None
+    ) -> _Edited | None:
+        """The previous documents edited at the places that hold another record or text now (the
+        catalog reused the rest in place); None when the index is made in full."""
+        if previous is None or previous.lexicon is not self.lexicon:
+            return None
+        places = changed_places(self.skills, previous.skills)
+        if places is None or len(places) * EDIT_SHARE >= len(self.skills):
+            return None
+        refs = list(previous.refs)
+        for n in places:
+            refs[n] = self.skills[n].ref
+        now = map(texts.get, refs, repeat(""))
+        then = (d.fingerprint[-1] for d in previous.numbered)
+        dirty = sorted({*places, *compress(count(), map(operator.is_not, now, then))})
+        if len(dirty) * EDIT_SHARE >= len(self.skills):
+            return None
+        numbered = list(previous.numbered)
+        documents = dict(previous.documents)
+        for n in dirty:
+            del documents[numbered[n].fingerprint]
+        unknown: list[int] = []
+        for n in dirty:
+            key = fingerprint(self.skills[n], texts.get(refs[n], ""))
+            found = previous.documents.get(key)
+            if found is None:
+                unknown.append(n)
+            else:
+                numbered[n] = found
+        made = analyse([(self.skills[n], texts.get(refs[n], "")) for n in unknown], self.lexicon, counts)
+        for n, document in zip(unknown, made, strict=True):
+            numbered[n] = document
+        for n in dirty:
+            documents[numbered[n].fingerprint] = numbered[n]
+        return _Edited(tuple(numbered), documents, len(documents) - len(unknown), refs, dirty)
+
     def _inverted(self, previous: SearchIndex | None) -> Postings:
         """The posting lists: the previous ones edited where few skills changed (the same number
         of skills, the same lexicon), else inverted from every document."""
@@ -156,8 +215,10 @@ class SearchIndex:
             and previous.lexicon is self.lexicon
             and len(previous.skills) == len(self.skills)
         ):
+            numbered, before = self.numbered, previous.numbered
+            places = self._places if self._places is not None else range(len(numbered))
             changed = {
-                n: (d.ids, d.weights) for n, d in enumerate(self.numbered) if d is not previous.numbered[n]
+                n: (numbered[n].ids, numbered[n].weights) for n in places if numbered[n] is not before[n]
             }
             if len(changed) * EDIT_SHARE < len(self.skills):
                 return previous.postings.edited(changed, len(self.lexicon))
@@ -182,7 +243,7 @@ class SearchIndex:
         the previous ones when every skill keeps its name and number."""
         same = previous is not None and len(previous.skills) == len(self.skills)
         if previous is not None and same:
-            pairs = zip(previous.skills, self.skills, strict=True)
+            pairs = ((previous.skills[n], self.skills[n]) for n in self._places)
             if all(a is b or _same_name(a, b) for a, b in pairs):
                 self.name_order, self.name_rank = previous.name_order, previous.name_rank
                 self.by_name, self._numbers = previous.by_name, previous._numbers

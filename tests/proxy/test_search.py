@@ -228,6 +228,47 @@ def test_an_edited_index_equals_one_built_from_nothing(template_record: SkillRec
         assert edited.search(*everyone(edited), query) == fresh.search(*everyone(fresh), query)
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    edits=st.dictionaries(
+        st.integers(0, len(LABELLED) + 39),
+        st.sampled_from(["record", "text", "both", "same-text-copy"]),
+        max_size=3,
+    )
+)
+def test_an_index_edited_in_place_equals_one_built_from_nothing(
+    template_record: SkillRecord, edits: dict[int, str]
+) -> None:
+    """A catalog that reused its records in place: only the changed places are analysed again, and
+    a text that changed under a record kept as it was is noticed too."""
+    skills, texts = labelled(template_record)
+    filler = [  # enough skills that a few changed are edited in place
+        template_record.model_copy(update={"name": f"filler-{i:02d}", "id": None, "digest": f"sha256:f{i}"})
+        for i in range(40)
+    ]
+    skills += filler
+    texts |= {s.ref: f"# {s.name}\n\nRunbook step {i} for the on-call rota.\n" for i, s in enumerate(filler)}
+    before = SearchIndex(skills, texts)
+    changed, new_texts = list(skills), dict(texts)
+    for n, edit in edits.items():
+        ref = skills[n].ref
+        if edit in ("record", "both"):
+            changed[n] = skills[n].model_copy(update={"description": f"Now about zebras, number {n}."})
+        if edit in ("text", "both"):
+            new_texts[ref] = f"{texts[ref]}\nA quokka paragraph.\n"
+        if edit == "same-text-copy":  # an equal text, another object: reused by its fingerprint
+            new_texts[ref] = "".join(list(texts[ref]))
+    edited, fresh = SearchIndex(changed, new_texts, before), SearchIndex(changed, new_texts)
+    assert edited.in_place
+    moved = sum(1 for e in edits.values() if e != "same-text-copy")
+    assert edited.reused == len(skills) - moved
+    assert _lists(edited) == _lists(fresh) and edited.vocabulary == fresh.vocabulary
+    assert edited.refs == [s.ref for s in changed]
+    assert set(edited.documents) == set(fresh.documents)
+    for query in [*RANKED, "zebras", "quokka", ""]:
+        assert edited.search(*everyone(edited), query) == fresh.search(*everyone(fresh), query)
+
+
 def test_a_hidden_skills_words_do_not_crowd_a_prefix_out(template_record: SkillRecord) -> None:
     skills, texts = labelled(template_record)
     crowd = [
