@@ -156,32 +156,38 @@ def build(
     strict: bool,
 ) -> int:
     """Build every bundle and the catalog into OUT."""
-    from skillport_build.models.catalog import parse_time
-    from skillport_build.release import build as build_step
+    from skillport_build.repo.gitindex import GitIndex
 
-    raw, source = _previous_bytes(previous, store)
-    fetching = ProgressBar("Fetching remote plugins")
-    options = build_step.BuildOptions(
-        out=out,
-        previous_bytes=raw,
-        previous_source=source,
-        validity=timedelta(days=expires_in),
-        commit=commit,
-        now=parse_time(now_text) if now_text else None,
-        remote=_remote(remote_mode, build_step.remote_cache(out), strict, fetching),
-    )
-    with fetching, ProgressBar("Building bundles") as bar:
-        result = build_step.build(path, options, progress=bar.update)
-    click.echo(
-        f"catalog {result.catalog_version}: {result.skills} skills, {result.plugins} plugins; "
-        f"{len(result.written)} bundles written, {len(result.reused)} reused → {out}"
-    )
-    fetched = result.remote
-    if fetched.fetched or fetched.reused:
-        click.echo(f"remote plugins: {len(fetched.fetched)} fetched, {len(fetched.reused)} from the cache")
-    for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    return EXIT_OK
+    with GitIndex.start(path) as reading:  # git walks the tree while the build's modules load
+        from skillport_build.models.catalog import parse_time
+        from skillport_build.release import build as build_step
+
+        raw, source = _previous_bytes(previous, store)
+        fetching = ProgressBar("Fetching remote plugins")
+        options = build_step.BuildOptions(
+            out=out,
+            previous_bytes=raw,
+            previous_source=source,
+            validity=timedelta(days=expires_in),
+            commit=commit,
+            now=parse_time(now_text) if now_text else None,
+            remote=_remote(remote_mode, build_step.remote_cache(out), strict, fetching),
+            git_index=reading,
+        )
+        with fetching, ProgressBar("Building bundles") as bar:
+            result = build_step.build(path, options, progress=bar.update)
+        click.echo(
+            f"catalog {result.catalog_version}: {result.skills} skills, {result.plugins} plugins; "
+            f"{len(result.written)} bundles written, {len(result.reused)} reused → {out}"
+        )
+        fetched = result.remote
+        if fetched.fetched or fetched.reused:
+            click.echo(
+                f"remote plugins: {len(fetched.fetched)} fetched, {len(fetched.reused)} from the cache"
+            )
+        for warning in result.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        return EXIT_OK
 
 
 @click.command()

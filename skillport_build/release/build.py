@@ -53,7 +53,7 @@ from skillport_build.release.records import (
 from skillport_build.release.texts import write_texts
 from skillport_build.repo.buildcache import BuildCache, cache_salt
 from skillport_build.repo.diagnostics import Diagnostic
-from skillport_build.repo.gitindex import GitIndex
+from skillport_build.repo.gitindex import GitIndex, GitIndexReading
 from skillport_build.repo.loader import load
 from skillport_build.repo.marketplace import Marketplace, Plugin, RemoteReport
 from skillport_build.repo.paths import ACCESS_YAML, VALIDATE_YAML
@@ -80,6 +80,7 @@ class BuildOptions:
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     incremental: bool = True  # use and update the build cache in OUT/.cache/
     remote: RemoteSources | None = None  # fetches remote entries; default: into OUT/.cache/remote/
+    git_index: GitIndexReading | None = None  # git asked early about the tree (the CLI does); else now
 
 
 Progress = Callable[[int, int], None]  # (bundles done, bundles in all)
@@ -139,7 +140,7 @@ def build(root: Path, options: BuildOptions, progress: Progress | None = None) -
 
 
 def _build(root: Path, options: BuildOptions, progress: Progress | None) -> BuildResult:
-    cache = _open_cache(root, options.out) if options.incremental else None
+    cache = _open_cache(root, options.out, options.git_index) if options.incremental else None
     previous, said = _previous(options, cache)
     if cache is not None and previous is not None and previous.is_trusted:
         cache.summaries = True  # the plugins it vouches for are planned and copied from summaries
@@ -394,10 +395,11 @@ def _warnings(
     return tuple(found)
 
 
-def _open_cache(root: Path, out: Path) -> BuildCache:
+def _open_cache(root: Path, out: Path, reading: GitIndexReading | None) -> BuildCache:
     settings = root / VALIDATE_YAML
     salt = cache_salt(settings.read_bytes() if settings.is_file() else None)
-    return BuildCache.open(out, salt, GitIndex.read(root))
+    index = reading.result() if reading is not None and reading.root == root else GitIndex.read(root)
+    return BuildCache.open(out, salt, index)
 
 
 def _update_cache(
@@ -411,7 +413,7 @@ def _update_cache(
         cache.remember(plugin, findings[plugin.path])
     digests = dict(path_digest for plugin in market.plugins for path_digest in _bundle_paths(plugin))
     for path, bundle in bundles.items():
-        cache.remember_bundle(out / path, path, bundle.sha256, digests[path])
+        cache.remember_bundle(out, path, bundle.sha256, digests[path])
     cache.save()
 
 

@@ -240,13 +240,13 @@ class BuildCache:
         self._vouched.add(key)
         return str(known[2])
 
-    def remember_bundle(self, path: Path, key: str, sha256: str, digest: str) -> None:
-        """Note a bundle's stat, sha256 and content digest after writing or checking it (a bundle
-        whose stat this build already found as noted needs no second look)."""
+    def remember_bundle(self, out: Path, key: str, sha256: str, digest: str) -> None:
+        """Note the stat, sha256 and content digest of the bundle `key` in `out` after writing or
+        checking it (a bundle whose stat this build already found as noted needs no second look)."""
         known = self.bundles.get(key)
         if key in self._vouched and known is not None and known[2:4] == [sha256, digest]:
             return
-        st = path.stat()
+        st = os.stat(os.path.join(out, key))
         self.bundles[key] = [st.st_size, st.st_mtime_ns, sha256, digest, st.st_ino]
 
     def known_bundles(self) -> dict[tuple[str, str], str]:

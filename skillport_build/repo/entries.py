@@ -6,6 +6,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import hashlib
+import posixpath
 from typing import Any
 
 from skillport_build.models import PluginEntry, ValidateConfig
@@ -96,7 +97,7 @@ def load_entry(
     nested = _nested(folders, entry.local_path)
     # A root plugin's files leave out the marketplace's own (components.REPO_ONLY): so does its print.
     unseen = (*nested, *components.REPO_ONLY_PATHS) if entry.local_path == "." else tuple(nested)
-    rel = reader.rel(folder)
+    rel = posixpath.normpath(entry.local_path)  # reader.rel(folder), without its two abspaths
     fingerprint = (
         plugin_fingerprint(folder, raw, cache.salt, read.fingerprints, unseen, cache.index, rel)
         if cache

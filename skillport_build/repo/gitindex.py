@@ -32,10 +32,27 @@ class GitIndex:
     @classmethod
     def read(cls, root: Path) -> GitIndex | None:
         """The index of the work tree `root` is in; None when it is not one or git says no."""
+        with cls.start(root) as reading:
+            return reading.result()
+
+    @staticmethod
+    def start(root: Path) -> GitIndexReading:
+        """Ask git now and take the answer later (`GitIndexReading.result`): the second command
+        walks every folder for untracked files (most of a second at 10,000 skills), which the
+        CLI overlaps with its own imports."""
         # Both at once: the second stats every tracked file, the first only reads the index.
-        staged, loose = _git_all(
-            root, ("ls-files", "-z", "--stage"), ("ls-files", "-z", "--modified", "--others", "--directory")
+        return GitIndexReading(
+            root,
+            _git_all(
+                root,
+                ("ls-files", "-z", "--stage"),
+                ("ls-files", "-z", "--modified", "--others", "--directory"),
+            ),
         )
+
+    @classmethod
+    def parse(cls, root: Path, staged: bytes | None, loose: bytes | None) -> GitIndex | None:
+        """The index from the two commands' output (None for one that failed)."""
         if staged is None or loose is None or loose.startswith(b"./\0"):
             return None  # not a work tree, or `root` is untracked as a whole
         entries: dict[str, bytes] = {}
@@ -108,15 +125,43 @@ class GitIndex:
         return f"\0{st.st_mode}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\n".encode()
 
 
+class GitIndexReading:
+    """The git commands of one `GitIndex.start`, under way; a context manager that stops them if
+    their answer is never taken."""
+
+    def __init__(self, root: Path, processes: list[subprocess.Popen[bytes] | None]) -> None:
+        self.root = root
+        self._processes = processes
+        self._index: GitIndex | None = None
+        self._done = False
+
+    def result(self) -> GitIndex | None:
+        """The index (None when `root` is not in a work tree or git says no); waits for git once."""
+        if not self._done:
+            staged, loose = (_output(process) for process in self._processes)
+            self._index, self._done = GitIndex.parse(self.root, staged, loose), True
+        return self._index
+
+    def __enter__(self) -> GitIndexReading:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for process in self._processes:
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait()
+
+
 def _ancestors(folder: str) -> list[str]:
     """ "a/b/c" -> ["a", "a/b", "a/b/c"]."""
     parts = folder.split("/")
     return ["/".join(parts[: i + 1]) for i in range(len(parts))]
 
 
-def _git_all(root: Path, *commands: tuple[str, ...]) -> list[bytes | None]:
-    """Each git command's output in `root`, run side by side; None for one that fails (git is
-    missing, says no, or `root` is not in a work tree)."""
+def _git_all(root: Path, *commands: tuple[str, ...]) -> list[subprocess.Popen[bytes] | None]:
+    """Each git command in `root`, started side by side (None for one git cannot be started for);
+    `_output` gives what it printed, None when it failed (git says no, or `root` is not in a work
+    tree)."""
     started: list[subprocess.Popen[bytes] | None] = []
     for args in commands:
         try:
@@ -127,7 +172,7 @@ def _git_all(root: Path, *commands: tuple[str, ...]) -> list[bytes | None]:
             )
         except OSError:
             started.append(None)
-    return [_output(process) for process in started]
+    return started
 
 
 def _output(process: subprocess.Popen[bytes] | None) -> bytes | None:
