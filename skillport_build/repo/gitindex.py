@@ -14,7 +14,7 @@ import hashlib
 import os
 import subprocess
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 FolderPrint = Callable[[Path, frozenset[str]], str]  # how an untracked folder is fingerprinted
@@ -28,6 +28,15 @@ class GitIndex:
     paths: tuple[str, ...]  # root-relative; an untracked folder ends with "/"
     lines: tuple[bytes, ...]  # per path: b"mode blob stage\tpath" from the index, or b"? path" when unvouched
     modified: bool = False  # a tracked file differs from the index or is gone: the tree is dirty
+    # Where the few unvouched paths are, found once (each fingerprint then looks at its own only).
+    _loose_at: tuple[int, ...] = field(init=False, repr=False, compare=False)  # indexes, ascending
+    _untracked: frozenset[str] = field(init=False, repr=False, compare=False)  # folders, no "/"
+
+    def __post_init__(self) -> None:
+        loose = tuple(i for i, line in enumerate(self.lines) if line.startswith((b"? ", b"160000 ")))
+        folders = frozenset(self.paths[i][:-1] for i in loose if self.paths[i].endswith("/"))
+        object.__setattr__(self, "_loose_at", loose)
+        object.__setattr__(self, "_untracked", folders)
 
     @classmethod
     def read(cls, root: Path) -> GitIndex | None:
@@ -72,21 +81,16 @@ class GitIndex:
         """Hash a root-relative folder ("." for the root) as git sees it, less the `skip` paths
         inside it: unvouched paths add their `lstat`, untracked folders and submodules `walk`'s
         print. None when git does not know the folder at all (it is inside an untracked one)."""
-        if folder != "." and any(self._unvouched_folder(up) for up in _ancestors(folder)):
+        if folder != "." and self._untracked and any(up in self._untracked for up in _ancestors(folder)):
             return None
         prefix = "" if folder == "." else f"{folder}/"
         digest = hashlib.sha256()
+        loose = self._loose_at
         for lo, hi in self._spans(prefix, skip):
             digest.update(b"\n".join(self.lines[lo:hi]))
-            for index in range(lo, hi):
-                line = self.lines[index]
-                if line.startswith((b"? ", b"160000 ")):
-                    digest.update(self._loose(self.paths[index], walk))
+            for index in loose[bisect.bisect_left(loose, lo) : bisect.bisect_left(loose, hi)]:
+                digest.update(self._loose(self.paths[index], walk))
         return digest.hexdigest()
-
-    def _unvouched_folder(self, folder: str) -> bool:
-        at = bisect.bisect_left(self.paths, f"{folder}/")
-        return at < len(self.paths) and self.paths[at] == f"{folder}/"
 
     def _spans(self, prefix: str, skip: Iterable[str]) -> list[tuple[int, int]]:
         """Index ranges of the paths under `prefix`, less the `prefix + skip` paths and folders."""
