@@ -38,10 +38,10 @@ Spans = dict[str, list[int]]  # record key (plugin:<name>, skill:<ref>) -> [offs
 
 
 def plugin_fingerprint(
-    folder: Path,
+    folder: Path | str,
     entry: Any,
     salt: str,
-    seen: dict[tuple[Path, tuple[str, ...]], str] | None = None,
+    seen: dict[tuple[str, tuple[str, ...]], str] | None = None,
     skip: tuple[str, ...] = (),
     index: GitIndex | None = None,
     rel: str = ".",
@@ -49,7 +49,7 @@ def plugin_fingerprint(
     """Hash what a plugin folder (`rel` from the root) looks like to git's index, else to `stat`
     (less `skip`, other entries' folders inside it), plus its entry and the settings. Entries that
     share a folder pass one `seen`, so that the folder is looked at once."""
-    key = (folder, skip)
+    key = (rel, skip)
     if seen is None or key not in seen:
         walked = _folder_print(folder, rel, skip, index)
         if seen is not None:
@@ -59,14 +59,14 @@ def plugin_fingerprint(
     return hashlib.sha256(f"{salt}\0{walked}\0".encode() + canonical_json(entry)).hexdigest()
 
 
-def _folder_print(folder: Path, rel: str, skip: tuple[str, ...], index: GitIndex | None) -> str:
+def _folder_print(folder: Path | str, rel: str, skip: tuple[str, ...], index: GitIndex | None) -> str:
     """Blob ids where git vouches for the files (stable across clones), else every file's stat."""
     if index is not None and (found := index.fingerprint(rel, skip, folder_fingerprint)) is not None:
         return f"git:{found}"
     return folder_fingerprint(folder, frozenset(skip))
 
 
-def folder_fingerprint(folder: Path, skip: frozenset[str] = frozenset()) -> str:
+def folder_fingerprint(folder: Path | str, skip: frozenset[str] = frozenset()) -> str:
     """Hash what a folder looks like to `stat`: names, modes, sizes, times, inodes, links."""
     digest = hashlib.sha256()
     stack = [(str(folder), "")]

@@ -6,7 +6,9 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import hashlib
+import os
 import posixpath
+from pathlib import Path
 from typing import Any
 
 from skillport_build.models import PluginEntry, ValidateConfig
@@ -74,9 +76,10 @@ def load_entry(
 ) -> Plugin | None:
     """The plugin of a `./` entry (None for another source, or when it cannot be loaded)."""
     label, entry = _checked(doc, index, raw, problems)
-    if entry is None or entry.local_path is None:
+    local = entry.local_path if entry is not None else None
+    if entry is None or local is None:
         return None
-    folder = reader.root / entry.local_path
+    folder = os.path.join(reader.root, local)  # a str: ten thousand Paths cost a tenth of a second
     if not reader.inside(folder):
         problems.append(
             rule("entry-source-path")(
@@ -84,7 +87,7 @@ def load_entry(
             )
         )
         return None
-    if not folder.is_dir():
+    if not os.path.isdir(folder):
         problems.append(
             rule("plugin-folder-missing")(
                 doc.path,
@@ -94,10 +97,10 @@ def load_entry(
             )
         )
         return None
-    nested = _nested(folders, entry.local_path)
+    nested = _nested(folders, local)
     # A root plugin's files leave out the marketplace's own (components.REPO_ONLY): so does its print.
-    unseen = (*nested, *components.REPO_ONLY_PATHS) if entry.local_path == "." else tuple(nested)
-    rel = posixpath.normpath(entry.local_path)  # reader.rel(folder), without its two abspaths
+    unseen = (*nested, *components.REPO_ONLY_PATHS) if local == "." else tuple(nested)
+    rel = posixpath.normpath(local)  # reader.rel(folder), without its two abspaths
     fingerprint = (
         plugin_fingerprint(folder, raw, cache.salt, read.fingerprints, unseen, cache.index, rel)
         if cache
@@ -106,7 +109,7 @@ def load_entry(
     if cache and fingerprint and (hit := cache.plugin(rel, fingerprint, entry, index)):
         return hit
     own = TreeReader(reader.root, reader.max_file_bytes, [], reader.large_files)
-    plugin = load_plugin(own, entry, index, folder, own.problems, nested, read)
+    plugin = load_plugin(own, entry, index, Path(folder), own.problems, nested, read)
     return dataclasses.replace(plugin, problems=tuple(own.problems), fingerprint=fingerprint)
 
 

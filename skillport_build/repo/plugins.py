@@ -26,7 +26,7 @@ class FolderReads:
     read: dict[Path, list[FileEntry]] = dataclasses.field(default_factory=dict)
     problems: dict[Path, tuple[Diagnostic, ...]] = dataclasses.field(default_factory=dict)
     kept: dict[tuple[Path, tuple[str, ...]], list[FileEntry]] = dataclasses.field(default_factory=dict)
-    fingerprints: dict[tuple[Path, tuple[str, ...]], str] = dataclasses.field(default_factory=dict)
+    fingerprints: dict[tuple[str, tuple[str, ...]], str] = dataclasses.field(default_factory=dict)
 
     def files(self, reader: TreeReader, folder: Path, others: list[str]) -> list[FileEntry]:
         """The folder's files outside the other entries' folders in it."""
