@@ -81,6 +81,8 @@ def _impersonates(name: str) -> bool:
 
 def unsafe_characters(text: str) -> list[str]:
     """Return the control, bidi and zero-width characters in `text` as U+XXXX codes."""
+    if text.isascii() and text.isprintable():  # no ASCII character is Cf; every Cc one is unprintable
+        return []
     found = []
     for ch in text:
         code = ord(ch)

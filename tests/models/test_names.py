@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from skillport_build.models.names import (
     reserved_marketplace_reason,
@@ -49,3 +53,14 @@ def test_reserved_plugin_names(name: str, error: bool | None) -> None:
 def test_unsafe_characters_are_named() -> None:
     assert unsafe_characters("a\u202eb\u200bc\x07") == ["U+202E", "U+200B", "U+0007"]
     assert unsafe_characters("plain-name_ok.md") == []
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x2FFF), max_size=12))
+def test_unsafe_characters_are_every_control_format_and_invisible_one(text: str) -> None:
+    """The ASCII shortcut finds what the character-by-character reading finds."""
+    from skillport_build.models.names import _INVISIBLE
+
+    expected = [
+        f"U+{ord(ch):04X}" for ch in text if ord(ch) in _INVISIBLE or unicodedata.category(ch) in {"Cc", "Cf"}
+    ]
+    assert unsafe_characters(text) == expected
