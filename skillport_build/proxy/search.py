@@ -191,7 +191,7 @@ class SearchIndex:
         numbered = list(previous.numbered)
         documents = dict(previous.documents)
         for n in dirty:
-            del documents[numbered[n].fingerprint]
+            documents.pop(numbered[n].fingerprint, None)  # absent only if two skills shared one
         unknown: list[int] = []
         for n in dirty:
             key = fingerprint(self.skills[n], texts.get(refs[n], ""))

@@ -504,7 +504,7 @@ def _kept_texts(catalog: Catalog, before: Indexed | None) -> tuple[dict[str, str
         return {}, catalog.skills
     texts = dict(before.texts)
     for n in places:
-        del texts[before.catalog.skills[n].ref]
+        texts.pop(before.catalog.skills[n].ref, None)
     return texts, [catalog.skills[n] for n in places]
 
 

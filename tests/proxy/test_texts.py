@@ -99,6 +99,9 @@ def test_a_new_catalog_fetches_only_the_documents_that_changed(
     assert _bundle_reads(store) == []
     notes = next(s for s in after.skills if s.name == "release-notes")
     assert proxy.search_text(notes).rstrip().endswith("Another tip.")
+    for skill in after.skills:  # the texts kept from the last catalog and the one edited in: as read afresh
+        bundle = store.get(skill.bundle.path)
+        assert bundle is not None and proxy.search_text(skill) == search_text(bundle, skill.name)
 
 
 @pytest.mark.parametrize("harm", ["tampered", "missing", "swapped"])
