@@ -216,9 +216,10 @@ class SearchIndex:
             and len(previous.skills) == len(self.skills)
         ):
             numbered, before = self.numbered, previous.numbered
-            places = self._places if self._places is not None else range(len(numbered))
             changed = {
-                n: (numbered[n].ids, numbered[n].weights) for n in places if numbered[n] is not before[n]
+                n: (numbered[n].ids, numbered[n].weights)
+                for n in self._places
+                if numbered[n] is not before[n]
             }
             if len(changed) * EDIT_SHARE < len(self.skills):
                 return previous.postings.edited(changed, len(self.lexicon))

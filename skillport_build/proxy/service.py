@@ -135,6 +135,7 @@ class Proxy:
         are read a few at a time (a remote store answers each in a round trip) without filling the
         download cache."""
         texts, wanted = _kept_texts(catalog, before)
+        # Records kept in place already have their text in `texts`; only a full pass looks them up.
         same = {id(s) for s in before.catalog.skills} if before and wanted is catalog.skills else set()
         served = before.texts if before is not None else {}
         published = self.live.texts
