@@ -26,7 +26,7 @@ from mcp.server.auth.routes import (
     create_auth_routes,
 )
 from mcp.server.auth.settings import AuthSettings, ClientRegistrationOptions, RevocationOptions
-from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.shared.auth import ProtectedResourceMetadata
 from pydantic import AnyHttpUrl
@@ -40,6 +40,7 @@ from skillport_build.proxy.config import ServeConfig, is_loopback
 from skillport_build.proxy.connector import consent
 from skillport_build.proxy.connector.documents import ClientDocuments
 from skillport_build.proxy.connector.editing import proposer_for
+from skillport_build.proxy.connector.exchange import one_exchange
 from skillport_build.proxy.connector.grants import Grants
 from skillport_build.proxy.connector.provider import SCOPE_READ, SCOPES, AuthProvider, allowed_redirect
 from skillport_build.proxy.connector.registration import Registration
@@ -174,9 +175,7 @@ def create_connector(config: ServeConfig, proxy: Proxy, state: State, limiter: R
     resource = urls.resource_server_url
     assert resource is not None
     metadata_url = build_resource_metadata_url(resource)
-    transport: ASGIApp = EventStreams(
-        StreamableHTTPASGIApp(sessions), config.mcp_streams, config.mcp_stream_idle
-    )
+    transport: ASGIApp = EventStreams(one_exchange(sessions), config.mcp_streams, config.mcp_stream_idle)
     guarded = Guard(
         AuthenticationMiddleware(
             AuthContextMiddleware(
