@@ -102,7 +102,7 @@ class Exchange:
         self.security = TransportSecurityMiddleware(sessions.security_settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = dict(scope["headers"])
+        headers = dict(reversed(scope["headers"]))  # a repeated header: its first value, as the SDK reads it
         version = headers.get(VERSION_HEADER)
         if (
             scope["type"] != "http"
