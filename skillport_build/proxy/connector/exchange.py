@@ -28,11 +28,12 @@ import pydantic_core
 from mcp.server.connection import Connection
 from mcp.server.lowlevel.server import Server
 from mcp.server.runner import serve_one
-from mcp.server.streamable_http import CONTENT_TYPE_JSON, check_accept_headers
+from mcp.server.streamable_http import CONTENT_TYPE_JSON, MCP_SESSION_ID_HEADER, check_accept_headers
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
 from mcp.server.transport_security import RequestBodyLimitMiddleware, TransportSecurityMiddleware
 from mcp.shared.dispatcher import CallOptions
 from mcp.shared.exceptions import NoBackChannelError
+from mcp.shared.inbound import MCP_PROTOCOL_VERSION_HEADER
 from mcp.shared.jsonrpc_dispatcher import handler_exception_to_error_data, progress_token_from_params
 from mcp.shared.message import MessageMetadata, ServerMessageMetadata
 from mcp.shared.transport_context import TransportContext
@@ -54,8 +55,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger(__name__)
 
-VERSION_HEADER = b"mcp-protocol-version"
-SESSION_HEADER = b"mcp-session-id"
+VERSION_HEADER = MCP_PROTOCOL_VERSION_HEADER.lower().encode("latin-1")  # as ASGI names headers
+SESSION_HEADER = MCP_SESSION_ID_HEADER.lower().encode("latin-1")
 
 
 @dataclass
